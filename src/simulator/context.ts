@@ -46,6 +46,13 @@ export interface OneTrustService {
   mintToken(expiresInSeconds: number): { accessToken: string; expiresAt: Date };
   /** Profiles whose LastUpdatedDate is after `since` (all when undefined) and not after `until`, oldest first. */
   profilesUpdatedBetween(since: Date | undefined, until: Date): OneTrustProfile[];
+  /**
+   * One source record as AEP's OneTrust connector sees it: the OneTrust page envelope around a single
+   * profile in `content` (the seed's explore preview shows this shape); mappings read `content.*`.
+   */
+  toSourceRecord(profile: OneTrustProfile, index: number): Record<string, unknown>;
+  /** The explore preview body `{format:'hierarchical', schema, data:[…]}` exactly as the seed shows it. */
+  explorePreview(): { format: string; schema: unknown; data: unknown[] };
 }
 
 export interface MappingOutcome {
