@@ -1,0 +1,154 @@
+/**
+ * The typed AEP client: one entry point, one sandbox-scoped view per sandbox, one error type (AepError).
+ * The interfaces below are the contract the Temporal activities code against (notes/aep-client-interface.md).
+ */
+import type { AepSettings } from './settings';
+import type { RetryOptions } from './retry-policy';
+import type {
+  Connection,
+  ConnectionSpec,
+  CreateConnectionBody,
+  CreateFlowBody,
+  CreateSourceConnectionBody,
+  CreateTargetConnectionBody,
+  ExploreResult,
+  Flow,
+  FlowSpec,
+  Run,
+  SourceConnection,
+  TargetConnection,
+} from './flow-service';
+import type { XdmResource, XdmSummary, SchemaRegistryStats } from './schema-registry';
+import type { CreateDatasetBody, Dataset } from './catalog';
+import type { MappingSet, MappingSetSummary } from './data-prep';
+
+export interface AepClientOptions {
+  /** Keep-alive connections per origin (undici Pool size). Default 10. */
+  connections?: number;
+  /** Per-request timeout for headers and body, in ms. Default 30 000. */
+  timeoutMs?: number;
+  /** In-process retry of idempotent reads (GET). Writes are never retried here: the activity layer decides. */
+  retries?: Partial<RetryOptions>;
+  /** Renew the IMS token this long before it expires. Default 5 minutes. */
+  tokenRenewalMarginMs?: number;
+}
+
+export interface AepClient {
+  /** Cheap: every sandbox view shares the IMS token cache and the connection pools. */
+  forSandbox(sandboxName: string): SandboxClient;
+  close(): Promise<void>;
+}
+
+export interface SandboxClient {
+  readonly sandboxName: string;
+  flowService: FlowServiceApi;
+  schemaRegistry: SchemaRegistryApi;
+  catalog: CatalogApi;
+  dataPrep: DataPrepApi;
+}
+
+export interface CreatedResource {
+  id: string;
+  etag: string;
+}
+export type JsonPatchOperation = { op: 'add' | 'replace' | 'remove'; path: string; value?: unknown };
+export interface ListQuery {
+  /** Flow Service `property=` filters, ANDed, e.g. `name==My flow`. */
+  property?: string[];
+  orderby?: string;
+  /** Page size sent to AEP; the iterator still walks every page. */
+  limit?: number;
+}
+export interface ExploreQuery {
+  objectType: string;
+  object?: string;
+  fileType?: string;
+  preview?: boolean;
+}
+export interface RunQuery {
+  flowId?: string;
+  /** Only runs whose metrics.durationSummary.startedAtUTC is after this epoch-ms instant. */
+  startedAfterMs?: number;
+  property?: string[];
+  limit?: number;
+}
+
+export interface FlowServiceApi {
+  createConnection(body: CreateConnectionBody): Promise<CreatedResource>;
+  /** Unwraps AEP's `{items:[x]}`. */
+  getConnection(id: string): Promise<Connection>;
+  /** Follows `_links.next` / continuationToken across pages. */
+  listConnections(query?: ListQuery): AsyncIterable<Connection>;
+  countConnections(property?: string[]): Promise<number>;
+  patchConnection(id: string, operations: JsonPatchOperation[], etag: string): Promise<CreatedResource>;
+  deleteConnection(id: string): Promise<void>;
+  exploreConnection(id: string, query: ExploreQuery): Promise<ExploreResult>;
+  testConnection(id: string): Promise<unknown>;
+  getConnectionSpec(id: string): Promise<ConnectionSpec>;
+
+  createSourceConnection(body: CreateSourceConnectionBody): Promise<CreatedResource>;
+  getSourceConnection(id: string): Promise<SourceConnection>;
+  listSourceConnections(query?: ListQuery): AsyncIterable<SourceConnection>;
+  patchSourceConnection(id: string, operations: JsonPatchOperation[], etag: string): Promise<CreatedResource>;
+  deleteSourceConnection(id: string): Promise<void>;
+
+  createTargetConnection(body: CreateTargetConnectionBody): Promise<CreatedResource>;
+  getTargetConnection(id: string): Promise<TargetConnection>;
+  listTargetConnections(query?: ListQuery): AsyncIterable<TargetConnection>;
+  patchTargetConnection(id: string, operations: JsonPatchOperation[], etag: string): Promise<CreatedResource>;
+  deleteTargetConnection(id: string): Promise<void>;
+
+  createFlow(body: CreateFlowBody): Promise<CreatedResource>;
+  getFlow(id: string): Promise<Flow>;
+  listFlows(query?: ListQuery): AsyncIterable<Flow>;
+  patchFlow(id: string, operations: JsonPatchOperation[], etag: string): Promise<CreatedResource>;
+  deleteFlow(id: string): Promise<void>;
+  flowAction(id: string, op: 'enable' | 'disable'): Promise<CreatedResource>;
+  getFlowSpec(id: string): Promise<FlowSpec>;
+
+  listRuns(query: RunQuery): AsyncIterable<Run>;
+  getRun(id: string): Promise<Run>;
+}
+
+export type XdmFormat = 'xed' | 'xed-full';
+
+export interface SchemaRegistryApi {
+  getStats(): Promise<SchemaRegistryStats>;
+  createFieldGroup(body: object): Promise<XdmResource>;
+  /** `id` is a `meta:altId` or a `$id` URL (encoded for you). */
+  getFieldGroup(id: string, format?: XdmFormat): Promise<XdmResource>;
+  listFieldGroups(query?: { title?: string }): AsyncIterable<XdmSummary>;
+  deleteFieldGroup(id: string): Promise<void>;
+  createSchema(body: object): Promise<XdmResource>;
+  getSchema(id: string, format?: XdmFormat): Promise<XdmResource>;
+  listSchemas(query?: { title?: string }): AsyncIterable<XdmSummary>;
+  deleteSchema(id: string): Promise<void>;
+}
+
+export interface CatalogApi {
+  /** Returns the id parsed from `["@/dataSets/<id>"]`. */
+  createDataset(body: CreateDatasetBody): Promise<string>;
+  /** The returned Dataset carries its `id`. */
+  getDataset(id: string): Promise<Dataset>;
+  listDatasets(query?: { name?: string }): AsyncIterable<Dataset>;
+  deleteDataset(id: string): Promise<void>;
+}
+
+export interface DataPrepApi {
+  createMappingSet(body: object): Promise<MappingSetSummary>;
+  getMappingSet(id: string, version?: number): Promise<MappingSet>;
+  listMappingSets(query?: { name?: string }): AsyncIterable<MappingSet>;
+  /** PUT: AEP answers with the set at version + 1. */
+  updateMappingSet(id: string, body: object): Promise<MappingSet>;
+  deleteMappingSet(id: string): Promise<void>;
+}
+
+export { createAepClient } from './aep-client';
+export { AepError, isNotFound } from './errors';
+export { aepSettingsFromEnv } from './settings';
+export type { AepSettings } from './settings';
+export type { RetryOptions } from './retry-policy';
+export type * from './flow-service';
+export type * from './schema-registry';
+export type * from './catalog';
+export type * from './data-prep';

@@ -1,0 +1,63 @@
+/** AEP connection settings, read from the environment names fixed in DESIGN.md. */
+import { z } from 'zod';
+
+export interface AepSettings {
+  /** Default https://platform.adobe.io */
+  platformUrl: string;
+  /** Default https://ims-na1.adobelogin.com */
+  imsUrl: string;
+  /** Also sent as x-api-key. */
+  clientId: string;
+  clientSecret: string;
+  /** Sent as x-gw-ims-org-id. */
+  orgId: string;
+  /** Comma-separated IMS scopes. */
+  scopes: string;
+}
+
+export const defaultAepScopes = 'openid,session,AdobeID,read_organizations,additional_info.projectedProductContext';
+
+const requiredText = (name: string) =>
+  z.string({ error: `${name} is required` }).trim().min(1, { error: `${name} must not be empty` });
+
+const environmentSchema = z.object({
+  AEP_PLATFORM_URL: z.url({ error: 'AEP_PLATFORM_URL must be a URL' }).default('https://platform.adobe.io'),
+  AEP_IMS_URL: z.url({ error: 'AEP_IMS_URL must be a URL' }).default('https://ims-na1.adobelogin.com'),
+  AEP_CLIENT_ID: requiredText('AEP_CLIENT_ID'),
+  AEP_CLIENT_SECRET: requiredText('AEP_CLIENT_SECRET'),
+  AEP_ORG_ID: requiredText('AEP_ORG_ID'),
+  AEP_SCOPES: requiredText('AEP_SCOPES').default(defaultAepScopes),
+});
+
+/**
+ * Reads AEP settings; a missing or malformed variable throws an Error naming it.
+ * Messages never quote values, so the client secret cannot leak through them.
+ */
+export function aepSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AepSettings {
+  const present = Object.fromEntries(
+    Object.keys(environmentSchema.shape).map((name) => [name, emptyToUndefined(env[name])]),
+  );
+  const parsed = environmentSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => issue.message);
+    throw new Error(`Invalid AEP settings: ${problems.join('; ')}`);
+  }
+  const values = parsed.data;
+  return {
+    platformUrl: withoutTrailingSlash(values.AEP_PLATFORM_URL),
+    imsUrl: withoutTrailingSlash(values.AEP_IMS_URL),
+    clientId: values.AEP_CLIENT_ID,
+    clientSecret: values.AEP_CLIENT_SECRET,
+    orgId: values.AEP_ORG_ID,
+    scopes: values.AEP_SCOPES,
+  };
+}
+
+/** An exported-but-empty variable means "not set" (shells and .env files produce these). */
+function emptyToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+function withoutTrailingSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}

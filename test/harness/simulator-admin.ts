@@ -1,0 +1,83 @@
+/** Typed calls to the simulator's admin API (/__sim/), for arranging and checking test scenarios. */
+import { request } from 'undici';
+
+export interface FaultRule {
+  method?: string;
+  path: string;
+  status?: number;
+  body?: unknown;
+  retryAfter?: number;
+  delayMs?: number;
+  times?: number;
+  probability?: number;
+  dropAfterCommit?: boolean;
+}
+
+export interface LoggedRequest {
+  method: string;
+  path: string;
+  query?: string;
+  status: number;
+  time: string;
+  sandbox?: string;
+  ifMatch?: string;
+}
+
+export interface SimulatorResource {
+  id: string;
+  sandboxName: string;
+  [field: string]: unknown;
+}
+
+export type ResourcesByKind = Record<string, SimulatorResource[]>;
+
+export class SimulatorAdmin {
+  constructor(readonly baseUrl: string) {}
+
+  async resources(sandbox?: string): Promise<ResourcesByKind> {
+    return this.call<ResourcesByKind>('GET', `/__sim/resources${sandbox ? `?sandbox=${encodeURIComponent(sandbox)}` : ''}`);
+  }
+
+  /** Resources of the sandbox counted per kind, runs excluded. */
+  async resourceCounts(sandbox: string): Promise<Record<string, number>> {
+    const byKind = await this.resources(sandbox);
+    return Object.fromEntries(
+      Object.entries(byKind)
+        .filter(([kind]) => kind !== 'runs')
+        .map(([kind, list]) => [kind, list.filter((resource) => resource.sandboxName === sandbox).length]),
+    );
+  }
+
+  async requests(sandbox?: string): Promise<LoggedRequest[]> {
+    const all = await this.call<LoggedRequest[] | { requests: LoggedRequest[] }>('GET', '/__sim/requests');
+    const list = Array.isArray(all) ? all : all.requests;
+    return sandbox ? list.filter((entry) => entry.sandbox === sandbox) : list;
+  }
+
+  async addFault(rule: FaultRule): Promise<void> {
+    await this.call('POST', '/__sim/faults', rule);
+  }
+
+  async clearFaults(): Promise<void> {
+    await this.call('DELETE', '/__sim/faults');
+  }
+
+  async mintOneTrustToken(expiresInSeconds: number): Promise<{ access_token: string; expires_at: string }> {
+    return this.call('POST', '/__sim/onetrust/tokens', { expiresInSeconds });
+  }
+
+  async startRun(flowId: string): Promise<unknown> {
+    return this.call('POST', `/__sim/flows/${encodeURIComponent(flowId)}/runs`);
+  }
+
+  private async call<T = unknown>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    const response = await request(`${this.baseUrl}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.body.text();
+    if (response.statusCode >= 400) throw new Error(`${method} ${path} → ${response.statusCode}: ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+}
