@@ -8,4 +8,4 @@ export TEMPORAL_CLI_PATH
 echo "== typecheck"; npx tsc --noEmit -p .
 echo "== lint"; npx eslint .
 echo "== format"; npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
-echo "== tests"; npx mocha "$@"
+echo "== tests"; if [[ $# -gt 0 ]]; then npx mocha "$@"; else npx mocha 'test/**/*.test.ts'; fi

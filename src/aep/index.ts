@@ -2,7 +2,6 @@
  * The typed AEP client: one entry point, one sandbox-scoped view per sandbox, one error type (AepError).
  * The interfaces below are the contract the Temporal activities code against (notes/aep-client-interface.md).
  */
-import type { AepSettings } from './settings';
 import type { RetryOptions } from './retry-policy';
 import type {
   Connection,
@@ -112,16 +111,30 @@ export interface FlowServiceApi {
 
 export type XdmFormat = 'xed' | 'xed-full';
 
+export interface XdmListQuery {
+  /** Exact title (`property=title==…`). */
+  title?: string;
+  /** Page size hint sent as `limit`; the iterator still walks every page. */
+  limit?: number;
+}
+
+export interface NamedListQuery {
+  /** Exact name filter. */
+  name?: string;
+  /** Page size (`limit`); the iterator still walks every page. */
+  limit?: number;
+}
+
 export interface SchemaRegistryApi {
   getStats(): Promise<SchemaRegistryStats>;
   createFieldGroup(body: object): Promise<XdmResource>;
   /** `id` is a `meta:altId` or a `$id` URL (encoded for you). */
   getFieldGroup(id: string, format?: XdmFormat): Promise<XdmResource>;
-  listFieldGroups(query?: { title?: string }): AsyncIterable<XdmSummary>;
+  listFieldGroups(query?: XdmListQuery): AsyncIterable<XdmSummary>;
   deleteFieldGroup(id: string): Promise<void>;
   createSchema(body: object): Promise<XdmResource>;
   getSchema(id: string, format?: XdmFormat): Promise<XdmResource>;
-  listSchemas(query?: { title?: string }): AsyncIterable<XdmSummary>;
+  listSchemas(query?: XdmListQuery): AsyncIterable<XdmSummary>;
   deleteSchema(id: string): Promise<void>;
 }
 
@@ -130,14 +143,14 @@ export interface CatalogApi {
   createDataset(body: CreateDatasetBody): Promise<string>;
   /** The returned Dataset carries its `id`. */
   getDataset(id: string): Promise<Dataset>;
-  listDatasets(query?: { name?: string }): AsyncIterable<Dataset>;
+  listDatasets(query?: NamedListQuery): AsyncIterable<Dataset>;
   deleteDataset(id: string): Promise<void>;
 }
 
 export interface DataPrepApi {
   createMappingSet(body: object): Promise<MappingSetSummary>;
   getMappingSet(id: string, version?: number): Promise<MappingSet>;
-  listMappingSets(query?: { name?: string }): AsyncIterable<MappingSet>;
+  listMappingSets(query?: NamedListQuery): AsyncIterable<MappingSet>;
   /** PUT: AEP answers with the set at version + 1. */
   updateMappingSet(id: string, body: object): Promise<MappingSet>;
   deleteMappingSet(id: string): Promise<void>;

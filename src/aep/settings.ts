@@ -18,7 +18,10 @@ export interface AepSettings {
 export const defaultAepScopes = 'openid,session,AdobeID,read_organizations,additional_info.projectedProductContext';
 
 const requiredText = (name: string) =>
-  z.string({ error: `${name} is required` }).trim().min(1, { error: `${name} must not be empty` });
+  z
+    .string({ error: `${name} is required` })
+    .trim()
+    .min(1, { error: `${name} must not be empty` });
 
 const environmentSchema = z.object({
   AEP_PLATFORM_URL: z.url({ error: 'AEP_PLATFORM_URL must be a URL' }).default('https://platform.adobe.io'),

@@ -23,7 +23,11 @@ export interface ImsServiceWithIssuer extends ImsService {
   issueToken(fields: Record<string, string>): ImsTokenResponse;
 }
 
-export function createImsService(deps: { store: Store; clock: Clock; settings: SimulatorSettings }): ImsServiceWithIssuer {
+export function createImsService(deps: {
+  store: Store;
+  clock: Clock;
+  settings: SimulatorSettings;
+}): ImsServiceWithIssuer {
   const issuedTokens = new IssuedTokens(deps.store, deps.clock, 'imsAccessTokens');
 
   return {

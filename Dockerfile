@@ -1,0 +1,24 @@
+# The dataflow worker (and, with another command, the simulator or the CLI).
+# The project runs TypeScript through tsx, a runtime dependency, so there is no build step.
+FROM node:20-slim
+
+ENV NODE_ENV=production \
+    METRICS_PORT=9464 \
+    METRICS_BIND=0.0.0.0
+WORKDIR /app
+
+# Dependencies first: this layer is rebuilt only when the lockfile changes.
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+COPY tsconfig.json ./
+COPY src ./src
+COPY examples ./examples
+COPY scripts/container-entrypoint.sh /usr/local/bin/dataflows-entrypoint
+
+# The sealing key and AEP client secret come as mounted files (see docker-compose.yml); nothing is baked in.
+USER node
+EXPOSE 9464
+ENTRYPOINT ["/usr/local/bin/dataflows-entrypoint"]
+# `node --import tsx` keeps one process (no wrapper), so SIGTERM reaches the worker's graceful shutdown.
+CMD ["node", "--import", "tsx", "src/worker.ts"]

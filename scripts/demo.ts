@@ -1,0 +1,120 @@
+/**
+ * `npm run demo`: the whole product on one machine, nothing installed by hand. Starts (or reuses) a Temporal
+ * dev server, the platform simulator with a fast clock and a worker; mints a OneTrust token from the simulator;
+ * provisions the example dataflow with the CLI; prints the Web UI link; then shows the dataflow's runs
+ * ingesting records until Ctrl-C, and stops everything it started. Running it again reuses what exists.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { runClient } from './demo/client-command';
+import { createDemoContext, type DemoContext } from './demo/demo-context';
+import { prepareDemoSpec } from './demo/demo-spec';
+import { killImmediately, type ManagedProcess } from './demo/managed-process';
+import { watchRuns } from './demo/run-watch';
+import { ensureOneTrustToken, ensureSimulator } from './demo/simulator';
+import { ensureTemporalServer } from './demo/temporal-server';
+import { ensureWorker } from './demo/worker';
+
+const projectRoot = resolve(__dirname, '..');
+/** A 15-minute schedule then runs every 3 seconds. */
+const simulatorTimeScale = Number(process.env.DEMO_TIME_SCALE ?? 300);
+
+async function main(): Promise<number> {
+  const dataDirectory = join(projectRoot, 'data');
+  const { context, started } = createDemoContext({
+    projectRoot,
+    dataDirectory,
+    logDirectory: join(dataDirectory, 'logs'),
+    ports: { temporalPort: 7233, temporalUiPort: 8233, simulatorPort: 8090, metricsPort: 9464 },
+    simulatorTimeScale,
+  });
+  mkdirSync(context.logDirectory, { recursive: true });
+  process.on('exit', () => killImmediately(started));
+  const interrupted = onFirstInterrupt();
+
+  try {
+    console.log('OneTrust → Adobe Experience Platform dataflows on Temporal: demo\n');
+    const temporalServer = await ensureTemporalServer(context);
+    const simulator = await ensureSimulator(context);
+    const tokenFile = await ensureOneTrustToken(context, simulator);
+    const worker = await ensureWorker(context, temporalServer, simulator);
+    void worker;
+    const spec = prepareDemoSpec(context, { simulator, tokenFile });
+
+    console.log(`\nProvisioning ${context.relative(spec.path)} (${spec.sandbox}/${spec.name}) with the CLI:\n`);
+    const provisionExit = await runClient(context, temporalServer, ['provision', spec.path]);
+    if (provisionExit !== 0) {
+      console.error(
+        `\nProvisioning failed (exit ${provisionExit}); the worker log is ${context.relative(join(context.logDirectory, 'worker.log'))}.`,
+      );
+      return provisionExit;
+    }
+
+    printWhereToLook(context, temporalServer.uiUrl, spec);
+    console.log(
+      `\nRuns of ${spec.sandbox}/${spec.name} (simulated time ×${simulatorTimeScale}). Ctrl-C stops the demo.\n`,
+    );
+    await watchRuns(simulator, {
+      sandbox: spec.sandbox,
+      interrupted,
+      afterRuns: {
+        count: 3,
+        action: async () => {
+          console.log(`\n$ npm run client -- status ${spec.sandbox}/${spec.name} --refresh`);
+          await runClient(context, temporalServer, ['status', `${spec.sandbox}/${spec.name}`, '--refresh']);
+          console.log('');
+        },
+      },
+    });
+    return 0;
+  } catch (error) {
+    console.error(`\ndemo: ${(error as Error).message}`);
+    console.error(`Logs are in ${context.relative(context.logDirectory)}/.`);
+    return 1;
+  } finally {
+    await stopAll(started);
+  }
+}
+
+function printWhereToLook(context: DemoContext, uiUrl: string, spec: { sandbox: string; name: string }): void {
+  const workflowsUrl = (id: string) => `${uiUrl}/namespaces/default/workflows/${encodeURIComponent(id)}`;
+  console.log('\nWatch it in the Temporal Web UI:');
+  context.report('Provisioning', workflowsUrl(`provision:${spec.sandbox}:${spec.name}`));
+  context.report('Monitor', workflowsUrl(`dataflow:${spec.sandbox}:${spec.name}`));
+  context.report('All workflows', `${uiUrl}/namespaces/default/workflows`);
+}
+
+/** Resolves on the first Ctrl-C (or SIGTERM); a second one exits at once. */
+function onFirstInterrupt(): Promise<void> {
+  return new Promise((resolve) => {
+    let count = 0;
+    const handler = () => {
+      count += 1;
+      if (count === 1) {
+        console.log('\nStopping…');
+        resolve();
+      } else {
+        process.exit(130);
+      }
+    };
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+  });
+}
+
+/** Stops what this demo started, newest first: the worker before the simulator and the server it talks to. */
+async function stopAll(started: ManagedProcess[]): Promise<void> {
+  for (const managed of [...started].reverse()) {
+    await managed.stop();
+    console.log(`  stopped ${managed.name} (pid ${managed.pid})`);
+  }
+  started.length = 0;
+}
+
+main().then(
+  (exitCode) => process.exit(exitCode),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,24 @@
+/**
+ * Runs the project's CLI (`npm run client -- …`) the way a user would, its output shown as is. Tokens reach it
+ * through the spec's token file, never through arguments.
+ */
+import { spawn } from 'node:child_process';
+import type { DemoContext } from './demo-context';
+import type { DemoTemporal } from './temporal-server';
+
+export async function runClient(context: DemoContext, temporalServer: DemoTemporal, args: string[]): Promise<number> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/client.ts', ...args], {
+    cwd: context.projectRoot,
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: temporalServer.address,
+      TEMPORAL_NAMESPACE: temporalServer.namespace,
+      TEMPORAL_UI_URL: temporalServer.uiUrl,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1)));
+  });
+}

@@ -1,0 +1,76 @@
+/**
+ * Shows the dataflow's runs as the simulator performs them: each finished run with its record counts and the
+ * dataset's size, until the demo is interrupted. The first few runs are listed one by one, then a short summary
+ * now and then, so the terminal stays readable.
+ */
+import { sandboxSnapshot, type DemoSimulator, type SimulatedRun } from './simulator';
+import { sleep } from './waiting';
+
+const runsListedOneByOne = 5;
+const summaryEveryMs = 60_000;
+
+export interface RunWatchOptions {
+  sandbox: string;
+  /** Resolves when the demo should stop (Ctrl-C). */
+  interrupted: Promise<void>;
+  /** Called once after this many finished runs (e.g. to show the CLI's status view). */
+  afterRuns?: { count: number; action: () => Promise<void> };
+}
+
+export async function watchRuns(simulator: DemoSimulator, options: RunWatchOptions): Promise<void> {
+  let stop = false;
+  void options.interrupted.then(() => (stop = true));
+  const shown = new Set<string>();
+  let finished = 0;
+  let lastSummaryAt = Date.now();
+  let afterRunsDone = false;
+
+  while (!stop) {
+    const snapshot = await sandboxSnapshot(simulator, options.sandbox).catch(() => undefined);
+    if (snapshot) {
+      const newlyFinished = snapshot.runs
+        .filter((run) => !shown.has(run.id) && isFinished(run))
+        .sort((left, right) => startedAt(left) - startedAt(right));
+      const datasetRecords = snapshot.dataSets.reduce((sum, dataset) => sum + (dataset.recordCount ?? 0), 0);
+      for (const run of newlyFinished) {
+        shown.add(run.id);
+        finished += 1;
+        if (finished <= runsListedOneByOne)
+          console.log(`  ${describeRun(finished, run)}; dataset holds ${datasetRecords} records`);
+        if (finished === runsListedOneByOne) console.log('  (later runs are summarised once a minute)');
+      }
+      if (finished > runsListedOneByOne && Date.now() - lastSummaryAt >= summaryEveryMs) {
+        const failed = snapshot.runs.filter((run) => runStatus(run) === 'failed').length;
+        console.log(`  ${finished} runs so far (${failed} failed); dataset holds ${datasetRecords} records`);
+        lastSummaryAt = Date.now();
+      }
+      if (!afterRunsDone && options.afterRuns && finished >= options.afterRuns.count) {
+        afterRunsDone = true;
+        await options.afterRuns.action();
+      }
+    }
+    await Promise.race([sleep(1_000), options.interrupted]);
+  }
+}
+
+function describeRun(ordinal: number, run: SimulatedRun): string {
+  const status = runStatus(run);
+  const records = run.metrics?.recordSummary;
+  const counts = `${records?.inputRecordCount ?? 0} records read, ${records?.outputRecordCount ?? 0} written`;
+  const error = run.metrics?.statusSummary?.errors?.[0];
+  const reason = status === 'failed' && error ? ` — ${error.code ?? ''} ${error.message ?? ''}`.trimEnd() : '';
+  return `run ${ordinal} ${status.padEnd(7)} ${counts}${reason}`;
+}
+
+function runStatus(run: SimulatedRun): string {
+  return (run.metrics?.statusSummary?.status ?? 'unknown').toLowerCase();
+}
+
+function isFinished(run: SimulatedRun): boolean {
+  const status = runStatus(run);
+  return status === 'success' || status === 'failed';
+}
+
+function startedAt(run: SimulatedRun): number {
+  return run.metrics?.durationSummary?.startedAtUTC ?? run.createdAt ?? 0;
+}

@@ -1,0 +1,104 @@
+/**
+ * Turns client errors into the failures Temporal acts on (DESIGN invariant 3): what can succeed later (429, 5xx,
+ * network errors) is retried, after Retry-After when the server gave one; what cannot (400, 401, 403, 404, 409,
+ * 412 after a re-read) stops at once. Either way the message names the step, the HTTP status, AEP's error code
+ * and AEP's message, and the details carry the same fields for the workflow and the CLI.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { AepError } from '../aep';
+import { OneTrustError } from '../onetrust';
+
+/** Structured facts about a failed call, carried as the ApplicationFailure's first detail. */
+export interface AepFailureDetails {
+  step: string;
+  status?: number;
+  code?: string;
+  /** AEP's (or OneTrust's) own message. */
+  detail: string;
+  requestId?: string;
+  method?: string;
+  path?: string;
+}
+
+export const failureTypes = {
+  /** AEP refused the request; sending it again will not help. */
+  rejected: 'AepRequestRejected',
+  /** AEP could not serve the request now (429, 5xx, network); retried with backoff. */
+  unavailable: 'AepUnavailable',
+  oneTrustRejected: 'OneTrustRequestRejected',
+  oneTrustUnavailable: 'OneTrustUnavailable',
+  /** Our own check failed (e.g. the explore preview lacks a mapped field); not retryable. */
+  checkFailed: 'ProvisioningCheckFailed',
+} as const;
+
+export function toActivityFailure(error: unknown, step: string): unknown {
+  if (error instanceof ApplicationFailure) return error;
+  if (error instanceof AepError) {
+    const details: AepFailureDetails = {
+      step,
+      ...(error.status !== undefined ? { status: error.status } : {}),
+      ...(error.code !== undefined ? { code: error.code } : {}),
+      detail: error.detail,
+      ...(error.requestId !== undefined ? { requestId: error.requestId } : {}),
+      method: error.method,
+      path: error.path,
+    };
+    return ApplicationFailure.create({
+      message: describeFailure(details),
+      type: error.retryable ? failureTypes.unavailable : failureTypes.rejected,
+      nonRetryable: !error.retryable,
+      ...(error.retryable && error.retryAfterMs !== undefined ? { nextRetryDelay: error.retryAfterMs } : {}),
+      details: [details],
+    });
+  }
+  if (error instanceof OneTrustError) {
+    const details: AepFailureDetails = {
+      step,
+      ...(error.status !== undefined ? { status: error.status } : {}),
+      ...(error.code !== undefined ? { code: error.code } : {}),
+      detail: error.message,
+    };
+    return ApplicationFailure.create({
+      message: describeFailure(details),
+      type: error.retryable ? failureTypes.oneTrustUnavailable : failureTypes.oneTrustRejected,
+      nonRetryable: !error.retryable,
+      ...(error.retryable && error.retryAfterMs !== undefined ? { nextRetryDelay: error.retryAfterMs } : {}),
+      details: [details],
+    });
+  }
+  // Anything else (a bug, an unexpected body) is retried by the activity's policy, then reported as is.
+  return error;
+}
+
+/** A failed check of ours: not retryable, described like an AEP failure so the CLI prints it the same way. */
+export function checkFailure(step: string, detail: string): ApplicationFailure {
+  const details: AepFailureDetails = { step, detail };
+  return ApplicationFailure.create({
+    message: describeFailure(details),
+    type: failureTypes.checkFailed,
+    nonRetryable: true,
+    details: [details],
+  });
+}
+
+/** `dataset: HTTP 400 FLOW-1425-400: Schema with same id ... (POST /data/foundation/flowservice/flows, request 1a2b)` */
+export function describeFailure(details: AepFailureDetails): string {
+  const status = details.status !== undefined ? `HTTP ${details.status}` : undefined;
+  const head = [status, details.code].filter(Boolean).join(' ');
+  const where = [
+    details.method && details.path ? `${details.method} ${details.path}` : undefined,
+    details.requestId ? `request ${details.requestId}` : undefined,
+  ]
+    .filter(Boolean)
+    .join(', ');
+  return `${details.step}: ${head ? `${head}: ` : ''}${details.detail}${where ? ` (${where})` : ''}`;
+}
+
+/** Runs one step's work, converting failures as above. */
+export async function asStep<T>(step: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw toActivityFailure(error, step);
+  }
+}

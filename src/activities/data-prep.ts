@@ -1,0 +1,64 @@
+/** Data Prep step: the mapping set from OneTrust records to the target schema, tenant namespace filled in. */
+import type { SandboxClient } from '../aep';
+import { xdmFullContentType } from '../dataflow/platform-ids';
+import { parseDestination, tenantPlaceholder, withTenant } from '../dataflow/target-schema';
+import type { MappingRule } from '../workflows/dataflow-types';
+import { asStep, checkFailure } from './aep-failure';
+import { allOf, firstOf, namesOf, type DataflowRef } from './dataflow-ref';
+import type { ActivityDependencies } from './dependencies';
+import { deleteEach, withKnownId } from './flow-service';
+
+export function createDataPrepActivities({ aep }: ActivityDependencies) {
+  const dataPrep = (dataflow: DataflowRef): SandboxClient['dataPrep'] => aep.forSandbox(dataflow.sandbox).dataPrep;
+
+  return {
+    async ensureMappingSet(input: {
+      dataflow: DataflowRef;
+      schemaId: string;
+      tenantId: string;
+      /** Destinations may hold the `{TENANT_ID}` placeholder. */
+      mapping: MappingRule[];
+      description: string;
+    }): Promise<{ mappingSetId: string; mappingVersion: number; created: boolean }> {
+      return asStep('mapping-set', async () => {
+        const mappings = resolveMapping(input.mapping, input.tenantId);
+        const api = dataPrep(input.dataflow);
+        const name = namesOf(input.dataflow).mappingSet;
+        const existing = await firstOf(api.listMappingSets({ name }), (set) => set.name === name);
+        if (existing) return { mappingSetId: existing.id, mappingVersion: existing.version, created: false };
+        const created = await api.createMappingSet({
+          name,
+          description: input.description,
+          outputSchema: { schemaRef: { id: input.schemaId, contentType: xdmFullContentType } },
+          mappings,
+        });
+        return { mappingSetId: created.id, mappingVersion: created.version, created: true };
+      });
+    },
+
+    async deleteMappingSet(input: { dataflow: DataflowRef; mappingSetId?: string }): Promise<{ deleted: string[] }> {
+      return asStep('delete mapping set', async () => {
+        const api = dataPrep(input.dataflow);
+        const name = namesOf(input.dataflow).mappingSet;
+        const named = await allOf(api.listMappingSets({ name }), (set) => set.name === name);
+        return deleteEach(withKnownId(named, input.mappingSetId), (id) => api.deleteMappingSet(id));
+      });
+    },
+  };
+}
+
+/** Fills in the tenant; a destination naming another tenant's namespace cannot be written and is refused. */
+export function resolveMapping(mapping: MappingRule[], tenantId: string): MappingRule[] {
+  return mapping.map((rule) => {
+    const destination = withTenant(rule.destination, tenantId);
+    const namespace = parseDestination(destination).namespace;
+    if (namespace !== undefined && namespace !== tenantId) {
+      throw checkFailure(
+        'mapping-set',
+        `mapping destination "${rule.destination}" is in namespace _${namespace}, but this organisation's tenant ` +
+          `namespace is _${tenantId} (write "_${tenantPlaceholder}.…" to have it filled in)`,
+      );
+    }
+    return { ...rule, destination };
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * Before building anything, provisioning looks for every resource the dataflow would create. What exists then
+ * was made by someone or something else (an earlier provisioning of the same spec, a shared schema): it is
+ * reused and never deleted by this run's compensation. Recorded in history, so a replay or a retry agrees.
+ */
+import { firstOf, namesOf, type DataflowRef } from './dataflow-ref';
+import { asStep } from './aep-failure';
+import type { ActivityDependencies } from './dependencies';
+
+export interface ExistingResources {
+  baseConnectionId?: string;
+  sourceConnectionId?: string;
+  fieldGroupId?: string;
+  schemaId?: string;
+  datasetId?: string;
+  targetConnectionId?: string;
+  mappingSetId?: string;
+  flowId?: string;
+}
+
+export function createExistingResourceActivities({ aep }: ActivityDependencies) {
+  return {
+    async findExistingResources(input: { dataflow: DataflowRef }): Promise<ExistingResources> {
+      return asStep('look for existing resources', async () => {
+        const sandbox = aep.forSandbox(input.dataflow.sandbox);
+        const names = namesOf(input.dataflow);
+        const byName =
+          <T extends { name: string }>(name: string) =>
+          (item: T) =>
+            item.name === name;
+        const byTitle = (title: string) => (item: { title: string }) => item.title === title;
+        const [base, source, fieldGroup, schema, dataset, target, mappingSet, flow] = await Promise.all([
+          firstOf(
+            sandbox.flowService.listConnections({ property: [`name==${names.baseConnection}`] }),
+            byName(names.baseConnection),
+          ),
+          firstOf(
+            sandbox.flowService.listSourceConnections({ property: [`name==${names.sourceConnection}`] }),
+            byName(names.sourceConnection),
+          ),
+          firstOf(
+            sandbox.schemaRegistry.listFieldGroups({ title: names.fieldGroupTitle }),
+            byTitle(names.fieldGroupTitle),
+          ),
+          firstOf(
+            sandbox.schemaRegistry.listSchemas({ title: input.dataflow.schemaTitle }),
+            byTitle(input.dataflow.schemaTitle),
+          ),
+          firstOf(
+            sandbox.catalog.listDatasets({ name: input.dataflow.datasetName }),
+            byName(input.dataflow.datasetName),
+          ),
+          firstOf(
+            sandbox.flowService.listTargetConnections({ property: [`name==${names.targetConnection}`] }),
+            byName(names.targetConnection),
+          ),
+          firstOf(sandbox.dataPrep.listMappingSets({ name: names.mappingSet }), (set) => set.name === names.mappingSet),
+          firstOf(sandbox.flowService.listFlows({ property: [`name==${names.flow}`] }), byName(names.flow)),
+        ]);
+        const found: ExistingResources = {};
+        if (base) found.baseConnectionId = base.id;
+        if (source) found.sourceConnectionId = source.id;
+        if (fieldGroup) found.fieldGroupId = fieldGroup.$id;
+        if (schema) found.schemaId = schema.$id;
+        if (dataset) found.datasetId = dataset.id;
+        if (target) found.targetConnectionId = target.id;
+        if (mappingSet) found.mappingSetId = mappingSet.id;
+        if (flow) found.flowId = flow.id;
+        return found;
+      });
+    },
+  };
+}

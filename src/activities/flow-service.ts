@@ -1,0 +1,286 @@
+/**
+ * Flow Service steps: base connection, explore preview, source connection, target connection, dataflow,
+ * and their deletes. Each create first looks for the resource by its deterministic name (invariant 1);
+ * each delete treats "already gone" as done (invariant 2).
+ */
+import { isNotFound, type SandboxClient } from '../aep';
+import {
+  dataLakeConnectionSpec,
+  oneTrustAuthSpecName,
+  oneTrustConnectionSpec,
+  oneTrustFlowSpec,
+} from '../dataflow/platform-ids';
+import type { SealedSecret } from '../secrets';
+import type { DataflowSchedule } from '../workflows/dataflow-types';
+import { asStep, checkFailure } from './aep-failure';
+import { allOf, firstOf, namesOf, type DataflowRef } from './dataflow-ref';
+import type { ActivityDependencies } from './dependencies';
+
+export interface ExplorePreviewSummary {
+  format: string;
+  /** Records in the preview (OneTrust profiles, each wrapped in its page envelope). */
+  previewRecords: number;
+  /** Top-level fields of a OneTrust record (`content.*`) the preview's schema shows. */
+  recordFields: string[];
+}
+
+export interface DataflowCreated {
+  flowId: string;
+  /** The schedule AEP holds (a defaulted start time may have been moved forward). */
+  schedule: DataflowSchedule;
+}
+
+/** When the spec gave no start time and the default is about to pass, start this long from now instead. */
+const defaultStartDelaySeconds = 60;
+/** A start time this close to now could pass before AEP validates it. */
+const startTimeSafetySeconds = 10;
+
+export function createFlowServiceActivities({ aep, secrets }: ActivityDependencies) {
+  const flowService = (dataflow: DataflowRef): SandboxClient['flowService'] =>
+    aep.forSandbox(dataflow.sandbox).flowService;
+
+  return {
+    async ensureBaseConnection(input: {
+      dataflow: DataflowRef;
+      token: SealedSecret;
+      description: string;
+    }): Promise<{ baseConnectionId: string; created: boolean }> {
+      return asStep('base-connection', async () => {
+        const api = flowService(input.dataflow);
+        const name = namesOf(input.dataflow).baseConnection;
+        const existing = await firstOf(api.listConnections({ property: [`name==${name}`] }), (c) => c.name === name);
+        if (existing) return { baseConnectionId: existing.id, created: false };
+        const created = await api.createConnection({
+          name,
+          description: input.description,
+          connectionSpec: { ...oneTrustConnectionSpec },
+          // The token is opened here, in the worker, and goes only to AEP: never into a result or a log.
+          auth: { specName: oneTrustAuthSpecName, params: { accessToken: secrets.open(input.token) } },
+        });
+        return { baseConnectionId: created.id, created: true };
+      });
+    },
+
+    /**
+     * Proves the token and the data shape before anything else is built: OneTrust must answer through AEP,
+     * and every field the mapping reads must exist in the preview's schema.
+     */
+    async checkExplorePreview(input: {
+      dataflow: DataflowRef;
+      baseConnectionId: string;
+      mappingSources: string[];
+    }): Promise<ExplorePreviewSummary> {
+      return asStep('explore-preview', async () => {
+        const preview = await flowService(input.dataflow).exploreConnection(input.baseConnectionId, {
+          objectType: 'rest',
+          object: 'json',
+          fileType: 'json',
+          preview: true,
+        });
+        if (preview.schema === undefined || preview.format === undefined) {
+          throw checkFailure('explore-preview', 'the preview has no format or schema: is this a OneTrust connection?');
+        }
+        const missing = input.mappingSources.filter((source) => !schemaHasPath(preview.schema, source));
+        if (missing.length > 0) {
+          throw checkFailure(
+            'explore-preview',
+            `the OneTrust preview has no field ${missing.map((path) => `"${path}"`).join(', ')} that the mapping reads`,
+          );
+        }
+        const content = propertyAt(preview.schema, ['content']);
+        return {
+          format: preview.format,
+          previewRecords: preview.data?.length ?? 0,
+          recordFields: Object.keys(propertiesOf(content) ?? {}),
+        };
+      });
+    },
+
+    async ensureSourceConnection(input: {
+      dataflow: DataflowRef;
+      baseConnectionId: string;
+      description: string;
+    }): Promise<{ sourceConnectionId: string; created: boolean }> {
+      return asStep('source-connection', async () => {
+        const api = flowService(input.dataflow);
+        const name = namesOf(input.dataflow).sourceConnection;
+        const existing = await firstOf(
+          api.listSourceConnections({ property: [`name==${name}`] }),
+          (c) => c.name === name,
+        );
+        if (existing) return { sourceConnectionId: existing.id, created: false };
+        const created = await api.createSourceConnection({
+          name,
+          description: input.description,
+          baseConnectionId: input.baseConnectionId,
+          connectionSpec: { ...oneTrustConnectionSpec },
+          data: { format: 'json' },
+          params: {},
+        });
+        return { sourceConnectionId: created.id, created: true };
+      });
+    },
+
+    async ensureTargetConnection(input: {
+      dataflow: DataflowRef;
+      datasetId: string;
+      description: string;
+    }): Promise<{ targetConnectionId: string; created: boolean }> {
+      return asStep('target-connection', async () => {
+        const api = flowService(input.dataflow);
+        const name = namesOf(input.dataflow).targetConnection;
+        const existing = await firstOf(
+          api.listTargetConnections({ property: [`name==${name}`] }),
+          (c) => c.name === name,
+        );
+        if (existing) return { targetConnectionId: existing.id, created: false };
+        const created = await api.createTargetConnection({
+          name,
+          description: input.description,
+          connectionSpec: { ...dataLakeConnectionSpec },
+          data: { format: 'json' },
+          params: { dataSetId: input.datasetId },
+        });
+        return { targetConnectionId: created.id, created: true };
+      });
+    },
+
+    async ensureDataflow(input: {
+      dataflow: DataflowRef;
+      description: string;
+      sourceConnectionId: string;
+      targetConnectionId: string;
+      mappingSetId: string;
+      mappingVersion: number;
+      schedule: DataflowSchedule;
+      startTimeIsDefault: boolean;
+    }): Promise<DataflowCreated & { created: boolean }> {
+      return asStep('dataflow', async () => {
+        const api = flowService(input.dataflow);
+        const name = namesOf(input.dataflow).flow;
+        const existing = await firstOf(api.listFlows({ property: [`name==${name}`] }), (flow) => flow.name === name);
+        if (existing) {
+          const params = existing.scheduleParams;
+          const schedule: DataflowSchedule = params
+            ? {
+                frequency: params.frequency as DataflowSchedule['frequency'],
+                startTime: params.startTime,
+                ...(params.interval !== undefined ? { interval: params.interval } : {}),
+              }
+            : input.schedule;
+          return { flowId: existing.id, schedule, created: false };
+        }
+        const schedule = { ...input.schedule };
+        const nowSeconds = Math.floor(Date.now() / 1000);
+        if (input.startTimeIsDefault && schedule.startTime < nowSeconds + startTimeSafetySeconds) {
+          schedule.startTime = nowSeconds + defaultStartDelaySeconds;
+        }
+        const created = await api.createFlow({
+          name,
+          description: input.description,
+          flowSpec: { ...oneTrustFlowSpec },
+          sourceConnectionIds: [input.sourceConnectionId],
+          targetConnectionIds: [input.targetConnectionId],
+          transformations: [
+            { name: 'Mapping', params: { mappingId: input.mappingSetId, mappingVersion: input.mappingVersion } },
+          ],
+          scheduleParams: {
+            startTime: String(schedule.startTime),
+            frequency: schedule.frequency,
+            ...(schedule.interval !== undefined ? { interval: schedule.interval } : {}),
+          },
+        });
+        return { flowId: created.id, schedule, created: true };
+      });
+    },
+
+    async deleteDataflow(input: { dataflow: DataflowRef; flowId?: string }): Promise<{ deleted: string[] }> {
+      return asStep('delete dataflow', async () => {
+        const api = flowService(input.dataflow);
+        const name = namesOf(input.dataflow).flow;
+        const named = await allOf(api.listFlows({ property: [`name==${name}`] }), (flow) => flow.name === name);
+        return deleteEach(withKnownId(named, input.flowId), (id) => api.deleteFlow(id));
+      });
+    },
+
+    async deleteTargetConnection(input: {
+      dataflow: DataflowRef;
+      targetConnectionId?: string;
+    }): Promise<{ deleted: string[] }> {
+      return asStep('delete target connection', async () => {
+        const api = flowService(input.dataflow);
+        const name = namesOf(input.dataflow).targetConnection;
+        const named = await allOf(api.listTargetConnections({ property: [`name==${name}`] }), (c) => c.name === name);
+        return deleteEach(withKnownId(named, input.targetConnectionId), (id) => api.deleteTargetConnection(id));
+      });
+    },
+
+    async deleteSourceConnection(input: {
+      dataflow: DataflowRef;
+      sourceConnectionId?: string;
+    }): Promise<{ deleted: string[] }> {
+      return asStep('delete source connection', async () => {
+        const api = flowService(input.dataflow);
+        const name = namesOf(input.dataflow).sourceConnection;
+        const named = await allOf(api.listSourceConnections({ property: [`name==${name}`] }), (c) => c.name === name);
+        return deleteEach(withKnownId(named, input.sourceConnectionId), (id) => api.deleteSourceConnection(id));
+      });
+    },
+
+    async deleteBaseConnection(input: {
+      dataflow: DataflowRef;
+      baseConnectionId?: string;
+    }): Promise<{ deleted: string[] }> {
+      return asStep('delete base connection', async () => {
+        const api = flowService(input.dataflow);
+        const name = namesOf(input.dataflow).baseConnection;
+        const named = await allOf(api.listConnections({ property: [`name==${name}`] }), (c) => c.name === name);
+        return deleteEach(withKnownId(named, input.baseConnectionId), (id) => api.deleteConnection(id));
+      });
+    },
+  };
+}
+
+/** Ids to delete: those found by name, plus the one the workflow recorded (it may have been renamed since). */
+export function withKnownId(found: Array<{ id: string }>, knownId: string | undefined): string[] {
+  const ids = new Set(found.map((resource) => resource.id));
+  if (knownId) ids.add(knownId);
+  return [...ids];
+}
+
+/** Deletes each id; a 404 means an earlier attempt (or someone else) already did. */
+export async function deleteEach(ids: string[], remove: (id: string) => Promise<void>): Promise<{ deleted: string[] }> {
+  const deleted: string[] = [];
+  for (const id of ids) {
+    try {
+      await remove(id);
+      deleted.push(id);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+  return { deleted };
+}
+
+function propertiesOf(node: unknown): Record<string, unknown> | undefined {
+  if (typeof node !== 'object' || node === null) return undefined;
+  const properties = (node as { properties?: unknown }).properties;
+  return typeof properties === 'object' && properties !== null ? (properties as Record<string, unknown>) : undefined;
+}
+
+/** Walks a JSON schema by property names, stepping into array `items` on the way. */
+function propertyAt(schema: unknown, path: string[]): unknown {
+  let node: unknown = schema;
+  for (const segment of path) {
+    while (typeof node === 'object' && node !== null && (node as { type?: unknown }).type === 'array') {
+      node = (node as { items?: unknown }).items;
+    }
+    node = propertiesOf(node)?.[segment];
+    if (node === undefined) return undefined;
+  }
+  return node;
+}
+
+function schemaHasPath(schema: unknown, source: string): boolean {
+  return propertyAt(schema, source.split('.')) !== undefined;
+}

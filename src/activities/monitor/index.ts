@@ -1,0 +1,32 @@
+/**
+ * The dataflow monitor's activities, spread into the worker's activity set by src/activities/index.ts.
+ * The workflow imports only the type `MonitorActivities`.
+ */
+import type { ActivityDependencies } from '../dependencies';
+import { createAlertActivities } from './alerts';
+import { createDataflowChangeActivities } from './dataflow-changes';
+import { createRunListingActivities } from './list-runs';
+import { createTeardownActivities } from './teardown';
+import { createTokenRotationActivities } from './token-rotation';
+
+export function createMonitorActivities(deps: ActivityDependencies) {
+  return {
+    ...createRunListingActivities(deps),
+    ...createTokenRotationActivities(deps),
+    ...createDataflowChangeActivities(deps),
+    ...createTeardownActivities(deps),
+    ...createAlertActivities(deps),
+  };
+}
+
+export type MonitorActivities = ReturnType<typeof createMonitorActivities>;
+export type { ListRecentRunsInput } from './list-runs';
+export type {
+  RotateOneTrustTokenInput,
+  TokenRotationResult,
+  MintOneTrustTokenInput,
+  MintedToken,
+} from './token-rotation';
+export type { UpdateFlowSettingsInput, FlowPatchResult, PublishMappingVersionInput } from './dataflow-changes';
+export type { DataflowResourceKind, DeleteDataflowResourceInput, DeleteDataflowResourceResult } from './teardown';
+export type { SendAlertInput, SendAlertResult } from './alerts';

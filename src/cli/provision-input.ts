@@ -1,0 +1,61 @@
+/** Turns a validated spec into the provisioning workflow's input: secrets are sealed here, in the CLI. */
+import type { ResolvedDataflowSpec } from '../config';
+import type { SecretBox } from '../secrets';
+import type { ProvisionDataflowInput } from '../workflows/provision-dataflow';
+
+export function toProvisionInput(
+  spec: ResolvedDataflowSpec,
+  secrets: SecretBox,
+  extra: Pick<ProvisionDataflowInput, 'activityTiming' | 'startMonitor'> = {},
+): ProvisionDataflowInput {
+  const clientCredentials = spec.oneTrust.clientCredentials;
+  return {
+    sandbox: spec.sandbox,
+    name: spec.name,
+    ...(spec.description !== undefined ? { description: spec.description } : {}),
+    oneTrust: {
+      baseUrl: spec.oneTrust.baseUrl,
+      token: secrets.seal(spec.oneTrust.accessToken.reveal()),
+      tokenExpiresAt: spec.oneTrust.expiresAt.toISOString(),
+      ...(clientCredentials
+        ? {
+            clientCredentials: {
+              clientId: clientCredentials.clientId,
+              clientSecret: secrets.seal(clientCredentials.clientSecret.reveal()),
+            },
+          }
+        : {}),
+    },
+    target: { ...spec.target },
+    mapping: spec.mapping.map((rule) => ({ ...rule })),
+    schedule: { ...spec.schedule },
+    startTimeIsDefault: spec.startTimeIsDefault,
+    ...(spec.alerts ? { alerts: { ...spec.alerts } } : {}),
+    ...(spec.monitor ? { monitor: { ...spec.monitor } } : {}),
+    ...extra,
+  };
+}
+
+/** The one-line summary and the markdown details the Web UI shows for the provisioning workflow. */
+export function provisionStaticSummary(spec: ResolvedDataflowSpec): string {
+  return `Provision OneTrust dataflow ${spec.name} in sandbox ${spec.sandbox}`;
+}
+
+export function provisionStaticDetails(spec: ResolvedDataflowSpec): string {
+  const schedule =
+    spec.schedule.frequency === 'once'
+      ? `once at ${new Date(spec.schedule.startTime * 1000).toISOString()}`
+      : `every ${spec.schedule.interval} ${spec.schedule.frequency}(s) from ${new Date(spec.schedule.startTime * 1000).toISOString()}`;
+  return [
+    `**OneTrust → AEP dataflow \`${spec.name}\`**`,
+    '',
+    `- Sandbox: \`${spec.sandbox}\``,
+    `- Target schema: ${spec.target.schemaTitle}`,
+    `- Dataset: ${spec.target.datasetName}`,
+    `- Mapping: ${spec.mappingIsDefault ? 'the OneTrust default' : 'custom'} (${spec.mapping.length} rules)`,
+    `- Schedule: ${schedule}`,
+    `- OneTrust: ${spec.oneTrust.baseUrl}, token expires ${spec.oneTrust.expiresAt.toISOString()}` +
+      (spec.oneTrust.clientCredentials ? ' (renewed automatically with client credentials)' : ''),
+    ...(spec.description ? ['', spec.description] : []),
+  ].join('\n');
+}

@@ -1,0 +1,111 @@
+/**
+ * The simulator's own API under `/__sim/` (no auth): inspect resources and ingested records, read and clear the
+ * request log, add and clear fault rules, mint OneTrust tokens, and start a flow run now.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { SimulatorContext } from './context';
+import { FaultRules, faultRuleInput } from './faults';
+import type { StoredFlow } from './flow-service/entity-types';
+import { secretFingerprints, withMaskedSecrets } from './flow-service/secret-masking';
+import { SimulatorHttpError } from './problems';
+import type { RequestLog } from './request-log';
+import type { RunScheduler } from './run-scheduler';
+import { resourceKinds, type StoredResource } from './store';
+
+export const adminPrefix = '/__sim';
+
+const tokenRequest = z.object({ expiresInSeconds: z.number().int().min(-10 * 365 * 86_400).max(10 * 365 * 86_400) }).strict();
+const pageQuery = z.object({
+  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(100_000).default(1000),
+});
+
+export interface AdminDependencies {
+  context: SimulatorContext;
+  faults: FaultRules;
+  requestLog: RequestLog;
+  scheduler: RunScheduler;
+  startedAt: number;
+}
+
+function adminError(status: number, message: string): SimulatorHttpError {
+  return new SimulatorHttpError(status, { error: message });
+}
+
+export function registerAdminRoutes(app: FastifyInstance, dependencies: AdminDependencies): void {
+  const { context, faults, requestLog, scheduler } = dependencies;
+  const { store } = context;
+
+  app.get(`${adminPrefix}/health`, async () => ({
+    status: 'ok',
+    uptimeSeconds: Math.round((Date.now() - dependencies.startedAt) / 1000),
+    timeScale: context.settings.timeScale,
+  }));
+
+  app.get<{ Querystring: { sandbox?: string } }>(`${adminPrefix}/resources`, async (request) => {
+    const sandbox = request.query.sandbox;
+    const resources: Record<string, unknown[]> = {};
+    for (const kind of resourceKinds) {
+      resources[kind] = store.list(kind, sandbox).map((resource) => describeResource(kind, resource, context));
+    }
+    return resources;
+  });
+
+  app.get<{ Params: { id: string } }>(`${adminPrefix}/datasets/:id/records`, async (request) => {
+    if (!store.getAnywhere('dataSets', request.params.id)) throw adminError(404, `dataset ${request.params.id} not found`);
+    const page = pageQuery.safeParse(request.query);
+    if (!page.success) throw adminError(400, page.error.message);
+    const records = store.records(request.params.id);
+    return { count: records.length, items: records.slice(page.data.offset, page.data.offset + page.data.limit) };
+  });
+
+  app.get(`${adminPrefix}/requests`, async () => ({ items: requestLog.list() }));
+  app.delete(`${adminPrefix}/requests`, async (_request, reply) => {
+    requestLog.clear();
+    return reply.code(204).send();
+  });
+
+  app.get(`${adminPrefix}/faults`, async () => ({ items: faults.list() }));
+  app.post(`${adminPrefix}/faults`, async (request, reply) => {
+    const parsed = faultRuleInput.safeParse(request.body);
+    if (!parsed.success) throw adminError(400, `invalid fault rule: ${parsed.error.message}`);
+    try {
+      return reply.code(201).send(faults.add(parsed.data));
+    } catch (error) {
+      throw adminError(400, `invalid fault rule path: ${(error as Error).message}`);
+    }
+  });
+  app.delete(`${adminPrefix}/faults`, async (_request, reply) => {
+    faults.clear();
+    return reply.code(204).send();
+  });
+  app.delete<{ Params: { id: string } }>(`${adminPrefix}/faults/:id`, async (request, reply) => {
+    if (!faults.remove(request.params.id)) throw adminError(404, `fault rule ${request.params.id} not found`);
+    return reply.code(204).send();
+  });
+
+  app.post(`${adminPrefix}/onetrust/tokens`, async (request) => {
+    const parsed = tokenRequest.safeParse(request.body ?? {});
+    if (!parsed.success) throw adminError(400, `expected {expiresInSeconds: integer}: ${parsed.error.message}`);
+    const minted = context.oneTrust.mintToken(parsed.data.expiresInSeconds);
+    return { access_token: minted.accessToken, expires_at: minted.expiresAt.toISOString() };
+  });
+
+  app.post<{ Params: { id: string } }>(`${adminPrefix}/flows/:id/runs`, async (request, reply) => {
+    const flow = store.getAnywhere<StoredFlow>('flows', request.params.id);
+    if (!flow) throw adminError(404, `flow ${request.params.id} not found`);
+    return reply.code(201).send(scheduler.runNow(flow));
+  });
+}
+
+function describeResource(kind: string, resource: StoredResource, context: SimulatorContext): unknown {
+  if (kind === 'connections') {
+    const fingerprints = secretFingerprints(resource);
+    return Object.keys(fingerprints).length > 0
+      ? { ...withMaskedSecrets(resource), secretFingerprints: fingerprints }
+      : withMaskedSecrets(resource);
+  }
+  if (kind === 'dataSets') return { ...resource, recordCount: context.store.records(resource.id).length };
+  return resource;
+}

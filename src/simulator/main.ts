@@ -1,0 +1,83 @@
+/**
+ * `npm run simulator -- --port P [--host H] [--time-scale N] [--state-file F] [--tenant-id T] [--onetrust-subjects N]`
+ * Credentials come from the environment only (SIMULATOR_CLIENT_ID, SIMULATOR_CLIENT_SECRET, SIMULATOR_ORG_ID),
+ * never from arguments, which other users of the machine can read.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { simulatorDefaults } from './defaults';
+import { startSimulator } from './server';
+
+function positiveNumber(value: string): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) throw new InvalidArgumentError('expected a positive number');
+  return number;
+}
+
+function port(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0 || number > 65_535) throw new InvalidArgumentError('expected a port number');
+  return number;
+}
+
+function positiveInteger(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError('expected a positive integer');
+  return number;
+}
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name('simulator')
+    .description('Local simulator of Adobe Experience Platform, Adobe IMS and OneTrust.')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', port, simulatorDefaults.port)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--time-scale <factor>', 'simulated schedule time runs this many times faster', positiveNumber, simulatorDefaults.timeScale)
+    .option('--state-file <file>', 'keep state in this JSON file across restarts')
+    .option('--tenant-id <tenant>', 'Schema Registry tenant id (without the underscore)', simulatorDefaults.tenantId)
+    .option('--onetrust-subjects <count>', 'number of OneTrust data subjects', positiveInteger, simulatorDefaults.oneTrustSubjects)
+    .option('--log-requests', 'print one line per request (method, path, status)', false)
+    .parse();
+  const options = program.opts<{
+    port: number;
+    host: string;
+    timeScale: number;
+    stateFile?: string;
+    tenantId: string;
+    onetrustSubjects: number;
+    logRequests: boolean;
+  }>();
+
+  const simulator = await startSimulator({
+    port: options.port,
+    host: options.host,
+    timeScale: options.timeScale,
+    stateFile: options.stateFile,
+    tenantId: options.tenantId,
+    oneTrustSubjects: options.onetrustSubjects,
+    logRequests: options.logRequests,
+    clientId: process.env.SIMULATOR_CLIENT_ID || simulatorDefaults.clientId,
+    clientSecret: process.env.SIMULATOR_CLIENT_SECRET || simulatorDefaults.clientSecret,
+    orgId: process.env.SIMULATOR_ORG_ID || simulatorDefaults.orgId,
+  });
+  console.log(`Platform simulator listening on ${simulator.url}`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    simulator.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(`simulator: failed to stop cleanly after ${signal}:`, error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error('simulator: could not start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,184 @@
+/**
+ * Builds and starts the platform simulator: one fastify server with the AEP APIs (behind the gateway rules),
+ * Adobe IMS, OneTrust, the admin API, fault injection, the request log, the run scheduler and persistence.
+ */
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { registerAdminRoutes } from './admin';
+import { defaultErrorFor } from './api-errors';
+import { registerCatalogRoutes } from './catalog';
+import { createClock } from './clock';
+import type { SimulatorContext, SimulatorSettings } from './context';
+import { createDataPrepService, registerDataPrepRoutes } from './data-prep';
+import { simulatorDefaults } from './defaults';
+import { registerFaultInjection } from './fault-injection';
+import { FaultRules } from './faults';
+import { registerFlowServiceRoutes } from './flow-service';
+import { registerGateway } from './gateway';
+import { createImsService, registerImsRoutes } from './ims';
+import { createOneTrustService, registerOneTrustRoutes } from './onetrust';
+import { StatePersistence } from './persistence';
+import { SimulatorHttpError } from './problems';
+import { RequestLog, registerRequestLogging } from './request-log';
+import { RunExecutor } from './run-execution';
+import { RunScheduler } from './run-scheduler';
+import { registerSchemaRegistryRoutes } from './schema-registry';
+import { Store } from './store';
+
+export interface SimulatorOptions extends Partial<SimulatorSettings> {
+  /** 0 picks a free port. */
+  port?: number;
+  host?: string;
+  /** JSON file the state is loaded from at start and saved to after changes and on close. */
+  stateFile?: string;
+  /** Print one line per request (method, path, status, time) to stdout. */
+  logRequests?: boolean;
+}
+
+export interface RunningSimulator {
+  url: string;
+  port: number;
+  context: SimulatorContext;
+  close(): Promise<void>;
+}
+
+export function simulatorSettings(options: SimulatorOptions = {}): SimulatorSettings {
+  return {
+    clientId: options.clientId ?? simulatorDefaults.clientId,
+    clientSecret: options.clientSecret ?? simulatorDefaults.clientSecret,
+    orgId: options.orgId ?? simulatorDefaults.orgId,
+    tenantId: options.tenantId ?? simulatorDefaults.tenantId,
+    timeScale: options.timeScale ?? simulatorDefaults.timeScale,
+    oneTrustSubjects: options.oneTrustSubjects ?? simulatorDefaults.oneTrustSubjects,
+    oneTrustClients: options.oneTrustClients ?? [{ ...simulatorDefaults.oneTrustClient }],
+  };
+}
+
+/** application/json, JSON Patch, and the vendor `+json` types Schema Registry clients send. */
+const jsonContentTypes = ['application/json', 'application/json-patch+json'];
+const vendorJsonContentType = /^application\/[\w.+-]+\+json/;
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const settings = simulatorSettings(options);
+  const clock = createClock(settings.timeScale);
+  const store = new Store();
+  const persistence = options.stateFile ? new StatePersistence(store, options.stateFile) : undefined;
+  // Restore before the services are built, so they find their persisted state (issued tokens…).
+  await persistence?.load();
+
+  const services = { store, clock, settings };
+  const context: SimulatorContext = {
+    ...services,
+    ims: createImsService(services),
+    oneTrust: createOneTrustService(services),
+    dataPrep: createDataPrepService(services),
+  };
+  const executor = new RunExecutor(context);
+  const scheduler = new RunScheduler(context, executor);
+  const faults = new FaultRules();
+  const requestLog = new RequestLog();
+
+  const app = Fastify({
+    logger: false,
+    forceCloseConnections: true,
+    bodyLimit: 16 * 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+  });
+  await app.register(formbody);
+  installJsonParser(app);
+  installErrorHandling(app);
+
+  // Hook order matters: faults act before the gateway, as a failing network or platform would.
+  registerFaultInjection(app, faults, requestLog);
+  registerGateway(app, context);
+  registerRequestLogging(app, requestLog, options.logRequests ?? false);
+
+  registerImsRoutes(app, context);
+  registerOneTrustRoutes(app, context);
+  registerFlowServiceRoutes(app, context, (flowId) => scheduler.refresh(flowId));
+  registerSchemaRegistryRoutes(app, context);
+  registerCatalogRoutes(app, context);
+  registerDataPrepRoutes(app, context);
+  registerAdminRoutes(app, { context, faults, requestLog, scheduler, startedAt: Date.now() });
+
+  executor.failInterruptedRuns();
+  scheduler.start();
+  persistence?.watch();
+
+  try {
+    await app.listen({ port: options.port ?? simulatorDefaults.port, host: options.host ?? '127.0.0.1' });
+  } catch (error) {
+    scheduler.stop();
+    executor.stop();
+    await persistence?.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? simulatorDefaults.port);
+  const host = options.host ?? '127.0.0.1';
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    context,
+    close: () => {
+      closing ??= (async () => {
+        scheduler.stop();
+        executor.stop();
+        await app.close();
+        await persistence?.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** JSON for application/json, JSON Patch and vendor `+json` types; an empty body is no body (action calls). */
+function installJsonParser(app: FastifyInstance): void {
+  app.removeContentTypeParser('application/json');
+  const parseJson = (request: FastifyRequest, body: string | Buffer): unknown => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return undefined;
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      const path = request.url.split('?', 1)[0]!;
+      throw defaultErrorFor(path, 400, `The request body is not valid JSON: ${(error as Error).message}`);
+    }
+  };
+  for (const contentType of [jsonContentTypes, vendorJsonContentType]) {
+    app.addContentTypeParser(contentType, { parseAs: 'string' }, (request, body, done) => {
+      let parsed: unknown;
+      try {
+        parsed = parseJson(request, body);
+      } catch (error) {
+        done(error as Error, undefined);
+        return;
+      }
+      done(null, parsed);
+    });
+  }
+}
+
+function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | SimulatorHttpError, request, reply) => {
+    const path = request.url.split('?', 1)[0]!;
+    let answer: SimulatorHttpError;
+    if (error instanceof SimulatorHttpError) answer = error;
+    else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      answer = defaultErrorFor(path, error.statusCode, error.message);
+    } else {
+      console.error(`simulator: ${request.method} ${path} failed:`, error);
+      answer = defaultErrorFor(path, 500);
+    }
+    return reply.code(answer.status).headers(answer.headers).send(answer.body);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?', 1)[0]!;
+    const answer = defaultErrorFor(path, 404, `No resource at ${request.method} ${path}.`);
+    return reply.code(404).send(answer.body);
+  });
+}

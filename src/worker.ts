@@ -1,0 +1,98 @@
+/**
+ * The worker process (`npm run worker`): runs the provisioning and monitor workflows and their activities.
+ * Temporal connection from Temporal's env config (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, profile
+ * file); AEP settings from AEP_*; the secrets key from DATAFLOW_SECRETS_KEY(_FILE). SIGINT/SIGTERM stop it
+ * gracefully: no new tasks are taken and running activities get SHUTDOWN_GRACE_TIME to finish.
+ */
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import type { Duration } from '@temporalio/common';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { request } from 'undici';
+import { createActivities, type WebhookSender } from './activities';
+import { aepSettingsFromEnv, createAepClient } from './aep';
+import { installTemporalRuntime } from './observability/runtime';
+import { loadSecretBox } from './secrets';
+import { registerSearchAttributes } from './temporal/register-search-attributes';
+import { taskQueueFromEnv } from './temporal/task-queue';
+
+/** One JSON POST, for alert webhooks. */
+export const sendWebhook: WebhookSender = async (url, body, headers = {}) => {
+  const response = await request(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+    headersTimeout: 10_000,
+    bodyTimeout: 10_000,
+  });
+  await response.body.dump();
+  return { status: response.statusCode };
+};
+
+export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const { logger } = installTemporalRuntime({ env });
+  // Read every setting before connecting, so a misconfiguration fails fast with its own message.
+  const aepSettings = aepSettingsFromEnv(env);
+  const secrets = loadSecretBox(env);
+  const taskQueue = taskQueueFromEnv(env);
+  const tuning = workerTuningFromEnv(env);
+
+  const config = loadClientConnectConfig({ overrideEnvVars: definedOnly(env) });
+  const namespace = config.namespace ?? 'default';
+  const connection = await NativeConnection.connect(config.connectionOptions);
+  const aep = createAepClient(aepSettings);
+  try {
+    const added = await registerSearchAttributes(connection, namespace);
+    if (added.length > 0) logger.info('registered search attributes', { searchAttributes: added });
+
+    const worker = await Worker.create({
+      connection,
+      namespace,
+      taskQueue,
+      workflowsPath: require.resolve('./workflows'),
+      activities: createActivities({ aep, secrets, fetchWebhook: sendWebhook }),
+      ...tuning,
+    });
+    logger.info('worker started', {
+      taskQueue,
+      namespace,
+      address: config.connectionOptions.address ?? 'localhost:7233',
+      aepPlatformUrl: aepSettings.platformUrl,
+      secretsKeyId: secrets.keyId,
+    });
+    // The SDK's runtime turns SIGINT/SIGTERM into worker.shutdown(); run() resolves once in-flight work is done.
+    await worker.run();
+    logger.info('worker stopped');
+  } finally {
+    await aep.close();
+    await connection.close();
+  }
+}
+
+/** Optional tuning from the environment; the fleet-wide activity rate protects AEP's limits across workers. */
+export function workerTuningFromEnv(env: NodeJS.ProcessEnv): Partial<WorkerOptions> {
+  const tuning: Partial<WorkerOptions> = { shutdownGraceTime: (env.SHUTDOWN_GRACE_TIME?.trim() || '20s') as Duration };
+  const fleetRate = positiveNumber(env.MAX_TASK_QUEUE_ACTIVITIES_PER_SECOND, 'MAX_TASK_QUEUE_ACTIVITIES_PER_SECOND');
+  if (fleetRate !== undefined) tuning.maxTaskQueueActivitiesPerSecond = fleetRate;
+  const concurrent = positiveNumber(env.MAX_CONCURRENT_ACTIVITIES, 'MAX_CONCURRENT_ACTIVITIES');
+  if (concurrent !== undefined) tuning.maxConcurrentActivityTaskExecutions = Math.floor(concurrent);
+  return tuning;
+}
+
+/** Temporal's env config wants a plain string map. */
+export function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
+function positiveNumber(text: string | undefined, name: string): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number (got "${text}")`);
+  return value;
+}
+
+if (require.main === module) {
+  runWorker().catch((error: unknown) => {
+    console.error(`worker failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,3 @@
+/** Every workflow the worker runs (the workflow bundle's entry point). Messages live next to their workflow. */
+export { provisionDataflow } from './provision-dataflow';
+export { dataflowMonitor } from './dataflow-monitor';

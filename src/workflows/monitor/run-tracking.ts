@@ -1,0 +1,127 @@
+/**
+ * Folding a poll's runs into the monitor state: the last runs, the failure streak and its cause, the cursor for
+ * the next poll, and the alerts that the change calls for (first failure of a streak, a change of cause, recovery).
+ */
+import { failureCauseDescriptions } from './run-classification';
+import {
+  keepNewest,
+  maxLastRuns,
+  maxSettledRunIds,
+  type AlertKind,
+  type AlertSeverity,
+  type MonitorState,
+  type RunSummary,
+} from './state';
+
+/** An alert the workflow still has to give an id and send. */
+export interface AlertDraft {
+  kind: AlertKind;
+  severity: AlertSeverity;
+  /** Makes the alert id unique and stable: the same event always yields the same id. */
+  discriminator: string;
+  message: string;
+  details: Record<string, string | number | boolean>;
+}
+
+function startedAtMs(run: RunSummary): number | undefined {
+  return run.startedAt === undefined ? undefined : Date.parse(run.startedAt);
+}
+
+function byStartAscending(a: RunSummary, b: RunSummary): number {
+  return (startedAtMs(a) ?? Number.MAX_SAFE_INTEGER) - (startedAtMs(b) ?? Number.MAX_SAFE_INTEGER);
+}
+
+export function applyRuns(state: MonitorState, runs: RunSummary[], nowMs: number): AlertDraft[] {
+  const alerts: AlertDraft[] = [];
+  const ordered = [...runs].sort(byStartAscending);
+
+  for (const run of ordered) {
+    rememberRun(state, run);
+    if (run.outcome === 'running' || state.settledRunIds.includes(run.id)) continue;
+    state.settledRunIds = [run.id, ...state.settledRunIds].slice(0, maxSettledRunIds);
+    const alert = run.outcome === 'success' ? countSuccess(state, run) : countFailure(state, run, nowMs);
+    if (alert) alerts.push(alert);
+  }
+
+  state.runCursorMs = nextCursor(state.runCursorMs, ordered, nowMs);
+  return alerts;
+}
+
+/** Replaces an earlier sighting of the same run, newest first. */
+function rememberRun(state: MonitorState, run: RunSummary): void {
+  const others = state.lastRuns.filter((known) => known.id !== run.id);
+  state.lastRuns = keepNewest(
+    [run, ...others].sort((a, b) => byStartAscending(b, a)),
+    maxLastRuns,
+  );
+}
+
+function countSuccess(state: MonitorState, run: RunSummary): AlertDraft | undefined {
+  const failures = state.consecutiveFailures;
+  const cause = state.failureCause;
+  const failingSince = state.failingSince;
+  state.consecutiveFailures = 0;
+  state.failureCause = undefined;
+  state.failingSince = undefined;
+  state.lastSuccessAt = run.completedAt ?? run.startedAt;
+  if (failures === 0) return undefined;
+  return {
+    kind: 'recovered',
+    severity: 'info',
+    discriminator: run.id,
+    message: `runs succeed again after ${failures} failed run${failures === 1 ? '' : 's'} (run ${run.id}, ${run.records?.output ?? 0} records)`,
+    details: {
+      runId: run.id,
+      failedRuns: failures,
+      ...(cause ? { previousCause: cause } : {}),
+      ...(failingSince ? { failingSince } : {}),
+      ...(run.records?.output !== undefined ? { outputRecords: run.records.output } : {}),
+    },
+  };
+}
+
+function countFailure(state: MonitorState, run: RunSummary, nowMs: number): AlertDraft | undefined {
+  const cause = run.cause ?? 'platform';
+  const firstOfStreak = state.consecutiveFailures === 0;
+  const causeChanged = !firstOfStreak && state.failureCause !== cause;
+  state.consecutiveFailures += 1;
+  state.failureCause = cause;
+  if (firstOfStreak) state.failingSince = run.startedAt ?? new Date(nowMs).toISOString();
+  if (!firstOfStreak && !causeChanged) return undefined;
+
+  const firstError = run.errors?.[0];
+  return {
+    kind: 'run-failed',
+    severity: 'critical',
+    discriminator: run.id,
+    message: `run ${run.id} failed: ${failureCauseDescriptions[cause]}${firstError ? ` (${firstError.code ? `${firstError.code}: ` : ''}${firstError.message})` : ''}`,
+    details: {
+      runId: run.id,
+      cause,
+      consecutiveFailures: state.consecutiveFailures,
+      ...(firstError?.code ? { errorCode: firstError.code } : {}),
+      ...(firstError ? { errorMessage: firstError.message } : {}),
+    },
+  };
+}
+
+/** A run still "in progress" after this long is stuck: it no longer holds the cursor back. */
+const stuckRunMs = 86_400_000;
+
+/**
+ * The next poll lists runs started at or after the oldest run still going (so its end is seen), else after the
+ * newest run seen. The cursor never moves backwards.
+ */
+function nextCursor(current: number | undefined, ordered: RunSummary[], nowMs: number): number | undefined {
+  const unfinished = ordered
+    .filter((run) => run.outcome === 'running')
+    .map(startedAtMs)
+    .filter((start) => start === undefined || nowMs - start < stuckRunMs);
+  const starts = ordered.map(startedAtMs).filter((start): start is number => start !== undefined);
+  const oldestUnfinished = unfinished.some((start) => start === undefined)
+    ? current
+    : Math.min(...(unfinished as number[]));
+  const candidate = unfinished.length > 0 ? oldestUnfinished : starts.length > 0 ? Math.max(...starts) : current;
+  if (candidate === undefined) return current;
+  return current === undefined ? candidate : Math.max(current, candidate);
+}

@@ -1,0 +1,205 @@
+/**
+ * Everything the dataflow monitor knows, as plain JSON (objects, arrays, strings, numbers), because it is
+ * carried across continue-as-new as workflow input: a Map or a class instance would arrive as `{}`.
+ */
+import type { SealedSecret } from '../../secrets';
+import type { DataflowDescriptor, MappingRule, ScheduleFrequency } from '../dataflow-types';
+
+/** What a run came to, as far as the monitor cares. */
+export type RunOutcome = 'success' | 'failed' | 'running';
+
+/** Why runs fail: the OneTrust token or other auth, the Data Prep mapping, or anything else on the platform. */
+export type FailureCause = 'token' | 'mapping' | 'platform';
+
+/** One run, kept small: it travels through history on every poll. */
+export interface RunSummary {
+  id: string;
+  /** AEP's own status text (success, failed, inProgress, ...). */
+  status: string;
+  outcome: RunOutcome;
+  /** ISO instants. */
+  startedAt?: string;
+  completedAt?: string;
+  records?: { input?: number; output?: number; failed?: number };
+  /** At most a few, messages shortened. */
+  errors?: Array<{ code?: string; message: string }>;
+  /** Set for failed runs. */
+  cause?: FailureCause;
+}
+
+/** The states the `status` query and the DataflowState search attribute report. */
+export type DataflowHealth = 'healthy' | 'failing' | 'token-expiring' | 'token-expired' | 'paused' | 'torn-down';
+
+export type AlertKind =
+  | 'run-failed'
+  | 'recovered'
+  | 'token-expiring'
+  | 'token-expired'
+  | 'token-rotated'
+  | 'token-rotation-failed'
+  | 'action-failed';
+
+export type AlertSeverity = 'info' | 'warning' | 'critical';
+
+/** An alert as it is logged and POSTed to the webhook. `id` makes the delivery idempotent. */
+export interface Alert {
+  id: string;
+  kind: AlertKind;
+  severity: AlertSeverity;
+  workflowId: string;
+  sandbox: string;
+  dataflow: string;
+  flowId: string;
+  message: string;
+  /** ISO instant (workflow time). */
+  raisedAt: string;
+  details: Record<string, string | number | boolean>;
+}
+
+/** What the status view keeps of the last alert. */
+export interface AlertRecord {
+  id: string;
+  kind: AlertKind;
+  severity: AlertSeverity;
+  message: string;
+  raisedAt: string;
+  /** `webhook` when the POST was acknowledged, `log` when there is no webhook, `failed` when every attempt failed. */
+  delivery: 'webhook' | 'log' | 'failed';
+}
+
+export interface RotateTokenRequest {
+  token: SealedSecret;
+  /** ISO instant; when absent the worker reads `exp` from the token (OneTrust tokens are JWTs). */
+  expiresAt?: string;
+}
+
+export interface ScheduleChange {
+  frequency: ScheduleFrequency;
+  /** Required for every frequency but `once`. */
+  interval?: number;
+}
+
+export interface UpdateDataflowRequest {
+  name?: string;
+  description?: string;
+  schedule?: ScheduleChange;
+  /** A complete new mapping: becomes a new version of the dataflow's mapping set. */
+  mapping?: MappingRule[];
+}
+
+export interface TeardownRequest {
+  /** Keep the dataset (and the data in it), its schema and field group. */
+  keepData?: boolean;
+}
+
+/** One piece of work the monitor does for a user or for itself, strictly one at a time. */
+export type MonitorAction =
+  | { kind: 'rotateToken'; request: RotateTokenRequest }
+  | { kind: 'updateDataflow'; request: UpdateDataflowRequest }
+  | { kind: 'pause' }
+  | { kind: 'resume' }
+  | { kind: 'teardown'; request: TeardownRequest }
+  | { kind: 'refresh' }
+  | { kind: 'autoRotateToken' };
+
+export type MonitorActionKind = MonitorAction['kind'];
+
+export interface WorkItem {
+  id: string;
+  /** Who asked: a signal, an update (someone is waiting for the outcome), or the monitor itself. */
+  source: 'signal' | 'update' | 'monitor';
+  receivedAt: string;
+  action: MonitorAction;
+}
+
+/** The result of one piece of work: what an update returns, and what `status` lists under recent actions. */
+export interface ActionOutcome {
+  id: string;
+  kind: MonitorActionKind;
+  source: WorkItem['source'];
+  ok: boolean;
+  /** One line a person can read. */
+  summary: string;
+  finishedAt: string;
+  details: Record<string, string | number | boolean | string[]>;
+}
+
+export interface TokenState {
+  /** ISO instant. */
+  expiresAt: string;
+  /** When this token was put in place (or the monitor first saw it): bounds automatic rotation for short-lived tokens. */
+  obtainedAt: string;
+  /** Lead times (as written, e.g. "7d") already warned about for this token. */
+  warningsSent: string[];
+  expiredAlerted: boolean;
+  /** Epoch ms before which automatic rotation is not retried after a failure. */
+  autoRotationRetryAt?: number;
+  autoRotationFailures: number;
+  lastRotatedAt?: string;
+}
+
+export interface MonitorState {
+  /** The dataflow as it is now: updates and rotations change it. */
+  dataflow: DataflowDescriptor;
+  /** When this monitor first started (before any continue-as-new). */
+  monitoringSince: string;
+  /** How many times the monitor has continued as new. */
+  generation: number;
+  paused: boolean;
+  tornDown: boolean;
+  /** Epoch ms of the next regular look at the runs. */
+  nextPollAt: number;
+  lastPollAt?: string;
+  lastPollError?: string;
+  /** Runs that started at or after this epoch ms are listed on the next poll. */
+  runCursorMs?: number;
+  /** Newest first. */
+  lastRuns: RunSummary[];
+  /** Finished runs already counted, so a run seen twice is never counted twice. */
+  settledRunIds: string[];
+  consecutiveFailures: number;
+  failureCause?: FailureCause;
+  failingSince?: string;
+  lastSuccessAt?: string;
+  token: TokenState;
+  lastAlert?: AlertRecord;
+  /** Newest first. */
+  recentActions: ActionOutcome[];
+  /** Work not finished yet, oldest first; the head is the one in progress. */
+  queue: WorkItem[];
+  polls: number;
+}
+
+export const maxLastRuns = 10;
+export const maxSettledRunIds = 50;
+export const maxRecentActions = 10;
+
+export function initialMonitorState(dataflow: DataflowDescriptor, nowMs: number): MonitorState {
+  const now = new Date(nowMs).toISOString();
+  return {
+    dataflow,
+    monitoringSince: now,
+    generation: 0,
+    paused: false,
+    tornDown: false,
+    nextPollAt: nowMs,
+    lastRuns: [],
+    settledRunIds: [],
+    consecutiveFailures: 0,
+    token: {
+      expiresAt: dataflow.oneTrust.tokenExpiresAt,
+      obtainedAt: now,
+      warningsSent: [],
+      expiredAlerted: false,
+      autoRotationFailures: 0,
+    },
+    recentActions: [],
+    queue: [],
+    polls: 0,
+  };
+}
+
+/** Keeps the newest entries of a newest-first list. */
+export function keepNewest<T>(items: T[], limit: number): T[] {
+  return items.length > limit ? items.slice(0, limit) : items;
+}

@@ -1,0 +1,572 @@
+/**
+ * provisionDataflow: builds one OneTrust → AEP dataflow, step by step in the seed's order, as a saga.
+ * Each step is one idempotent activity (it finds what an earlier attempt made before creating anything).
+ * A step's compensation is registered before the step runs; on a failure that retries cannot fix, the
+ * compensations run in reverse, shielded from cancellation, and the workflow fails naming the step.
+ * On success it starts the dataflow's monitor as an abandoned child and returns every id.
+ */
+import * as wf from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError, type Duration, type RetryPolicy } from '@temporalio/common';
+import type { Activities, AepFailureDetails, DataflowRef, ExistingResources } from '../activities';
+import type { DataflowDescriptor, DataflowIds, DataflowSchedule, MappingRule, OneTrustAccess } from './dataflow-types';
+import { provisioningSteps, stepNumber, stepTitle, type ProvisioningStepKey } from './provisioning-steps';
+import { DataflowName, DataflowSandbox, DataflowStage, DataflowState } from './search-attributes';
+import { monitorWorkflowId } from './workflow-ids';
+
+// ---- Input, result, progress ---------------------------------------------------------------------------------
+
+export interface ProvisionDataflowInput {
+  sandbox: string;
+  name: string;
+  description?: string;
+  /** The token is sealed: only the worker can open it. */
+  oneTrust: OneTrustAccess;
+  target: { schemaTitle: string; datasetName: string };
+  /** Destinations may use the `{TENANT_ID}` placeholder, filled in at the mapping step. */
+  mapping: MappingRule[];
+  schedule: DataflowSchedule;
+  /** The spec gave no start time: the dataflow step may move it forward if it is about to pass. */
+  startTimeIsDefault?: boolean;
+  alerts?: { webhookUrl: string };
+  monitor?: { pollInterval?: string; tokenWarnings?: string[] };
+  /** Start the monitor on success (default true). */
+  startMonitor?: boolean;
+  /** Retry and timeout tuning (tests shorten them). */
+  activityTiming?: ActivityTiming;
+}
+
+export interface ActivityTiming {
+  initialInterval?: Duration;
+  maximumInterval?: Duration;
+  maximumAttempts?: number;
+  startToCloseTimeout?: Duration;
+}
+
+export interface ProvisionDataflowResult {
+  workflowId: string;
+  sandbox: string;
+  name: string;
+  ids: DataflowIds;
+  schedule: DataflowSchedule;
+  tenantId: string;
+  monitorWorkflowId?: string;
+  /** Steps whose resource this run created, and those it found already there. */
+  created: ProvisioningStepKey[];
+  reused: ProvisioningStepKey[];
+  /** Nothing was created: the dataflow existed already. */
+  alreadyExisted: boolean;
+}
+
+export type StepState = 'pending' | 'running' | 'done' | 'reused' | 'failed' | 'rolled-back' | 'rollback-failed';
+
+export interface StepProgress {
+  key: ProvisioningStepKey;
+  title: string;
+  state: StepState;
+  /** Resource ids the step produced, e.g. { baseConnectionId: '…' }. */
+  resources: Record<string, string | number>;
+  note?: string;
+}
+
+export interface ProvisioningFailure extends Partial<AepFailureDetails> {
+  /** The failed step; `look-for-existing` (step number 0) when the survey before step 1 failed. */
+  step: ProvisioningStepKey | 'look-for-existing';
+  stepNumber: number;
+  stepTitle: string;
+  /** The complete message, as the workflow failure carries it. */
+  message: string;
+  /** Resources the compensation deleted, and any it could not. */
+  rolledBack: string[];
+  leftBehind: string[];
+}
+
+export type ProvisioningPhase =
+  'looking-for-existing' | 'provisioning' | 'compensating' | 'starting-monitor' | 'succeeded' | 'failed';
+
+export interface ProvisioningProgress {
+  workflowId: string;
+  sandbox: string;
+  name: string;
+  phase: ProvisioningPhase;
+  steps: StepProgress[];
+  ids: Partial<DataflowIds>;
+  failure?: ProvisioningFailure;
+  monitorWorkflowId?: string;
+}
+
+/** Live progress for the CLI and tests (the Web UI shows the same as current details). */
+export const progressQuery = wf.defineQuery<ProvisioningProgress>('progress');
+
+export const provisioningFailureType = 'ProvisioningFailed';
+
+// ---- Workflow --------------------------------------------------------------------------------------------------
+
+export async function provisionDataflow(input: ProvisionDataflowInput): Promise<ProvisionDataflowResult> {
+  const workflowId = wf.workflowInfo().workflowId;
+  const dataflow: DataflowRef = {
+    sandbox: input.sandbox,
+    name: input.name,
+    schemaTitle: input.target.schemaTitle,
+    datasetName: input.target.datasetName,
+  };
+  const description = `OneTrust consent dataflow "${input.name}"${input.description ? `: ${input.description}` : ''} (managed by onetrust-aep-dataflows, ${workflowId})`;
+
+  const progress: ProvisioningProgress = {
+    workflowId,
+    sandbox: input.sandbox,
+    name: input.name,
+    phase: 'looking-for-existing',
+    steps: provisioningSteps.map((step) => ({ key: step.key, title: step.title, state: 'pending', resources: {} })),
+    ids: {},
+  };
+  wf.setHandler(progressQuery, () => progress);
+  const stepOf = (key: ProvisioningStepKey): StepProgress => progress.steps.find((step) => step.key === key)!;
+  const publish = () => wf.setCurrentDetails(renderDetails(progress));
+
+  wf.upsertSearchAttributes([
+    { key: DataflowSandbox, value: input.sandbox },
+    { key: DataflowName, value: input.name },
+    { key: DataflowStage, value: 'looking-for-existing' },
+  ]);
+  publish();
+
+  const activities = proxies(input.activityTiming);
+  let existing: ExistingResources;
+  try {
+    existing = await activities.steps.findExistingResources.executeWithOptions(
+      { summary: 'look for resources this dataflow already has' },
+      [{ dataflow }],
+    );
+  } catch (error) {
+    // Nothing was created yet, so there is nothing to roll back.
+    const details = failureDetails(error);
+    const message = `Provisioning failed before step 1 (looking for existing resources): ${details ? describe(details) : messageOf(error)}`;
+    progress.failure = {
+      ...details,
+      step: 'look-for-existing',
+      stepNumber: 0,
+      stepTitle: 'Look for existing resources',
+      message,
+      rolledBack: [],
+      leftBehind: [],
+    };
+    progress.phase = 'failed';
+    wf.upsertSearchAttributes([{ key: DataflowStage, value: 'failed:look-for-existing' }]);
+    publish();
+    throw wf.ApplicationFailure.create({
+      type: provisioningFailureType,
+      message,
+      nonRetryable: true,
+      details: [progress.failure],
+    });
+  }
+
+  const ids: Partial<DataflowIds> = progress.ids;
+  const created: ProvisioningStepKey[] = [];
+  const reused: ProvisioningStepKey[] = [];
+  let tenantId = '';
+  let schedule = input.schedule;
+  let current: ProvisioningStepKey = 'base-connection';
+
+  /** Undo actions, newest first. Each is registered before its step: the step may create and then fail. */
+  const compensations: Array<{ step: ProvisioningStepKey; undo: () => Promise<string[]> }> = [];
+  const compensate = (step: ProvisioningStepKey, alreadyThere: boolean, undo: () => Promise<{ deleted: string[] }>) => {
+    // What existed before this run is not ours to delete (an earlier provisioning, a shared schema).
+    if (!alreadyThere) compensations.unshift({ step, undo: async () => (await undo()).deleted });
+  };
+
+  const runStep = async <T>(
+    key: ProvisioningStepKey,
+    work: (summary: string) => Promise<T>,
+    record: (result: T) => { resources: Record<string, string | number>; created?: boolean; note?: string },
+  ): Promise<T> => {
+    current = key;
+    const step = stepOf(key);
+    step.state = 'running';
+    progress.phase = 'provisioning';
+    wf.upsertSearchAttributes([{ key: DataflowStage, value: key }]);
+    publish();
+    const result = await work(
+      `step ${stepNumber(key)}/${provisioningSteps.length}: ${stepTitle(key)} for ${input.name}`,
+    );
+    const recorded = record(result);
+    step.resources = recorded.resources;
+    if (recorded.note) step.note = recorded.note;
+    if (recorded.created === undefined || recorded.created) {
+      step.state = 'done';
+      if (recorded.created) created.push(key);
+    } else {
+      step.state = 'reused';
+      reused.push(key);
+    }
+    publish();
+    return result;
+  };
+
+  const { steps } = activities;
+  try {
+    compensate('base-connection', existing.baseConnectionId !== undefined, () =>
+      steps.deleteBaseConnection({ dataflow, baseConnectionId: ids.baseConnectionId }),
+    );
+    await runStep(
+      'base-connection',
+      (summary) =>
+        steps.ensureBaseConnection.executeWithOptions({ summary }, [
+          { dataflow, token: input.oneTrust.token, description },
+        ]),
+      (result) => {
+        ids.baseConnectionId = result.baseConnectionId;
+        return { resources: { baseConnectionId: result.baseConnectionId }, created: result.created };
+      },
+    );
+
+    const attributeSources = input.mapping.filter((rule) => rule.sourceType === 'ATTRIBUTE').map((rule) => rule.source);
+    await runStep(
+      'explore-preview',
+      (summary) =>
+        steps.checkExplorePreview.executeWithOptions({ summary }, [
+          { dataflow, baseConnectionId: ids.baseConnectionId!, mappingSources: attributeSources },
+        ]),
+      (preview) => ({
+        resources: { format: preview.format, previewRecords: preview.previewRecords },
+        note: `token accepted; ${preview.previewRecords} preview record(s) with the mapped fields`,
+      }),
+    );
+
+    compensate('source-connection', existing.sourceConnectionId !== undefined, () =>
+      steps.deleteSourceConnection({ dataflow, sourceConnectionId: ids.sourceConnectionId }),
+    );
+    await runStep(
+      'source-connection',
+      (summary) =>
+        steps.ensureSourceConnection.executeWithOptions({ summary }, [
+          { dataflow, baseConnectionId: ids.baseConnectionId!, description },
+        ]),
+      (result) => {
+        ids.sourceConnectionId = result.sourceConnectionId;
+        return { resources: { sourceConnectionId: result.sourceConnectionId }, created: result.created };
+      },
+    );
+
+    compensate('target-schema', existing.schemaId !== undefined && existing.fieldGroupId !== undefined, () =>
+      steps.deleteTargetSchema({
+        dataflow,
+        removeSchema: existing.schemaId === undefined,
+        removeFieldGroup: existing.fieldGroupId === undefined && existing.schemaId === undefined,
+        schemaId: ids.schemaAltId,
+        fieldGroupId: ids.fieldGroupId,
+      }),
+    );
+    const { tenantFields, classFields } = mappingDestinations(input.mapping);
+    await runStep(
+      'target-schema',
+      (summary) =>
+        steps.ensureTargetSchema.executeWithOptions({ summary }, [
+          { dataflow, description, tenantFields, classFields },
+        ]),
+      (result) => {
+        tenantId = result.tenantId;
+        ids.fieldGroupId = result.fieldGroupId;
+        ids.schemaId = result.schemaId;
+        ids.schemaAltId = result.schemaAltId;
+        return {
+          resources: { fieldGroupId: result.fieldGroupId, schemaId: result.schemaId },
+          created: result.schemaCreated || result.fieldGroupCreated,
+          note: `tenant _${result.tenantId}`,
+        };
+      },
+    );
+
+    compensate('dataset', existing.datasetId !== undefined, () =>
+      steps.deleteDataset({ dataflow, datasetId: ids.datasetId }),
+    );
+    await runStep(
+      'dataset',
+      (summary) =>
+        steps.ensureDataset.executeWithOptions({ summary }, [{ dataflow, schemaId: ids.schemaId!, description }]),
+      (result) => {
+        ids.datasetId = result.datasetId;
+        return { resources: { datasetId: result.datasetId }, created: result.created };
+      },
+    );
+
+    compensate('target-connection', existing.targetConnectionId !== undefined, () =>
+      steps.deleteTargetConnection({ dataflow, targetConnectionId: ids.targetConnectionId }),
+    );
+    await runStep(
+      'target-connection',
+      (summary) =>
+        steps.ensureTargetConnection.executeWithOptions({ summary }, [
+          { dataflow, datasetId: ids.datasetId!, description },
+        ]),
+      (result) => {
+        ids.targetConnectionId = result.targetConnectionId;
+        return { resources: { targetConnectionId: result.targetConnectionId }, created: result.created };
+      },
+    );
+
+    compensate('mapping-set', existing.mappingSetId !== undefined, () =>
+      steps.deleteMappingSet({ dataflow, mappingSetId: ids.mappingSetId }),
+    );
+    await runStep(
+      'mapping-set',
+      (summary) =>
+        steps.ensureMappingSet.executeWithOptions({ summary }, [
+          { dataflow, schemaId: ids.schemaId!, tenantId, mapping: input.mapping, description },
+        ]),
+      (result) => {
+        ids.mappingSetId = result.mappingSetId;
+        ids.mappingVersion = result.mappingVersion;
+        return {
+          resources: { mappingSetId: result.mappingSetId, mappingVersion: result.mappingVersion },
+          created: result.created,
+        };
+      },
+    );
+
+    compensate('dataflow', existing.flowId !== undefined, () => steps.deleteDataflow({ dataflow, flowId: ids.flowId }));
+    await runStep(
+      'dataflow',
+      (summary) =>
+        steps.ensureDataflow.executeWithOptions({ summary }, [
+          {
+            dataflow,
+            description,
+            sourceConnectionId: ids.sourceConnectionId!,
+            targetConnectionId: ids.targetConnectionId!,
+            mappingSetId: ids.mappingSetId!,
+            mappingVersion: ids.mappingVersion!,
+            schedule: input.schedule,
+            startTimeIsDefault: input.startTimeIsDefault ?? false,
+          },
+        ]),
+      (result) => {
+        ids.flowId = result.flowId;
+        schedule = result.schedule;
+        return {
+          resources: { flowId: result.flowId },
+          created: result.created,
+          note: describeSchedule(result.schedule),
+        };
+      },
+    );
+  } catch (error) {
+    const failure = await rollBack(error);
+    throw wf.ApplicationFailure.create({
+      type: provisioningFailureType,
+      message: failure.message,
+      nonRetryable: true,
+      details: [failure],
+      cause: error instanceof Error ? error : undefined,
+    });
+  }
+
+  const completeIds = ids as DataflowIds;
+  let monitorId: string | undefined;
+  if (input.startMonitor ?? true) {
+    progress.phase = 'starting-monitor';
+    publish();
+    monitorId = await startMonitor({
+      sandbox: input.sandbox,
+      name: input.name,
+      ids: completeIds,
+      schedule,
+      oneTrust: input.oneTrust,
+      ...(input.alerts ? { alerts: input.alerts } : {}),
+      ...(input.monitor ? { monitor: input.monitor } : {}),
+    });
+    progress.monitorWorkflowId = monitorId;
+  }
+
+  progress.phase = 'succeeded';
+  wf.upsertSearchAttributes([{ key: DataflowStage, value: 'done' }]);
+  publish();
+  return {
+    workflowId,
+    sandbox: input.sandbox,
+    name: input.name,
+    ids: completeIds,
+    schedule,
+    tenantId,
+    ...(monitorId ? { monitorWorkflowId: monitorId } : {}),
+    created,
+    reused,
+    alreadyExisted: created.length === 0,
+  };
+
+  /** Runs every registered compensation, newest first, even if the workflow is being cancelled. */
+  async function rollBack(error: unknown): Promise<ProvisioningFailure> {
+    const failedStep = stepOf(current);
+    failedStep.state = 'failed';
+    const details = failureDetails(error);
+    const message =
+      `Provisioning failed at step ${stepNumber(current)} of ${provisioningSteps.length} (${stepTitle(current)}): ` +
+      (details?.detail !== undefined && details.step !== undefined ? describe(details) : messageOf(error));
+    failedStep.note = message;
+    const failure: ProvisioningFailure = {
+      ...details,
+      step: current,
+      stepNumber: stepNumber(current),
+      stepTitle: stepTitle(current),
+      message,
+      rolledBack: [],
+      leftBehind: [],
+    };
+    progress.failure = failure;
+    progress.phase = 'compensating';
+    wf.upsertSearchAttributes([{ key: DataflowStage, value: `compensating:${current}` }]);
+    publish();
+
+    await wf.CancellationScope.nonCancellable(async () => {
+      for (const compensation of compensations) {
+        const label = stepTitle(compensation.step).toLowerCase();
+        const step = stepOf(compensation.step);
+        try {
+          const deleted = await compensation.undo();
+          failure.rolledBack.push(...deleted.map((id) => `${label} ${id}`));
+          if (step.state !== 'failed') step.state = 'rolled-back';
+        } catch (undoError) {
+          failure.leftBehind.push(`${label}: ${messageOf(undoError)}`);
+          step.state = 'rollback-failed';
+          wf.log.error('compensation failed', { step: compensation.step, error: messageOf(undoError) });
+        }
+        publish();
+      }
+    });
+    progress.phase = 'failed';
+    wf.upsertSearchAttributes([{ key: DataflowStage, value: `failed:${current}` }]);
+    publish();
+    return failure;
+  }
+
+  async function startMonitor(descriptor: DataflowDescriptor): Promise<string> {
+    const childId = monitorWorkflowId(input.sandbox, input.name);
+    try {
+      await wf.startChild('dataflowMonitor', {
+        workflowId: childId,
+        args: [{ dataflow: descriptor }],
+        parentClosePolicy: wf.ParentClosePolicy.ABANDON,
+        typedSearchAttributes: [
+          { key: DataflowSandbox, value: input.sandbox },
+          { key: DataflowName, value: input.name },
+          { key: DataflowState, value: 'healthy' },
+        ],
+        staticSummary: `OneTrust dataflow ${input.name} in sandbox ${input.sandbox}`,
+      });
+    } catch (error) {
+      // Provisioning the same spec again: its monitor is already watching the dataflow.
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+    return childId;
+  }
+}
+
+// ---- Helpers (pure, deterministic) ----------------------------------------------------------------------------
+
+function proxies(timing: ActivityTiming = {}) {
+  const retry: RetryPolicy = {
+    initialInterval: timing.initialInterval ?? '1s',
+    backoffCoefficient: 2,
+    maximumInterval: timing.maximumInterval ?? '30s',
+    maximumAttempts: timing.maximumAttempts ?? 10,
+  };
+  const startToCloseTimeout = timing.startToCloseTimeout ?? '2m';
+  return {
+    /** Provisioning steps: retried with backoff; AEP's refusals are non-retryable failures and stop at once. */
+    steps: wf.proxyActivities<Activities>({ startToCloseTimeout, retry }),
+  };
+}
+
+/** Splits mapping destinations into tenant field paths and class fields, for the schema-fit check. */
+function mappingDestinations(mapping: MappingRule[]): { tenantFields: string[]; classFields: string[] } {
+  const tenantFields = new Set<string>();
+  const classFields = new Set<string>();
+  for (const rule of mapping) {
+    const match = /^_([^.]+)\.(.+)$/.exec(rule.destination);
+    if (match) tenantFields.add(match[2] as string);
+    else classFields.add(rule.destination);
+  }
+  return { tenantFields: [...tenantFields], classFields: [...classFields] };
+}
+
+function failureDetails(error: unknown): AepFailureDetails | undefined {
+  let cause: unknown = error;
+  while (cause instanceof wf.TemporalFailure) {
+    if (cause instanceof wf.ApplicationFailure) {
+      const first = cause.details?.[0];
+      if (typeof first === 'object' && first !== null && 'step' in first) return first as AepFailureDetails;
+    }
+    cause = cause.cause;
+  }
+  return undefined;
+}
+
+function describe(details: AepFailureDetails): string {
+  const head = [details.status !== undefined ? `HTTP ${details.status}` : undefined, details.code]
+    .filter(Boolean)
+    .join(' ');
+  return `${head ? `${head}: ` : ''}${details.detail}`;
+}
+
+/** The innermost useful message (an ActivityFailure's own message is just "Activity task failed"). */
+function messageOf(error: unknown): string {
+  let cause: unknown = error;
+  let message = error instanceof Error ? error.message : String(error);
+  while (cause instanceof Error) {
+    if (!(cause instanceof wf.ActivityFailure) && cause.message) message = cause.message;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return message;
+}
+
+export function describeSchedule(schedule: DataflowSchedule): string {
+  const start = new Date(schedule.startTime * 1000).toISOString();
+  return schedule.frequency === 'once'
+    ? `runs once at ${start}`
+    : `every ${schedule.interval} ${schedule.frequency}(s) from ${start}`;
+}
+
+const stateMarks: Record<StepState, string> = {
+  pending: '⬜ pending',
+  running: '⏳ running',
+  done: '✅ created',
+  reused: '✅ already there',
+  failed: '❌ failed',
+  'rolled-back': '↩️ rolled back',
+  'rollback-failed': '⚠️ rollback failed',
+};
+
+/** Markdown for the Web UI's "Current details": a checklist of the steps, their state and their resource ids. */
+export function renderDetails(progress: ProvisioningProgress): string {
+  const headline: Record<ProvisioningPhase, string> = {
+    'looking-for-existing': 'looking for resources that already exist',
+    provisioning: 'provisioning',
+    compensating: 'failed, rolling back what this run created',
+    'starting-monitor': 'starting the monitor',
+    succeeded: 'provisioned',
+    failed: 'failed and rolled back',
+  };
+  const lines = [
+    `### OneTrust dataflow \`${progress.name}\` in sandbox \`${progress.sandbox}\`: ${headline[progress.phase]}`,
+    '',
+  ];
+  progress.steps.forEach((step, index) => {
+    const done = step.state === 'done' || step.state === 'reused';
+    const resources = Object.entries(step.resources)
+      .map(([key, value]) => `${key} \`${value}\``)
+      .join(', ');
+    const title = step.state === 'running' ? `**${step.title}**` : step.title;
+    lines.push(
+      `- [${done ? 'x' : ' '}] ${index + 1}. ${title}: ${stateMarks[step.state]}` +
+        `${resources ? ` · ${resources}` : ''}${step.note ? ` · ${step.note}` : ''}`,
+    );
+  });
+  if (progress.failure) {
+    lines.push('', `**Failure:** ${progress.failure.message}`);
+    if (progress.failure.rolledBack.length > 0) lines.push(`Rolled back: ${progress.failure.rolledBack.join('; ')}`);
+    if (progress.failure.leftBehind.length > 0)
+      lines.push(`**Left behind:** ${progress.failure.leftBehind.join('; ')}`);
+  }
+  if (progress.monitorWorkflowId) lines.push('', `Monitor: \`${progress.monitorWorkflowId}\``);
+  return lines.join('\n');
+}
