@@ -1,8 +1,9 @@
 /**
  * The worker process (`npm run worker`): runs the provisioning and monitor workflows and their activities.
  * Temporal connection from Temporal's env config (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, profile
- * file); AEP settings from AEP_*; the secrets key from DATAFLOW_SECRETS_KEY(_FILE). SIGINT/SIGTERM stop it
- * gracefully: no new tasks are taken and running activities get SHUTDOWN_GRACE_TIME to finish.
+ * file); AEP settings from AEP_*; the secrets key from DATAFLOW_SECRETS_KEY(_FILE); optionally a prebuilt
+ * workflow bundle from WORKFLOW_BUNDLE_PATH. SIGINT/SIGTERM stop it gracefully: no new tasks are taken and
+ * running activities get SHUTDOWN_GRACE_TIME to finish.
  */
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { Duration } from '@temporalio/common';
@@ -48,7 +49,10 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
       connection,
       namespace,
       taskQueue,
-      workflowsPath: require.resolve('./workflows'),
+      // A bundle prebuilt with bundleWorkflowCode starts in a second; otherwise webpack bundles at start-up.
+      ...(env.WORKFLOW_BUNDLE_PATH?.trim()
+        ? { workflowBundle: { codePath: env.WORKFLOW_BUNDLE_PATH.trim() } }
+        : { workflowsPath: require.resolve('./workflows') }),
       activities: createActivities({ aep, secrets, fetchWebhook: sendWebhook }),
       ...tuning,
     });

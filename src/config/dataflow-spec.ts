@@ -43,6 +43,7 @@ const mappingRuleSchema = z.strictObject({
 
 const rawSpecSchema = z.strictObject({
   $schema: z.string().optional(),
+  $comment: z.string().optional(),
   name: z.string({ error: 'is required' }).regex(dataflowNamePattern, {
     error: 'must be 1–80 letters, digits, ".", "_" or "-", starting with a letter or digit',
   }),

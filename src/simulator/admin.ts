@@ -15,7 +15,15 @@ import { resourceKinds, type StoredResource } from './store';
 
 export const adminPrefix = '/__sim';
 
-const tokenRequest = z.object({ expiresInSeconds: z.number().int().min(-10 * 365 * 86_400).max(10 * 365 * 86_400) }).strict();
+const tokenRequest = z
+  .object({
+    expiresInSeconds: z
+      .number()
+      .int()
+      .min(-10 * 365 * 86_400)
+      .max(10 * 365 * 86_400),
+  })
+  .strict();
 const pageQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(100_000).default(1000),
@@ -37,13 +45,13 @@ export function registerAdminRoutes(app: FastifyInstance, dependencies: AdminDep
   const { context, faults, requestLog, scheduler } = dependencies;
   const { store } = context;
 
-  app.get(`${adminPrefix}/health`, async () => ({
+  app.get(`${adminPrefix}/health`, () => ({
     status: 'ok',
     uptimeSeconds: Math.round((Date.now() - dependencies.startedAt) / 1000),
     timeScale: context.settings.timeScale,
   }));
 
-  app.get<{ Querystring: { sandbox?: string } }>(`${adminPrefix}/resources`, async (request) => {
+  app.get<{ Querystring: { sandbox?: string } }>(`${adminPrefix}/resources`, (request) => {
     const sandbox = request.query.sandbox;
     const resources: Record<string, unknown[]> = {};
     for (const kind of resourceKinds) {
@@ -52,50 +60,51 @@ export function registerAdminRoutes(app: FastifyInstance, dependencies: AdminDep
     return resources;
   });
 
-  app.get<{ Params: { id: string } }>(`${adminPrefix}/datasets/:id/records`, async (request) => {
-    if (!store.getAnywhere('dataSets', request.params.id)) throw adminError(404, `dataset ${request.params.id} not found`);
+  app.get<{ Params: { id: string } }>(`${adminPrefix}/datasets/:id/records`, (request) => {
+    if (!store.getAnywhere('dataSets', request.params.id))
+      throw adminError(404, `dataset ${request.params.id} not found`);
     const page = pageQuery.safeParse(request.query);
     if (!page.success) throw adminError(400, page.error.message);
     const records = store.records(request.params.id);
     return { count: records.length, items: records.slice(page.data.offset, page.data.offset + page.data.limit) };
   });
 
-  app.get(`${adminPrefix}/requests`, async () => ({ items: requestLog.list() }));
-  app.delete(`${adminPrefix}/requests`, async (_request, reply) => {
+  app.get(`${adminPrefix}/requests`, () => ({ items: requestLog.list() }));
+  app.delete(`${adminPrefix}/requests`, (_request, reply) => {
     requestLog.clear();
-    return reply.code(204).send();
+    void reply.code(204).send();
   });
 
-  app.get(`${adminPrefix}/faults`, async () => ({ items: faults.list() }));
-  app.post(`${adminPrefix}/faults`, async (request, reply) => {
+  app.get(`${adminPrefix}/faults`, () => ({ items: faults.list() }));
+  app.post(`${adminPrefix}/faults`, (request, reply) => {
     const parsed = faultRuleInput.safeParse(request.body);
     if (!parsed.success) throw adminError(400, `invalid fault rule: ${parsed.error.message}`);
     try {
-      return reply.code(201).send(faults.add(parsed.data));
+      void reply.code(201).send(faults.add(parsed.data));
     } catch (error) {
       throw adminError(400, `invalid fault rule path: ${(error as Error).message}`);
     }
   });
-  app.delete(`${adminPrefix}/faults`, async (_request, reply) => {
+  app.delete(`${adminPrefix}/faults`, (_request, reply) => {
     faults.clear();
-    return reply.code(204).send();
+    void reply.code(204).send();
   });
-  app.delete<{ Params: { id: string } }>(`${adminPrefix}/faults/:id`, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>(`${adminPrefix}/faults/:id`, (request, reply) => {
     if (!faults.remove(request.params.id)) throw adminError(404, `fault rule ${request.params.id} not found`);
-    return reply.code(204).send();
+    void reply.code(204).send();
   });
 
-  app.post(`${adminPrefix}/onetrust/tokens`, async (request) => {
+  app.post(`${adminPrefix}/onetrust/tokens`, (request) => {
     const parsed = tokenRequest.safeParse(request.body ?? {});
     if (!parsed.success) throw adminError(400, `expected {expiresInSeconds: integer}: ${parsed.error.message}`);
     const minted = context.oneTrust.mintToken(parsed.data.expiresInSeconds);
     return { access_token: minted.accessToken, expires_at: minted.expiresAt.toISOString() };
   });
 
-  app.post<{ Params: { id: string } }>(`${adminPrefix}/flows/:id/runs`, async (request, reply) => {
+  app.post<{ Params: { id: string } }>(`${adminPrefix}/flows/:id/runs`, (request, reply) => {
     const flow = store.getAnywhere<StoredFlow>('flows', request.params.id);
     if (!flow) throw adminError(404, `flow ${request.params.id} not found`);
-    return reply.code(201).send(scheduler.runNow(flow));
+    void reply.code(201).send(scheduler.runNow(flow));
   });
 }
 

@@ -189,9 +189,13 @@ export function registerDataPrepRoutes(app: FastifyInstance, context: SimulatorC
     const latest = context.store
       .list<StoredMappingSet>('mappingSets', sandboxOf(request))
       .filter((set) => query.name === undefined || set.name === query.name)
-      .map((set) => set.versions[set.versions.length - 1]!)
-      .sort((left, right) => (left[field] - right[field]) * sign || (left.id < right.id ? -1 : 1));
-    const data = latest.slice(start, start + limit).map((version) => structuredClone(version));
+      .map((set, position) => ({ version: set.versions[set.versions.length - 1]!, position }))
+      // Equal timestamps (same millisecond) keep creation order, reversed for descending lists.
+      .sort(
+        (left, right) =>
+          ((left.version[field] - right.version[field]) || left.position - right.position) * sign,
+      );
+    const data = latest.slice(start, start + limit).map((entry) => structuredClone(entry.version));
     return { data, _page: { count: data.length, limit } };
   });
 

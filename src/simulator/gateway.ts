@@ -13,10 +13,8 @@ export const sandboxNamePattern = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const bodyMethods = new Set(['POST', 'PUT', 'PATCH']);
 
 export function registerGateway(app: FastifyInstance, context: SimulatorContext): void {
-  app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith(platformPrefix)) return;
-    const refusal = checkPlatformRequest(request, context);
-    if (refusal) throw refusal;
+  app.addHook('onRequest', (request, _reply, done) => {
+    done(request.url.startsWith(platformPrefix) ? checkPlatformRequest(request, context) : undefined);
   });
 }
 

@@ -15,7 +15,8 @@ function positiveNumber(value: string): number {
 
 function port(value: string): number {
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 0 || number > 65_535) throw new InvalidArgumentError('expected a port number');
+  if (!Number.isInteger(number) || number < 0 || number > 65_535)
+    throw new InvalidArgumentError('expected a port number');
   return number;
 }
 
@@ -31,10 +32,20 @@ async function main(): Promise<void> {
     .description('Local simulator of Adobe Experience Platform, Adobe IMS and OneTrust.')
     .option('--port <port>', 'port to listen on (0 picks a free one)', port, simulatorDefaults.port)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--time-scale <factor>', 'simulated schedule time runs this many times faster', positiveNumber, simulatorDefaults.timeScale)
+    .option(
+      '--time-scale <factor>',
+      'simulated schedule time runs this many times faster',
+      positiveNumber,
+      simulatorDefaults.timeScale,
+    )
     .option('--state-file <file>', 'keep state in this JSON file across restarts')
     .option('--tenant-id <tenant>', 'Schema Registry tenant id (without the underscore)', simulatorDefaults.tenantId)
-    .option('--onetrust-subjects <count>', 'number of OneTrust data subjects', positiveInteger, simulatorDefaults.oneTrustSubjects)
+    .option(
+      '--onetrust-subjects <count>',
+      'number of OneTrust data subjects',
+      positiveInteger,
+      simulatorDefaults.oneTrustSubjects,
+    )
     .option('--log-requests', 'print one line per request (method, path, status)', false)
     .parse();
   const options = program.opts<{

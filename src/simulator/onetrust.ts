@@ -92,7 +92,8 @@ export class SimulatedOneTrust implements OneTrustService {
     return {
       access_token: minted.accessToken,
       token_type: 'Bearer',
-      expires_in: Math.max(0, Math.round((minted.expiresAt.getTime() - this.deps.clock.now()) / 1000)),
+      // exp = iat + lifetime in whole seconds, so expires_in is exactly the credential's lifetime.
+      expires_in: credential.tokenLifetimeSeconds,
       scope: oneTrustScopes.join(' '),
       jti: minted.jti,
     };

@@ -52,13 +52,15 @@ export function isAdminUrl(url: string): boolean {
 }
 
 export function registerRequestLogging(app: FastifyInstance, log: RequestLog, printEachRequest: boolean): void {
-  app.addHook('onResponse', async (request, reply) => {
-    if (isAdminUrl(request.url)) return;
-    log.recordRequest(request, reply);
-    if (printEachRequest) {
-      // Path only: query strings may carry credentials.
-      console.log(`${request.method} ${pathOf(request.url)} ${reply.statusCode} ${reply.elapsedTime.toFixed(1)}ms`);
+  app.addHook('onResponse', (request, reply, done) => {
+    if (!isAdminUrl(request.url)) {
+      log.recordRequest(request, reply);
+      if (printEachRequest) {
+        // Path only: query strings may carry credentials.
+        console.log(`${request.method} ${pathOf(request.url)} ${reply.statusCode} ${reply.elapsedTime.toFixed(1)}ms`);
+      }
     }
+    done();
   });
 }
 

@@ -79,7 +79,9 @@ export class RunExecutor {
     store.put('runs', run);
 
     const simulatedMs =
-      prepared.fatalErrors.length > 0 ? simulatedFailureMs : simulatedRunBaseMs + simulatedMsPerRecord * prepared.inputRecordCount;
+      prepared.fatalErrors.length > 0
+        ? simulatedFailureMs
+        : simulatedRunBaseMs + simulatedMsPerRecord * prepared.inputRecordCount;
     const timer = setTimeout(() => {
       this.completions.delete(timer);
       this.complete(run.id, prepared);
@@ -99,7 +101,10 @@ export class RunExecutor {
     const now = this.context.clock.now();
     for (const run of this.context.store.list<StoredRun>('runs')) {
       if (run.metrics.statusSummary.status !== 'inProgress') continue;
-      const error = { code: runErrorCodes.interrupted, message: 'The run was interrupted because the platform stopped.' };
+      const error = {
+        code: runErrorCodes.interrupted,
+        message: 'The run was interrupted because the platform stopped.',
+      };
       run.metrics.statusSummary = { ...run.metrics.statusSummary, status: 'failed', errors: [error] };
       run.metrics.durationSummary.completedAtUTC = now;
       run.updatedAt = now;
@@ -113,7 +118,7 @@ export class RunExecutor {
     const prepared: PreparedRun = {
       sourceConnectionId: flow.sourceConnectionIds[0] ?? '',
       targetConnectionId: flow.targetConnectionIds[0] ?? '',
-      windowStart: this.previousWindowEnd(flow) ?? 0,
+      windowStart: this.previousWindowEnd(flow) ?? firstWindowStart(flow),
       windowEnd: now,
       batchId: batchId(now),
       inputRecordCount: 0,
@@ -131,7 +136,8 @@ export class RunExecutor {
 
     const source = store.get<StoredSourceConnection>('sourceConnections', sandbox, prepared.sourceConnectionId);
     const base = source && store.get<StoredConnection>('connections', sandbox, source.baseConnectionId);
-    if (!source || !base) return fail(runErrorCodes.missingConfiguration, 'The source connection or its base connection no longer exists.');
+    if (!source || !base)
+      return fail(runErrorCodes.missingConfiguration, 'The source connection or its base connection no longer exists.');
     const target = store.get<StoredTargetConnection>('targetConnections', sandbox, prepared.targetConnectionId);
     prepared.dataSetId = target?.params.dataSetId;
     if (!target || !store.get('dataSets', sandbox, target.params.dataSetId)) {
@@ -147,7 +153,10 @@ export class RunExecutor {
       return fail(runErrorCodes.missingConfiguration, 'The flow has no valid Mapping transformation.');
     }
     if (dataPrep.mappingSchemaId(sandbox, mappingId, mappingVersion) === undefined) {
-      return fail(runErrorCodes.missingConfiguration, `Mapping set ${mappingId} version ${mappingVersion} no longer exists.`);
+      return fail(
+        runErrorCodes.missingConfiguration,
+        `Mapping set ${mappingId} version ${mappingVersion} no longer exists.`,
+      );
     }
 
     const refusal = oneTrustTokenRefusal(this.context, base);
@@ -184,8 +193,14 @@ export class RunExecutor {
     const run = store.getAnywhere<StoredRun>('runs', runId);
     if (!run) return;
     const now = clock.now();
-    if (prepared.fatalErrors.length === 0 && !(prepared.dataSetId && store.get('dataSets', run.sandboxName, prepared.dataSetId))) {
-      prepared.fatalErrors.push({ code: runErrorCodes.missingConfiguration, message: 'The target dataset was deleted during the run.' });
+    if (
+      prepared.fatalErrors.length === 0 &&
+      !(prepared.dataSetId && store.get('dataSets', run.sandboxName, prepared.dataSetId))
+    ) {
+      prepared.fatalErrors.push({
+        code: runErrorCodes.missingConfiguration,
+        message: 'The target dataset was deleted during the run.',
+      });
     }
     const fatal = prepared.fatalErrors.length > 0;
     // As in AEP's monitoring example, a run with some failed records still succeeds and carries the errors.
@@ -220,7 +235,12 @@ export class RunExecutor {
     run.etag = etag;
     run.version = etag;
     if (flow) {
-      flow.lastRunDetails = { id: run.id, state: status, startedAtUTC: run.metrics.durationSummary.startedAtUTC, completedAtUTC: now };
+      flow.lastRunDetails = {
+        id: run.id,
+        state: status,
+        startedAtUTC: run.metrics.durationSummary.startedAtUTC,
+        completedAtUTC: now,
+      };
     }
     store.touch();
   }
@@ -237,10 +257,14 @@ export class RunExecutor {
   }
 }
 
+/** The first run reads all history (backfill), unless the schedule says `backfill: false`: then from startTime. */
+function firstWindowStart(flow: StoredFlow): number {
+  return flow.scheduleParams.backfill === 'false' ? Number(flow.scheduleParams.startTime) * 1000 : 0;
+}
+
 export function windowOf(run: StoredRun): { windowStart: number; windowEnd: number } | undefined {
   const copy = run.activities.find((activity) => activity.id === 'copyActivity') as
-    | { durationSummary?: { extensions?: { windowStart: number; windowEnd: number } } }
-    | undefined;
+    { durationSummary?: { extensions?: { windowStart: number; windowEnd: number } } } | undefined;
   return copy?.durationSummary?.extensions;
 }
 

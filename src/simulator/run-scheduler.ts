@@ -58,11 +58,14 @@ export class RunScheduler {
 
   private arm(flowId: string, dueAt: number): void {
     const delay = Math.max(0, dueAt - this.context.clock.now());
-    const timer = setTimeout(() => {
-      this.timers.delete(flowId);
-      if (this.context.clock.now() < dueAt) this.arm(flowId, dueAt);
-      else this.fire(flowId);
-    }, Math.min(delay, longestTimerMs));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(flowId);
+        if (this.context.clock.now() < dueAt) this.arm(flowId, dueAt);
+        else this.fire(flowId);
+      },
+      Math.min(delay, longestTimerMs),
+    );
     timer.unref();
     this.timers.set(flowId, timer);
   }
@@ -84,7 +87,10 @@ export class RunScheduler {
     const startTimeMs = Number(flow.scheduleParams.startTime) * 1000;
     let first = this.firstRunDue.get(flow.id);
     if (!first || first.startTime !== flow.scheduleParams.startTime) {
-      first = { startTime: flow.scheduleParams.startTime, dueAt: now + this.context.clock.scaled(Math.max(0, startTimeMs - now)) };
+      first = {
+        startTime: flow.scheduleParams.startTime,
+        dueAt: now + this.context.clock.scaled(Math.max(0, startTimeMs - now)),
+      };
       this.firstRunDue.set(flow.id, first);
     }
     const lastStart = this.lastScheduledStart.get(flow.id) ?? this.latestRunStart(flow);

@@ -178,7 +178,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
   const runStep = async <T>(
     key: ProvisioningStepKey,
     work: (summary: string) => Promise<T>,
-    record: (result: T) => { resources: Record<string, string | number>; created?: boolean; note?: string },
+    record: (result: T) => { resources: Record<string, string | number>; existedBefore?: boolean; note?: string },
   ): Promise<T> => {
     current = key;
     const step = stepOf(key);
@@ -192,9 +192,10 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     const recorded = record(result);
     step.resources = recorded.resources;
     if (recorded.note) step.note = recorded.note;
-    if (recorded.created === undefined || recorded.created) {
+    // Judged against the survey, not the activity's answer: a retried create finds what its lost attempt made.
+    if (recorded.existedBefore === undefined || !recorded.existedBefore) {
       step.state = 'done';
-      if (recorded.created) created.push(key);
+      if (recorded.existedBefore === false) created.push(key);
     } else {
       step.state = 'reused';
       reused.push(key);
@@ -216,7 +217,10 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
         ]),
       (result) => {
         ids.baseConnectionId = result.baseConnectionId;
-        return { resources: { baseConnectionId: result.baseConnectionId }, created: result.created };
+        return {
+          resources: { baseConnectionId: result.baseConnectionId },
+          existedBefore: existing.baseConnectionId !== undefined,
+        };
       },
     );
 
@@ -244,7 +248,10 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
         ]),
       (result) => {
         ids.sourceConnectionId = result.sourceConnectionId;
-        return { resources: { sourceConnectionId: result.sourceConnectionId }, created: result.created };
+        return {
+          resources: { sourceConnectionId: result.sourceConnectionId },
+          existedBefore: existing.sourceConnectionId !== undefined,
+        };
       },
     );
 
@@ -271,7 +278,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
         ids.schemaAltId = result.schemaAltId;
         return {
           resources: { fieldGroupId: result.fieldGroupId, schemaId: result.schemaId },
-          created: result.schemaCreated || result.fieldGroupCreated,
+          existedBefore: existing.schemaId !== undefined,
           note: `tenant _${result.tenantId}`,
         };
       },
@@ -286,7 +293,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
         steps.ensureDataset.executeWithOptions({ summary }, [{ dataflow, schemaId: ids.schemaId!, description }]),
       (result) => {
         ids.datasetId = result.datasetId;
-        return { resources: { datasetId: result.datasetId }, created: result.created };
+        return { resources: { datasetId: result.datasetId }, existedBefore: existing.datasetId !== undefined };
       },
     );
 
@@ -301,7 +308,10 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
         ]),
       (result) => {
         ids.targetConnectionId = result.targetConnectionId;
-        return { resources: { targetConnectionId: result.targetConnectionId }, created: result.created };
+        return {
+          resources: { targetConnectionId: result.targetConnectionId },
+          existedBefore: existing.targetConnectionId !== undefined,
+        };
       },
     );
 
@@ -319,7 +329,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
         ids.mappingVersion = result.mappingVersion;
         return {
           resources: { mappingSetId: result.mappingSetId, mappingVersion: result.mappingVersion },
-          created: result.created,
+          existedBefore: existing.mappingSetId !== undefined,
         };
       },
     );
@@ -345,7 +355,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
         schedule = result.schedule;
         return {
           resources: { flowId: result.flowId },
-          created: result.created,
+          existedBefore: existing.flowId !== undefined,
           note: describeSchedule(result.schedule),
         };
       },

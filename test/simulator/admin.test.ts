@@ -30,12 +30,27 @@ describe('simulator admin API (/__sim)', () => {
     const pipeline = await platform.createPipeline({ sandbox: 'admin-a', accessToken: oneTrustToken });
     await platform.createBaseConnection(oneTrustToken, 'admin-b', 'other sandbox');
 
-    type Resources = Record<string, Array<{ id: string; sandboxName: string; recordCount?: number; secretFingerprints?: Record<string, string> }>>;
+    type Resources = Record<
+      string,
+      Array<{ id: string; sandboxName: string; recordCount?: number; secretFingerprints?: Record<string, string> }>
+    >;
     const all = await platform.admin<Resources>('GET', '/resources');
-    for (const kind of ['connections', 'sourceConnections', 'targetConnections', 'flows', 'runs', 'schemas', 'dataSets', 'mappingSets']) {
+    for (const kind of [
+      'connections',
+      'sourceConnections',
+      'targetConnections',
+      'flows',
+      'runs',
+      'schemas',
+      'dataSets',
+      'mappingSets',
+    ]) {
       assert.ok(Array.isArray(all.body[kind]), `kind ${kind} listed`);
     }
-    assert.deepEqual([...new Set(all.body.connections!.map((connection) => connection.sandboxName))].sort(), ['admin-a', 'admin-b']);
+    assert.deepEqual([...new Set(all.body.connections!.map((connection) => connection.sandboxName))].sort(), [
+      'admin-a',
+      'admin-b',
+    ]);
     assert.ok(!JSON.stringify(all.body).includes(oneTrustToken), 'the admin API never shows a token');
     const connection = all.body.connections!.find((candidate) => candidate.id === pipeline.baseConnectionId)!;
     assert.match(connection.secretFingerprints!.accessToken!, /^sha256:[0-9a-f]{16}$/);
@@ -60,7 +75,13 @@ describe('simulator admin API (/__sim)', () => {
     const [list, patch] = log.body.items;
     assert.deepEqual(
       { method: list!.method, path: list!.path, query: list!.query, status: list!.status, sandbox: list!.sandbox },
-      { method: 'GET', path: '/data/foundation/flowservice/connections', query: { limit: '2' }, status: 200, sandbox: 'logged' },
+      {
+        method: 'GET',
+        path: '/data/foundation/flowservice/connections',
+        query: { limit: '2' },
+        status: 200,
+        sandbox: 'logged',
+      },
     );
     assert.ok(!Number.isNaN(Date.parse(list!.time)));
     assert.equal(patch!.status, 404);
@@ -85,29 +106,46 @@ describe('simulator admin API (/__sim)', () => {
     const expiresIn = Date.parse(minted.body.expires_at) - Date.now();
     assert.ok(expiresIn > 100_000 && expiresIn <= 120_000);
     const profiles = (token: string) =>
-      fetch(`${platform.url}/api/consentmanager/v1/datasubjects/profiles?size=1`, { headers: { authorization: `Bearer ${token}` } });
+      fetch(`${platform.url}/api/consentmanager/v1/datasubjects/profiles?size=1`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
     assert.equal((await profiles(minted.body.access_token)).status, 200);
-    const expired = await platform.admin<{ access_token: string }>('POST', '/onetrust/tokens', { expiresInSeconds: -1 });
+    const expired = await platform.admin<{ access_token: string }>('POST', '/onetrust/tokens', {
+      expiresInSeconds: -1,
+    });
     assert.equal((await profiles(expired.body.access_token)).status, 401);
     assert.equal((await platform.admin('POST', '/onetrust/tokens', { expiresInSeconds: 'soon' })).status, 400);
   });
 
   it('starts a run now for a flow, and answers 404 for unknown flows and datasets', async () => {
     const pipeline = await platform.createPipeline({ sandbox: 'admin-run', accessToken: oneTrustToken });
-    const flowId = await platform.createFlow(pipeline, { startTime: String(Math.floor(Date.now() / 1000) + 3600), frequency: 'once' });
-    const run = await platform.admin<{ id: string; flowId: string; sandboxName: string }>('POST', `/flows/${flowId}/runs`);
+    const flowId = await platform.createFlow(pipeline, {
+      startTime: String(Math.floor(Date.now() / 1000) + 3600),
+      frequency: 'once',
+    });
+    const run = await platform.admin<{ id: string; flowId: string; sandboxName: string }>(
+      'POST',
+      `/flows/${flowId}/runs`,
+    );
     assert.equal(run.status, 201);
     assert.equal(run.body.flowId, flowId);
-    const listed = await platform.flowService<{ items: Array<{ id: string }> }>('GET', `/runs?property=flowId==${flowId}`, {
-      sandbox: 'admin-run',
-    });
+    const listed = await platform.flowService<{ items: Array<{ id: string }> }>(
+      'GET',
+      `/runs?property=flowId==${flowId}`,
+      {
+        sandbox: 'admin-run',
+      },
+    );
     assert.deepEqual(
       listed.body.items.map((item) => item.id),
       [run.body.id],
     );
     assert.equal((await platform.admin('POST', '/flows/unknown/runs')).status, 404);
     assert.equal((await platform.admin('GET', '/datasets/unknown/records')).status, 404);
-    const records = await platform.admin<{ count: number; items: unknown[] }>('GET', `/datasets/${pipeline.datasetId}/records`);
+    const records = await platform.admin<{ count: number; items: unknown[] }>(
+      'GET',
+      `/datasets/${pipeline.datasetId}/records`,
+    );
     assert.equal(records.status, 200);
     assert.equal(records.body.count, 0);
   });

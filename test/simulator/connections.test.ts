@@ -55,6 +55,11 @@ describe('simulator Flow Service: base connections', () => {
     const list = await platform.flowService<ListBody>('GET', `/connections?property=id==${id}`);
     assert.equal(list.body.items[0]!.auth.params.accessToken, '********');
     assert.ok(!JSON.stringify(list.body).includes(oneTrustToken));
+    const probe = await platform.flowService<ListBody>(
+      'GET',
+      `/connections?property=auth.params.accessToken==${oneTrustToken}`,
+    );
+    assert.equal(probe.body.items.length, 0, 'a filter cannot be used to guess a stored token');
   });
 
   it('refuses an auth spec the connection spec does not define (1415) and a missing token', async () => {
@@ -115,9 +120,13 @@ describe('simulator Flow Service: base connections', () => {
     });
 
     it('filters with ==, != and comma OR lists, ANDs repeated filters, and orders descending', async () => {
-      const either = await platform.flowService<ListBody>('GET', '/connections?property=name==paged-1,paged-2&orderby=-name', {
-        sandbox,
-      });
+      const either = await platform.flowService<ListBody>(
+        'GET',
+        '/connections?property=name==paged-1,paged-2&orderby=-name',
+        {
+          sandbox,
+        },
+      );
       assert.deepEqual(
         either.body.items.map((item) => item.name),
         ['paged-2', 'paged-1'],
@@ -136,16 +145,22 @@ describe('simulator Flow Service: base connections', () => {
     it('filters on time with >, <, >= and <=', async () => {
       const all = await platform.flowService<ListBody>('GET', '/connections?orderby=createdAt', { sandbox });
       const middle = all.body.items[3]!.createdAt;
-      const after = await platform.flowService<ListBody>('GET', `/connections?property=createdAt>${middle}`, { sandbox });
+      const after = await platform.flowService<ListBody>('GET', `/connections?property=createdAt>${middle}`, {
+        sandbox,
+      });
       assert.ok(after.body.items.every((item) => item.createdAt > middle));
       const atOrBefore = await platform.flowService<ListBody>('GET', `/connections?property=createdAt<=${middle}`, {
         sandbox,
       });
       assert.ok(atOrBefore.body.items.every((item) => item.createdAt <= middle));
       assert.equal(after.body.items.length + atOrBefore.body.items.length, all.body.items.length);
-      const never = await platform.flowService<ListBody>('GET', `/connections?property=createdAt<${nowInSeconds() - 3600}`, {
-        sandbox,
-      });
+      const never = await platform.flowService<ListBody>(
+        'GET',
+        `/connections?property=createdAt<${nowInSeconds() - 3600}`,
+        {
+          sandbox,
+        },
+      );
       assert.equal(never.body.items.length, 0);
     });
 
@@ -223,7 +238,10 @@ describe('simulator Flow Service: base connections', () => {
       assert.equal(first.status, 200);
       assert.equal(first.body.id, id);
       assert.notEqual(first.body.etag, etag);
-      const second = await patch([{ op: 'REPLACE', path: '/description', value: 'again' }], first.body.etag.slice(1, -1));
+      const second = await patch(
+        [{ op: 'REPLACE', path: '/description', value: 'again' }],
+        first.body.etag.slice(1, -1),
+      );
       assert.equal(second.status, 200);
       assert.notEqual(second.body.etag, first.body.etag);
       const read = await platform.flowService<{ items: ConnectionItem[] }>('GET', `/connections/${id}`);
@@ -268,7 +286,9 @@ describe('simulator Flow Service: base connections', () => {
   it('refuses to delete a base connection a flow uses (400 FLOW-1418) until the flow is deleted', async () => {
     const pipeline = await platform.createPipeline({ accessToken: oneTrustToken, sandbox: 'in-use' });
     const flowId = await platform.createFlow(pipeline, { frequency: 'once', startTime: String(nowInSeconds() + 3600) });
-    const refused = await platform.flowService('DELETE', `/connections/${pipeline.baseConnectionId}`, { sandbox: 'in-use' });
+    const refused = await platform.flowService('DELETE', `/connections/${pipeline.baseConnectionId}`, {
+      sandbox: 'in-use',
+    });
     assert.equal(refused.status, 400);
     assert.equal(refused.body.type, 'https://ns.adobe.com/aep/errors/FLOW-1418-400');
     const sourceRefused = await platform.flowService('DELETE', `/sourceConnections/${pipeline.sourceConnectionId}`, {
@@ -277,8 +297,15 @@ describe('simulator Flow Service: base connections', () => {
     assert.equal(sourceRefused.body.type, 'https://ns.adobe.com/aep/errors/FLOW-1447-400');
 
     assert.equal((await platform.flowService('DELETE', `/flows/${flowId}`, { sandbox: 'in-use' })).status, 204);
-    assert.equal((await platform.flowService('DELETE', `/sourceConnections/${pipeline.sourceConnectionId}`, { sandbox: 'in-use' })).status, 204);
-    assert.equal((await platform.flowService('DELETE', `/connections/${pipeline.baseConnectionId}`, { sandbox: 'in-use' })).status, 204);
+    assert.equal(
+      (await platform.flowService('DELETE', `/sourceConnections/${pipeline.sourceConnectionId}`, { sandbox: 'in-use' }))
+        .status,
+      204,
+    );
+    assert.equal(
+      (await platform.flowService('DELETE', `/connections/${pipeline.baseConnectionId}`, { sandbox: 'in-use' })).status,
+      204,
+    );
   });
 
   describe('explore and test', () => {
@@ -299,7 +326,10 @@ describe('simulator Flow Service: base connections', () => {
 
     it('fails the explore with a Flow Service 400 when the stored token has expired or is unknown', async () => {
       const expired = await platform.createBaseConnection(await platform.mintOneTrustToken(-1), 'prod', 'expired');
-      const response = await platform.flowService('GET', `/connections/${expired}/explore?objectType=rest&preview=true`);
+      const response = await platform.flowService(
+        'GET',
+        `/connections/${expired}/explore?objectType=rest&preview=true`,
+      );
       assert.equal(response.status, 400);
       assert.equal(response.body.type, 'https://ns.adobe.com/aep/errors/FLOW-1100-400');
       assert.match(String(response.body.errorMessage), /expired/);
@@ -313,14 +343,23 @@ describe('simulator Flow Service: base connections', () => {
   });
 
   it('serves the OneTrust and Data Lake connection specs, and the flow spec', async () => {
-    const oneTrust = await platform.flowService<{ items: Json[] }>('GET', `/connectionSpecs/${connectionSpecIds.oneTrust}`);
+    const oneTrust = await platform.flowService<{ items: Json[] }>(
+      'GET',
+      `/connectionSpecs/${connectionSpecIds.oneTrust}`,
+    );
     assert.equal(oneTrust.status, 200);
     const authSpec = (oneTrust.body.items[0]!.authSpec as Array<{ name: string; spec: { required: string[] } }>)[0]!;
     assert.equal(authSpec.name, 'OAuth2 Refresh Code');
     assert.deepEqual(authSpec.spec.required, ['accessToken']);
-    const dataLake = await platform.flowService<{ items: Json[] }>('GET', `/connectionSpecs/${connectionSpecIds.dataLake}`);
+    const dataLake = await platform.flowService<{ items: Json[] }>(
+      'GET',
+      `/connectionSpecs/${connectionSpecIds.dataLake}`,
+    );
     assert.equal(dataLake.body.items[0]!.id, connectionSpecIds.dataLake);
-    const flowSpec = await platform.flowService<{ items: Json[] }>('GET', '/flowSpecs/6499120c-0b15-42dc-936e-847ea3c24d72');
+    const flowSpec = await platform.flowService<{ items: Json[] }>(
+      'GET',
+      '/flowSpecs/6499120c-0b15-42dc-936e-847ea3c24d72',
+    );
     assert.deepEqual(flowSpec.body.items[0]!.targetConnectionSpecIds, [connectionSpecIds.dataLake]);
     const unknown = await platform.flowService('GET', '/connectionSpecs/unknown');
     assert.equal(unknown.status, 404);

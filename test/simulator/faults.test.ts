@@ -70,7 +70,10 @@ describe('simulator fault rules', () => {
   it('matches the method when one is given, and the query string as part of the path', async () => {
     await addFault({ method: 'post', path: '/flowservice/connections$', status: 500 });
     assert.equal((await listConnections()).status, 200);
-    assert.equal((await platform.flowService('POST', '/connections', { body: baseConnectionBody(oneTrustToken) })).status, 500);
+    assert.equal(
+      (await platform.flowService('POST', '/connections', { body: baseConnectionBody(oneTrustToken) })).status,
+      500,
+    );
     await platform.admin('DELETE', '/faults');
     await addFault({ path: 'limit=3', status: 504 });
     assert.equal((await platform.flowService('GET', '/connections?limit=3')).status, 504);
@@ -95,10 +98,15 @@ describe('simulator fault rules', () => {
   it('dropAfterCommit performs the request, then closes the socket: the client sees an error, the resource exists', async () => {
     await addFault({ method: 'POST', path: '/flowservice/connections$', dropAfterCommit: true, times: 1 });
     const name = `committed-${Date.now()}`;
-    await assert.rejects(() => platform.flowService('POST', '/connections', { body: baseConnectionBody(oneTrustToken, name) }));
+    await assert.rejects(() =>
+      platform.flowService('POST', '/connections', { body: baseConnectionBody(oneTrustToken, name) }),
+    );
     const found = await platform.flowService<{ items: unknown[] }>('GET', `/connections?property=name==${name}`);
     assert.equal(found.body.items.length, 1);
-    const log = await platform.admin<{ items: Array<{ method: string; status: number; dropped?: boolean }> }>('GET', '/requests');
+    const log = await platform.admin<{ items: Array<{ method: string; status: number; dropped?: boolean }> }>(
+      'GET',
+      '/requests',
+    );
     const dropped = log.body.items.filter((entry) => entry.dropped);
     assert.equal(dropped.length, 1);
     assert.equal(dropped[0]!.status, 201);

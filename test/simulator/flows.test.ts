@@ -42,7 +42,10 @@ describe('simulator Flow Service: flows', () => {
   });
 
   it('refuses `state` in the create body (1410)', async () => {
-    const response = await createFlow({ ...flowBody(pipeline, { startTime: inAnHour(), frequency: 'once' }), state: 'enabled' });
+    const response = await createFlow({
+      ...flowBody(pipeline, { startTime: inAnHour(), frequency: 'once' }),
+      state: 'enabled',
+    });
     assert.equal(response.status, 400);
     assert.equal(errorType(response.body), 'https://ns.adobe.com/aep/errors/FLOW-1410-400');
   });
@@ -56,7 +59,11 @@ describe('simulator Flow Service: flows', () => {
     };
     const scheduleAccepted = async (scheduleParams: Json) => {
       const response = await createFlow(flowBody(pipeline, scheduleParams));
-      assert.equal(response.status, 201, `expected 201 for ${JSON.stringify(scheduleParams)}: ${JSON.stringify(response.body)}`);
+      assert.equal(
+        response.status,
+        201,
+        `expected 201 for ${JSON.stringify(scheduleParams)}: ${JSON.stringify(response.body)}`,
+      );
     };
 
     it('accepts every frequency with an interval of at least 15, as numbers or numeric strings', async () => {
@@ -79,7 +86,10 @@ describe('simulator Flow Service: flows', () => {
       assert.match(await scheduleRefusal({ startTime: inAnHour(), frequency: 'month', interval: 15 }), /frequency/);
       assert.match(await scheduleRefusal({ startTime: inAnHour(), frequency: 'Minute', interval: 15 }), /frequency/);
       assert.match(await scheduleRefusal({ frequency: 'minute', interval: 15 }), /startTime/);
-      assert.match(await scheduleRefusal({ startTime: nowInSeconds() - 120, frequency: 'minute', interval: 15 }), /past/);
+      assert.match(
+        await scheduleRefusal({ startTime: nowInSeconds() - 120, frequency: 'minute', interval: 15 }),
+        /past/,
+      );
       assert.match(await scheduleRefusal({ startTime: Date.now() + 60_000, frequency: 'once' }), /milliseconds/);
       assert.match(await scheduleRefusal(undefined), /scheduleParams/);
     });
@@ -104,7 +114,10 @@ describe('simulator Flow Service: flows', () => {
 
     it('refuses a mapping set that does not exist (1419) and a version that does not (1412)', async () => {
       const missing = await createFlow(
-        flowBody({ ...pipeline, mappingId: '0123456789abcdef0123456789abcdef' }, { startTime: inAnHour(), frequency: 'once' }),
+        flowBody(
+          { ...pipeline, mappingId: '0123456789abcdef0123456789abcdef' },
+          { startTime: inAnHour(), frequency: 'once' },
+        ),
       );
       assert.equal(errorType(missing.body), 'https://ns.adobe.com/aep/errors/FLOW-1419-400');
       const body = flowBody(pipeline, { startTime: inAnHour(), frequency: 'once' });
@@ -132,14 +145,20 @@ describe('simulator Flow Service: flows', () => {
 
     it('disables and enables with op= in any letter case, each time with a new etag', async () => {
       const before = await readFlow(flowId);
-      const disabled = await platform.flowService<{ id: string; etag: string }>('POST', `/flows/${flowId}/action?op=disable`, {
-        sandbox,
-      });
+      const disabled = await platform.flowService<{ id: string; etag: string }>(
+        'POST',
+        `/flows/${flowId}/action?op=disable`,
+        {
+          sandbox,
+        },
+      );
       assert.equal(disabled.status, 200);
       assert.equal(disabled.body.id, flowId);
       assert.notEqual(disabled.body.etag, before.etag);
       assert.equal((await readFlow(flowId)).state, 'disabled');
-      const enabled = await platform.flowService<{ etag: string }>('POST', `/flows/${flowId}/action?op=ENABLE`, { sandbox });
+      const enabled = await platform.flowService<{ etag: string }>('POST', `/flows/${flowId}/action?op=ENABLE`, {
+        sandbox,
+      });
       assert.equal(enabled.status, 200);
       assert.notEqual(enabled.body.etag, disabled.body.etag);
       assert.equal((await readFlow(flowId)).state, 'enabled');
@@ -166,7 +185,11 @@ describe('simulator Flow Service: flows', () => {
         body: [
           { op: 'replace', path: '/scheduleParams/frequency', value: 'day' },
           { op: 'replace', path: '/scheduleParams/interval', value: 30 },
-          { op: 'replace', path: '/transformations/0', value: { name: 'Mapping', params: { mappingId: pipeline.mappingId, mappingVersion: 0 } } },
+          {
+            op: 'replace',
+            path: '/transformations/0',
+            value: { name: 'Mapping', params: { mappingId: pipeline.mappingId, mappingVersion: 0 } },
+          },
         ],
         headers: { 'if-match': etag },
       });

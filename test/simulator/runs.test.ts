@@ -29,8 +29,13 @@ describe('simulator runs', () => {
   after(() => platform.close());
 
   const runsOf = async (sandbox: string, flowId: string) =>
-    (await platform.flowService<RunList>('GET', `/runs?property=flowId==${flowId}&orderby=metrics.durationSummary.startedAtUTC`, { sandbox }))
-      .body.items;
+    (
+      await platform.flowService<RunList>(
+        'GET',
+        `/runs?property=flowId==${flowId}&orderby=metrics.durationSummary.startedAtUTC`,
+        { sandbox },
+      )
+    ).body.items;
   const completedRuns = async (sandbox: string, flowId: string, atLeast: number) =>
     eventually(
       async () => {
@@ -108,9 +113,13 @@ describe('simulator runs', () => {
       assert.ok(later.body.items.length >= 1);
       assert.ok(later.body.items.every((run) => run.metrics.durationSummary.startedAtUTC > cut));
       assert.ok(!later.body.items.some((run) => run.id === runs[0]!.id));
-      const succeeded = await platform.flowService<RunList>('GET', `/runs?property=flowId==${flowId}&property=state==SUCCESS`, {
-        sandbox,
-      });
+      const succeeded = await platform.flowService<RunList>(
+        'GET',
+        `/runs?property=flowId==${flowId}&property=state==SUCCESS`,
+        {
+          sandbox,
+        },
+      );
       assert.ok(succeeded.body.items.length >= 2);
       const byId = await platform.flowService<{ items: Run[] }>('GET', `/runs/${runs[0]!.id}`, { sandbox });
       assert.equal(byId.status, 200);
@@ -142,8 +151,13 @@ describe('simulator runs', () => {
     assert.equal(((await readFlow(sandbox, flowId)).lastRunDetails as Json).state, 'failed');
 
     // Rotating the token, as the dataflow monitor would, lets the next run read everything the failed one missed.
-    const { etag } = (await platform.flowService<{ items: Array<{ etag: string }> }>('GET', `/connections/${pipeline.baseConnectionId}`, { sandbox }))
-      .body.items[0]!;
+    const { etag } = (
+      await platform.flowService<{ items: Array<{ etag: string }> }>(
+        'GET',
+        `/connections/${pipeline.baseConnectionId}`,
+        { sandbox },
+      )
+    ).body.items[0]!;
     const rotated = await platform.flowService('PATCH', `/connections/${pipeline.baseConnectionId}`, {
       sandbox,
       body: [{ op: 'replace', path: '/auth/params', value: { accessToken: await platform.mintOneTrustToken(3600) } }],
@@ -173,17 +187,25 @@ describe('simulator runs', () => {
     const tenant = platform.simulator.context.settings.tenantId;
     const pipeline = await platform.createPipeline({ sandbox, accessToken: await platform.mintOneTrustToken(3600) });
     // A schema whose Identifier is an integer: OneTrust identifiers (e-mail addresses) cannot convert.
-    const fieldGroup = await platform.call<{ $id: string }>('POST', '/data/foundation/schemaregistry/tenant/fieldgroups', {
-      sandbox,
-      body: {
-        type: 'object',
-        title: 'numeric identifier',
-        description: 'A deliberately wrong type.',
-        'meta:intendedToExtend': ['https://ns.adobe.com/xdm/context/profile'],
-        definitions: { wrong: { properties: { [`_${tenant}`]: { type: 'object', properties: { Identifier: { type: 'integer' } } } } } },
-        allOf: [{ $ref: '#/definitions/wrong' }],
+    const fieldGroup = await platform.call<{ $id: string }>(
+      'POST',
+      '/data/foundation/schemaregistry/tenant/fieldgroups',
+      {
+        sandbox,
+        body: {
+          type: 'object',
+          title: 'numeric identifier',
+          description: 'A deliberately wrong type.',
+          'meta:intendedToExtend': ['https://ns.adobe.com/xdm/context/profile'],
+          definitions: {
+            wrong: {
+              properties: { [`_${tenant}`]: { type: 'object', properties: { Identifier: { type: 'integer' } } } },
+            },
+          },
+          allOf: [{ $ref: '#/definitions/wrong' }],
+        },
       },
-    });
+    );
     const schema = await platform.call<{ $id: string }>('POST', '/data/foundation/schemaregistry/tenant/schemas', {
       sandbox,
       body: {
@@ -196,29 +218,60 @@ describe('simulator runs', () => {
     const datasetId = await platform.createDataset(sandbox, 'numeric', schema.body.$id);
     const targetConnectionId = await platform.create(
       '/targetConnections',
-      { name: 't', connectionSpec: { id: 'c604ff05-7f1a-43c0-8e18-33bf874cb11c', version: '1.0' }, params: { dataSetId: datasetId } },
+      {
+        name: 't',
+        connectionSpec: { id: 'c604ff05-7f1a-43c0-8e18-33bf874cb11c', version: '1.0' },
+        params: { dataSetId: datasetId },
+      },
       sandbox,
     );
     const mapping = await platform.call<{ id: string }>('POST', '/data/foundation/conversion/mappingSets', {
       sandbox,
       body: {
-        outputSchema: { schemaRef: { id: schema.body.$id, contentType: 'application/vnd.adobe.xed-full+json;version=1' } },
+        outputSchema: {
+          schemaRef: { id: schema.body.$id, contentType: 'application/vnd.adobe.xed-full+json;version=1' },
+        },
         mappings: [{ sourceType: 'ATTRIBUTE', source: 'content.Identifier', destination: `_${tenant}.Identifier` }],
       },
     });
     assert.equal(mapping.status, 200);
     const flow = await platform.flowService<{ id: string }>('POST', '/flows', {
       sandbox,
-      body: flowBody({ ...pipeline, datasetId, targetConnectionId, mappingId: mapping.body.id }, { startTime: nowInSeconds(), frequency: 'once' }),
+      body: flowBody(
+        { ...pipeline, datasetId, targetConnectionId, mappingId: mapping.body.id },
+        { startTime: nowInSeconds(), frequency: 'once' },
+      ),
     });
     assert.equal(flow.status, 201);
     const [run] = await completedRuns(sandbox, flow.body.id, 1);
     const subjects = platform.simulator.context.settings.oneTrustSubjects;
     assert.equal(run!.metrics.statusSummary.status, 'failed');
-    assert.deepEqual(run!.metrics.recordSummary, { inputRecordCount: subjects, outputRecordCount: 0, failedRecordCount: subjects });
+    assert.deepEqual(run!.metrics.recordSummary, {
+      inputRecordCount: subjects,
+      outputRecordCount: 0,
+      failedRecordCount: subjects,
+    });
     assert.equal(run!.metrics.statusSummary.errors[0]!.code, 'MAPPER-3700-400');
     assert.equal(run!.metrics.statusSummary.errors[0]!.recordCount, subjects);
     assert.equal(await recordCount(sandbox, datasetId), 0);
+  });
+
+  it('skips history in the first run when backfill is false', async () => {
+    const sandbox = 'no-backfill';
+    const pipeline = await platform.createPipeline({ sandbox, accessToken: await platform.mintOneTrustToken(3600) });
+    const flowId = await platform.createFlow(pipeline, {
+      startTime: nowInSeconds(),
+      frequency: 'once',
+      backfill: false,
+    });
+    const [run] = await completedRuns(sandbox, flowId, 1);
+    assert.equal(run!.metrics.statusSummary.status, 'success');
+    assert.ok(run!.metrics.recordSummary.inputRecordCount < platform.simulator.context.settings.oneTrustSubjects);
+    assert.equal(
+      run!.activities[0]!.durationSummary.extensions!.windowStart % 1000,
+      0,
+      'the window starts at startTime',
+    );
   });
 
   it('reschedules a flow when its schedule is patched', async () => {
@@ -229,8 +282,9 @@ describe('simulator runs', () => {
     await completedRuns(sandbox, flowId, 1);
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal((await runsOf(sandbox, flowId)).length, 1);
-    const { etag } = (await platform.flowService<{ items: Array<{ etag: string }> }>('GET', `/flows/${flowId}`, { sandbox })).body
-      .items[0]!;
+    const { etag } = (
+      await platform.flowService<{ items: Array<{ etag: string }> }>('GET', `/flows/${flowId}`, { sandbox })
+    ).body.items[0]!;
     const patched = await platform.flowService('PATCH', `/flows/${flowId}`, {
       sandbox,
       body: [{ op: 'replace', path: '/scheduleParams/frequency', value: 'minute' }],

@@ -104,11 +104,16 @@ export class TestPlatform {
   /** Creates a resource and returns its id, failing loudly when the create does not answer 201. */
   async create(path: string, body: unknown, sandbox = 'prod'): Promise<string> {
     const response = await this.flowService<{ id: string }>('POST', path, { body, sandbox });
-    if (response.status !== 201) throw new Error(`POST ${path} answered ${response.status}: ${JSON.stringify(response.body)}`);
+    if (response.status !== 201)
+      throw new Error(`POST ${path} answered ${response.status}: ${JSON.stringify(response.body)}`);
     return response.body.id;
   }
 
-  async createBaseConnection(accessToken: string, sandbox = 'prod', name = 'ONETRUST base connection'): Promise<string> {
+  async createBaseConnection(
+    accessToken: string,
+    sandbox = 'prod',
+    name = 'ONETRUST base connection',
+  ): Promise<string> {
     return this.create('/connections', baseConnectionBody(accessToken, name), sandbox);
   }
 
@@ -158,7 +163,8 @@ export class TestPlatform {
         allOf: [{ $ref: '#/definitions/consent' }],
       },
     });
-    if (fieldGroup.status !== 201) throw new Error(`field group: ${fieldGroup.status} ${JSON.stringify(fieldGroup.body)}`);
+    if (fieldGroup.status !== 201)
+      throw new Error(`field group: ${fieldGroup.status} ${JSON.stringify(fieldGroup.body)}`);
     const schema = await this.call<{ $id: string }>('POST', '/data/foundation/schemaregistry/tenant/schemas', {
       sandbox,
       body: {
@@ -274,7 +280,11 @@ export function nowInSeconds(): number {
 }
 
 /** Polls until `check` returns a value (not undefined) or the time is up. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -10,7 +10,14 @@ import { flowServicePrefix } from '../api-errors';
 import { registerEntityRoutes, requireEntity } from './entity-routes';
 import type { StoredConnection, StoredFlow } from './entity-types';
 import { invalidRequest, invalidSpecId } from './flow-errors';
-import { isJsonObject, queryString, requiredSpecReference, requiredString, sandboxOf, type JsonObject } from './request-parts';
+import {
+  isJsonObject,
+  queryString,
+  requiredSpecReference,
+  requiredString,
+  sandboxOf,
+  type JsonObject,
+} from './request-parts';
 import { withMaskedSecrets } from './secret-masking';
 import { findConnectionSpec } from './spec-catalog';
 
@@ -22,7 +29,9 @@ export function registerConnectionRoutes(app: FastifyInstance, context: Simulato
     collection: 'connections',
     readOnlyFields: ['state'],
     refuseFieldUpdate: (field) =>
-      field === 'connectionSpec' ? flowError(400, 1414, 'The connection spec of a connection cannot be updated.') : undefined,
+      field === 'connectionSpec'
+        ? flowError(400, 1414, 'The connection spec of a connection cannot be updated.')
+        : undefined,
     build: (body) => {
       const connectionSpec = requiredSpecReference(body, 'connectionSpec');
       const fields: JsonObject = {
@@ -53,8 +62,14 @@ export function registerConnectionRoutes(app: FastifyInstance, context: Simulato
     },
   });
 
-  app.get<{ Params: { id: string } }>(`${flowServicePrefix}/connections/:id/explore`, async (request) => {
-    const connection = requireEntity<StoredConnection>(context, 'connections', 'connections', sandboxOf(request), request.params.id);
+  app.get<{ Params: { id: string } }>(`${flowServicePrefix}/connections/:id/explore`, (request) => {
+    const connection = requireEntity<StoredConnection>(
+      context,
+      'connections',
+      'connections',
+      sandboxOf(request),
+      request.params.id,
+    );
     const objectType = queryString(request, 'objectType');
     if (!objectType || !exploreObjectTypes.has(objectType.toLowerCase())) {
       throw invalidRequest(`The query parameter objectType is required; for OneTrust Integration it is 'rest'.`);
@@ -67,8 +82,14 @@ export function registerConnectionRoutes(app: FastifyInstance, context: Simulato
     return context.oneTrust.explorePreview();
   });
 
-  app.get<{ Params: { id: string } }>(`${flowServicePrefix}/connections/:id/test`, async (request) => {
-    const connection = requireEntity<StoredConnection>(context, 'connections', 'connections', sandboxOf(request), request.params.id);
+  app.get<{ Params: { id: string } }>(`${flowServicePrefix}/connections/:id/test`, (request) => {
+    const connection = requireEntity<StoredConnection>(
+      context,
+      'connections',
+      'connections',
+      sandboxOf(request),
+      request.params.id,
+    );
     if (connection.connectionSpec.id !== connectionSpecIds.oneTrust) return { result: true };
     return { result: oneTrustTokenRefusal(context, connection) === undefined };
   });
@@ -91,7 +112,8 @@ function validatedAuth(connectionSpecId: string, auth: unknown): StoredConnectio
   if (spec.authSpec.length === 0) {
     return isJsonObject(auth) ? (auth as StoredConnection['auth']) : undefined;
   }
-  if (!isJsonObject(auth)) throw invalidRequest(`The field 'auth' is required for connection spec ${connectionSpecId}.`);
+  if (!isJsonObject(auth))
+    throw invalidRequest(`The field 'auth' is required for connection spec ${connectionSpecId}.`);
   const specName = auth.specName;
   const authSpec = spec.authSpec.find((candidate) => candidate.name === specName);
   if (!authSpec) {

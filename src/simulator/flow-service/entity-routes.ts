@@ -27,7 +27,8 @@ export interface EntityRules<T extends StoredResource> {
   readOnlyFields: readonly string[];
   /** A different refusal for particular fields (connectionSpec → 1414). */
   refuseFieldUpdate?(field: string): Error | undefined;
-  present?(resource: T): unknown;
+  /** The resource as responses show it (secrets masked); lists filter and sort this view, so no filter can probe a secret. */
+  present?: (resource: T) => T;
   beforeDelete?(resource: T, sandbox: string): void;
   onChange?(resource: T, change: Change): void;
   listOptions?: ListQueryOptions;
@@ -65,7 +66,7 @@ export function registerEntityRoutes<T extends StoredResource>(
     return resource;
   };
 
-  app.post(base, async (request, reply) => {
+  app.post(base, (request, reply) => {
     const sandbox = sandboxOf(request);
     const body = objectBody(request);
     const now = clock.now();
@@ -81,17 +82,22 @@ export function registerEntityRoutes<T extends StoredResource>(
     } as unknown as T;
     store.put(rules.kind, resource);
     rules.onChange?.(resource, 'created');
-    return reply.code(201).header('location', `${base}/${id}`).send({ id, etag });
+    void reply.code(201).header('location', `${base}/${id}`).send({ id, etag });
   });
 
-  app.get(base, async (request) => {
-    const page = answerListQuery(request, store.list<T>(rules.kind, sandboxOf(request)), collectionPath, rules.listOptions);
-    return 'items' in page ? { ...page, items: page.items.map(present) } : page;
+  app.get(base, (request) => {
+    const stored = store.list<T>(rules.kind, sandboxOf(request));
+    return answerListQuery(
+      request,
+      rules.present ? stored.map(rules.present) : stored,
+      collectionPath,
+      rules.listOptions,
+    );
   });
 
-  app.get<{ Params: { id: string } }>(`${base}/:id`, async (request) => ({ items: [present(find(request))] }));
+  app.get<{ Params: { id: string } }>(`${base}/:id`, (request) => ({ items: [present(find(request))] }));
 
-  app.patch<{ Params: { id: string } }>(`${base}/:id`, async (request) => {
+  app.patch<{ Params: { id: string } }>(`${base}/:id`, (request) => {
     const sandbox = sandboxOf(request);
     const stored = find(request);
     const ifMatch = request.headers['if-match'];
@@ -109,13 +115,13 @@ export function registerEntityRoutes<T extends StoredResource>(
     return { id: updated.id, etag };
   });
 
-  app.delete<{ Params: { id: string } }>(`${base}/:id`, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>(`${base}/:id`, (request, reply) => {
     const sandbox = sandboxOf(request);
     const stored = find(request);
     rules.beforeDelete?.(stored, sandbox);
     store.delete(rules.kind, sandbox, stored.id);
     rules.onChange?.(stored, 'deleted');
-    return reply.code(204).send();
+    void reply.code(204).send();
   });
 }
 

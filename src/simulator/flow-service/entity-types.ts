@@ -52,7 +52,11 @@ export interface StoredFlow extends StoredResource {
   sourceConnectionIds: string[];
   targetConnectionIds: string[];
   inheritedAttributes: {
-    sourceConnections: Array<{ id: string; connectionSpec: SpecReference; baseConnection?: { id: string; connectionSpec: SpecReference } }>;
+    sourceConnections: Array<{
+      id: string;
+      connectionSpec: SpecReference;
+      baseConnection?: { id: string; connectionSpec: SpecReference };
+    }>;
     targetConnections: Array<{ id: string; connectionSpec: SpecReference }>;
   };
   transformations: unknown[];

@@ -36,7 +36,11 @@ export function versionMismatch(supplied: string, current: string): SimulatorHtt
 }
 
 export function invalidSpecId(specId: unknown): SimulatorHttpError {
-  return flowError(400, 1413, `The spec ID '${String(specId)}' provided is invalid. Please provide a valid spec ID and try again.`);
+  return flowError(
+    400,
+    1413,
+    `The spec ID '${String(specId)}' provided is invalid. Please provide a valid spec ID and try again.`,
+  );
 }
 
 export function invalidPatch(message: string): SimulatorHttpError {

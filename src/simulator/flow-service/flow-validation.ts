@@ -27,13 +27,15 @@ export function inheritedAttributes(
     const source = context.store.get<StoredSourceConnection>('sourceConnections', sandbox, id);
     if (!source) throw invalidRequest(`The source connection ${id} does not exist in sandbox ${sandbox}.`);
     if (!flowSpec.sourceConnectionSpecIds.includes(source.connectionSpec.id)) {
-      throw invalidRequest(`Flow spec ${flowSpec.id} does not accept source connection spec ${source.connectionSpec.id}.`);
+      throw invalidRequest(
+        `Flow spec ${flowSpec.id} does not accept source connection spec ${source.connectionSpec.id}.`,
+      );
     }
-    const base = context.store.get<{ id: string; sandboxName: string; connectionSpec: { id: string; version: string } }>(
-      'connections',
-      sandbox,
-      source.baseConnectionId,
-    );
+    const base = context.store.get<{
+      id: string;
+      sandboxName: string;
+      connectionSpec: { id: string; version: string };
+    }>('connections', sandbox, source.baseConnectionId);
     return {
       id,
       connectionSpec: source.connectionSpec,
@@ -44,7 +46,9 @@ export function inheritedAttributes(
     const target = context.store.get<StoredTargetConnection>('targetConnections', sandbox, id);
     if (!target) throw invalidRequest(`The target connection ${id} does not exist in sandbox ${sandbox}.`);
     if (!flowSpec.targetConnectionSpecIds.includes(target.connectionSpec.id)) {
-      throw invalidRequest(`Flow spec ${flowSpec.id} does not accept target connection spec ${target.connectionSpec.id}.`);
+      throw invalidRequest(
+        `Flow spec ${flowSpec.id} does not accept target connection spec ${target.connectionSpec.id}.`,
+      );
     }
     return { id, connectionSpec: target.connectionSpec };
   });

@@ -67,7 +67,7 @@ export function registerFlowRoutes(
     onChange: (flow) => onFlowChanged(flow.id),
   });
 
-  app.post<{ Params: { id: string } }>(`${flowServicePrefix}/flows/:id/action`, async (request) => {
+  app.post<{ Params: { id: string } }>(`${flowServicePrefix}/flows/:id/action`, (request) => {
     const flow = requireEntity<StoredFlow>(context, 'flows', 'flows', sandboxOf(request), request.params.id);
     const op = queryString(request, 'op')?.toLowerCase();
     if (op === undefined) throw invalidRequest(`The query parameter 'op' is required (enable or disable).`);

@@ -7,7 +7,7 @@
 import type { FastifyRequest } from 'fastify';
 import { flowError, type SimulatorHttpError } from '../problems';
 import { invalidRequest } from './flow-errors';
-import { isJsonObject, queryString, queryValues } from './request-parts';
+import { isJsonObject, queryString, queryValues, textOf } from './request-parts';
 
 export interface ListQueryOptions {
   /** Filter paths that stand for another path (runs: `state` is the run's status). */
@@ -76,17 +76,21 @@ export function answerListQuery<T extends { id: string }>(
       };
 
   const filters = query.properties.map((property) => parsePropertyFilter(property, options));
-  const matching = filters.length === 0 ? [...resources] : resources.filter((resource) => matchesAll(resource, filters));
+  const matching =
+    filters.length === 0 ? [...resources] : resources.filter((resource) => matchesAll(resource, filters));
   if (wantsCount) return { count: matching.length };
 
   const ordering = parseOrdering(query.orderby);
-  const compare = (left: T, right: T) => compareKeys(sortKey(left, ordering), left.id, sortKey(right, ordering), right.id, ordering);
+  const compare = (left: T, right: T) =>
+    compareKeys(sortKey(left, ordering), left.id, sortKey(right, ordering), right.id, ordering);
   matching.sort(compare);
 
   let start = 0;
   if (query.after) {
     const [afterKey, afterId] = query.after;
-    start = matching.findIndex((resource) => compareKeys(sortKey(resource, ordering), resource.id, afterKey, afterId, ordering) > 0);
+    start = matching.findIndex(
+      (resource) => compareKeys(sortKey(resource, ordering), resource.id, afterKey, afterId, ordering) > 0,
+    );
     if (start < 0) start = matching.length;
   }
   const items = matching.slice(start, start + query.limit);
@@ -166,7 +170,8 @@ function matchesAll(resource: unknown, filters: readonly PropertyFilter[]): bool
 }
 
 function matches(resolved: unknown[], filter: PropertyFilter): boolean {
-  const equalsAny = (value: unknown) => filter.values.some((wanted) => sameValue(value, wanted, filter.caseInsensitive));
+  const equalsAny = (value: unknown) =>
+    filter.values.some((wanted) => sameValue(value, wanted, filter.caseInsensitive));
   switch (filter.operator) {
     case '==':
       return resolved.some(equalsAny);
@@ -180,18 +185,19 @@ function matches(resolved: unknown[], filter: PropertyFilter): boolean {
 }
 
 function sameValue(value: unknown, wanted: string, caseInsensitive: boolean): boolean {
-  const text = String(value);
+  const text = textOf(value);
   return caseInsensitive ? text.toLowerCase() === wanted.toLowerCase() : text === wanted;
 }
 
 function orderedComparison(value: unknown, wanted: string, operator: Operator): boolean {
-  const numericValue = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  const numericValue =
+    typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
   const numericWanted = Number(wanted);
   let difference: number;
   if (Number.isFinite(numericValue) && wanted.trim() !== '' && Number.isFinite(numericWanted)) {
     difference = numericValue - numericWanted;
   } else {
-    const text = String(value);
+    const text = textOf(value);
     difference = text < wanted ? -1 : text > wanted ? 1 : 0;
   }
   switch (operator) {
@@ -229,8 +235,8 @@ function compareKeys(leftKey: unknown, leftId: string, rightKey: unknown, rightI
   } else {
     if (typeof leftKey === 'number' && typeof rightKey === 'number') difference = leftKey - rightKey;
     else {
-      const leftText = String(leftKey);
-      const rightText = String(rightKey);
+      const leftText = textOf(leftKey);
+      const rightText = textOf(rightKey);
       difference = leftText < rightText ? -1 : leftText > rightText ? 1 : 0;
     }
     if (ordering.descending) difference = -difference;

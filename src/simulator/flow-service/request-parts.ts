@@ -17,6 +17,13 @@ export function objectBody(request: FastifyRequest): JsonObject {
   return body;
 }
 
+/** A JSON scalar as text (for messages and comparisons); objects and arrays as JSON. */
+export function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value) ?? String(value);
+}
+
 export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -46,6 +53,6 @@ export function requiredSpecReference(body: JsonObject, field: string): { id: st
   if (!isJsonObject(value) || typeof value.id !== 'string' || value.id === '') {
     throw invalidRequest(`The field '${field}.id' is required.`);
   }
-  const version = value.version === undefined ? '1.0' : String(value.version);
+  const version = value.version === undefined ? '1.0' : textOf(value.version);
   return { id: value.id, version };
 }

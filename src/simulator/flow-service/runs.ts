@@ -16,11 +16,11 @@ export const runListOptions: ListQueryOptions = {
 };
 
 export function registerRunRoutes(app: FastifyInstance, context: SimulatorContext): void {
-  app.get(`${flowServicePrefix}/runs`, async (request) =>
+  app.get(`${flowServicePrefix}/runs`, (request) =>
     answerListQuery(request, context.store.list<StoredRun>('runs', sandboxOf(request)), '/runs', runListOptions),
   );
 
-  app.get<{ Params: { id: string } }>(`${flowServicePrefix}/runs/:id`, async (request) => ({
+  app.get<{ Params: { id: string } }>(`${flowServicePrefix}/runs/:id`, (request) => ({
     items: [requireEntity<StoredRun>(context, 'runs', 'runs', sandboxOf(request), request.params.id)],
   }));
 }

@@ -5,7 +5,7 @@
  */
 import type { ScheduleParams } from './entity-types';
 import { invalidRequest } from './flow-errors';
-import { isJsonObject } from './request-parts';
+import { isJsonObject, textOf } from './request-parts';
 
 export const frequencies = ['once', 'minute', 'hour', 'day', 'week'] as const;
 type Frequency = (typeof frequencies)[number];
@@ -32,12 +32,13 @@ export function normalizeScheduleParams(raw: unknown, nowMs: number, previous?: 
   const frequency = raw.frequency;
   if (typeof frequency !== 'string' || !(frequencies as readonly string[]).includes(frequency)) {
     throw invalidRequest(
-      `Invalid scheduleParams.frequency '${String(frequency)}'. Acceptable values are: ${frequencies.join(', ')}.`,
+      `Invalid scheduleParams.frequency '${textOf(frequency)}'. Acceptable values are: ${frequencies.join(', ')}.`,
     );
   }
 
   const startTime = integerValue(raw.startTime, 'scheduleParams.startTime');
-  if (startTime === undefined) throw invalidRequest(`The field 'scheduleParams.startTime' (epoch seconds) is required.`);
+  if (startTime === undefined)
+    throw invalidRequest(`The field 'scheduleParams.startTime' (epoch seconds) is required.`);
   if (startTime >= largestPlausibleEpochSeconds) {
     throw invalidRequest(`scheduleParams.startTime ${startTime} is not in epoch seconds (it looks like milliseconds).`);
   }
@@ -48,7 +49,9 @@ export function normalizeScheduleParams(raw: unknown, nowMs: number, previous?: 
       throw invalidRequest(`scheduleParams.startTime cannot be changed once the flow's start time has passed.`);
     }
     if (startTime < nowSeconds - startTimeGraceSeconds) {
-      throw invalidRequest(`scheduleParams.startTime ${startTime} is in the past; the current time is ${Math.floor(nowSeconds)}.`);
+      throw invalidRequest(
+        `scheduleParams.startTime ${startTime} is in the past; the current time is ${Math.floor(nowSeconds)}.`,
+      );
     }
   }
 
@@ -69,9 +72,9 @@ export function normalizeScheduleParams(raw: unknown, nowMs: number, previous?: 
   if (interval !== undefined) normalized.interval = String(interval);
 
   if (raw.backfill !== undefined) {
-    const backfill = String(raw.backfill).toLowerCase();
+    const backfill = textOf(raw.backfill).toLowerCase();
     if (backfill !== 'true' && backfill !== 'false') {
-      throw invalidRequest(`Invalid scheduleParams.backfill '${String(raw.backfill)}': use true or false.`);
+      throw invalidRequest(`Invalid scheduleParams.backfill '${textOf(raw.backfill)}': use true or false.`);
     }
     normalized.backfill = backfill;
   }
@@ -86,7 +89,9 @@ export function schedulePeriodMs(schedule: ScheduleParams): number | undefined {
 
 function integerValue(value: unknown, field: string): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  const number = typeof value === 'number' ? value : typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(number)) throw invalidRequest(`Invalid ${field} '${String(value)}': an integer is required.`);
+  const number =
+    typeof value === 'number' ? value : typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(number))
+    throw invalidRequest(`Invalid ${field} '${textOf(value)}': an integer is required.`);
   return number;
 }

@@ -5,7 +5,7 @@ import { flowError } from '../problems';
 import { registerEntityRoutes } from './entity-routes';
 import type { StoredConnection, StoredFlow, StoredSourceConnection } from './entity-types';
 import { invalidRequest, invalidSpecId } from './flow-errors';
-import { isJsonObject, requiredSpecReference, requiredString } from './request-parts';
+import { isJsonObject, requiredSpecReference, requiredString, textOf } from './request-parts';
 import { findConnectionSpec } from './spec-catalog';
 
 export function registerSourceConnectionRoutes(app: FastifyInstance, context: SimulatorContext): void {
@@ -14,7 +14,9 @@ export function registerSourceConnectionRoutes(app: FastifyInstance, context: Si
     collection: 'sourceConnections',
     readOnlyFields: ['baseConnectionId', 'state'],
     refuseFieldUpdate: (field) =>
-      field === 'connectionSpec' ? flowError(400, 1414, 'The connection spec of a connection cannot be updated.') : undefined,
+      field === 'connectionSpec'
+        ? flowError(400, 1414, 'The connection spec of a connection cannot be updated.')
+        : undefined,
     build: (body, sandbox) => {
       const connectionSpec = requiredSpecReference(body, 'connectionSpec');
       if (!findConnectionSpec(connectionSpec.id)) throw invalidSpecId(connectionSpec.id);
@@ -43,14 +45,15 @@ export function registerSourceConnectionRoutes(app: FastifyInstance, context: Si
       if (!isJsonObject(updated.data)) throw invalidRequest(`The field 'data' must be an object.`);
       checkFormat(updated.data);
     },
-    beforeDelete: (sourceConnection, sandbox) => refuseWhileUsedByFlows(context, sandbox, sourceConnection.id, 'sourceConnectionIds'),
+    beforeDelete: (sourceConnection, sandbox) =>
+      refuseWhileUsedByFlows(context, sandbox, sourceConnection.id, 'sourceConnectionIds'),
   });
 }
 
 /** OneTrust Integration only delivers JSON (the seed: "the only supported data format is json"). */
 function checkFormat(data: Record<string, unknown>): void {
-  if (data.format !== undefined && String(data.format).toLowerCase() !== 'json') {
-    throw invalidRequest(`Unsupported data format '${String(data.format)}'; the only supported data format is json.`);
+  if (data.format !== undefined && textOf(data.format).toLowerCase() !== 'json') {
+    throw invalidRequest(`Unsupported data format '${textOf(data.format)}'; the only supported data format is json.`);
   }
 }
 

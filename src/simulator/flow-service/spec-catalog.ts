@@ -41,7 +41,8 @@ const oneTrustSpec: ConnectionSpec = {
       spec: {
         $schema: 'http://json-schema.org/draft-07/schema#',
         type: 'object',
-        description: 'Access token of a OneTrust OAuth 2 client credential. OneTrust tokens cannot be refreshed by AEP.',
+        description:
+          'Access token of a OneTrust OAuth 2 client credential. OneTrust tokens cannot be refreshed by AEP.',
         properties: {
           accessToken: {
             type: 'string',

@@ -6,16 +6,16 @@ import { answerListQuery } from './list-query';
 import { allConnectionSpecs, allFlowSpecs, findConnectionSpec, findFlowSpec } from './spec-catalog';
 
 export function registerSpecRoutes(app: FastifyInstance): void {
-  app.get(`${flowServicePrefix}/connectionSpecs`, async (request) =>
+  app.get(`${flowServicePrefix}/connectionSpecs`, (request) =>
     answerListQuery(request, allConnectionSpecs(), '/connectionSpecs'),
   );
-  app.get<{ Params: { id: string } }>(`${flowServicePrefix}/connectionSpecs/:id`, async (request) => {
+  app.get<{ Params: { id: string } }>(`${flowServicePrefix}/connectionSpecs/:id`, (request) => {
     const spec = findConnectionSpec(request.params.id);
     if (!spec) throw entityNotFound('connectionSpecs', request.params.id);
     return { items: [spec] };
   });
-  app.get(`${flowServicePrefix}/flowSpecs`, async (request) => answerListQuery(request, allFlowSpecs(), '/flowSpecs'));
-  app.get<{ Params: { id: string } }>(`${flowServicePrefix}/flowSpecs/:id`, async (request) => {
+  app.get(`${flowServicePrefix}/flowSpecs`, (request) => answerListQuery(request, allFlowSpecs(), '/flowSpecs'));
+  app.get<{ Params: { id: string } }>(`${flowServicePrefix}/flowSpecs/:id`, (request) => {
     const spec = findFlowSpec(request.params.id);
     if (!spec) throw entityNotFound('flowSpecs', request.params.id);
     return { items: [spec] };

@@ -26,12 +26,16 @@ export function registerTargetConnectionRoutes(app: FastifyInstance, context: Si
     collection: 'targetConnections',
     readOnlyFields: ['baseConnectionId', 'state'],
     refuseFieldUpdate: (field) =>
-      field === 'connectionSpec' ? flowError(400, 1414, 'The connection spec of a connection cannot be updated.') : undefined,
+      field === 'connectionSpec'
+        ? flowError(400, 1414, 'The connection spec of a connection cannot be updated.')
+        : undefined,
     build: (body, sandbox) => {
       const connectionSpec = requiredSpecReference(body, 'connectionSpec');
       if (!findConnectionSpec(connectionSpec.id)) throw invalidSpecId(connectionSpec.id);
       if (connectionSpec.id !== connectionSpecIds.dataLake) {
-        throw invalidRequest(`Connection spec ${connectionSpec.id} cannot be used as a target; use the Data Lake spec.`);
+        throw invalidRequest(
+          `Connection spec ${connectionSpec.id} cannot be used as a target; use the Data Lake spec.`,
+        );
       }
       requireDataset(sandbox, body.params);
       return {

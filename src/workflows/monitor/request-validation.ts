@@ -95,4 +95,3 @@ export function teardownProblem(request: unknown): string | undefined {
   if (keepData !== undefined && typeof keepData !== 'boolean') return 'keepData: must be true or false';
   return undefined;
 }
-

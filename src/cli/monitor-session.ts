@@ -1,0 +1,133 @@
+/**
+ * What every monitor verb shares: find the dataflow's monitor, do one thing with it, print the answer (text or
+ * `--json`), and turn each way it can go wrong into a message that says what to do and an exit code.
+ */
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import type { ActionOutcome } from '../workflows/monitor/state';
+import { monitorActionFailedType, type dataflowMonitor } from '../workflows/dataflow-monitor';
+import { exitCodes, type CommandIo } from './command-io';
+import { parseMonitorTarget, TargetError, type MonitorTarget } from './monitor-target';
+import type { TemporalSession } from './temporal-client';
+
+export interface MonitorCommandDependencies {
+  io: CommandIo;
+  connect: (env: NodeJS.ProcessEnv) => Promise<TemporalSession>;
+  /** The whole of standard input (rotate-token reads the token from it). */
+  readStdin?: () => Promise<string>;
+}
+
+export type MonitorHandle = WorkflowHandle<typeof dataflowMonitor>;
+
+/** Writes the final answer: one JSON object with --json, else text (to stderr when it reports a failure). */
+export class Reporter {
+  constructor(
+    private readonly io: CommandIo,
+    readonly json: boolean,
+  ) {}
+
+  succeed(value: object, text: string): number {
+    this.io.out(this.json ? JSON.stringify({ ok: true, ...value }, null, 2) : text);
+    return exitCodes.ok;
+  }
+
+  fail(code: number, error: string, message: string, extra: object = {}): number {
+    if (this.json) this.io.out(JSON.stringify({ ok: false, error, message, ...extra }, null, 2));
+    else this.io.err(`Error: ${message}`);
+    return code;
+  }
+}
+
+export class InputError extends Error {
+  override readonly name = 'InputError';
+}
+
+/**
+ * Runs `work` against the monitor of `targetText`. `work` returns the exit code; errors it throws are reported
+ * here: bad input (2), the monitor refusing or failing the request (2 / 1), Temporal unreachable (3).
+ */
+export async function withMonitor(
+  targetText: string,
+  reporter: Reporter,
+  deps: MonitorCommandDependencies,
+  work: (handle: MonitorHandle, target: MonitorTarget, session: TemporalSession) => Promise<number>,
+): Promise<number> {
+  let target: MonitorTarget;
+  try {
+    target = parseMonitorTarget(targetText);
+  } catch (error) {
+    return reporter.fail(exitCodes.invalidInput, 'invalid-input', messageOf(error));
+  }
+  let session: TemporalSession;
+  try {
+    session = await deps.connect(deps.io.env);
+  } catch (error) {
+    return reporter.fail(exitCodes.unavailable, 'temporal-unavailable', messageOf(error));
+  }
+  try {
+    const handle: MonitorHandle = session.client.workflow.getHandle(target.workflowId);
+    return await work(handle, target, session);
+  } catch (error) {
+    return reportError(error, target, reporter);
+  } finally {
+    await session.close();
+  }
+}
+
+function reportError(error: unknown, target: MonitorTarget, reporter: Reporter): number {
+  if (error instanceof InputError || error instanceof TargetError) {
+    return reporter.fail(exitCodes.invalidInput, 'invalid-input', error.message);
+  }
+  if (error instanceof WorkflowNotFoundError || isClosedWorkflowError(error)) {
+    return reporter.fail(
+      exitCodes.invalidInput,
+      'no-monitor',
+      `no running monitor for ${target.sandbox}/${target.name} (workflow ${target.workflowId}): ` +
+        'it was never provisioned or has been torn down; `npm run client -- list` shows the monitored dataflows',
+    );
+  }
+  if (error instanceof WorkflowUpdateFailedError) {
+    const cause = error.cause;
+    if (cause instanceof ApplicationFailure && cause.type === monitorActionFailedType) {
+      const outcome = cause.details?.[0] as ActionOutcome | undefined;
+      return reporter.fail(exitCodes.failed, 'action-failed', cause.message, outcome ? { outcome } : {});
+    }
+    // Refused by the update's validator: nothing was done.
+    return reporter.fail(
+      exitCodes.invalidInput,
+      'refused',
+      `refused by the monitor: ${cause?.message ?? error.message}`,
+    );
+  }
+  return reporter.fail(exitCodes.unavailable, 'unexpected', messageOf(error));
+}
+
+/** Updates and queries sent to a workflow that already completed fail with a gRPC NOT_FOUND / "completed". */
+function isClosedWorkflowError(error: unknown): boolean {
+  return error instanceof Error && /workflow execution already completed|workflow not found/i.test(error.message);
+}
+
+/** The outcome of a change, as text: the summary, then each detail on its own line. */
+export function describeOutcome(outcome: ActionOutcome): string {
+  const lines = [outcome.summary];
+  for (const [key, value] of Object.entries(outcome.details)) {
+    if (Array.isArray(value)) {
+      lines.push(`  ${key}:${value.length === 0 ? ' (none)' : ''}`);
+      for (const entry of value) lines.push(`    - ${entry}`);
+    } else {
+      lines.push(`  ${key}: ${String(value)}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export async function readAllStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,341 @@
+/**
+ * `provision <spec.json> [--no-wait] [--json]`: validates the spec (nothing starts on a bad one), seals the
+ * token, starts provisionDataflow (or finds it already done), prints the workflow id and its Web UI link, then
+ * follows the steps live until the end. Exit 0 with the ids; non-zero with the failing step, HTTP status, AEP
+ * error code and message.
+ */
+import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Command } from 'commander';
+import { loadDataflowSpecFile, SpecError, type ResolvedDataflowSpec } from '../config';
+import { loadSecretBox } from '../secrets';
+import { DataflowName, DataflowSandbox, DataflowStage } from '../workflows/search-attributes';
+import { monitorWorkflowId, provisionWorkflowId } from '../workflows/workflow-ids';
+import {
+  describeSchedule,
+  progressQuery,
+  provisionDataflow,
+  provisioningFailureType,
+  type ProvisionDataflowInput,
+  type ProvisionDataflowResult,
+  type ProvisioningFailure,
+  type ProvisioningProgress,
+  type StepProgress,
+} from '../workflows/provision-dataflow';
+import { provisioningSteps } from '../workflows/provisioning-steps';
+import { exitCodes, processIo, type CommandIo } from './command-io';
+import { provisionStaticDetails, provisionStaticSummary, toProvisionInput } from './provision-input';
+import { connectTemporal, workflowUiLink, type TemporalSession } from './temporal-client';
+
+export interface ProvisionOptions {
+  wait: boolean;
+  json: boolean;
+}
+
+export interface ProvisionDependencies {
+  io: CommandIo;
+  connect: (env: NodeJS.ProcessEnv) => Promise<TemporalSession>;
+  /** How often live progress is polled. */
+  pollIntervalMs?: number;
+  /** Extra workflow input (tests shorten retries). */
+  inputOverrides?: Pick<ProvisionDataflowInput, 'activityTiming' | 'startMonitor'>;
+}
+
+export function registerProvisionCommand(program: Command): void {
+  program
+    .command('provision')
+    .description('provision a OneTrust → AEP dataflow from a spec file and follow its progress')
+    .argument('<spec.json>', 'the dataflow spec (see examples/dataflow.example.json)')
+    .option('--no-wait', 'start provisioning and return at once')
+    .option('--json', 'print one JSON object instead of text')
+    .action(async (specPath: string, options: { wait: boolean; json?: boolean }) => {
+      process.exitCode = await runProvision(
+        specPath,
+        { wait: options.wait, json: options.json ?? false },
+        { io: processIo, connect: connectTemporal },
+      );
+    });
+}
+
+export async function runProvision(
+  specPath: string,
+  options: ProvisionOptions,
+  deps: ProvisionDependencies,
+): Promise<number> {
+  const { io } = deps;
+  const print = new Printer(io, options.json);
+
+  let spec: ResolvedDataflowSpec;
+  let input: ProvisionDataflowInput;
+  try {
+    spec = loadDataflowSpecFile(specPath, { env: io.env });
+    input = toProvisionInput(spec, loadSecretBox(io.env), deps.inputOverrides);
+  } catch (error) {
+    if (error instanceof SpecError) {
+      print.result({ ok: false, error: 'invalid-spec', problems: error.problems }, error.message);
+      return exitCodes.invalidInput;
+    }
+    print.result({ ok: false, error: 'invalid-input', message: messageOf(error) }, `Error: ${messageOf(error)}`);
+    return exitCodes.invalidInput;
+  }
+
+  let session: TemporalSession;
+  try {
+    session = await deps.connect(io.env);
+  } catch (error) {
+    print.result({ ok: false, error: 'temporal-unavailable', message: messageOf(error) }, `Error: ${messageOf(error)}`);
+    return exitCodes.unavailable;
+  }
+
+  try {
+    const workflowId = provisionWorkflowId(spec.sandbox, spec.name);
+    const uiLink = workflowUiLink(session.uiUrl, session.namespace, workflowId);
+    const earlier = await earlierProvisioning(session, spec);
+
+    if (earlier.kind === 'provisioned') {
+      const result = await session.client.workflow.getHandle<typeof provisionDataflow>(workflowId).result();
+      print.result(
+        { ok: true, status: 'already-exists', uiUrl: uiLink, ...result },
+        `Dataflow ${spec.name} already exists in sandbox ${spec.sandbox} (provisioned by ${workflowId}); nothing was created.\n` +
+          `Web UI: ${uiLink}\n${formatIds(result)}\n` +
+          `To change it: npm run client -- update ${spec.sandbox}/${spec.name} …`,
+      );
+      return exitCodes.ok;
+    }
+
+    let handle: WorkflowHandle<typeof provisionDataflow>;
+    let runId: string | undefined;
+    if (earlier.kind === 'running') {
+      handle = session.client.workflow.getHandle(workflowId);
+      print.line(`${workflowId} is already running: following it.`);
+    } else {
+      const started = await session.client.workflow.start(provisionDataflow, {
+        workflowId,
+        taskQueue: session.taskQueue,
+        args: [input],
+        // A concurrent `provision` of the same spec joins this run instead of starting a second one.
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        staticSummary: provisionStaticSummary(spec),
+        staticDetails: provisionStaticDetails(spec),
+        typedSearchAttributes: [
+          { key: DataflowSandbox, value: spec.sandbox },
+          { key: DataflowName, value: spec.name },
+          { key: DataflowStage, value: 'starting' },
+        ],
+      });
+      handle = started;
+      runId = started.firstExecutionRunId;
+      print.line(`Started ${workflowId}`);
+    }
+    print.line(`Web UI: ${uiLink}`);
+
+    if (!options.wait) {
+      print.result(
+        { ok: true, status: 'started', workflowId, runId, uiUrl: uiLink },
+        `Not waiting (--no-wait). Follow it in the Web UI, or: npm run client -- status ${spec.sandbox}/${spec.name}`,
+      );
+      return exitCodes.ok;
+    }
+
+    return await follow(handle, { session, spec, uiLink, print, pollIntervalMs: deps.pollIntervalMs ?? 500 });
+  } catch (error) {
+    print.result({ ok: false, error: 'unexpected', message: messageOf(error) }, `Error: ${messageOf(error)}`);
+    return exitCodes.unavailable;
+  } finally {
+    await session.close();
+  }
+}
+
+type EarlierProvisioning = { kind: 'none' } | { kind: 'running' } | { kind: 'provisioned' };
+
+/**
+ * A completed provisioning whose monitor still lives means the dataflow exists. If its monitor completed
+ * (torn down), or provisioning failed or was stopped, provisioning starts afresh.
+ */
+async function earlierProvisioning(session: TemporalSession, spec: ResolvedDataflowSpec): Promise<EarlierProvisioning> {
+  const status = await workflowStatus(session, provisionWorkflowId(spec.sandbox, spec.name));
+  if (status === 'RUNNING') return { kind: 'running' };
+  if (status !== 'COMPLETED') return { kind: 'none' };
+  const monitorStatus = await workflowStatus(session, monitorWorkflowId(spec.sandbox, spec.name));
+  return monitorStatus === 'COMPLETED' ? { kind: 'none' } : { kind: 'provisioned' };
+}
+
+async function workflowStatus(session: TemporalSession, workflowId: string): Promise<string | undefined> {
+  try {
+    return (await session.client.workflow.getHandle(workflowId).describe()).status.name;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+async function follow(
+  handle: WorkflowHandle<typeof provisionDataflow>,
+  context: {
+    session: TemporalSession;
+    spec: ResolvedDataflowSpec;
+    uiLink: string;
+    print: Printer;
+    pollIntervalMs: number;
+  },
+): Promise<number> {
+  const { print, session } = context;
+  const outcome = handle.result().then(
+    (result) => ({ ok: true as const, result }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  const shown = new Map<string, string>();
+  let done = false;
+  void outcome.then(() => (done = true));
+  const startedAt = Date.now();
+  let waitingNoticeShown = false;
+
+  while (!done) {
+    const progress = await queryProgress(handle);
+    if (progress) showProgress(progress, shown, print);
+    else if (!waitingNoticeShown && Date.now() - startedAt > 5_000) {
+      waitingNoticeShown = true;
+      print.line(
+        `  (no answer yet: is a worker polling task queue "${session.taskQueue}"? start one with npm run worker)`,
+      );
+    }
+    await Promise.race([outcome, sleep(context.pollIntervalMs)]);
+  }
+
+  const final = await outcome;
+  const lastProgress = await queryProgress(handle);
+  if (lastProgress) showProgress(lastProgress, shown, print);
+
+  if (final.ok) {
+    const result = final.result;
+    const headline = result.alreadyExisted
+      ? `Dataflow ${result.name} already exists in sandbox ${result.sandbox}; nothing was created.`
+      : `Dataflow ${result.name} is provisioned in sandbox ${result.sandbox} (${describeSchedule(result.schedule)}).`;
+    const monitorLink = result.monitorWorkflowId
+      ? `\nMonitor: ${result.monitorWorkflowId}  ${workflowUiLink(session.uiUrl, session.namespace, result.monitorWorkflowId)}`
+      : '';
+    print.result(
+      { ok: true, status: result.alreadyExisted ? 'already-exists' : 'provisioned', uiUrl: context.uiLink, ...result },
+      `${headline}\n${formatIds(result)}${monitorLink}`,
+    );
+    return exitCodes.ok;
+  }
+
+  const failure = provisioningFailureOf(final.error);
+  if (failure) {
+    print.result(
+      { ok: false, error: 'provisioning-failed', workflowId: handle.workflowId, uiUrl: context.uiLink, failure },
+      formatFailure(failure),
+    );
+    return exitCodes.failed;
+  }
+  print.result(
+    { ok: false, error: 'workflow-failed', workflowId: handle.workflowId, message: messageOf(final.error) },
+    `Provisioning did not complete: ${messageOf(final.error)}\nWeb UI: ${context.uiLink}`,
+  );
+  return exitCodes.failed;
+}
+
+async function queryProgress(
+  handle: WorkflowHandle<typeof provisionDataflow>,
+): Promise<ProvisioningProgress | undefined> {
+  try {
+    return await Promise.race([handle.query(progressQuery), sleep(3_000).then(() => undefined)]);
+  } catch {
+    // No worker has run the workflow yet, or it is between tasks: try again on the next tick.
+    return undefined;
+  }
+}
+
+/** Prints each step once when it starts and once when it reaches a final state. */
+function showProgress(progress: ProvisioningProgress, shown: Map<string, string>, print: Printer): void {
+  for (const [index, step] of progress.steps.entries()) {
+    if (step.state === 'pending' || shown.get(step.key) === step.state) continue;
+    shown.set(step.key, step.state);
+    print.line(`  ${stepLine(step, index + 1)}`);
+  }
+}
+
+const stepWords: Record<StepProgress['state'], string> = {
+  pending: 'pending',
+  running: 'running…',
+  done: 'created',
+  reused: 'already there',
+  failed: 'FAILED',
+  'rolled-back': 'rolled back',
+  'rollback-failed': 'ROLLBACK FAILED',
+};
+
+function stepLine(step: StepProgress, number: number): string {
+  const resources = Object.entries(step.resources)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(' ');
+  const note = step.state === 'failed' ? '' : step.note ? ` (${step.note})` : '';
+  return `[${number}/${provisioningSteps.length}] ${step.title}: ${stepWords[step.state]}${resources ? ` ${resources}` : ''}${note}`;
+}
+
+function formatIds(result: ProvisionDataflowResult): string {
+  const rows: Array<[string, string]> = [
+    ['Base connection', result.ids.baseConnectionId],
+    ['Source connection', result.ids.sourceConnectionId],
+    ['Field group', result.ids.fieldGroupId],
+    ['Schema', result.ids.schemaId],
+    ['Dataset', result.ids.datasetId],
+    ['Target connection', result.ids.targetConnectionId],
+    ['Mapping set', `${result.ids.mappingSetId} (version ${result.ids.mappingVersion})`],
+    ['Dataflow', result.ids.flowId],
+  ];
+  return rows.map(([label, value]) => `  ${label.padEnd(18)} ${value}`).join('\n');
+}
+
+function formatFailure(failure: ProvisioningFailure): string {
+  const lines = [failure.message];
+  const facts: Array<[string, string | number | undefined]> = [
+    ['step', `${failure.stepNumber} of ${provisioningSteps.length} (${failure.stepTitle})`],
+    ['HTTP status', failure.status],
+    ['AEP code', failure.code],
+    ['AEP message', failure.detail],
+    ['request', failure.method && failure.path ? `${failure.method} ${failure.path}` : undefined],
+    ['request id', failure.requestId],
+  ];
+  for (const [label, value] of facts) if (value !== undefined) lines.push(`  ${label.padEnd(12)} ${value}`);
+  if (failure.rolledBack.length > 0) lines.push(`Rolled back: ${failure.rolledBack.join('; ')}`);
+  else lines.push('Nothing needed rolling back.');
+  if (failure.leftBehind.length > 0) lines.push(`LEFT BEHIND (delete by hand): ${failure.leftBehind.join('; ')}`);
+  return lines.join('\n');
+}
+
+export function provisioningFailureOf(error: unknown): ProvisioningFailure | undefined {
+  const cause = error instanceof WorkflowFailedError ? error.cause : error;
+  if (cause instanceof ApplicationFailure && cause.type === provisioningFailureType) {
+    return cause.details?.[0] as ProvisioningFailure | undefined;
+  }
+  return undefined;
+}
+
+/** Text goes out line by line; in JSON mode only the final object is printed (progress is left out). */
+class Printer {
+  constructor(
+    private readonly io: CommandIo,
+    private readonly json: boolean,
+  ) {}
+
+  line(text: string): void {
+    if (!this.json) this.io.out(text);
+  }
+
+  result(value: object, text: string): void {
+    if (this.json) this.io.out(JSON.stringify(value, null, 2));
+    else if ('ok' in value && value.ok === false) this.io.err(text);
+    else this.io.out(text);
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

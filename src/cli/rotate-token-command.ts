@@ -1,0 +1,107 @@
+/**
+ * `rotate-token <sandbox/name> [--expires-at ISO] [--token-file F] [--json]`: puts a new OneTrust token on the
+ * dataflow's base connection and waits until an explore preview has proven it. The token is read from the file
+ * or from standard input (never from argv), sealed here, and only the sealed form travels to the monitor.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { readJwtExpiry } from '../onetrust';
+import { loadSecretBox } from '../secrets';
+import { rotateTokenUpdate } from '../workflows/dataflow-monitor';
+import { processIo } from './command-io';
+import { connectTemporal } from './temporal-client';
+import {
+  describeOutcome,
+  InputError,
+  readAllStdin,
+  Reporter,
+  withMonitor,
+  type MonitorCommandDependencies,
+} from './monitor-session';
+
+export interface RotateTokenOptions {
+  expiresAt?: string;
+  tokenFile?: string;
+  json: boolean;
+}
+
+export function registerRotateTokenCommand(program: Command): void {
+  program
+    .command('rotate-token')
+    .description('replace the OneTrust access token of a dataflow (read from --token-file or standard input)')
+    .argument('<sandbox/name>', 'the dataflow, e.g. prod/consent-daily')
+    .option('--expires-at <ISO>', "the token's expiry; needed when the token is not a JWT with an exp claim")
+    .option('--token-file <file>', 'read the token from this file instead of standard input')
+    .option('--json', 'print one JSON object instead of text')
+    .action(async (target: string, options: { expiresAt?: string; tokenFile?: string; json?: boolean }) => {
+      process.exitCode = await runRotateToken(
+        target,
+        {
+          ...(options.expiresAt !== undefined ? { expiresAt: options.expiresAt } : {}),
+          ...(options.tokenFile !== undefined ? { tokenFile: options.tokenFile } : {}),
+          json: options.json ?? false,
+        },
+        { io: processIo, connect: connectTemporal, readStdin: readAllStdin },
+      );
+    });
+}
+
+export async function runRotateToken(
+  target: string,
+  options: RotateTokenOptions,
+  deps: MonitorCommandDependencies,
+): Promise<number> {
+  const reporter = new Reporter(deps.io, options.json);
+  return withMonitor(target, reporter, deps, async (handle) => {
+    const token = await readToken(options, deps);
+    const expiresAt = tokenExpiry(token, options.expiresAt);
+    const sealed = loadSecretBox(deps.io.env).seal(token);
+    const outcome = await handle.executeUpdate(rotateTokenUpdate, { args: [{ token: sealed, expiresAt }] });
+    return reporter.succeed({ outcome }, describeOutcome(outcome));
+  });
+}
+
+async function readToken(options: RotateTokenOptions, deps: MonitorCommandDependencies): Promise<string> {
+  let text: string;
+  if (options.tokenFile !== undefined) {
+    try {
+      text = readFileSync(options.tokenFile, 'utf8');
+    } catch (error) {
+      throw new InputError(
+        `--token-file ${options.tokenFile}: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+  } else if (deps.readStdin) {
+    text = await deps.readStdin();
+  } else {
+    throw new InputError('no token: give --token-file, or pipe the token into standard input');
+  }
+  const token = text.trim();
+  if (token === '') {
+    throw new InputError(
+      options.tokenFile !== undefined ? `--token-file ${options.tokenFile} is empty` : 'no token on standard input',
+    );
+  }
+  if (/\s/.test(token)) throw new InputError('the token contains whitespace: the input must hold the token alone');
+  return token;
+}
+
+/** The expiry to record: --expires-at, else the JWT's exp; the earlier of the two when both are known. */
+function tokenExpiry(token: string, expiresAtOption: string | undefined): string {
+  const claimed = readJwtExpiry(token)?.getTime();
+  let given: number | undefined;
+  if (expiresAtOption !== undefined) {
+    given = Date.parse(expiresAtOption);
+    if (Number.isNaN(given) || !/^\d{4}-\d{2}-\d{2}T/.test(expiresAtOption)) {
+      throw new InputError(`--expires-at ${expiresAtOption}: must be an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z`);
+    }
+  }
+  const expiresAtMs = given === undefined ? claimed : claimed === undefined ? given : Math.min(given, claimed);
+  if (expiresAtMs === undefined) {
+    throw new InputError('the token is not a JWT with an "exp" claim: give its expiry with --expires-at');
+  }
+  if (expiresAtMs <= Date.now()) {
+    throw new InputError(`the token expired at ${new Date(expiresAtMs).toISOString()}: mint a fresh one`);
+  }
+  return new Date(expiresAtMs).toISOString();
+}

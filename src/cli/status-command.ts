@@ -1,0 +1,119 @@
+/**
+ * `status <sandbox/name> [--json] [--refresh]`: what the monitor knows: state, schedule, token expiry, the
+ * failure streak, the last alert and the last runs. With --refresh the monitor looks at the runs first.
+ */
+import type { Command } from 'commander';
+import { refreshUpdate, statusQuery } from '../workflows/dataflow-monitor';
+import { describeDuration } from '../workflows/monitor/durations';
+import type { MonitorStatus } from '../workflows/monitor/monitor-status';
+import { failureCauseDescriptions } from '../workflows/monitor/run-classification';
+import type { RunSummary } from '../workflows/monitor/state';
+import { processIo } from './command-io';
+import { connectTemporal } from './temporal-client';
+import { Reporter, withMonitor, type MonitorCommandDependencies } from './monitor-session';
+import { formatTable } from './text-table';
+
+export interface StatusOptions {
+  json: boolean;
+  refresh: boolean;
+}
+
+export function registerStatusCommand(program: Command): void {
+  program
+    .command('status')
+    .description("show a dataflow's state, token expiry, failures, last alert and last runs")
+    .argument('<sandbox/name>', 'the dataflow, e.g. prod/consent-daily')
+    .option('--refresh', 'have the monitor look at the runs now, and show what it found')
+    .option('--json', 'print one JSON object instead of text')
+    .action(async (target: string, options: { json?: boolean; refresh?: boolean }) => {
+      process.exitCode = await runStatus(
+        target,
+        { json: options.json ?? false, refresh: options.refresh ?? false },
+        { io: processIo, connect: connectTemporal },
+      );
+    });
+}
+
+export async function runStatus(
+  target: string,
+  options: StatusOptions,
+  deps: MonitorCommandDependencies,
+): Promise<number> {
+  const reporter = new Reporter(deps.io, options.json);
+  return withMonitor(target, reporter, deps, async (handle) => {
+    const status = options.refresh ? await handle.executeUpdate(refreshUpdate) : await handle.query(statusQuery);
+    return reporter.succeed({ status }, formatStatus(status));
+  });
+}
+
+export function formatStatus(status: MonitorStatus): string {
+  const target = `${status.sandbox}/${status.name}`;
+  const token = status.token;
+  const tokenWhen =
+    token.expiresInMs >= 0
+      ? `in ${describeDuration(token.expiresInMs)}`
+      : `${describeDuration(-token.expiresInMs)} ago`;
+  const facts: Array<[string, string]> = [
+    [
+      'workflow',
+      `${status.workflowId}${status.continuedAsNew > 0 ? ` (continued as new ${status.continuedAsNew}×)` : ''}`,
+    ],
+    ['flow', `${status.ids.flowId}, ${describeSchedule(status.schedule)}${status.paused ? ', PAUSED' : ''}`],
+    [
+      'token',
+      `expires ${token.expiresAt} (${tokenWhen})` +
+        (token.automaticRotation ? ', rotated automatically' : '') +
+        (status.state === 'token-expired' || status.state === 'token-expiring'
+          ? `\n${' '.repeat(14)}rotate it: npm run client -- rotate-token ${target} --token-file <file>`
+          : ''),
+    ],
+    [
+      'failures',
+      status.consecutiveFailures === 0
+        ? 'none'
+        : `${status.consecutiveFailures} run(s) in a row since ${status.failingSince ?? '?'}: ${status.failureCause ? failureCauseDescriptions[status.failureCause] : 'unknown cause'}`,
+    ],
+    [
+      'last alert',
+      status.lastAlert ? `[${status.lastAlert.kind}] ${status.lastAlert.raisedAt} ${status.lastAlert.message}` : 'none',
+    ],
+    [
+      'runs checked',
+      `${status.lastPollAt ?? 'not yet'} (every ${status.pollInterval})${status.lastPollError ? `; last look failed: ${status.lastPollError}` : ''}`,
+    ],
+  ];
+  if (status.pendingWork.length > 0) facts.push(['working on', status.pendingWork.join(', ')]);
+  const lines = [`${target}: ${status.state}`, ...facts.map(([label, value]) => `  ${label.padEnd(12)}${value}`)];
+  lines.push('');
+  if (status.lastRuns.length === 0) lines.push('  no runs seen yet');
+  else
+    lines.push(
+      indent(formatTable(['RUN', 'STATUS', 'STARTED', 'IN', 'OUT', 'FAILED', 'CAUSE'], status.lastRuns.map(runRow))),
+    );
+  return lines.join('\n');
+}
+
+function runRow(run: RunSummary): string[] {
+  return [
+    run.id,
+    run.status,
+    run.startedAt ?? '',
+    String(run.records?.input ?? ''),
+    String(run.records?.output ?? ''),
+    String(run.records?.failed ?? ''),
+    run.cause ? `${run.cause}${run.errors?.[0]?.code ? ` (${run.errors[0].code})` : ''}` : '',
+  ];
+}
+
+function describeSchedule(schedule: MonitorStatus['schedule']): string {
+  if (schedule.frequency === 'once') return 'runs once';
+  const interval = schedule.interval ?? 1;
+  return `every ${interval} ${schedule.frequency}${interval === 1 ? '' : 's'}`;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+}

@@ -1,0 +1,126 @@
+/**
+ * The monitor watches the dataflow's runs: the status (query, CLI, Web UI details, search attribute) shows them
+ * with their record counts as the simulator recorded them.
+ */
+import assert from 'node:assert/strict';
+import { runList } from '../../src/cli/list-command';
+import { runStatus } from '../../src/cli/status-command';
+import { connectTemporal } from '../../src/cli/temporal-client';
+import type { MonitorStatus } from '../../src/workflows/monitor/monitor-status';
+import { DataflowState } from '../../src/workflows/search-attributes';
+import { getTemporal } from '../harness/temporal';
+import { capturedIo, monitoredDataflow, waitFor, type MonitoredDataflow } from './monitor-fixtures';
+
+interface SimulatedRun {
+  id: string;
+  flowId: string;
+  metrics: { recordSummary: { inputRecordCount: number; outputRecordCount: number; failedRecordCount: number } };
+}
+
+describe('dataflow monitor: watching runs', function () {
+  let dataflow: MonitoredDataflow | undefined;
+
+  afterEach(async function () {
+    await dataflow?.dispose();
+    dataflow = undefined;
+  });
+
+  it('shows succeeded runs with their record counts, as the simulator recorded them', async function () {
+    dataflow = await monitoredDataflow();
+    const status = await dataflow.waitForStatus('two finished runs, one with records', (current) => {
+      const finished = current.lastRuns.filter((run) => run.outcome === 'success');
+      return finished.length >= 2 && finished.some((run) => (run.records?.output ?? 0) > 0);
+    });
+
+    assert.equal(status.state, 'healthy');
+    assert.equal(status.consecutiveFailures, 0);
+    assert.deepEqual(status.ids, dataflow.provisioned.ids);
+    const simulatedRuns = (await dataflow.admin.resources(dataflow.sandbox)).runs as unknown as SimulatedRun[];
+    for (const run of status.lastRuns.filter((candidate) => candidate.outcome === 'success')) {
+      const simulated = simulatedRuns.find((candidate) => candidate.id === run.id);
+      assert.ok(simulated, `run ${run.id} is one of the simulator's runs`);
+      assert.equal(simulated.flowId, dataflow.provisioned.ids.flowId);
+      assert.deepEqual(run.records, {
+        input: simulated.metrics.recordSummary.inputRecordCount,
+        output: simulated.metrics.recordSummary.outputRecordCount,
+        failed: simulated.metrics.recordSummary.failedRecordCount,
+      });
+    }
+    // The first run reads every OneTrust subject (120 in the simulator).
+    assert.ok(status.lastRuns.some((run) => run.records?.output === 120));
+
+    const description = await dataflow.handle.describe();
+    assert.equal(description.typedSearchAttributes.get(DataflowState), 'healthy');
+  });
+
+  it('answers `status` (text and --json), `status --refresh` and `list` from the CLI', async function () {
+    dataflow = await monitoredDataflow({ monitor: { pollInterval: '1h' } });
+    const io = await capturedIo(dataflow.scenario.taskQueue);
+    const deps = { io, connect: connectTemporal };
+
+    // With an hourly cadence only the first look has happened: --refresh makes the monitor look again now.
+    const before = await dataflow.status();
+    await waitFor('a run to finish in the simulator', async () => {
+      const runs = (await dataflow!.admin.resources(dataflow!.sandbox)).runs as unknown as Array<{
+        metrics: { statusSummary: { status: string } };
+      }>;
+      return runs.some((run) => run.metrics.statusSummary.status === 'success');
+    });
+    assert.equal(await runStatus(dataflow.target, { json: true, refresh: true }, deps), 0);
+    const refreshed = (JSON.parse(io.stdout()) as { ok: boolean; status: MonitorStatus }).status;
+    assert.ok(
+      refreshed.lastPollAt !== undefined && refreshed.lastPollAt !== before.lastPollAt,
+      'the monitor looked again',
+    );
+    assert.ok(
+      refreshed.lastRuns.some((run) => run.outcome === 'success'),
+      'and found the finished run',
+    );
+
+    const textIo = await capturedIo(dataflow.scenario.taskQueue);
+    assert.equal(
+      await runStatus(dataflow.target, { json: false, refresh: false }, { io: textIo, connect: connectTemporal }),
+      0,
+    );
+    assert.match(textIo.stdout(), new RegExp(`^${dataflow.target}: healthy`));
+    assert.match(textIo.stdout(), /RUN +STATUS +STARTED +IN +OUT +FAILED/);
+    assert.match(textIo.stdout(), new RegExp(`${refreshed.lastRuns[0]!.id} +success`));
+
+    const listed = await waitFor('the monitor in visibility', async () => {
+      const listIo = await capturedIo(dataflow!.scenario.taskQueue);
+      assert.equal(await runList({ all: false, json: true }, { io: listIo, connect: connectTemporal }), 0);
+      const answer = JSON.parse(listIo.stdout()) as {
+        dataflows: Array<{ sandbox: string; name: string; state: string }>;
+      };
+      return answer.dataflows.find((entry) => entry.sandbox === dataflow!.sandbox && entry.name === dataflow!.name);
+    });
+    assert.equal(listed.state, 'healthy');
+
+    const missingIo = await capturedIo(dataflow.scenario.taskQueue);
+    const code = await runStatus(
+      `${dataflow.sandbox}/no-such-dataflow`,
+      { json: false, refresh: false },
+      { io: missingIo, connect: connectTemporal },
+    );
+    assert.equal(code, 2);
+    assert.match(missingIo.stderr(), /no running monitor for .*no-such-dataflow/);
+  });
+
+  it('keeps the Web UI current details in step with the status', async function () {
+    dataflow = await monitoredDataflow();
+    const status = await dataflow.waitForStatus('a finished run', (current) =>
+      current.lastRuns.some((run) => run.outcome === 'success'),
+    );
+    const { client } = await getTemporal();
+    const details = await waitFor('current details naming a run', async () => {
+      const metadata = await client.workflow
+        .getHandle(dataflow!.handle.workflowId)
+        .query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      return metadata.currentDetails?.includes(status.lastRuns.find((run) => run.outcome === 'success')!.id)
+        ? metadata.currentDetails
+        : undefined;
+    });
+    assert.match(details, new RegExp(`### ${dataflow.target}: \\*\\*healthy\\*\\*`));
+    assert.match(details, /OneTrust token expires/);
+  });
+});

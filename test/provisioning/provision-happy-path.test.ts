@@ -1,0 +1,152 @@
+/**
+ * Provisioning a valid spec builds exactly one of each resource, linked the way the seed links them, with the
+ * schedule asked for, starts the dataflow's monitor, and shows its progress the way the Web UI reads it.
+ * Provisioning the same spec again creates nothing.
+ */
+import assert from 'node:assert/strict';
+import { getTemporal } from '../harness/temporal';
+import { startTestWorker, type TestWorker } from '../harness/test-worker';
+import { DataflowStage } from '../../src/workflows/search-attributes';
+import { progressQuery } from '../../src/workflows/provision-dataflow';
+import { provisioningSteps } from '../../src/workflows/provisioning-steps';
+import {
+  exactlyOneOfEach,
+  newScenario,
+  provision,
+  resourceCounts,
+  resourcesOf,
+  startProvisioning,
+  type Scenario,
+} from './provisioning-fixtures';
+
+describe('provisioning a dataflow', function () {
+  let scenario: Scenario;
+  let worker: TestWorker;
+
+  before(async function () {
+    this.timeout(120_000);
+    scenario = await newScenario({
+      schedule: { frequency: 'hour', interval: 20, startTime: new Date(Date.now() + 3_600_000).toISOString() },
+    });
+    worker = await startTestWorker({ taskQueue: scenario.taskQueue });
+  });
+
+  after(async () => {
+    await worker?.stop();
+  });
+
+  it('creates exactly one of each resource, linked as the seed links them, and starts the monitor', async () => {
+    const handle = await startProvisioning(scenario);
+    const result = await handle.result();
+
+    assert.deepEqual(await resourceCounts(scenario.sandbox), exactlyOneOfEach);
+    assert.equal(result.alreadyExisted, false);
+    assert.deepEqual(
+      result.created.sort(),
+      provisioningSteps
+        .map((s) => s.key)
+        .filter((k) => k !== 'explore-preview')
+        .sort(),
+    );
+
+    const resources = await resourcesOf(scenario.sandbox);
+    const [base] = resources.connections!;
+    const [source] = resources.sourceConnections!;
+    const [fieldGroup] = resources.fieldGroups!;
+    const [schema] = resources.schemas!;
+    const [dataset] = resources.dataSets!;
+    const [target] = resources.targetConnections!;
+    const [mappingSet] = resources.mappingSets!;
+    const [flow] = resources.flows!;
+
+    assert.equal(base!.id, result.ids.baseConnectionId);
+    assert.equal(source!.baseConnectionId, base!.id, 'source connection → base connection');
+    assert.equal((schema!.$id as string) ?? schema!.id, result.ids.schemaId);
+    assert.ok(JSON.stringify(schema!.allOf).includes(result.ids.fieldGroupId), 'schema → field group');
+    assert.equal(fieldGroup!.$id ?? fieldGroup!.id, result.ids.fieldGroupId);
+    assert.equal((dataset!.schemaRef as { id: string }).id, result.ids.schemaId, 'dataset → schema');
+    assert.equal(
+      (target!.params as { dataSetId: string }).dataSetId,
+      result.ids.datasetId,
+      'target connection → dataset',
+    );
+    assert.equal(mappingSet!.id, result.ids.mappingSetId);
+    const mappingVersions = mappingSet!.versions as Array<{ version: number; xdmSchema: string }>;
+    assert.equal(mappingVersions.at(-1)!.version, result.ids.mappingVersion);
+    assert.equal(mappingVersions.at(-1)!.xdmSchema, result.ids.schemaId, 'mapping → schema');
+
+    assert.deepEqual(flow!.sourceConnectionIds, [source!.id], 'flow → source connection');
+    assert.deepEqual(flow!.targetConnectionIds, [target!.id], 'flow → target connection');
+    const transformation = (flow!.transformations as Array<{ name: string; params: Record<string, unknown> }>)[0]!;
+    assert.equal(transformation.params.mappingId, mappingSet!.id, 'flow → mapping set');
+    assert.equal(Number(transformation.params.mappingVersion), result.ids.mappingVersion);
+
+    const scheduleParams = flow!.scheduleParams as Record<string, unknown>;
+    assert.equal(scheduleParams.frequency, 'hour');
+    assert.equal(Number(scheduleParams.interval), 20);
+    const askedStart = Math.floor(Date.parse((scenario.spec.schedule as { startTime: string }).startTime) / 1000);
+    assert.equal(Number(scheduleParams.startTime), askedStart);
+    assert.deepEqual(result.schedule, { frequency: 'hour', interval: 20, startTime: Number(scheduleParams.startTime) });
+
+    const { client } = await getTemporal();
+    assert.equal(result.monitorWorkflowId, `dataflow:${scenario.sandbox}:${scenario.name}`);
+    const monitor = await client.workflow.getHandle(result.monitorWorkflowId ?? '').describe();
+    assert.equal(monitor.status.name, 'RUNNING', 'the monitor outlives provisioning');
+  });
+
+  it('shows its progress: checklist details, step summaries, search attributes and the progress query', async () => {
+    const { client } = await getTemporal();
+    const handle = client.workflow.getHandle(`provision:${scenario.sandbox}:${scenario.name}`);
+
+    const progress = await handle.query(progressQuery);
+    assert.equal(progress.phase, 'succeeded');
+    assert.deepEqual(
+      progress.steps.map((step) => step.state),
+      provisioningSteps.map(() => 'done'),
+    );
+    assert.ok(progress.steps.find((s) => s.key === 'dataset')!.resources.datasetId);
+
+    // What the Web UI's "Current details" panel shows comes from this built-in query.
+    const metadata = await handle.query<{
+      currentDetails?: string;
+      definition?: { queryDefinitions?: Array<{ name: string }> };
+    }>('__temporal_workflow_metadata');
+    assert.match(metadata.currentDetails ?? '', /- \[x\] 1\. Base connection/);
+    assert.match(metadata.currentDetails ?? '', /- \[x\] 8\. Dataflow: ✅ created · flowId `[^`]+`/);
+    assert.ok(metadata.definition?.queryDefinitions?.some((query) => query.name === 'progress'));
+
+    const description = await handle.describe();
+    assert.equal(description.typedSearchAttributes.get(DataflowStage), 'done');
+
+    const history = await handle.fetchHistory();
+    const summaries = (history.events ?? [])
+      .filter((event) => event.activityTaskScheduledEventAttributes)
+      .map((event) => {
+        const payload = event.userMetadata?.summary;
+        return payload?.data ? (JSON.parse(Buffer.from(payload.data).toString('utf8')) as string) : '';
+      });
+    for (const step of provisioningSteps) {
+      assert.ok(
+        summaries.some((summary) => summary.includes(step.title)),
+        `an activity summary names "${step.title}" (got ${summaries.join(' | ')})`,
+      );
+    }
+  });
+
+  it('provisioning the same spec again finds everything and creates nothing', async () => {
+    const before = await resourcesOf(scenario.sandbox);
+    const second = await provision(scenario);
+
+    assert.equal(second.alreadyExisted, true);
+    assert.deepEqual(second.created, []);
+    assert.deepEqual(await resourceCounts(scenario.sandbox), exactlyOneOfEach);
+    const after = await resourcesOf(scenario.sandbox);
+    for (const kind of Object.keys(exactlyOneOfEach)) {
+      assert.deepEqual(
+        after[kind]!.map((r) => r.id),
+        before[kind]!.map((r) => r.id),
+        `${kind} unchanged`,
+      );
+    }
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * The real programs, as users run them (`npx tsx src/worker.ts`, `npx tsx src/client.ts …`), as child processes
+ * whose output the tests read. Each runs in its own process group so SIGKILL reaches npx, tsx and node alike.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { getWorkflowBundle } from '../harness/test-worker';
+
+export const projectRoot = resolve(__dirname, '../..');
+
+export interface SpawnedProcess {
+  child: ChildProcess;
+  /** Everything written to stdout and stderr so far. */
+  output(): string;
+  exited: Promise<number | null>;
+  waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void>;
+  /** Signals the whole process group. */
+  signal(signal: NodeJS.Signals): void;
+  /** SIGTERM, then SIGKILL if it lingers. */
+  stop(): Promise<void>;
+}
+
+export function spawnTsx(script: string, args: string[], env: NodeJS.ProcessEnv): SpawnedProcess {
+  const child = spawn('npx', ['tsx', script, ...args], {
+    cwd: projectRoot,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const listeners = new Set<() => void>();
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    for (const listener of listeners) listener();
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  let hasExited = false;
+  void exited.then(() => (hasExited = true));
+
+  const signal = (name: NodeJS.Signals) => {
+    if (hasExited || child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, name);
+    } catch {
+      // Already gone.
+    }
+  };
+
+  return {
+    child,
+    output: () => output,
+    exited,
+    signal,
+    waitForOutput(pattern, timeoutMs) {
+      return new Promise((resolveWait, reject) => {
+        const check = () => {
+          if (pattern.test(output)) {
+            cleanup();
+            resolveWait();
+          }
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`no ${pattern} in ${script}'s output within ${timeoutMs} ms:\n${output}`));
+        }, timeoutMs);
+        const onExit = () => {
+          cleanup();
+          if (!pattern.test(output)) reject(new Error(`${script} exited before printing ${pattern}:\n${output}`));
+          else resolveWait();
+        };
+        const cleanup = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          child.off('exit', onExit);
+        };
+        listeners.add(check);
+        child.once('exit', onExit);
+        check();
+      });
+    },
+    async stop() {
+      signal('SIGTERM');
+      const timeout = new Promise<'timeout'>((resolveTimeout) => setTimeout(() => resolveTimeout('timeout'), 10_000));
+      if ((await Promise.race([exited, timeout])) === 'timeout') signal('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+let bundleFile: Promise<string> | undefined;
+
+/** The shared workflow bundle written to a file, so a spawned worker starts without running webpack again. */
+export function workflowBundleFile(): Promise<string> {
+  bundleFile ??= getWorkflowBundle().then((bundle) => {
+    const path = join(mkdtempSync(join(tmpdir(), 'workflow-bundle-')), 'workflow-bundle.js');
+    writeFileSync(path, bundle.code);
+    return path;
+  });
+  return bundleFile;
+}
