@@ -4,11 +4,11 @@
  * provisions the example dataflow with the CLI; prints the Web UI link; then shows the dataflow's runs
  * ingesting records until Ctrl-C, and stops everything it started. Running it again reuses what exists.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runClient } from './demo/client-command';
 import { createDemoContext, type DemoContext } from './demo/demo-context';
-import { prepareDemoSpec } from './demo/demo-spec';
+import { readExampleSpec } from './demo/example-spec';
 import { killImmediately, type ManagedProcess } from './demo/managed-process';
 import { watchRuns } from './demo/run-watch';
 import { ensureOneTrustToken, ensureSimulator } from './demo/simulator';
@@ -37,12 +37,17 @@ async function main(): Promise<number> {
     const temporalServer = await ensureTemporalServer(context);
     const simulator = await ensureSimulator(context);
     const tokenFile = await ensureOneTrustToken(context, simulator);
-    const worker = await ensureWorker(context, temporalServer, simulator);
-    void worker;
-    const spec = prepareDemoSpec(context, { simulator, tokenFile });
+    await ensureWorker(context, temporalServer, simulator);
+    const spec = readExampleSpec(projectRoot);
 
-    console.log(`\nProvisioning ${context.relative(spec.path)} (${spec.sandbox}/${spec.name}) with the CLI:\n`);
-    const provisionExit = await runClient(context, temporalServer, ['provision', spec.path]);
+    console.log(`\n$ npm run client -- provision ${context.relative(spec.path)}\n`);
+    const tokenEnv = { [spec.tokenVariable ?? 'ONETRUST_ACCESS_TOKEN']: readFileSync(tokenFile, 'utf8').trim() };
+    const provisionExit = await runClient(
+      context,
+      temporalServer,
+      ['provision', context.relative(spec.path)],
+      tokenEnv,
+    );
     if (provisionExit !== 0) {
       console.error(
         `\nProvisioning failed (exit ${provisionExit}); the worker log is ${context.relative(join(context.logDirectory, 'worker.log'))}.`,

@@ -1,12 +1,17 @@
 /**
- * Runs the project's CLI (`npm run client -- …`) the way a user would, its output shown as is. Tokens reach it
- * through the spec's token file, never through arguments.
+ * Runs the project's CLI (`npm run client -- …`) the way a user would, its output shown as is. Secrets (the
+ * OneTrust token) reach it through its environment, never through arguments.
  */
 import { spawn } from 'node:child_process';
 import type { DemoContext } from './demo-context';
 import type { DemoTemporal } from './temporal-server';
 
-export async function runClient(context: DemoContext, temporalServer: DemoTemporal, args: string[]): Promise<number> {
+export async function runClient(
+  context: DemoContext,
+  temporalServer: DemoTemporal,
+  args: string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<number> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/client.ts', ...args], {
     cwd: context.projectRoot,
     env: {
@@ -14,6 +19,7 @@ export async function runClient(context: DemoContext, temporalServer: DemoTempor
       TEMPORAL_ADDRESS: temporalServer.address,
       TEMPORAL_NAMESPACE: temporalServer.namespace,
       TEMPORAL_UI_URL: temporalServer.uiUrl,
+      ...extraEnv,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

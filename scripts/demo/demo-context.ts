@@ -32,7 +32,7 @@ export function createDemoContext(options: Omit<DemoContext, 'track' | 'report' 
     ...options,
     track: (process) => started.push(process),
     report: (subject, text) => console.log(`  ${subject.padEnd(16)} ${text}`),
-    relative: (path) => relative(process.cwd(), path) || '.',
+    relative: (path) => relative(options.projectRoot, path) || '.',
   };
   return { context, started };
 }

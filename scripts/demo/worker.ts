@@ -7,7 +7,7 @@ import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { simulatorDefaults } from '../../src/simulator/defaults';
-import { defaultTaskQueue } from '../../src/temporal/task-queue';
+import { taskQueueFromEnv } from '../../src/temporal/task-queue';
 import type { DemoContext } from './demo-context';
 import { startManagedProcess, type ManagedProcess } from './managed-process';
 import type { DemoSimulator } from './simulator';
@@ -66,7 +66,7 @@ export async function ensureWorker(
   const metricsUrl = metricsFree ? `http://127.0.0.1:${metricsPort}/metrics` : undefined;
   context.report(
     'Worker',
-    `polling task queue ${defaultTaskQueue} (pid ${startedHere.pid})` +
+    `polling task queue ${taskQueueFromEnv()} (pid ${startedHere.pid})` +
       `${metricsUrl ? `, metrics ${metricsUrl}` : ''}, log ${context.relative(startedHere.logFile)}`,
   );
   return { pid: startedHere.pid, metricsUrl, startedHere };
@@ -76,7 +76,7 @@ export async function ensureWorker(
 async function isPolling(temporalServer: DemoTemporal, pid: number): Promise<boolean> {
   const described = await temporalServer.connection.workflowService.describeTaskQueue({
     namespace: temporalServer.namespace,
-    taskQueue: { name: defaultTaskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    taskQueue: { name: taskQueueFromEnv(), kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
     taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
   });
   return (described.pollers ?? []).some((poller) => poller.identity?.startsWith(`${pid}@`));

@@ -191,10 +191,7 @@ export function registerDataPrepRoutes(app: FastifyInstance, context: SimulatorC
       .filter((set) => query.name === undefined || set.name === query.name)
       .map((set, position) => ({ version: set.versions[set.versions.length - 1]!, position }))
       // Equal timestamps (same millisecond) keep creation order, reversed for descending lists.
-      .sort(
-        (left, right) =>
-          ((left.version[field] - right.version[field]) || left.position - right.position) * sign,
-      );
+      .sort((left, right) => (left.version[field] - right.version[field] || left.position - right.position) * sign);
     const data = latest.slice(start, start + limit).map((entry) => structuredClone(entry.version));
     return { data, _page: { count: data.length, limit } };
   });

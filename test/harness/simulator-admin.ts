@@ -35,7 +35,10 @@ export class SimulatorAdmin {
   constructor(readonly baseUrl: string) {}
 
   async resources(sandbox?: string): Promise<ResourcesByKind> {
-    return this.call<ResourcesByKind>('GET', `/__sim/resources${sandbox ? `?sandbox=${encodeURIComponent(sandbox)}` : ''}`);
+    return this.call<ResourcesByKind>(
+      'GET',
+      `/__sim/resources${sandbox ? `?sandbox=${encodeURIComponent(sandbox)}` : ''}`,
+    );
   }
 
   /** Resources of the sandbox counted per kind, runs excluded. */

@@ -36,7 +36,7 @@ async function startTemporal(): Promise<TestTemporal> {
   if (!address) {
     const port = await findFreePort();
     const uiPort = await findFreePort();
-    const server = await startDevServer(port, uiPort);
+    const server = startDevServer(port, uiPort);
     address = `127.0.0.1:${port}`;
     uiUrl = `http://127.0.0.1:${uiPort}`;
     stopAtEndOfRun(() => server.stop());
@@ -51,7 +51,7 @@ async function startTemporal(): Promise<TestTemporal> {
   return { address, namespace, uiUrl, connection, nativeConnection, client: new Client({ connection, namespace }) };
 }
 
-async function startDevServer(port: number, uiPort: number): Promise<{ stop(): Promise<void> }> {
+function startDevServer(port: number, uiPort: number): { stop(): Promise<void> } {
   const cli = process.env.TEMPORAL_CLI_PATH ?? 'temporal';
   const dataDir = mkdtempSync(join(tmpdir(), 'temporal-test-'));
   const child: ChildProcess = spawn(
