@@ -42,8 +42,16 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
   const connection = await NativeConnection.connect(config.connectionOptions);
   const aep = createAepClient(aepSettings);
   try {
-    const added = await registerSearchAttributes(connection, namespace);
-    if (added.length > 0) logger.info('registered search attributes', { searchAttributes: added });
+    try {
+      const added = await registerSearchAttributes(connection, namespace);
+      if (added.length > 0) logger.info('registered search attributes', { searchAttributes: added });
+    } catch (error) {
+      // Temporal Cloud has no operator service: there they are added once with tcld or the Cloud UI.
+      logger.warn('could not register the search attributes; register them before provisioning', {
+        searchAttributes: 'DataflowSandbox, DataflowName, DataflowStage, DataflowState (Keyword)',
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
 
     const worker = await Worker.create({
       connection,

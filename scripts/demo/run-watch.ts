@@ -3,7 +3,7 @@
  * dataset's size, until the demo is interrupted. The first few runs are listed one by one, then a short summary
  * now and then, so the terminal stays readable.
  */
-import { sandboxSnapshot, type DemoSimulator, type SimulatedRun } from './simulator';
+import { sandboxSnapshot, type DemoSimulator, type SandboxSnapshot, type SimulatedRun } from './simulator';
 import { sleep } from './waiting';
 
 const runsListedOneByOne = 5;
@@ -25,13 +25,26 @@ export async function watchRuns(simulator: DemoSimulator, options: RunWatchOptio
   let lastSummaryAt = Date.now();
   let afterRunsDone = false;
 
+  let firstLook = true;
+
   while (!stop) {
     const snapshot = await sandboxSnapshot(simulator, options.sandbox).catch(() => undefined);
-    if (snapshot) {
+    if (snapshot && firstLook) {
+      // Runs from before this demo (a second `npm run demo`) are counted, not replayed as new.
+      firstLook = false;
+      const earlier = snapshot.runs.filter(isFinished);
+      earlier.forEach((run) => shown.add(run.id));
+      if (earlier.length > 0) {
+        const failed = earlier.filter((run) => runStatus(run) === 'failed').length;
+        console.log(
+          `  ${earlier.length} earlier runs (${failed} failed); dataset holds ${datasetRecordCount(snapshot)} records`,
+        );
+      }
+    } else if (snapshot) {
       const newlyFinished = snapshot.runs
         .filter((run) => !shown.has(run.id) && isFinished(run))
         .sort((left, right) => startedAt(left) - startedAt(right));
-      const datasetRecords = snapshot.dataSets.reduce((sum, dataset) => sum + (dataset.recordCount ?? 0), 0);
+      const datasetRecords = datasetRecordCount(snapshot);
       for (const run of newlyFinished) {
         shown.add(run.id);
         finished += 1;
@@ -73,4 +86,8 @@ function isFinished(run: SimulatedRun): boolean {
 
 function startedAt(run: SimulatedRun): number {
   return run.metrics?.durationSummary?.startedAtUTC ?? run.createdAt ?? 0;
+}
+
+function datasetRecordCount(snapshot: SandboxSnapshot): number {
+  return snapshot.dataSets.reduce((sum, dataset) => sum + (dataset.recordCount ?? 0), 0);
 }

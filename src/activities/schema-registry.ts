@@ -4,13 +4,7 @@
  * otherwise (titles are unique per organisation, so we cannot make a second one).
  */
 import type { SandboxClient, XdmResource } from '../aep';
-import {
-  classFieldPaths,
-  fieldGroupBody,
-  missingTenantFields,
-  schemaBody,
-  targetClassId,
-} from '../dataflow/target-schema';
+import { fieldGroupBody, missingTenantFields, schemaBody } from '../dataflow/target-schema';
 import { asStep, checkFailure } from './aep-failure';
 import { deleteEach } from './flow-service';
 import { firstOf, namesOf, type DataflowRef } from './dataflow-ref';
@@ -149,5 +143,3 @@ function hasRootProperty(resolved: XdmResource, field: string): boolean {
 function tenantFieldGroupOf(resolved: XdmResource): string | undefined {
   return resolved['meta:extends']?.find((id) => /\/mixins\//.test(id) && !id.startsWith('https://ns.adobe.com/xdm/'));
 }
-
-export const targetSchemaClass = { id: targetClassId, fields: classFieldPaths };

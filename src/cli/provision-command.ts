@@ -250,7 +250,11 @@ async function queryProgress(
 
 /** Prints each step once when it starts and once when it reaches a final state. */
 function showProgress(progress: ProvisioningProgress, shown: Map<string, string>, print: Printer): void {
-  for (const [index, step] of progress.steps.entries()) {
+  // The failed step first, then the rollbacks it caused, in step order.
+  const ordered = [...progress.steps.entries()].sort(
+    ([a, first], [b, second]) => Number(second.state === 'failed') - Number(first.state === 'failed') || a - b,
+  );
+  for (const [index, step] of ordered) {
     if (step.state === 'pending' || shown.get(step.key) === step.state) continue;
     shown.set(step.key, step.state);
     print.line(`  ${stepLine(step, index + 1)}`);
@@ -272,7 +276,8 @@ function stepLine(step: StepProgress, number: number): string {
     .map(([key, value]) => `${key}=${value}`)
     .join(' ');
   const note = step.state === 'failed' ? '' : step.note ? ` (${step.note})` : '';
-  return `[${number}/${provisioningSteps.length}] ${step.title}: ${stepWords[step.state]}${resources ? ` ${resources}` : ''}${note}`;
+  const word = step.key === 'explore-preview' && step.state === 'done' ? 'checked' : stepWords[step.state];
+  return `[${number}/${provisioningSteps.length}] ${step.title}: ${word}${resources ? ` ${resources}` : ''}${note}`;
 }
 
 function formatIds(result: ProvisionDataflowResult): string {

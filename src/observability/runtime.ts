@@ -86,8 +86,9 @@ function secretValuesInEnvironment(env: NodeJS.ProcessEnv): string[] {
     .filter((value): value is string => typeof value === 'string' && value.length > 0);
 }
 
+/** Core's debug output is about its own internals; only TRACE asks for it. */
 function coreLevelFor(level: LogLevel): LogLevel {
-  return level === 'TRACE' || level === 'DEBUG' ? level : 'WARN';
+  return level === 'TRACE' ? 'DEBUG' : 'WARN';
 }
 
 function displayHost(bind: string): string {

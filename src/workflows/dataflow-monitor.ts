@@ -52,6 +52,7 @@ import {
   nextTokenEventAt,
   tokenStateAfterRotation,
   tokenWarningLeads,
+  warningsSuppressed,
 } from './monitor/token-schedule';
 import { DataflowName, DataflowSandbox, DataflowState } from './search-attributes';
 
@@ -304,13 +305,13 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
   async function attendToToken(): Promise<void> {
     const now = Date.now();
     const leadTimes = leads();
-    if (canRotateAutomatically(state.dataflow) && now >= autoRotationDueAt(state.token, leadTimes)) {
-      if (!state.queue.some((item) => item.action.kind === 'autoRotateToken'))
+    const automatic = canRotateAutomatically(state.dataflow);
+    if (automatic && now >= autoRotationDueAt(state.token, leadTimes)) {
+      if (!state.queue.some((item) => item.action.kind === 'autoRotateToken')) {
         enqueue({ kind: 'autoRotateToken' }, 'monitor');
-      // Warnings are for people; while the monitor can still fix it by itself, it tries that first.
-      if (state.token.autoRotationFailures === 0) return;
+      }
     }
-    const warning = dueWarning(state.token, leadTimes, now);
+    const warning = warningsSuppressed(state.token, automatic) ? undefined : dueWarning(state.token, leadTimes, now);
     if (warning) {
       state.token.warningsSent.push(...warning.passed);
       const remaining = Date.parse(state.token.expiresAt) - now;

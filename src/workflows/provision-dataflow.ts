@@ -362,6 +362,8 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     );
   } catch (error) {
     const failure = await rollBack(error);
+    // A cancelled provisioning ends as cancelled (after its rollback), not as failed.
+    if (wf.isCancellation(error)) throw error;
     throw wf.ApplicationFailure.create({
       type: provisioningFailureType,
       message: failure.message,
@@ -412,7 +414,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     const message =
       `Provisioning failed at step ${stepNumber(current)} of ${provisioningSteps.length} (${stepTitle(current)}): ` +
       (details?.detail !== undefined && details.step !== undefined ? describe(details) : messageOf(error));
-    failedStep.note = message;
+    failedStep.note = details?.detail !== undefined ? describe(details) : messageOf(error);
     const failure: ProvisioningFailure = {
       ...details,
       step: current,
@@ -536,14 +538,15 @@ export function describeSchedule(schedule: DataflowSchedule): string {
     : `every ${schedule.interval} ${schedule.frequency}(s) from ${start}`;
 }
 
-const stateMarks: Record<StepState, string> = {
-  pending: '⬜ pending',
-  running: '⏳ running',
-  done: '✅ created',
-  reused: '✅ already there',
-  failed: '❌ failed',
-  'rolled-back': '↩️ rolled back',
-  'rollback-failed': '⚠️ rollback failed',
+/** Plain symbols (not emoji) so the checklist reads the same in every browser font. */
+const stateMarks: Record<StepState, [symbol: string, word: string]> = {
+  pending: ['☐', 'pending'],
+  running: ['▶', '**running**'],
+  done: ['☑', 'created'],
+  reused: ['☑', 'already there'],
+  failed: ['☒', '**failed**'],
+  'rolled-back': ['↩', 'rolled back'],
+  'rollback-failed': ['⚠', '**rollback failed**'],
 };
 
 /** Markdown for the Web UI's "Current details": a checklist of the steps, their state and their resource ids. */
@@ -561,21 +564,24 @@ export function renderDetails(progress: ProvisioningProgress): string {
     '',
   ];
   progress.steps.forEach((step, index) => {
-    const done = step.state === 'done' || step.state === 'reused';
+    const [symbol, word] = stateMarks[step.state];
+    const outcome = step.key === 'explore-preview' && step.state === 'done' ? 'checked' : word;
     const resources = Object.entries(step.resources)
       .map(([key, value]) => `${key} \`${value}\``)
       .join(', ');
     const title = step.state === 'running' ? `**${step.title}**` : step.title;
     lines.push(
-      `- [${done ? 'x' : ' '}] ${index + 1}. ${title}: ${stateMarks[step.state]}` +
+      `${index + 1}. ${symbol} ${title}: ${outcome}` +
         `${resources ? ` · ${resources}` : ''}${step.note ? ` · ${step.note}` : ''}`,
     );
   });
   if (progress.failure) {
     lines.push('', `**Failure:** ${progress.failure.message}`);
-    if (progress.failure.rolledBack.length > 0) lines.push(`Rolled back: ${progress.failure.rolledBack.join('; ')}`);
+    if (progress.failure.rolledBack.length > 0) {
+      lines.push('', `Rolled back: ${progress.failure.rolledBack.join('; ')}`);
+    }
     if (progress.failure.leftBehind.length > 0)
-      lines.push(`**Left behind:** ${progress.failure.leftBehind.join('; ')}`);
+      lines.push('', `**Left behind:** ${progress.failure.leftBehind.join('; ')}`);
   }
   if (progress.monitorWorkflowId) lines.push('', `Monitor: \`${progress.monitorWorkflowId}\``);
   return lines.join('\n');

@@ -52,9 +52,8 @@ export class SimulatorAdmin {
   }
 
   async requests(sandbox?: string): Promise<LoggedRequest[]> {
-    const all = await this.call<LoggedRequest[] | { requests: LoggedRequest[] }>('GET', '/__sim/requests');
-    const list = Array.isArray(all) ? all : all.requests;
-    return sandbox ? list.filter((entry) => entry.sandbox === sandbox) : list;
+    const { items } = await this.call<{ items: LoggedRequest[] }>('GET', '/__sim/requests');
+    return sandbox ? items.filter((entry) => entry.sandbox === sandbox) : items;
   }
 
   async addFault(rule: FaultRule): Promise<void> {

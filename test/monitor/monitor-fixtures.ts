@@ -6,6 +6,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WorkflowHandle } from '@temporalio/client';
+import { request } from 'undici';
 import type { CommandIo } from '../../src/cli/command-io';
 import { simulatorDefaults } from '../../src/simulator';
 import { dataflowMonitor, statusQuery, type DataflowMonitorInput } from '../../src/workflows/dataflow-monitor';
@@ -14,7 +15,7 @@ import type { MonitorStatus } from '../../src/workflows/monitor/monitor-status';
 import type { Alert } from '../../src/workflows/monitor/state';
 import type { ProvisionDataflowResult } from '../../src/workflows/provision-dataflow';
 import { monitorWorkflowId } from '../../src/workflows/workflow-ids';
-import { SimulatorAdmin } from '../harness/simulator-admin';
+import { SimulatorAdmin, type LoggedRequest } from '../harness/simulator-admin';
 import { getSimulator } from '../harness/simulator';
 import { getTemporal } from '../harness/temporal';
 import { startTestWorker, type TestWorker } from '../harness/test-worker';
@@ -213,15 +214,21 @@ export async function monitoredDataflow(options: MonitoredDataflowOptions = {}):
     admin,
     alerts,
     status,
-    waitForStatus: (description, predicate, timeoutMs) =>
-      waitFor(
-        description,
-        async () => {
-          const current = await status();
-          return predicate(current) ? current : undefined;
-        },
-        timeoutMs,
-      ),
+    async waitForStatus(description, predicate, timeoutMs) {
+      let last: MonitorStatus | undefined;
+      try {
+        return await waitFor(
+          description,
+          async () => {
+            last = await status();
+            return predicate(last) ? last : undefined;
+          },
+          timeoutMs,
+        );
+      } catch (error) {
+        throw new Error(`${(error as Error).message}\nlast status: ${JSON.stringify(last, null, 1)}`);
+      }
+    },
     async dispose() {
       try {
         const { status: executionStatus } = await handle.describe();
@@ -233,6 +240,14 @@ export async function monitoredDataflow(options: MonitoredDataflowOptions = {}):
       await alerts.close();
     },
   };
+}
+
+/** The simulator's request log for one sandbox (the admin API answers `{items}`). */
+export async function simulatorRequests(sandbox: string): Promise<LoggedRequest[]> {
+  const simulator = await getSimulator();
+  const response = await request(`${simulator.url}/__sim/requests`);
+  const { items } = (await response.body.json()) as { items: LoggedRequest[] };
+  return items.filter((entry) => entry.sandbox === sandbox);
 }
 
 // ---- Running CLI verbs in-process ----------------------------------------------------------------------------------
@@ -272,16 +287,12 @@ export async function historiesText(workflowId: string): Promise<string> {
   return texts.join('\n');
 }
 
-/** Payloads hold their JSON as bytes: shown as text, a plaintext token in them would be found by a substring search. */
-function payloadBytesAsText(_key: string, value: unknown): unknown {
+/**
+ * Payloads hold their JSON as bytes, which the history's JSON form shows as base64: decoded, a plaintext token
+ * in any payload would be found by a substring search.
+ */
+function payloadBytesAsText(key: string, value: unknown): unknown {
+  if (key === 'data' && typeof value === 'string') return Buffer.from(value, 'base64').toString('utf8');
   if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
-  if (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as { type?: unknown }).type === 'Buffer' &&
-    Array.isArray((value as { data?: unknown }).data)
-  ) {
-    return Buffer.from((value as { data: number[] }).data).toString('utf8');
-  }
   return value;
 }

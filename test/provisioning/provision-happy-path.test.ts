@@ -12,6 +12,7 @@ import { provisioningSteps } from '../../src/workflows/provisioning-steps';
 import {
   exactlyOneOfEach,
   newScenario,
+  platformCallCount,
   provision,
   resourceCounts,
   resourcesOf,
@@ -41,6 +42,7 @@ describe('provisioning a dataflow', function () {
 
     assert.deepEqual(await resourceCounts(scenario.sandbox), exactlyOneOfEach);
     assert.equal(result.alreadyExisted, false);
+    assert.ok((await platformCallCount(scenario.sandbox)) > 10, 'the request log attributes calls to the sandbox');
     assert.deepEqual(
       result.created.sort(),
       provisioningSteps
@@ -111,8 +113,8 @@ describe('provisioning a dataflow', function () {
       currentDetails?: string;
       definition?: { queryDefinitions?: Array<{ name: string }> };
     }>('__temporal_workflow_metadata');
-    assert.match(metadata.currentDetails ?? '', /- \[x\] 1\. Base connection/);
-    assert.match(metadata.currentDetails ?? '', /- \[x\] 8\. Dataflow: ✅ created · flowId `[^`]+`/);
+    assert.match(metadata.currentDetails ?? '', /^1\. ☑ Base connection: created · baseConnectionId `[^`]+`$/m);
+    assert.match(metadata.currentDetails ?? '', /^8\. ☑ Dataflow: created · flowId `[^`]+` · every 20 hour\(s\)/m);
     assert.ok(metadata.definition?.queryDefinitions?.some((query) => query.name === 'progress'));
 
     const description = await handle.describe();

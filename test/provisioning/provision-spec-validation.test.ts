@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { runProvision } from '../../src/cli/provision-command';
 import { exitCodes, type CommandIo } from '../../src/cli/command-io';
 import { getSimulator } from '../harness/simulator';
-import { newScenario, simulatorAdmin, type Scenario } from './provisioning-fixtures';
+import { newScenario, platformCallCount, type Scenario } from './provisioning-fixtures';
 
 interface Captured {
   io: CommandIo;
@@ -104,7 +104,7 @@ describe('provision refuses a bad spec before any API call', function () {
       const { spec, env = scenario.env } = change(scenario.spec, scenario);
       const captured = captureIo(env);
       await getSimulator();
-      const callsBefore = (await (await simulatorAdmin()).requests()).length;
+      const sandbox = (spec as { sandbox: string }).sandbox;
       let connected = false;
 
       const exitCode = await runProvision(
@@ -124,7 +124,7 @@ describe('provision refuses a bad spec before any API call', function () {
       assert.match(errorText, new RegExp(`- ${field.replace(/[[\].]/g, '\\$&')}: `), errorText);
       assert.match(errorText, explains);
       assert.equal(connected, false, 'no Temporal connection');
-      assert.equal((await (await simulatorAdmin()).requests()).length, callsBefore, 'no API call');
+      assert.equal(await platformCallCount(sandbox), 0, 'no API call in the sandbox');
       assert.ok(!captured.stdout.join('').includes(scenario.token) && !errorText.includes(scenario.token));
     });
   }

@@ -129,3 +129,10 @@ export async function resourcesOf(sandbox: string): Promise<ResourcesByKind> {
 
 export const exactlyOneOfEach = Object.fromEntries(dataflowResourceKinds.map((kind) => [kind, 1]));
 export const noneOfAny = Object.fromEntries(dataflowResourceKinds.map((kind) => [kind, 0]));
+
+/** How many platform calls the simulator has logged for a sandbox (admin calls are not logged). */
+export async function platformCallCount(sandbox: string): Promise<number> {
+  const response = await fetch(`${(await getSimulator()).url}/__sim/requests`);
+  const body = (await response.json()) as { items?: Array<{ sandbox?: string }> };
+  return (body.items ?? []).filter((entry) => entry.sandbox === sandbox).length;
+}

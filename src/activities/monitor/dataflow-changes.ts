@@ -39,8 +39,11 @@ export interface PublishMappingVersionInput {
   mapping: MappingRule[];
 }
 
-/** The tag provisioning writes into descriptions ("[managed by …]"): it must survive a new description. */
-const ownerTagPattern = /\[managed by [^\]]+\]/;
+/**
+ * The mark provisioning writes into descriptions ("(managed by onetrust-aep-dataflows, provision:…)"): it tells
+ * later runs and the teardown what this dataflow owns, so it must survive a new description.
+ */
+const ownerTagPattern = /[[(]managed by onetrust-aep-dataflows[^\])]*[\])]/;
 
 function describedKeepingOwnerTag(current: string | undefined, requested: string): string {
   const tag = ownerTagPattern.exec(current ?? '')?.[0];

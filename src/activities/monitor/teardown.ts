@@ -5,7 +5,6 @@
  * provisioning reuses a fitting schema with the same title, so it may belong to someone else.
  */
 import { isNotFound } from '../../aep';
-import { dataflowResourceNames, isOwnedBy } from '../../dataflow/resource-names';
 import { asStep } from '../aep-failure';
 import type { ActivityDependencies } from '../dependencies';
 
@@ -30,6 +29,18 @@ export interface DeleteDataflowResourceInput {
 export interface DeleteDataflowResourceResult {
   outcome: 'deleted' | 'already-gone' | 'kept';
   reason?: string;
+}
+
+/**
+ * Provisioning marks what it creates: "(managed by onetrust-aep-dataflows, provision:<sandbox>:<name>)" (or the
+ * bracketed owner tag of src/dataflow/resource-names.ts). The name must end there: "consent" is not "consent-2".
+ */
+export function isManagedBy(description: unknown, sandbox: string, name: string): boolean {
+  if (typeof description !== 'string') return false;
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(
+    `managed by onetrust-aep-dataflows[^)\\]]*provision:${escape(sandbox)}:${escape(name)}(?![A-Za-z0-9._-])`,
+  ).test(description);
 }
 
 async function deleteTreatingMissingAsDone(remove: () => Promise<void>): Promise<DeleteDataflowResourceResult> {
@@ -57,11 +68,7 @@ export function createTeardownActivities({ aep }: ActivityDependencies) {
     async deleteDataflowResource(input: DeleteDataflowResourceInput): Promise<DeleteDataflowResourceResult> {
       const sandbox = aep.forSandbox(input.sandbox);
       const { flowService, catalog, schemaRegistry, dataPrep } = sandbox;
-      const ownerTag = dataflowResourceNames({
-        sandbox: input.sandbox,
-        name: input.dataflowName,
-        schemaTitle: '',
-      }).ownerTag;
+      const ours = (description: unknown) => isManagedBy(description, input.sandbox, input.dataflowName);
       const notOurs: DeleteDataflowResourceResult = {
         outcome: 'kept',
         reason: 'not created by this dataflow (provisioning reused it)',
@@ -82,13 +89,13 @@ export function createTeardownActivities({ aep }: ActivityDependencies) {
           case 'dataset': {
             const dataset = await readUnlessMissing(() => catalog.getDataset(input.id));
             if (!dataset) return { outcome: 'already-gone' };
-            if (!isOwnedBy(dataset.description, ownerTag)) return notOurs;
+            if (!ours(dataset.description)) return notOurs;
             return deleteTreatingMissingAsDone(() => catalog.deleteDataset(input.id));
           }
           case 'schema': {
             const schema = await readUnlessMissing(() => schemaRegistry.getSchema(input.id));
             if (!schema) return { outcome: 'already-gone' };
-            if (!isOwnedBy(schema.description, ownerTag)) return notOurs;
+            if (!ours(schema.description)) return notOurs;
             for await (const dataset of catalog.listDatasets()) {
               if (dataset.schemaRef?.id === schema.$id) {
                 return { outcome: 'kept', reason: `still used by dataset ${dataset.id}` };
@@ -99,7 +106,7 @@ export function createTeardownActivities({ aep }: ActivityDependencies) {
           case 'fieldGroup': {
             const fieldGroup = await readUnlessMissing(() => schemaRegistry.getFieldGroup(input.id));
             if (!fieldGroup) return { outcome: 'already-gone' };
-            if (!isOwnedBy(fieldGroup.description, ownerTag)) return notOurs;
+            if (!ours(fieldGroup.description)) return notOurs;
             return deleteTreatingMissingAsDone(() => schemaRegistry.deleteFieldGroup(input.id));
           }
         }

@@ -73,6 +73,14 @@ export function isTokenExpiring(token: TokenState, leads: WarningLead[], nowMs: 
   return longest !== undefined && nowMs >= tokenExpiresAtMs(token) - longest.ms;
 }
 
+/**
+ * Warnings are for people. While the monitor can still replace the token by itself (client credentials, and no
+ * failed attempt yet) it does not bother them; once an attempt has failed, people are warned as usual.
+ */
+export function warningsSuppressed(token: TokenState, automatic: boolean): boolean {
+  return automatic && token.autoRotationFailures === 0;
+}
+
 /** The next instant something about the token needs the monitor's attention, or undefined if nothing is pending. */
 export function nextTokenEventAt(
   token: TokenState,
@@ -82,7 +90,7 @@ export function nextTokenEventAt(
 ): number | undefined {
   const expiresAt = tokenExpiresAtMs(token);
   const candidates: number[] = [];
-  if (nowMs < expiresAt) {
+  if (nowMs < expiresAt && !warningsSuppressed(token, automatic)) {
     for (const lead of leads) {
       if (!token.warningsSent.includes(lead.text)) candidates.push(expiresAt - lead.ms);
     }

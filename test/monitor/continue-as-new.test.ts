@@ -1,0 +1,107 @@
+/**
+ * Bounded history: the monitor continues as new (forced here by a low event threshold), carries its state over
+ * intact, and processes every signal sent while that happens. Also measures how much history one poll costs.
+ */
+import assert from 'node:assert/strict';
+import { pauseSignal, updateDataflowSignal } from '../../src/workflows/dataflow-monitor';
+import { getTemporal } from '../harness/temporal';
+import { monitoredDataflow, sleep, waitFor, type MonitoredDataflow } from './monitor-fixtures';
+
+describe('dataflow monitor: continue-as-new', function () {
+  let dataflow: MonitoredDataflow | undefined;
+
+  afterEach(async function () {
+    await dataflow?.dispose();
+    dataflow = undefined;
+  });
+
+  it('continues as new with its state intact, and no signal sent around it is lost', async function () {
+    const threshold = 60;
+    dataflow = await monitoredDataflow({ monitorInput: { continueAsNewAfterEvents: threshold } });
+    const before = await dataflow.waitForStatus(
+      'a first continue-as-new, with runs seen',
+      (status) => status.continuedAsNew >= 1 && status.lastRuns.some((run) => run.outcome === 'success'),
+      40_000,
+    );
+
+    // A stream of signals, one every 400 ms: continue-as-new happens in the middle of it.
+    await dataflow.handle.signal(pauseSignal);
+    const signals = 8;
+    for (let index = 0; index < signals; index += 1) {
+      await dataflow.handle.signal(updateDataflowSignal, { description: `description ${index}` });
+      await sleep(400);
+    }
+    const lastDescription = `description ${signals - 1}`;
+    await waitFor('the last description on the flow', async () => {
+      const flows = (await dataflow!.admin.resources(dataflow!.sandbox)).flows as unknown as Array<{
+        description: string;
+      }>;
+      return flows[0]!.description.startsWith(lastDescription) ? true : undefined;
+    });
+    const after = await dataflow.waitForStatus('no work left', (status) => status.pendingWork.length === 0);
+
+    assert.ok(after.continuedAsNew > before.continuedAsNew, 'it continued as new while the signals arrived');
+    assert.equal(after.monitoringSince, before.monitoringSince, 'the same monitor, carried over');
+    assert.equal(after.state, 'paused', 'the pause sent before the continue-as-new still holds');
+    assert.deepEqual(
+      after.recentActions.map((action) => `${action.kind}:${action.ok}`),
+      [...Array.from({ length: signals }, () => 'updateDataflow:true'), 'pause:true'],
+      'every signal was done, in order, and the record of them survived',
+    );
+    assert.ok(after.lastRuns.length >= before.lastRuns.length, 'the runs seen are carried over');
+
+    const { client } = await getTemporal();
+    const generations: Array<{ status: string; historyLength: number }> = [];
+    for await (const execution of client.workflow.list({ query: `WorkflowId = '${dataflow.handle.workflowId}'` })) {
+      generations.push({ status: execution.status.name, historyLength: execution.historyLength });
+    }
+    const closed = generations.filter((generation) => generation.status === 'CONTINUED_AS_NEW');
+    assert.ok(closed.length >= 2, JSON.stringify(generations));
+    for (const generation of closed) {
+      assert.ok(generation.historyLength <= threshold + 60, `a generation grew to ${generation.historyLength} events`);
+    }
+
+    const updateEvents = await waitFor('the history of all generations', async () => {
+      let processed = 0;
+      for await (const execution of client.workflow.list({ query: `WorkflowId = '${dataflow!.handle.workflowId}'` })) {
+        const history = await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
+        processed += (history.events ?? []).filter(
+          (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'updateFlowSettings',
+        ).length;
+      }
+      return processed >= signals ? processed : undefined;
+    });
+    assert.equal(updateEvents, signals, 'each signal was done exactly once, across generations');
+  });
+
+  it('adds a fixed, small number of history events per poll', async function () {
+    dataflow = await monitoredDataflow({ monitor: { pollInterval: '1s' } });
+    await dataflow.waitForStatus(
+      'eight polls',
+      (status) => status.lastPollAt !== undefined && status.lastRuns.length >= 6,
+      30_000,
+    );
+    await sleep(3000);
+    const history = await dataflow.handle.fetchHistory();
+    const events = history.events ?? [];
+    const pollIndexes = events
+      .map((event, index) =>
+        event.activityTaskScheduledEventAttributes?.activityType?.name === 'listRecentRuns' ? index : -1,
+      )
+      .filter((index) => index >= 0);
+    const gaps = pollIndexes.slice(1).map((index, position) => index - pollIndexes[position]!);
+    const quietGaps = gaps.filter((gap) => gap <= 11);
+    // A poll that finds nothing to alert about: timer fired, workflow task (3), activity (3), workflow task (3), timer.
+    assert.ok(quietGaps.length >= 3, `events between polls: ${gaps.join(', ')}`);
+    assert.equal(Math.min(...gaps), 11, `events between polls: ${gaps.join(', ')}`);
+    const { historyLength, historySize } = await dataflow.handle.describe();
+    const bytesPerEvent = (historySize ?? 0) / historyLength;
+    const perDay = 96 * 11;
+    console.log(
+      `      events between polls: ${gaps.join(', ')}; ${historyLength} events, ${historySize} bytes ` +
+        `(~${Math.round(bytesPerEvent)} bytes/event); at a 15-minute cadence: ${perDay} events/day, ` +
+        `~${Math.round((perDay * bytesPerEvent) / 1024)} KiB/day; continue-as-new is suggested at 4096 events ` +
+        `(after ~${(4096 / perDay).toFixed(1)} days)`,
+    );
+  });
+});

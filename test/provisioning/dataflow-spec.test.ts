@@ -1,0 +1,61 @@
+/** The dataflow spec's defaults and its token-expiry rules (the CLI-level refusals are in provision-spec-validation). */
+import assert from 'node:assert/strict';
+import { resolveDataflowSpec, SpecError } from '../../src/config';
+import { defaultMapping } from '../../src/dataflow/default-mapping';
+
+const now = Date.parse('2026-06-01T12:00:00Z');
+
+function jwt(expiresAtSeconds: number): string {
+  const segment = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${segment({ alg: 'HS256' })}.${segment({ exp: expiresAtSeconds })}.signature`;
+}
+
+const minimal = {
+  name: 'consent',
+  sandbox: 'prod',
+  onetrust: { accessToken: { env: 'TOKEN' } },
+  target: { schemaTitle: 'Consent', datasetName: 'Consent' },
+  schedule: { frequency: 'minute', interval: 15 },
+};
+
+describe('the dataflow spec', () => {
+  it('fills in the defaults: OneTrust host, start a minute from now, the seed mapping, expiry from the JWT', () => {
+    const expiry = now / 1000 + 86_400 * 90;
+    const spec = resolveDataflowSpec(minimal, { env: { TOKEN: jwt(expiry) }, now });
+    assert.equal(spec.oneTrust.baseUrl, 'https://app.onetrust.com');
+    assert.equal(spec.schedule.startTime, now / 1000 + 60);
+    assert.equal(spec.startTimeIsDefault, true);
+    assert.deepEqual(spec.mapping, defaultMapping);
+    assert.equal(spec.oneTrust.expiresAt.getTime(), expiry * 1000);
+    assert.equal(spec.oneTrust.expirySource, 'jwt');
+    assert.equal(JSON.stringify(spec).includes(jwt(expiry)), false, 'the resolved spec never prints its token');
+  });
+
+  it('needs expiresAt when the token is not a JWT, and refuses an expired token', () => {
+    assert.throws(
+      () => resolveDataflowSpec(minimal, { env: { TOKEN: 'opaque-token-value' }, now }),
+      (error: unknown) => error instanceof SpecError && error.problems[0]!.field === 'onetrust.expiresAt',
+    );
+    const withExpiry = { ...minimal, onetrust: { ...minimal.onetrust, expiresAt: '2026-12-31T00:00:00Z' } };
+    assert.equal(
+      resolveDataflowSpec(withExpiry, { env: { TOKEN: 'opaque-token-value' }, now }).oneTrust.expiresAt.toISOString(),
+      '2026-12-31T00:00:00.000Z',
+    );
+    assert.throws(
+      () => resolveDataflowSpec(minimal, { env: { TOKEN: jwt(now / 1000 - 1) }, now }),
+      /onetrust\.accessToken: the token expired at/,
+    );
+  });
+
+  it('takes a once-only schedule without an interval and rejects an unknown field', () => {
+    const once = resolveDataflowSpec(
+      { ...minimal, schedule: { frequency: 'once', startTime: now / 1000 + 600 } },
+      { env: { TOKEN: jwt(now / 1000 + 86_400) }, now },
+    );
+    assert.deepEqual(once.schedule, { frequency: 'once', startTime: now / 1000 + 600 });
+    assert.throws(
+      () => resolveDataflowSpec({ ...minimal, schedul: {} }, { env: { TOKEN: jwt(now / 1000 + 86_400) }, now }),
+      /unknown field "schedul"/,
+    );
+  });
+});

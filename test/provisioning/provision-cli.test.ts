@@ -1,0 +1,129 @@
+/**
+ * `npm run client -- provision <spec.json>`: prints the workflow id and the Web UI link, follows the steps live,
+ * ends with the ids (exit 0) or with the failing step, HTTP status, AEP code and message (exit 1); a dataflow that
+ * already exists is reported as such with its ids.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runProvision, type ProvisionOptions } from '../../src/cli/provision-command';
+import { exitCodes } from '../../src/cli/command-io';
+import { connectTemporal } from '../../src/cli/temporal-client';
+import { getTemporal } from '../harness/temporal';
+import { childProcessEnv, startTestWorker, type TestWorker } from '../harness/test-worker';
+import {
+  exactlyOneOfEach,
+  fastActivityTiming,
+  newScenario,
+  resourceCounts,
+  resourcesOf,
+  simulatorAdmin,
+  uniqueName,
+  type Scenario,
+} from './provisioning-fixtures';
+
+const specDirectory = mkdtempSync(join(tmpdir(), 'cli-specs-'));
+
+describe('the provision command', function () {
+  const taskQueue = uniqueName('provision-cli');
+  let worker: TestWorker;
+  let scenario: Scenario;
+
+  before(async function () {
+    this.timeout(120_000);
+    worker = await startTestWorker({ taskQueue });
+    scenario = { ...(await newScenario()), taskQueue };
+  });
+
+  afterEach(async () => {
+    await (await simulatorAdmin()).clearFaults();
+  });
+
+  after(async () => {
+    await worker?.stop();
+  });
+
+  async function runCli(target: Scenario, options: Partial<ProvisionOptions> = {}) {
+    const path = join(specDirectory, `${target.sandbox}.json`);
+    writeFileSync(path, JSON.stringify(target.spec));
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const env = { ...(await childProcessEnv(taskQueue)), ...target.env };
+    const exitCode = await runProvision(
+      path,
+      { wait: true, json: false, ...options },
+      {
+        io: { out: (text) => stdout.push(text), err: (text) => stderr.push(text), env },
+        connect: connectTemporal,
+        pollIntervalMs: 100,
+        inputOverrides: { activityTiming: fastActivityTiming },
+      },
+    );
+    return { exitCode, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
+  }
+
+  it('starts provisioning, links the Web UI, shows each step and ends with the ids', async () => {
+    const { exitCode, stdout, stderr } = await runCli(scenario);
+
+    assert.equal(exitCode, exitCodes.ok, stderr);
+    const workflowId = `provision:${scenario.sandbox}:consent`;
+    const { uiUrl } = await getTemporal();
+    assert.match(stdout, new RegExp(`^Started ${workflowId}$`, 'm'));
+    assert.ok(
+      stdout.includes(`Web UI: ${uiUrl}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`),
+      stdout,
+    );
+    assert.match(stdout, /\[1\/8\] Base connection: created baseConnectionId=\S+/);
+    assert.match(stdout, /\[2\/8\] Explore preview: checked format=hierarchical/);
+    assert.match(stdout, /\[8\/8\] Dataflow: created flowId=\S+/);
+    assert.match(stdout, new RegExp(`Dataflow consent is provisioned in sandbox ${scenario.sandbox}`));
+
+    const [flow] = (await resourcesOf(scenario.sandbox)).flows!;
+    assert.match(stdout, new RegExp(`Dataflow\\s+${flow!.id}`));
+    assert.deepEqual(await resourceCounts(scenario.sandbox), exactlyOneOfEach);
+  });
+
+  it('says a dataflow already exists, prints its ids and creates nothing', async () => {
+    const { exitCode, stdout } = await runCli(scenario);
+    assert.equal(exitCode, exitCodes.ok);
+    assert.match(stdout, new RegExp(`Dataflow consent already exists in sandbox ${scenario.sandbox}`));
+    const [flow] = (await resourcesOf(scenario.sandbox)).flows!;
+    assert.match(stdout, new RegExp(`Dataflow\\s+${flow!.id}`));
+    assert.deepEqual(await resourceCounts(scenario.sandbox), exactlyOneOfEach);
+
+    const json = await runCli(scenario, { json: true });
+    const report = JSON.parse(json.stdout) as { ok: boolean; status: string; ids: { flowId: string } };
+    assert.equal(report.status, 'already-exists');
+    assert.equal(report.ids.flowId, flow!.id);
+  });
+
+  it('exits non-zero naming the failing step, HTTP status, AEP code and message', async () => {
+    const failing = { ...(await newScenario()), taskQueue };
+    await (
+      await simulatorAdmin()
+    ).addFault({ method: 'POST', path: '/data/foundation/flowservice/flows(\\?|$)', status: 400, times: 1 });
+
+    const { exitCode, stderr } = await runCli(failing);
+
+    assert.equal(exitCode, exitCodes.failed);
+    assert.match(stderr, /^Provisioning failed at step 8 of 8 \(Dataflow\): HTTP 400 FLOW-\d+-400: /m);
+    assert.match(stderr, /HTTP status\s+400/);
+    assert.match(stderr, /AEP code\s+FLOW-\d+-400/);
+    assert.match(stderr, /AEP message\s+\S+/);
+    assert.match(stderr, /Rolled back: .*base connection/);
+    assert.deepEqual(Object.values(await resourceCounts(failing.sandbox)), [0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('returns at once with --no-wait, printing the workflow id and link', async () => {
+    const later = { ...(await newScenario()), taskQueue };
+    const { exitCode, stdout } = await runCli(later, { wait: false, json: true });
+    assert.equal(exitCode, exitCodes.ok);
+    const report = JSON.parse(stdout) as { status: string; workflowId: string; uiUrl: string };
+    assert.equal(report.status, 'started');
+    assert.equal(report.workflowId, `provision:${later.sandbox}:consent`);
+    // Let it finish so nothing of this test is still running when the next one starts.
+    const { client } = await getTemporal();
+    await client.workflow.getHandle(report.workflowId).result();
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * The OneTrust token reaches AEP, and nowhere else: not the provisioning or monitor workflow histories (which
+ * hold only its sealed form), not the worker's output, not the client's output, not a process argument.
+ * Runs the real programs: `npx tsx src/worker.ts` and `npx tsx src/client.ts provision <spec>`.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getTemporal } from '../harness/temporal';
+import { childProcessEnv } from '../harness/test-worker';
+import { exactlyOneOfEach, newScenario, resourceCounts } from './provisioning-fixtures';
+import { spawnTsx, workflowBundleFile, type SpawnedProcess } from './spawned-process';
+
+describe('the OneTrust token stays secret', function () {
+  it('is absent from every workflow history and from the worker’s and the client’s output', async function () {
+    this.timeout(120_000);
+    const scenario = await newScenario();
+    const env = await childProcessEnv(scenario.taskQueue);
+    const specPath = join(mkdtempSync(join(tmpdir(), 'secret-spec-')), 'dataflow.json');
+    writeFileSync(specPath, JSON.stringify(scenario.spec));
+
+    let worker: SpawnedProcess | undefined;
+    try {
+      worker = spawnTsx('src/worker.ts', [], {
+        ...env,
+        WORKFLOW_BUNDLE_PATH: await workflowBundleFile(),
+        LOG_LEVEL: 'DEBUG',
+      });
+      await worker.waitForOutput(/worker started/, 60_000);
+
+      const client = spawnTsx('src/client.ts', ['provision', specPath], {
+        ...env,
+        ONETRUST_ACCESS_TOKEN: scenario.token,
+      });
+      const clientExit = await client.exited;
+      assert.equal(clientExit, 0, client.output());
+      assert.match(client.output(), /Dataflow consent is provisioned/);
+      assert.ok(!client.child.spawnargs.join(' ').includes(scenario.token), 'not a process argument');
+      assert.deepEqual(await resourceCounts(scenario.sandbox), exactlyOneOfEach);
+
+      const { client: temporal } = await getTemporal();
+      for (const workflowId of [`provision:${scenario.sandbox}:consent`, `dataflow:${scenario.sandbox}:consent`]) {
+        const history = JSON.stringify(await temporal.workflow.getHandle(workflowId).fetchHistory());
+        const decoded = decodePayloads(history);
+        assert.ok(!history.includes(scenario.token) && !decoded.includes(scenario.token), `token in ${workflowId}`);
+        assert.match(decoded, /"sealed":"v1\./, `${workflowId} carries the sealed token`);
+      }
+
+      await worker.stop();
+      assert.ok(!worker.output().includes(scenario.token), 'token in the worker output');
+      assert.ok(!client.output().includes(scenario.token), 'token in the client output');
+      assert.match(worker.output(), /worker started/, 'the worker output was captured');
+    } finally {
+      await worker?.stop();
+    }
+  });
+});
+
+/** History payloads are base64 JSON: decode every `data` field so the search covers what the Web UI shows. */
+function decodePayloads(historyJson: string): string {
+  const decoded: string[] = [];
+  JSON.parse(historyJson, (key, value: unknown) => {
+    if (key === 'data' && typeof value === 'string') decoded.push(Buffer.from(value, 'base64').toString('utf8'));
+    if (key === 'data' && typeof value === 'object' && value !== null) {
+      decoded.push(Buffer.from(Object.values(value as Record<string, number>)).toString('utf8'));
+    }
+    return value;
+  });
+  return decoded.join('\n');
+}

@@ -1,0 +1,140 @@
+/**
+ * What a user sees: the Temporal Web UI page of a provisioning workflow, opened in a real headless browser
+ * (Debian's Chromium, driven by playwright-core), shows the step checklist with its resource ids. Screenshots
+ * are kept in test-output/web-ui/ as artifacts.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { progressQuery, type ProvisioningProgress } from '../../src/workflows/provision-dataflow';
+import type { ProvisioningStepKey } from '../../src/workflows/provisioning-steps';
+import { provisionWorkflowId } from '../../src/workflows/workflow-ids';
+import { getTemporal } from '../harness/temporal';
+import { childProcessEnv, startTestWorker, type TestWorker } from '../harness/test-worker';
+import { newScenario, simulatorAdmin } from '../provisioning/provisioning-fixtures';
+import { spawnTsx } from '../provisioning/spawned-process';
+
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const screenshotDirectory = resolve(__dirname, '../../test-output/web-ui');
+/** Long enough to load the page and read it while step 5 (the dataset) is still being created. */
+const datasetCreateDelayMs = 25_000;
+
+describe('the Temporal Web UI, in a browser', function () {
+  this.timeout(120_000);
+  let browser: Browser | undefined;
+  let worker: TestWorker | undefined;
+
+  before(function () {
+    if (!existsSync(chromiumPath)) {
+      throw new Error(
+        `The browser check needs Chromium at ${chromiumPath}: run "bash scripts/install-debian-tools.sh" ` +
+          '(or set CHROMIUM_PATH).',
+      );
+    }
+    mkdirSync(screenshotDirectory, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await worker?.stop();
+  });
+
+  it('shows a provisioning workflow’s step checklist with resource ids while it runs, then when it is done', async () => {
+    const temporal = await getTemporal();
+    const scenario = await newScenario();
+    const workflowId = provisionWorkflowId(scenario.sandbox, scenario.name);
+    worker = await startTestWorker({ taskQueue: scenario.taskQueue });
+
+    // Hold provisioning at step 5 (dataset) so the page is read mid-flight.
+    await (
+      await simulatorAdmin()
+    ).addFault({
+      method: 'POST',
+      path: '^/data/foundation/catalog/dataSets',
+      delayMs: datasetCreateDelayMs,
+      times: 1,
+    });
+    // Started the way a user starts it: the CLI, with its summary, details and search attributes.
+    const specDirectory = mkdtempSync(join(tmpdir(), 'browser-check-'));
+    const specFile = join(specDirectory, 'dataflow.json');
+    writeFileSync(specFile, JSON.stringify(scenario.spec));
+    const cli = spawnTsx('src/client.ts', ['provision', specFile, '--no-wait'], {
+      ...(await childProcessEnv(scenario.taskQueue)),
+      ...scenario.env,
+    });
+    assert.equal(await cli.exited, 0, cli.output());
+    const handle = temporal.client.workflow.getHandle(workflowId);
+    await waitForRunningStep(() => handle.query<ProvisioningProgress>(progressQuery), 'dataset');
+
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+    });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+
+    const workflowPage = `${temporal.uiUrl}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`;
+    const midFlight = await openCurrentDetails(page, workflowPage);
+    const runningScreenshot = join(screenshotDirectory, 'provisioning.png');
+    await page.screenshot({ path: runningScreenshot, fullPage: true });
+
+    assert.match(midFlight, /Base connection/);
+    assert.match(midFlight, /baseConnectionId/, 'finished steps show their resource ids');
+    assert.match(midFlight, /Dataset[^\n]*running/i, 'the step in progress is marked as running');
+    assert.match(midFlight, /Dataflow[^\n]*pending/i, 'steps not reached yet are marked pending');
+    assert.ok(!midFlight.includes(scenario.token), 'the OneTrust token is not on the page');
+    assert.ok(statSync(runningScreenshot).size > 10_000, 'the screenshot was written');
+
+    await handle.result();
+    const finished = await openCurrentDetails(page, workflowPage);
+    await page.screenshot({ path: join(screenshotDirectory, 'provisioned.png'), fullPage: true });
+    assert.match(finished, /flowId/, 'the finished checklist names the dataflow id');
+    assert.doesNotMatch(finished, /\bpending\b/i, 'no step is left pending');
+  });
+});
+
+/**
+ * Opens the workflow page and its "User Metadata" tab, where Web UI 2.x shows the workflow's current details,
+ * and returns the text of that panel's rendered markdown (the UI renders it in an iframe) once it holds the
+ * checklist.
+ */
+async function openCurrentDetails(page: Page, url: string): Promise<string> {
+  await page.goto(url, { waitUntil: 'domcontentloaded' });
+  await page.getByText('User Metadata', { exact: true }).first().click({ timeout: 45_000 });
+  // The innermost block holding both the "Current Details" heading and a rendered-markdown frame.
+  const panel = page
+    .locator('div')
+    .filter({ has: page.locator('h3', { hasText: 'Current Details' }) })
+    .filter({ has: page.locator('iframe') })
+    .last();
+  const frame = panel.locator('iframe').first();
+  const rendered = panel.frameLocator('iframe').first().locator('body');
+  await rendered.getByText('Base connection').first().waitFor({ timeout: 30_000 });
+  await waitForStableHeight(frame);
+  return rendered.innerText();
+}
+
+async function waitForRunningStep(
+  readProgress: () => Promise<ProvisioningProgress>,
+  runningStep: ProvisioningStepKey,
+): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const progress = await readProgress().catch(() => undefined);
+    if (progress?.steps.some((step) => step.key === runningStep && step.state === 'running')) return;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+  }
+  throw new Error(`provisioning never reached the ${runningStep} step`);
+}
+
+/** The UI sizes the markdown frame to its content after it loads; a screenshot taken before that is clipped. */
+async function waitForStableHeight(frame: Locator): Promise<void> {
+  let previous = -1;
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const height = (await frame.boundingBox())?.height ?? 0;
+    if (height > 0 && height === previous) return;
+    previous = height;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 300));
+  }
+}
