@@ -2,7 +2,8 @@
  * The CLI users run: `npm run client -- <verb> …`. Each verb lives in src/cli/<verb>-command.ts and is
  * registered here with one line.
  */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { exitCodes } from './cli/command-io';
 import { registerProvisionCommand } from './cli/provision-command';
 import { registerStatusCommand } from './cli/status-command';
 import { registerListCommand } from './cli/list-command';
@@ -16,7 +17,10 @@ export function buildProgram(): Command {
   const program = new Command()
     .name('client')
     .description('Provision and operate OneTrust → Adobe Experience Platform dataflows on Temporal')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Usage errors (unknown verb or option, missing argument) then exit with the documented code 2, not 1.
+    .exitOverride()
+    .addHelpText('after', generalHelp);
   registerProvisionCommand(program);
   registerStatusCommand(program);
   registerListCommand(program);
@@ -28,11 +32,29 @@ export function buildProgram(): Command {
   return program;
 }
 
+const generalHelp = `
+Exit codes: 0 done, 1 the workflow failed (step, HTTP status and AEP error are printed),
+            2 bad input (spec, flags, unknown dataflow; nothing started), 3 Temporal unreachable or unexpected error.
+
+Environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_API_KEY and the other
+  TEMPORAL_* settings, TEMPORAL_UI_URL (for links), TASK_QUEUE, DATAFLOW_SECRETS_KEY_FILE (the worker's key).
+
+Examples:
+  npm run client -- provision examples/dataflow.example.json
+  npm run client -- status prod/consent-demo
+  npm run client -- rotate-token prod/consent-demo --token-file new-token.txt
+`;
+
 if (require.main === module) {
   buildProgram()
     .parseAsync(process.argv)
     .catch((error: unknown) => {
+      if (error instanceof CommanderError) {
+        // Commander has printed the message (and the help); --help and --version end with exit code 0.
+        process.exitCode = error.exitCode === 0 ? exitCodes.ok : exitCodes.invalidInput;
+        return;
+      }
       console.error(`Error: ${error instanceof Error ? error.message : String(error)}`);
-      process.exitCode = 3;
+      process.exitCode = exitCodes.unavailable;
     });
 }

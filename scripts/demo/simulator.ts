@@ -120,7 +120,7 @@ export async function sandboxSnapshot(simulator: DemoSimulator, sandbox: string)
 
 async function answersAdminApi(baseUrl: string): Promise<boolean> {
   try {
-    const response = await request(`${baseUrl}/__sim/resources`, { headersTimeout: 2_000, bodyTimeout: 5_000 });
+    const response = await request(`${baseUrl}/__sim/health`, { headersTimeout: 2_000, bodyTimeout: 2_000 });
     await response.body.dump();
     return response.statusCode === 200;
   } catch {

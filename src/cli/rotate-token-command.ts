@@ -8,11 +8,13 @@ import type { Command } from 'commander';
 import { readJwtExpiry } from '../onetrust';
 import { loadSecretBox } from '../secrets';
 import { rotateTokenUpdate } from '../workflows/dataflow-monitor';
-import { processIo } from './command-io';
+import type { RotateTokenRequest } from '../workflows/monitor/state';
+import { exitCodes, processIo } from './command-io';
 import { connectTemporal } from './temporal-client';
 import {
   describeOutcome,
   InputError,
+  messageOf,
   readAllStdin,
   Reporter,
   withMonitor,
@@ -52,11 +54,17 @@ export async function runRotateToken(
   deps: MonitorCommandDependencies,
 ): Promise<number> {
   const reporter = new Reporter(deps.io, options.json);
-  return withMonitor(target, reporter, deps, async (handle) => {
+  // Read, checked and sealed before Temporal is contacted; from here on only the sealed form exists.
+  let request: RotateTokenRequest;
+  try {
     const token = await readToken(options, deps);
     const expiresAt = tokenExpiry(token, options.expiresAt);
-    const sealed = loadSecretBox(deps.io.env).seal(token);
-    const outcome = await handle.executeUpdate(rotateTokenUpdate, { args: [{ token: sealed, expiresAt }] });
+    request = { token: loadSecretBox(deps.io.env).seal(token), expiresAt };
+  } catch (error) {
+    return reporter.fail(exitCodes.invalidInput, 'invalid-input', messageOf(error));
+  }
+  return withMonitor(target, reporter, deps, async (handle) => {
+    const outcome = await handle.executeUpdate(rotateTokenUpdate, { args: [request] });
     return reporter.succeed({ outcome }, describeOutcome(outcome));
   });
 }

@@ -64,7 +64,7 @@ export function formatStatus(status: MonitorStatus): string {
       `expires ${token.expiresAt} (${tokenWhen})` +
         (token.automaticRotation ? ', rotated automatically' : '') +
         (status.state === 'token-expired' || status.state === 'token-expiring'
-          ? `\n${' '.repeat(14)}rotate it: npm run client -- rotate-token ${target} --token-file <file>`
+          ? `\n${' '.repeat(16)}rotate it: npm run client -- rotate-token ${target} --token-file <file>`
           : ''),
     ],
     [
@@ -83,7 +83,7 @@ export function formatStatus(status: MonitorStatus): string {
     ],
   ];
   if (status.pendingWork.length > 0) facts.push(['working on', status.pendingWork.join(', ')]);
-  const lines = [`${target}: ${status.state}`, ...facts.map(([label, value]) => `  ${label.padEnd(12)}${value}`)];
+  const lines = [`${target}: ${status.state}`, ...facts.map(([label, value]) => `  ${label.padEnd(14)}${value}`)];
   lines.push('');
   if (status.lastRuns.length === 0) lines.push('  no runs seen yet');
   else

@@ -10,9 +10,16 @@ import type { MappingRule, ScheduleFrequency } from '../workflows/dataflow-types
 import { updateDataflowUpdate } from '../workflows/dataflow-monitor';
 import { updateDataflowProblem } from '../workflows/monitor/request-validation';
 import type { UpdateDataflowRequest } from '../workflows/monitor/state';
-import { processIo } from './command-io';
+import { exitCodes, processIo } from './command-io';
 import { connectTemporal } from './temporal-client';
-import { describeOutcome, InputError, Reporter, withMonitor, type MonitorCommandDependencies } from './monitor-session';
+import {
+  describeOutcome,
+  InputError,
+  messageOf,
+  Reporter,
+  withMonitor,
+  type MonitorCommandDependencies,
+} from './monitor-session';
 
 export interface UpdateOptions {
   name?: string;
@@ -49,8 +56,14 @@ export async function runUpdate(
   deps: MonitorCommandDependencies,
 ): Promise<number> {
   const reporter = new Reporter(deps.io, options.json);
+  // Checked before Temporal is even contacted: a bad change never leaves this process.
+  let request: UpdateDataflowRequest;
+  try {
+    request = updateRequestFrom(options);
+  } catch (error) {
+    return reporter.fail(exitCodes.invalidInput, 'invalid-input', messageOf(error));
+  }
   return withMonitor(target, reporter, deps, async (handle) => {
-    const request = updateRequestFrom(options);
     const outcome = await handle.executeUpdate(updateDataflowUpdate, { args: [request] });
     return reporter.succeed({ outcome }, describeOutcome(outcome));
   });

@@ -33,6 +33,8 @@ const secretKeyNames = new Set([
   'dataflowsecretskey',
   'aepclientsecret',
   'temporalapikey',
+  // The SDK logs activity task tokens; one is enough to complete or fail that activity.
+  'tasktoken',
 ]);
 
 /** Three base64url segments, the first of which decodes to `{"` (every JWT header does). */

@@ -3,8 +3,11 @@
  * intact, and processes every signal sent while that happens. Also measures how much history one poll costs.
  */
 import assert from 'node:assert/strict';
+import { Worker } from '@temporalio/worker';
 import { pauseSignal, updateDataflowSignal } from '../../src/workflows/dataflow-monitor';
+import { DataflowName, DataflowSandbox, DataflowState } from '../../src/workflows/search-attributes';
 import { getTemporal } from '../harness/temporal';
+import { getWorkflowBundle } from '../harness/test-worker';
 import { monitoredDataflow, sleep, waitFor, type MonitoredDataflow } from './monitor-fixtures';
 
 describe('dataflow monitor: continue-as-new', function () {
@@ -49,6 +52,11 @@ describe('dataflow monitor: continue-as-new', function () {
       'every signal was done, in order, and the record of them survived',
     );
     assert.ok(after.lastRuns.length >= before.lastRuns.length, 'the runs seen are carried over');
+    // Started by hand (not by provisioning), it made itself findable, and the new generations kept that.
+    const attributes = (await dataflow.handle.describe()).typedSearchAttributes;
+    assert.equal(attributes.get(DataflowSandbox), dataflow.sandbox);
+    assert.equal(attributes.get(DataflowName), dataflow.name);
+    assert.equal(attributes.get(DataflowState), 'paused');
 
     const { client } = await getTemporal();
     const generations: Array<{ status: string; historyLength: number }> = [];
@@ -94,6 +102,9 @@ describe('dataflow monitor: continue-as-new', function () {
     // A poll that finds nothing to alert about: timer fired, workflow task (3), activity (3), workflow task (3), timer.
     assert.ok(quietGaps.length >= 3, `events between polls: ${gaps.join(', ')}`);
     assert.equal(Math.min(...gaps), 11, `events between polls: ${gaps.join(', ')}`);
+    // The recorded history replays against the current code without nondeterminism.
+    await Worker.runReplayHistory({ workflowBundle: await getWorkflowBundle() }, history, dataflow.handle.workflowId);
+
     const { historyLength, historySize } = await dataflow.handle.describe();
     const bytesPerEvent = (historySize ?? 0) / historyLength;
     const perDay = 96 * 11;

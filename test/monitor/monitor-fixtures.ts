@@ -26,7 +26,7 @@ import { newScenario, provision, workflowInput, type Scenario } from '../provisi
 /** Polls `probe` until it returns something truthy; fails naming what was awaited and what was last seen. */
 export async function waitFor<T>(
   description: string,
-  probe: () => Promise<T | undefined | false | null>,
+  probe: () => Promise<T | undefined | false | null> | T | undefined | false | null,
   timeoutMs = 20_000,
   intervalMs = 200,
 ): Promise<T> {

@@ -69,7 +69,7 @@ describe('dataflow monitor: the OneTrust token', function () {
       30_000,
     );
     assert.equal(expired.failureCause, 'token');
-    await waitFor('token-expired and run-failed alerts at the webhook', async () =>
+    await waitFor('token-expired and run-failed alerts at the webhook', () =>
       alerts.ofKind('token-expired').length > 0 && alerts.ofKind('run-failed').length > 0 ? true : undefined,
     );
     assert.ok(alerts.refused >= 1, 'the first delivery was refused and retried');
@@ -112,7 +112,7 @@ describe('dataflow monitor: the OneTrust token', function () {
       20_000,
     );
     assert.ok(Date.parse(recovered.token.expiresAt) > Date.now() + 89 * 24 * 3600 * 1000, 'the new expiry is recorded');
-    await waitFor('a recovery alert', async () => (alerts.ofKind('recovered').length > 0 ? true : undefined));
+    await waitFor('a recovery alert', () => (alerts.ofKind('recovered').length > 0 ? true : undefined));
     assert.equal(alerts.ofKind('recovered')[0]!.alert.details.previousCause, 'token');
     assert.equal(alerts.ofKind('token-rotated').length, 1);
 
@@ -195,11 +195,7 @@ describe('dataflow monitor: the OneTrust token', function () {
       (status) => status.token.warningsSent.length > 0,
     );
     assert.equal(expiring.state, 'token-expiring');
-    await waitFor(
-      'the expiry alert',
-      async () => (alerts.ofKind('token-expired').length > 0 ? true : undefined),
-      25_000,
-    );
+    await waitFor('the expiry alert', () => (alerts.ofKind('token-expired').length > 0 ? true : undefined), 25_000);
     await sleep(1500);
 
     const warnings = alerts.ofKind('token-expiring');
@@ -210,11 +206,11 @@ describe('dataflow monitor: the OneTrust token', function () {
     );
     for (const { alert, receivedAt } of warnings) {
       const dueAt = expiresAt - (alert.details.leadTime === '10s' ? 10_000 : 5_000);
-      assert.ok(Math.abs(receivedAt - dueAt) < 2_500, `${alert.details.leadTime} warning ${receivedAt - dueAt} ms off`);
+      assert.ok(Math.abs(receivedAt - dueAt) < 4_000, `${alert.details.leadTime} warning ${receivedAt - dueAt} ms off`);
     }
     const expiredAlerts = alerts.ofKind('token-expired');
     assert.equal(expiredAlerts.length, 1);
-    assert.ok(Math.abs(expiredAlerts[0]!.receivedAt - expiresAt) < 2_500);
+    assert.ok(Math.abs(expiredAlerts[0]!.receivedAt - expiresAt) < 4_000);
     const status = await dataflow.status();
     assert.equal(status.state, 'token-expired');
     assert.deepEqual(status.token.warningsSent, ['10s', '5s']);

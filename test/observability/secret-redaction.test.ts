@@ -19,6 +19,7 @@ describe('secret redaction in log output', () => {
       headers: { Authorization: 'anything at all', 'x-api-key': 'public-client-id' },
       nested: [{ password: 'hunter2' }],
       tokenExpiresAt: '2027-01-01T00:00:00.000Z',
+      taskToken: 'CiQwMWEy...',
     });
     assert.deepEqual(redacted, {
       token: redactedMarker,
@@ -28,6 +29,7 @@ describe('secret redaction in log output', () => {
       headers: { Authorization: redactedMarker, 'x-api-key': 'public-client-id' },
       nested: [{ password: redactedMarker }],
       tokenExpiresAt: '2027-01-01T00:00:00.000Z',
+      taskToken: redactedMarker,
     });
   });
 

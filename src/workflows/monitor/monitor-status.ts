@@ -110,7 +110,7 @@ function describeSchedule(schedule: DataflowSchedule): string {
 function describeRecords(run: RunSummary): string {
   const records = run.records;
   if (!records) return '';
-  const parts = [`${records.output ?? 0} in`];
+  const parts = [`${records.input ?? 0} in`, `${records.output ?? 0} out`];
   if (records.failed) parts.push(`${records.failed} failed`);
   return parts.join(', ');
 }

@@ -1,0 +1,168 @@
+/**
+ * The monitor's decisions, as plain functions (no server): how runs are classified and counted, which alerts a
+ * poll raises, and the token's calendar.
+ */
+import assert from 'node:assert/strict';
+import type { DataflowDescriptor } from '../../src/workflows/dataflow-types';
+import { describeDuration, parseDuration } from '../../src/workflows/monitor/durations';
+import { pollIntervalMs } from '../../src/workflows/monitor/poll-cadence';
+import { updateDataflowProblem } from '../../src/workflows/monitor/request-validation';
+import { classifyFailure, runOutcome } from '../../src/workflows/monitor/run-classification';
+import { applyRuns } from '../../src/workflows/monitor/run-tracking';
+import { initialMonitorState, type RunSummary } from '../../src/workflows/monitor/state';
+import {
+  autoRotationDueAt,
+  dueWarning,
+  nextTokenEventAt,
+  tokenWarningLeads,
+} from '../../src/workflows/monitor/token-schedule';
+
+const day = 86_400_000;
+const now = Date.parse('2026-06-01T00:00:00Z');
+
+function descriptor(overrides: Partial<DataflowDescriptor> = {}): DataflowDescriptor {
+  return {
+    sandbox: 'prod',
+    name: 'consent',
+    ids: {
+      baseConnectionId: 'b',
+      sourceConnectionId: 's',
+      fieldGroupId: 'fg',
+      schemaId: 'schema',
+      schemaAltId: 'schema-alt',
+      datasetId: 'd',
+      targetConnectionId: 't',
+      mappingSetId: 'm',
+      mappingVersion: 0,
+      flowId: 'f',
+    },
+    schedule: { frequency: 'minute', interval: 15, startTime: now / 1000 },
+    oneTrust: {
+      baseUrl: 'https://app.onetrust.com',
+      token: { sealed: 'v1.x.y.z' },
+      tokenExpiresAt: new Date(now + 90 * day).toISOString(),
+    },
+    ...overrides,
+  };
+}
+
+function run(id: string, minute: number, outcome: RunSummary['outcome'], cause?: RunSummary['cause']): RunSummary {
+  return {
+    id,
+    status: outcome === 'running' ? 'inProgress' : outcome,
+    outcome,
+    startedAt: new Date(now + minute * 60_000).toISOString(),
+    ...(cause ? { cause, errors: [{ code: cause === 'token' ? 'CONNECTOR-1001-401' : 'X', message: 'm' }] } : {}),
+  };
+}
+
+describe('dataflow monitor logic', function () {
+  it('classifies run failures: mapping codes, auth codes and messages, everything else is the platform', function () {
+    assert.equal(classifyFailure([{ code: 'MAPPER-3700-400', message: 'Mapper Transform Error' }]), 'mapping');
+    assert.equal(
+      classifyFailure([{ code: 'CONNECTOR-1001-401', message: 'Authentication with the source failed' }]),
+      'token',
+    );
+    assert.equal(classifyFailure([{ code: '401013', message: 'Oauth token is not valid' }]), 'token');
+    assert.equal(classifyFailure([{ code: 'CONNECTOR-2001-500', message: 'The access token has expired' }]), 'token');
+    assert.equal(
+      classifyFailure([{ code: 'CONNECTOR-2001-500', message: 'The dataset no longer exists.' }]),
+      'platform',
+    );
+    assert.equal(runOutcome('inProgress'), 'running');
+    assert.equal(runOutcome('Failed'), 'failed');
+    assert.equal(runOutcome('partialSuccess'), 'success');
+  });
+
+  it('alerts on the first failure of a streak and on a change of cause, counts each run once, and alerts recovery', function () {
+    const state = initialMonitorState(descriptor(), now);
+    assert.deepEqual(applyRuns(state, [run('r1', 0, 'success')], now), []);
+
+    let alerts = applyRuns(state, [run('r2', 15, 'failed', 'platform'), run('r3', 30, 'running')], now);
+    assert.deepEqual(
+      alerts.map((alert) => [alert.kind, alert.discriminator]),
+      [['run-failed', 'r2']],
+    );
+    assert.equal(state.runCursorMs, now + 30 * 60_000, 'the cursor waits for the run still going');
+
+    alerts = applyRuns(state, [run('r2', 15, 'failed', 'platform'), run('r3', 30, 'failed', 'platform')], now);
+    assert.deepEqual(alerts, [], 'same cause: no new alert; r2 is not counted twice');
+    assert.equal(state.consecutiveFailures, 2);
+
+    alerts = applyRuns(state, [run('r4', 45, 'failed', 'token')], now);
+    assert.deepEqual(
+      alerts.map((alert) => alert.kind),
+      ['run-failed'],
+      'the cause changed to the token',
+    );
+    assert.equal(state.failureCause, 'token');
+
+    alerts = applyRuns(state, [run('r5', 60, 'success')], now);
+    assert.equal(alerts[0]?.kind, 'recovered');
+    assert.equal(alerts[0]?.details.failedRuns, 3);
+    assert.equal(state.consecutiveFailures, 0);
+    assert.deepEqual(
+      state.lastRuns.map((known) => known.id),
+      ['r5', 'r4', 'r3', 'r2', 'r1'],
+    );
+  });
+
+  it('warns once per lead time, one alert when several are passed at once, and rotates before people are warned', function () {
+    const leads = tokenWarningLeads(descriptor());
+    assert.deepEqual(
+      leads.map((lead) => lead.text),
+      ['30d', '7d', '1d'],
+    );
+    const state = initialMonitorState(
+      descriptor({ oneTrust: { ...descriptor().oneTrust, tokenExpiresAt: new Date(now + 5 * day).toISOString() } }),
+      now,
+    );
+    const warning = dueWarning(state.token, leads, now);
+    assert.deepEqual({ lead: warning?.lead.text, passed: warning?.passed }, { lead: '7d', passed: ['30d', '7d'] });
+    state.token.warningsSent.push(...warning!.passed);
+    assert.equal(dueWarning(state.token, leads, now), undefined);
+    assert.equal(nextTokenEventAt(state.token, leads, false, now), now + 4 * day, 'next: the 1d warning');
+
+    // A year-long token rotates at the longest lead time; a day-long one halfway through its life.
+    const yearly = initialMonitorState(
+      descriptor({ oneTrust: { ...descriptor().oneTrust, tokenExpiresAt: new Date(now + 365 * day).toISOString() } }),
+      now,
+    );
+    assert.equal(autoRotationDueAt(yearly.token, leads), now + 335 * day);
+    const daily = initialMonitorState(
+      descriptor({ oneTrust: { ...descriptor().oneTrust, tokenExpiresAt: new Date(now + day).toISOString() } }),
+      now,
+    );
+    assert.equal(autoRotationDueAt(daily.token, leads), now + day / 2);
+    assert.equal(
+      nextTokenEventAt(daily.token, leads, true, now),
+      now + day / 2,
+      'warnings wait while rotation can still happen',
+    );
+  });
+
+  it('reads durations, follows the schedule for its cadence, and validates changes as the spec does', function () {
+    assert.equal(parseDuration('30s'), 30_000);
+    assert.equal(parseDuration('15m'), 900_000);
+    assert.equal(parseDuration('7d'), 7 * day);
+    assert.equal(parseDuration('soon'), undefined);
+    assert.equal(describeDuration(6 * day + 23 * 3_600_000 + 5_000), '6d 23h');
+    assert.equal(pollIntervalMs(descriptor()), 15 * 60_000);
+    assert.equal(pollIntervalMs(descriptor({ schedule: { frequency: 'day', interval: 15, startTime: 0 } })), 3_600_000);
+    assert.equal(pollIntervalMs(descriptor({ monitor: { pollInterval: '30s' } })), 30_000);
+    assert.equal(
+      updateDataflowProblem({ schedule: { frequency: 'minute', interval: 5 } }),
+      'schedule.interval: must be at least 15 (got 5)',
+    );
+    assert.equal(
+      updateDataflowProblem({ schedule: { frequency: 'fortnight', interval: 15 } })?.startsWith('schedule.frequency'),
+      true,
+    );
+    assert.match(
+      updateDataflowProblem({ mapping: [{ sourceType: 'ATTRIBUTE', source: 'content.Language' }] }) ?? '',
+      /mapping\[0\]\.destination/,
+    );
+    assert.match(updateDataflowProblem({ colour: 'blue' }) ?? '', /colour: not something updateDataflow can change/);
+    assert.equal(updateDataflowProblem({ name: 'New name' }), undefined);
+  });
+});
