@@ -36,7 +36,19 @@ export default tseslint.config(
             { name: 'undici', message: 'No I/O in workflow code: call an activity.' },
           ],
           patterns: [
-            { group: ['**/aep', '**/aep/**', '**/onetrust', '**/onetrust/**', '**/simulator/**', '**/activities', '**/activities/**'], allowTypeImports: true, message: 'Workflow code may only import types from clients and activities.' },
+            {
+              group: [
+                '**/aep',
+                '**/aep/**',
+                '**/onetrust',
+                '**/onetrust/**',
+                '**/simulator/**',
+                '**/activities',
+                '**/activities/**',
+              ],
+              allowTypeImports: true,
+              message: 'Workflow code may only import types from clients and activities.',
+            },
           ],
         },
       ],

@@ -41,6 +41,7 @@ async function main(): Promise<number> {
     const spec = readExampleSpec(projectRoot);
 
     console.log(`\n$ npm run client -- provision ${context.relative(spec.path)}\n`);
+    const provisioningStartedAt = Date.now();
     const tokenEnv = { [spec.tokenVariable ?? 'ONETRUST_ACCESS_TOKEN']: readFileSync(tokenFile, 'utf8').trim() };
     const provisionExit = await runClient(
       context,
@@ -61,6 +62,7 @@ async function main(): Promise<number> {
     );
     await watchRuns(simulator, {
       sandbox: spec.sandbox,
+      since: provisioningStartedAt,
       interrupted,
       afterRuns: {
         count: 3,

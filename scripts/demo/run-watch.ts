@@ -11,6 +11,8 @@ const summaryEveryMs = 60_000;
 
 export interface RunWatchOptions {
   sandbox: string;
+  /** Epoch ms: runs that started before this belong to an earlier demo and are only counted. */
+  since: number;
   /** Resolves when the demo should stop (Ctrl-C). */
   interrupted: Promise<void>;
   /** Called once after this many finished runs (e.g. to show the CLI's status view). */
@@ -22,6 +24,7 @@ export async function watchRuns(simulator: DemoSimulator, options: RunWatchOptio
   void options.interrupted.then(() => (stop = true));
   const shown = new Set<string>();
   let finished = 0;
+  let failed = 0;
   let lastSummaryAt = Date.now();
   let afterRunsDone = false;
 
@@ -32,15 +35,16 @@ export async function watchRuns(simulator: DemoSimulator, options: RunWatchOptio
     if (snapshot && firstLook) {
       // Runs from before this demo (a second `npm run demo`) are counted, not replayed as new.
       firstLook = false;
-      const earlier = snapshot.runs.filter(isFinished);
+      const earlier = snapshot.runs.filter((run) => isFinished(run) && startedAt(run) < options.since);
       earlier.forEach((run) => shown.add(run.id));
       if (earlier.length > 0) {
-        const failed = earlier.filter((run) => runStatus(run) === 'failed').length;
+        const earlierFailed = earlier.filter((run) => runStatus(run) === 'failed').length;
         console.log(
-          `  ${earlier.length} earlier runs (${failed} failed); dataset holds ${datasetRecordCount(snapshot)} records`,
+          `  ${earlier.length} earlier runs (${earlierFailed} failed); dataset holds ${datasetRecordCount(snapshot)} records`,
         );
       }
-    } else if (snapshot) {
+    }
+    if (snapshot) {
       const newlyFinished = snapshot.runs
         .filter((run) => !shown.has(run.id) && isFinished(run))
         .sort((left, right) => startedAt(left) - startedAt(right));
@@ -48,12 +52,12 @@ export async function watchRuns(simulator: DemoSimulator, options: RunWatchOptio
       for (const run of newlyFinished) {
         shown.add(run.id);
         finished += 1;
+        if (runStatus(run) === 'failed') failed += 1;
         if (finished <= runsListedOneByOne)
           console.log(`  ${describeRun(finished, run)}; dataset holds ${datasetRecords} records`);
         if (finished === runsListedOneByOne) console.log('  (later runs are summarised once a minute)');
       }
       if (finished > runsListedOneByOne && Date.now() - lastSummaryAt >= summaryEveryMs) {
-        const failed = snapshot.runs.filter((run) => runStatus(run) === 'failed').length;
         console.log(`  ${finished} runs so far (${failed} failed); dataset holds ${datasetRecords} records`);
         lastSummaryAt = Date.now();
       }
