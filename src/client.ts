@@ -46,6 +46,8 @@ Examples:
 `;
 
 if (require.main === module) {
+  // `npm run client` runs in the project folder; file arguments are meant relative to where the user typed it.
+  if (process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
   buildProgram()
     .parseAsync(process.argv)
     .catch((error: unknown) => {

@@ -1,4 +1,5 @@
 /** Turns a validated spec into the provisioning workflow's input: secrets are sealed here, in the CLI. */
+import { forWebUi } from '../workflows/web-ui-markdown';
 import type { ResolvedDataflowSpec } from '../config';
 import type { SecretBox } from '../secrets';
 import type { ProvisionDataflowInput } from '../workflows/provision-dataflow';
@@ -46,7 +47,7 @@ export function provisionStaticDetails(spec: ResolvedDataflowSpec): string {
     spec.schedule.frequency === 'once'
       ? `once at ${new Date(spec.schedule.startTime * 1000).toISOString()}`
       : `every ${spec.schedule.interval} ${spec.schedule.frequency}(s) from ${new Date(spec.schedule.startTime * 1000).toISOString()}`;
-  return [
+  return forWebUi([
     `**OneTrust → AEP dataflow \`${spec.name}\`**`,
     '',
     `- Sandbox: \`${spec.sandbox}\``,
@@ -57,5 +58,5 @@ export function provisionStaticDetails(spec: ResolvedDataflowSpec): string {
     `- OneTrust: ${spec.oneTrust.baseUrl}, token expires ${spec.oneTrust.expiresAt.toISOString()}` +
       (spec.oneTrust.clientCredentials ? ' (renewed automatically with client credentials)' : ''),
     ...(spec.description ? ['', spec.description] : []),
-  ].join('\n');
+  ]);
 }

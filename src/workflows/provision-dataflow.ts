@@ -11,6 +11,7 @@ import type { Activities, AepFailureDetails, DataflowRef, ExistingResources } fr
 import type { DataflowDescriptor, DataflowIds, DataflowSchedule, MappingRule, OneTrustAccess } from './dataflow-types';
 import { provisioningSteps, stepNumber, stepTitle, type ProvisioningStepKey } from './provisioning-steps';
 import { DataflowName, DataflowSandbox, DataflowStage, DataflowState } from './search-attributes';
+import { forWebUi } from './web-ui-markdown';
 import { monitorWorkflowId } from './workflow-ids';
 
 // ---- Input, result, progress ---------------------------------------------------------------------------------
@@ -584,5 +585,5 @@ export function renderDetails(progress: ProvisioningProgress): string {
       lines.push('', `**Left behind:** ${progress.failure.leftBehind.join('; ')}`);
   }
   if (progress.monitorWorkflowId) lines.push('', `Monitor: \`${progress.monitorWorkflowId}\``);
-  return lines.join('\n');
+  return forWebUi(lines);
 }

@@ -1,6 +1,7 @@
 /**
  * What the `status` query answers and the Web UI's current details show: one view, two renderings.
  */
+import { forWebUi } from '../web-ui-markdown';
 import type { DataflowIds, DataflowSchedule } from '../dataflow-types';
 import { describeDuration } from './durations';
 import { failureCauseDescriptions } from './run-classification';
@@ -143,5 +144,5 @@ export function statusMarkdown(status: MonitorStatus): string {
     '',
     `Resources: base connection \`${status.ids.baseConnectionId}\`, source \`${status.ids.sourceConnectionId}\`, target \`${status.ids.targetConnectionId}\`, dataset \`${status.ids.datasetId}\`, mapping \`${status.ids.mappingSetId}\` v${status.ids.mappingVersion}`,
   );
-  return lines.join('\n');
+  return forWebUi(lines);
 }
