@@ -1,5 +1,6 @@
 /** What every provisioning activity is told about the dataflow it works on; names are derived from it. */
 import { dataflowResourceNames, type DataflowResourceNames } from '../dataflow/resource-names';
+import type { Flow, FlowServiceApi } from '../aep';
 
 export interface DataflowRef {
   sandbox: string;
@@ -26,4 +27,23 @@ export async function allOf<T>(items: AsyncIterable<T>, matches: (item: T) => bo
   const found: T[] = [];
   for await (const item of items) if (matches(item)) found.push(item);
   return found;
+}
+
+/**
+ * The dataflow's flow: found by its deterministic name, or, when someone renamed it (`update --name`), as the
+ * flow that reads from this dataflow's source connection, so a re-run never builds a second flow.
+ */
+export async function findDataflowFlow(
+  flowService: FlowServiceApi,
+  flowName: string,
+  sourceConnectionId: string | undefined,
+): Promise<Flow | undefined> {
+  const named = await firstOf(
+    flowService.listFlows({ property: [`name==${flowName}`] }),
+    (flow) => flow.name === flowName,
+  );
+  if (named || !sourceConnectionId) return named;
+  return firstOf(flowService.listFlows({ property: [`sourceConnectionIds[]==${sourceConnectionId}`] }), (flow) =>
+    flow.sourceConnectionIds.includes(sourceConnectionId),
+  );
 }

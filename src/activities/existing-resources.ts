@@ -3,7 +3,7 @@
  * was made by someone or something else (an earlier provisioning of the same spec, a shared schema): it is
  * reused and never deleted by this run's compensation. Recorded in history, so a replay or a retry agrees.
  */
-import { firstOf, namesOf, type DataflowRef } from './dataflow-ref';
+import { findDataflowFlow, firstOf, namesOf, type DataflowRef } from './dataflow-ref';
 import { asStep } from './aep-failure';
 import type { ActivityDependencies } from './dependencies';
 
@@ -29,7 +29,7 @@ export function createExistingResourceActivities({ aep }: ActivityDependencies) 
           (item: T) =>
             item.name === name;
         const byTitle = (title: string) => (item: { title: string }) => item.title === title;
-        const [base, source, fieldGroup, schema, dataset, target, mappingSet, flow] = await Promise.all([
+        const [base, source, fieldGroup, schema, dataset, target, mappingSet] = await Promise.all([
           firstOf(
             sandbox.flowService.listConnections({ property: [`name==${names.baseConnection}`] }),
             byName(names.baseConnection),
@@ -55,8 +55,8 @@ export function createExistingResourceActivities({ aep }: ActivityDependencies) 
             byName(names.targetConnection),
           ),
           firstOf(sandbox.dataPrep.listMappingSets({ name: names.mappingSet }), (set) => set.name === names.mappingSet),
-          firstOf(sandbox.flowService.listFlows({ property: [`name==${names.flow}`] }), byName(names.flow)),
         ]);
+        const flow = await findDataflowFlow(sandbox.flowService, names.flow, source?.id);
         const found: ExistingResources = {};
         if (base) found.baseConnectionId = base.id;
         if (source) found.sourceConnectionId = source.id;

@@ -13,7 +13,7 @@ import {
 import type { SealedSecret } from '../secrets';
 import type { DataflowSchedule } from '../workflows/dataflow-types';
 import { asStep, checkFailure } from './aep-failure';
-import { allOf, firstOf, namesOf, type DataflowRef } from './dataflow-ref';
+import { allOf, findDataflowFlow, firstOf, namesOf, type DataflowRef } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';
 
 export interface ExplorePreviewSummary {
@@ -158,7 +158,7 @@ export function createFlowServiceActivities({ aep, secrets }: ActivityDependenci
       return asStep('dataflow', async () => {
         const api = flowService(input.dataflow);
         const name = namesOf(input.dataflow).flow;
-        const existing = await firstOf(api.listFlows({ property: [`name==${name}`] }), (flow) => flow.name === name);
+        const existing = await findDataflowFlow(api, name, input.sourceConnectionId);
         if (existing) {
           const params = existing.scheduleParams;
           const schedule: DataflowSchedule = params

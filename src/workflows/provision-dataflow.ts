@@ -11,6 +11,7 @@ import type { Activities, AepFailureDetails, DataflowRef, ExistingResources } fr
 import type { DataflowDescriptor, DataflowIds, DataflowSchedule, MappingRule, OneTrustAccess } from './dataflow-types';
 import { provisioningSteps, stepNumber, stepTitle, type ProvisioningStepKey } from './provisioning-steps';
 import { DataflowName, DataflowSandbox, DataflowStage, DataflowState } from './search-attributes';
+import { ownershipMark } from '../dataflow/ownership-mark';
 import { forWebUi } from './web-ui-markdown';
 import { monitorWorkflowId } from './workflow-ids';
 
@@ -110,7 +111,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     schemaTitle: input.target.schemaTitle,
     datasetName: input.target.datasetName,
   };
-  const description = `OneTrust consent dataflow "${input.name}"${input.description ? `: ${input.description}` : ''} (managed by onetrust-aep-dataflows, ${workflowId})`;
+  const description = `OneTrust consent dataflow "${input.name}"${input.description ? `: ${input.description}` : ''} ${ownershipMark(input.sandbox, input.name)}`;
 
   const progress: ProvisioningProgress = {
     workflowId,

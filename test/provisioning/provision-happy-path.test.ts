@@ -8,6 +8,8 @@ import { getTemporal } from '../harness/temporal';
 import { startTestWorker, type TestWorker } from '../harness/test-worker';
 import { DataflowStage } from '../../src/workflows/search-attributes';
 import { progressQuery } from '../../src/workflows/provision-dataflow';
+import { updateDataflowUpdate } from '../../src/workflows/dataflow-monitor';
+import { monitorWorkflowId } from '../../src/workflows/workflow-ids';
 import { provisioningSteps } from '../../src/workflows/provisioning-steps';
 import {
   exactlyOneOfEach,
@@ -150,5 +152,20 @@ describe('provisioning a dataflow', function () {
         `${kind} unchanged`,
       );
     }
+  });
+
+  it('finds its flow after someone renamed it, so provisioning again still builds no second flow', async () => {
+    const { client } = await getTemporal();
+    const monitor = client.workflow.getHandle(monitorWorkflowId(scenario.sandbox, scenario.name));
+    const renamed = await monitor.executeUpdate(updateDataflowUpdate, { args: [{ name: 'Consent feed (renamed)' }] });
+    assert.equal(renamed.ok, true, JSON.stringify(renamed));
+
+    const again = await provision(scenario);
+
+    assert.equal(again.alreadyExisted, true);
+    assert.deepEqual(await resourceCounts(scenario.sandbox), exactlyOneOfEach);
+    const [flow] = (await resourcesOf(scenario.sandbox)).flows!;
+    assert.equal(flow?.name, 'Consent feed (renamed)');
+    assert.equal(again.ids.flowId, flow?.id);
   });
 });

@@ -3,6 +3,7 @@
  * a PATCH of the flow; a new mapping is a new version of the mapping set (PUT) and then a PATCH of the flow's
  * `/transformations/0` to that version; pause and resume are the flow's disable and enable actions.
  */
+import { ownershipMarkPattern } from '../../dataflow/ownership-mark';
 import type { Flow, JsonPatchOperation } from '../../aep';
 import { xdmFullContentType } from '../../dataflow/platform-ids';
 import { destinationProblem } from '../../dataflow/target-schema';
@@ -39,14 +40,8 @@ export interface PublishMappingVersionInput {
   mapping: MappingRule[];
 }
 
-/**
- * The mark provisioning writes into descriptions ("(managed by onetrust-aep-dataflows, provision:…)"): it tells
- * later runs and the teardown what this dataflow owns, so it must survive a new description.
- */
-const ownerTagPattern = /[[(]managed by onetrust-aep-dataflows[^\])]*[\])]/;
-
 function describedKeepingOwnerTag(current: string | undefined, requested: string): string {
-  const tag = ownerTagPattern.exec(current ?? '')?.[0];
+  const tag = ownershipMarkPattern.exec(current ?? '')?.[0];
   return tag === undefined || requested.includes(tag) ? requested : `${requested} ${tag}`.trim();
 }
 

@@ -4,6 +4,7 @@
  * created them (provisioning tags their description) and, for the schema, when no other dataset still uses it:
  * provisioning reuses a fitting schema with the same title, so it may belong to someone else.
  */
+import { isManagedBy } from '../../dataflow/ownership-mark';
 import { isNotFound } from '../../aep';
 import { asStep } from '../aep-failure';
 import type { ActivityDependencies } from '../dependencies';
@@ -29,18 +30,6 @@ export interface DeleteDataflowResourceInput {
 export interface DeleteDataflowResourceResult {
   outcome: 'deleted' | 'already-gone' | 'kept';
   reason?: string;
-}
-
-/**
- * Provisioning marks what it creates: "(managed by onetrust-aep-dataflows, provision:<sandbox>:<name>)" (or the
- * bracketed owner tag of src/dataflow/resource-names.ts). The name must end there: "consent" is not "consent-2".
- */
-export function isManagedBy(description: unknown, sandbox: string, name: string): boolean {
-  if (typeof description !== 'string') return false;
-  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(
-    `managed by onetrust-aep-dataflows[^)\\]]*provision:${escape(sandbox)}:${escape(name)}(?![A-Za-z0-9._-])`,
-  ).test(description);
 }
 
 async function deleteTreatingMissingAsDone(remove: () => Promise<void>): Promise<DeleteDataflowResourceResult> {

@@ -1,0 +1,17 @@
+/**
+ * The mark provisioning writes into the description of every resource it creates. It tells a rollback and a
+ * teardown what this dataflow owns (a schema it merely reused is not its to delete), so updates keep it.
+ */
+const product = 'onetrust-aep-dataflows';
+
+export function ownershipMark(sandbox: string, name: string): string {
+  return `(managed by ${product}, provision:${sandbox}:${name})`;
+}
+
+/** Finds a mark of any dataflow in a description. */
+export const ownershipMarkPattern = new RegExp(`\\(managed by ${product}[^)]*\\)`);
+
+/** Whether the description carries this dataflow's mark ("consent" is not "consent-2"). */
+export function isManagedBy(description: unknown, sandbox: string, name: string): boolean {
+  return typeof description === 'string' && description.includes(ownershipMark(sandbox, name));
+}
