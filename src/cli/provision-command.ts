@@ -21,8 +21,9 @@ import {
   type ProvisioningFailure,
   type ProvisioningProgress,
   type StepProgress,
+  type StepTransition,
 } from '../workflows/provision-dataflow';
-import { provisioningSteps } from '../workflows/provisioning-steps';
+import { provisioningSteps, stepNumber, stepTitle } from '../workflows/provisioning-steps';
 import { exitCodes, processIo, type CommandIo } from './command-io';
 import { provisionStaticDetails, provisionStaticSummary, toProvisionInput } from './provision-input';
 import { connectTemporal, workflowUiLink, type TemporalSession } from './temporal-client';
@@ -185,7 +186,7 @@ async function follow(
     (result) => ({ ok: true as const, result }),
     (error: unknown) => ({ ok: false as const, error }),
   );
-  const shown = new Map<string, string>();
+  const shown = { transitions: 0 };
   let done = false;
   void outcome.then(() => (done = true));
   const startedAt = Date.now();
@@ -248,17 +249,12 @@ async function queryProgress(
   }
 }
 
-/** Prints each step once when it starts and once when it reaches a final state. */
-function showProgress(progress: ProvisioningProgress, shown: Map<string, string>, print: Printer): void {
-  // The failed step first, then the rollbacks it caused, in step order.
-  const ordered = [...progress.steps.entries()].sort(
-    ([a, first], [b, second]) => Number(second.state === 'failed') - Number(first.state === 'failed') || a - b,
-  );
-  for (const [index, step] of ordered) {
-    if (step.state === 'pending' || shown.get(step.key) === step.state) continue;
-    shown.set(step.key, step.state);
-    print.line(`  ${stepLine(step, index + 1)}`);
+/** Prints every change of a step's state not printed yet, in the order the workflow made them. */
+function showProgress(progress: ProvisioningProgress, shown: { transitions: number }, print: Printer): void {
+  for (const transition of progress.transitions.slice(shown.transitions)) {
+    print.line(`  ${stepLine(transition)}`);
   }
+  shown.transitions = progress.transitions.length;
 }
 
 const stepWords: Record<StepProgress['state'], string> = {
@@ -271,13 +267,14 @@ const stepWords: Record<StepProgress['state'], string> = {
   'rollback-failed': 'ROLLBACK FAILED',
 };
 
-function stepLine(step: StepProgress, number: number): string {
+function stepLine(step: StepTransition): string {
+  const number = stepNumber(step.key);
   const resources = Object.entries(step.resources)
     .map(([key, value]) => `${key}=${value}`)
     .join(' ');
   const note = step.state === 'failed' ? '' : step.note ? ` (${step.note})` : '';
   const word = step.key === 'explore-preview' && step.state === 'done' ? 'checked' : stepWords[step.state];
-  return `[${number}/${provisioningSteps.length}] ${step.title}: ${word}${resources ? ` ${resources}` : ''}${note}`;
+  return `[${number}/${provisioningSteps.length}] ${stepTitle(step.key)}: ${word}${resources ? ` ${resources}` : ''}${note}`;
 }
 
 function formatIds(result: ProvisionDataflowResult): string {

@@ -70,6 +70,14 @@ export interface StepProgress {
   note?: string;
 }
 
+/** One change of a step's state, in the order they happened (the CLI prints these, so none is skipped). */
+export interface StepTransition {
+  key: ProvisioningStepKey;
+  state: StepState;
+  resources: Record<string, string | number>;
+  note?: string;
+}
+
 export interface ProvisioningFailure extends Partial<AepFailureDetails> {
   /** The failed step; `look-for-existing` (step number 0) when the survey before step 1 failed. */
   step: ProvisioningStepKey | 'look-for-existing';
@@ -91,6 +99,7 @@ export interface ProvisioningProgress {
   name: string;
   phase: ProvisioningPhase;
   steps: StepProgress[];
+  transitions: StepTransition[];
   ids: Partial<DataflowIds>;
   failure?: ProvisioningFailure;
   monitorWorkflowId?: string;
@@ -119,11 +128,21 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     name: input.name,
     phase: 'looking-for-existing',
     steps: provisioningSteps.map((step) => ({ key: step.key, title: step.title, state: 'pending', resources: {} })),
+    transitions: [],
     ids: {},
   };
   wf.setHandler(progressQuery, () => progress);
   const stepOf = (key: ProvisioningStepKey): StepProgress => progress.steps.find((step) => step.key === key)!;
   const publish = () => wf.setCurrentDetails(renderDetails(progress));
+  const moveStep = (step: StepProgress, state: StepState) => {
+    step.state = state;
+    progress.transitions.push({
+      key: step.key,
+      state,
+      resources: { ...step.resources },
+      ...(step.note ? { note: step.note } : {}),
+    });
+  };
 
   wf.upsertSearchAttributes([
     { key: DataflowSandbox, value: input.sandbox },
@@ -184,7 +203,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
   ): Promise<T> => {
     current = key;
     const step = stepOf(key);
-    step.state = 'running';
+    moveStep(step, 'running');
     progress.phase = 'provisioning';
     wf.upsertSearchAttributes([{ key: DataflowStage, value: key }]);
     publish();
@@ -196,10 +215,10 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     if (recorded.note) step.note = recorded.note;
     // Judged against the survey, not the activity's answer: a retried create finds what its lost attempt made.
     if (recorded.existedBefore === undefined || !recorded.existedBefore) {
-      step.state = 'done';
+      moveStep(step, 'done');
       if (recorded.existedBefore === false) created.push(key);
     } else {
-      step.state = 'reused';
+      moveStep(step, 'reused');
       reused.push(key);
     }
     publish();
@@ -411,12 +430,12 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
   /** Runs every registered compensation, newest first, even if the workflow is being cancelled. */
   async function rollBack(error: unknown): Promise<ProvisioningFailure> {
     const failedStep = stepOf(current);
-    failedStep.state = 'failed';
     const details = failureDetails(error);
     const message =
       `Provisioning failed at step ${stepNumber(current)} of ${provisioningSteps.length} (${stepTitle(current)}): ` +
       (details?.detail !== undefined && details.step !== undefined ? describe(details) : messageOf(error));
     failedStep.note = details?.detail !== undefined ? describe(details) : messageOf(error);
+    moveStep(failedStep, 'failed');
     const failure: ProvisioningFailure = {
       ...details,
       step: current,
@@ -438,10 +457,10 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
         try {
           const deleted = await compensation.undo();
           failure.rolledBack.push(...deleted.map((id) => `${label} ${id}`));
-          if (step.state !== 'failed') step.state = 'rolled-back';
+          if (step.state !== 'failed') moveStep(step, 'rolled-back');
         } catch (undoError) {
           failure.leftBehind.push(`${label}: ${messageOf(undoError)}`);
-          step.state = 'rollback-failed';
+          moveStep(step, 'rollback-failed');
           wf.log.error('compensation failed', { step: compensation.step, error: messageOf(undoError) });
         }
         publish();

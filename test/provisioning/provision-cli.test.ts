@@ -104,9 +104,19 @@ describe('the provision command', function () {
       await simulatorAdmin()
     ).addFault({ method: 'POST', path: '/data/foundation/flowservice/flows(\\?|$)', status: 400, times: 1 });
 
-    const { exitCode, stderr } = await runCli(failing);
+    const { exitCode, stdout, stderr } = await runCli(failing);
 
     assert.equal(exitCode, exitCodes.failed);
+    // Every step change is printed once, in the order it happened: built, failed, then rolled back.
+    const stepLines = stdout.split('\n').filter((line) => /^\s+\[\d\/8\]/.test(line));
+    const position = (pattern: RegExp) => stepLines.findIndex((line) => pattern.test(line));
+    assert.ok(position(/\[1\/8\] Base connection: created/) >= 0, stdout);
+    assert.ok(position(/\[1\/8\] Base connection: created/) < position(/\[8\/8\] Dataflow: FAILED/), stdout);
+    assert.ok(position(/\[8\/8\] Dataflow: FAILED/) < position(/\[7\/8\] Mapping set: rolled back/), stdout);
+    assert.ok(
+      position(/\[7\/8\] Mapping set: rolled back/) < position(/\[1\/8\] Base connection: rolled back/),
+      stdout,
+    );
     assert.match(stderr, /^Provisioning failed at step 8 of 8 \(Dataflow\): HTTP 400 FLOW-\d+-400: /m);
     assert.match(stderr, /HTTP status\s+400/);
     assert.match(stderr, /AEP code\s+FLOW-\d+-400/);
