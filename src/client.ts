@@ -9,8 +9,7 @@ import { registerStatusCommand } from './cli/status-command';
 import { registerListCommand } from './cli/list-command';
 import { registerRotateTokenCommand } from './cli/rotate-token-command';
 import { registerUpdateCommand } from './cli/update-command';
-import { registerPauseCommand } from './cli/pause-command';
-import { registerResumeCommand } from './cli/resume-command';
+import { registerPauseAndResumeCommands } from './cli/pause-resume-commands';
 import { registerTeardownCommand } from './cli/teardown-command';
 
 export function buildProgram(): Command {
@@ -26,8 +25,7 @@ export function buildProgram(): Command {
   registerListCommand(program);
   registerRotateTokenCommand(program);
   registerUpdateCommand(program);
-  registerPauseCommand(program);
-  registerResumeCommand(program);
+  registerPauseAndResumeCommands(program);
   registerTeardownCommand(program);
   return program;
 }

@@ -2,7 +2,6 @@
  * The demo's Temporal: reuse a server already answering on 127.0.0.1:7233, else start the CLI's dev server
  * (Web UI on 8233, state in data/temporal.db so provisioned dataflows survive a restart of the demo).
  */
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
@@ -28,25 +27,19 @@ export async function ensureTemporalServer(context: DemoContext): Promise<DemoTe
   if (await isPortOpen(temporalPort)) {
     context.report('Temporal server', `reusing the server on ${address}`);
   } else {
-    const cli = ensureTemporalCli(context.projectRoot);
+    // `npm run temporal`'s script (it execs the CLI, so stopping this process stops the server).
     startedHere = startManagedProcess({
       name: 'temporal',
-      command: cli,
-      args: [
-        'server',
-        'start-dev',
-        '--ip',
-        '127.0.0.1',
-        '--port',
-        String(temporalPort),
-        '--ui-port',
-        String(temporalUiPort),
-        '--db-filename',
-        join(context.dataDirectory, 'temporal.db'),
-      ],
+      command: 'bash',
+      args: [join(context.projectRoot, 'scripts/temporal.sh')],
       cwd: context.projectRoot,
       logDirectory: context.logDirectory,
-      env: process.env,
+      env: {
+        ...process.env,
+        TEMPORAL_PORT: String(temporalPort),
+        TEMPORAL_UI_PORT: String(temporalUiPort),
+        TEMPORAL_DB_FILE: join(context.dataDirectory, 'temporal.db'),
+      },
     });
     context.track(startedHere);
   }
@@ -76,13 +69,4 @@ export async function ensureTemporalServer(context: DemoContext): Promise<DemoTe
     );
   }
   return { address, namespace, uiUrl, connection: connection!, startedHere };
-}
-
-/** scripts/install-temporal.sh finds or builds the CLI and prints its path. */
-function ensureTemporalCli(projectRoot: string): string {
-  return execFileSync('bash', [join(projectRoot, 'scripts/install-temporal.sh')], {
-    cwd: projectRoot,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
 }

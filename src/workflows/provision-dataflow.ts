@@ -571,6 +571,13 @@ const stateMarks: Record<StepState, [symbol: string, word: string]> = {
 };
 
 /** Markdown for the Web UI's "Current details": a checklist of the steps, their state and their resource ids. */
+/** Long XDM `$id` URLs overflow the Web UI's details pane: show their kind and a prefix of the hash. */
+function shortForDisplay(value: string | number): string {
+  const text = String(value);
+  const xdmId = /^https:\/\/ns\.adobe\.com\/[^/]+\/(\w+)\/(\w{12})\w*$/.exec(text);
+  return xdmId ? `${xdmId[1]}/${xdmId[2]}…` : text;
+}
+
 export function renderDetails(progress: ProvisioningProgress): string {
   const headline: Record<ProvisioningPhase, string> = {
     'looking-for-existing': 'looking for resources that already exist',
@@ -588,7 +595,7 @@ export function renderDetails(progress: ProvisioningProgress): string {
     const [symbol, word] = stateMarks[step.state];
     const outcome = step.key === 'explore-preview' && step.state === 'done' ? 'checked' : word;
     const resources = Object.entries(step.resources)
-      .map(([key, value]) => `${key} \`${value}\``)
+      .map(([key, value]) => `${key} \`${shortForDisplay(value)}\``)
       .join(', ');
     const title = step.state === 'running' ? `**${step.title}**` : step.title;
     lines.push(

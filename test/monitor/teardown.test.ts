@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { runTeardown } from '../../src/cli/teardown-command';
-import { runPause } from '../../src/cli/pause-command';
+import { runPause } from '../../src/cli/pause-resume-commands';
 import { connectTemporal } from '../../src/cli/temporal-client';
 import { DataflowState } from '../../src/workflows/search-attributes';
 import { noneOfAny, resourceCounts } from '../provisioning/provisioning-fixtures';
