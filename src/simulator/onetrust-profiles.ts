@@ -6,15 +6,21 @@
  * alone: no history is stored and nothing depends on when the simulator started. Same settings, same instant
  * → same data. Periods scale with the number of subjects so that the whole population produces about two
  * updates per wall-clock second: a run window of a few seconds sees a few changes, the first read sees all.
+ * Periods are spread log-uniformly from seconds to days, as activity is in a real consent base: a few subjects
+ * change all the time and most rarely, so a window of minutes (a restarted simulator's first run) sees part of
+ * the population, and only a window of days sees all of it.
  */
 import type { OneTrustProfile } from './context';
 
 /** Subjects were created between these instants (whole seconds). */
 const creationRangeStartMs = Date.UTC(2018, 0, 1);
 const creationRangeSeconds = 3 * 365 * 24 * 3600;
-/** Mean number of subject updates per second across the whole population (about ln 3 / 0.5 ≈ 2.2). */
-const shortestPeriodPerSubject = 0.25;
-const periodSpreadPerSubject = 0.5;
+/** The longest update period is this many times the shortest (ln ≈ 11.5): from seconds to days with 120 subjects. */
+const periodRange = 100_000;
+/** Mean number of subject updates per second across the whole population. */
+const populationUpdatesPerSecond = 2;
+/** With log-uniform periods from p to p·R, N subjects make N / (p · ln R) updates a second: solved for p. */
+const shortestPeriodSecondsPerSubject = 1 / (populationUpdatesPerSecond * Math.log(periodRange));
 
 const purposeStatuses = ['ACTIVE', 'ACTIVE', 'ACTIVE', 'ACTIVE', 'WITHDRAWN', 'EXPIRED', 'NO_CONSENT'] as const;
 const languages = ['en-us', 'en-gb', 'fr-fr', 'de-de', 'es-es', 'it-it', 'nl-nl', 'pt-br', 'ja-jp'];
@@ -187,7 +193,7 @@ function createSkeleton(index: number, subjectCount: number, catalog: PurposeDef
   const createdMs = creationRangeStartMs + Math.floor(random() * creationRangeSeconds) * 1000;
   const periodSeconds = Math.max(
     1,
-    Math.round(subjectCount * (shortestPeriodPerSubject + periodSpreadPerSubject * random())),
+    Math.round(subjectCount * shortestPeriodSecondsPerSubject * periodRange ** random()),
   );
   const purposeCount = 2 + Math.floor(random() * (catalog.length - 1));
   const chosen = shuffle(random, catalog).slice(0, purposeCount);

@@ -50,7 +50,8 @@ interface PreparedRun {
 }
 
 export class RunExecutor {
-  private readonly completions = new Set<NodeJS.Timeout>();
+  /** Runs in progress: each one's completion timer and what it will write. */
+  private readonly inProgress = new Map<string, { timer: NodeJS.Timeout; prepared: PreparedRun }>();
 
   constructor(private readonly context: SimulatorContext) {}
 
@@ -83,20 +84,31 @@ export class RunExecutor {
         ? simulatedFailureMs
         : simulatedRunBaseMs + simulatedMsPerRecord * prepared.inputRecordCount;
     const timer = setTimeout(() => {
-      this.completions.delete(timer);
+      this.inProgress.delete(run.id);
       this.complete(run.id, prepared);
     }, clock.scaled(simulatedMs));
     timer.unref();
-    this.completions.add(timer);
+    this.inProgress.set(run.id, { timer, prepared });
     return run;
   }
 
+  /** Drops the runs in progress without finishing them (a start-up that failed). */
   stop(): void {
-    for (const timer of this.completions) clearTimeout(timer);
-    this.completions.clear();
+    for (const { timer } of this.inProgress.values()) clearTimeout(timer);
+    this.inProgress.clear();
   }
 
-  /** Runs left inProgress by a previous process (state file) can never finish: mark them failed. */
+  /**
+   * Completes the runs in progress now, before a clean shutdown saves the state: their records are already read,
+   * and a restarted simulator would otherwise have to report them failed (and the monitor alert on it).
+   */
+  finishInProgress(): void {
+    const pending = [...this.inProgress];
+    this.stop();
+    for (const [runId, { prepared }] of pending) this.complete(runId, prepared);
+  }
+
+  /** Runs left inProgress by a previous process that was killed (state file) can never finish: mark them failed. */
   failInterruptedRuns(): void {
     const now = this.context.clock.now();
     for (const run of this.context.store.list<StoredRun>('runs')) {

@@ -126,8 +126,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     close: () => {
       closing ??= (async () => {
         scheduler.stop();
-        executor.stop();
         await app.close();
+        // After the server stopped taking requests, so no run can start in between (admin API).
+        executor.finishInProgress();
         await persistence?.close();
       })();
       return closing;

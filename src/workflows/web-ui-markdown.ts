@@ -1,9 +1,10 @@
 /**
  * Markdown shown in the Temporal Web UI (workflow details). The UI renders it in a frame that clips the last
- * line, and fetches current details only when the page loads: a closing hint line fixes both for the reader.
+ * line or so: an invisible padding line (a no-break space, which markdown does not drop) keeps every real
+ * line in view. The UI itself tells readers to press R for fresh details.
  */
-export const webUiRefreshHint = '_Details as of page load: press R in the Web UI to refresh._';
+const paddingLine = '\u00a0';
 
 export function forWebUi(lines: string[]): string {
-  return [...lines, '', webUiRefreshHint, ''].join('\n');
+  return [...lines, '', paddingLine].join('\n');
 }

@@ -2,11 +2,12 @@
  * Base connections (`/connections`): credentials for a source, checked against the connection spec's authSpec.
  * Also `/connections/{id}/explore` (the OneTrust preview, only with a token OneTrust accepts) and `/test`.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SimulatorContext } from '../context';
 import { connectionSpecIds } from '../defaults';
 import { flowError } from '../problems';
 import { flowServicePrefix } from '../api-errors';
+import { newConnectionFields, refuseConnectionSpecUpdate } from './connection-rules';
 import { registerEntityRoutes, requireEntity } from './entity-routes';
 import type { StoredConnection, StoredFlow } from './entity-types';
 import { invalidRequest, invalidSpecId } from './flow-errors';
@@ -28,18 +29,10 @@ export function registerConnectionRoutes(app: FastifyInstance, context: Simulato
     kind: 'connections',
     collection: 'connections',
     readOnlyFields: ['state'],
-    refuseFieldUpdate: (field) =>
-      field === 'connectionSpec'
-        ? flowError(400, 1414, 'The connection spec of a connection cannot be updated.')
-        : undefined,
+    refuseFieldUpdate: refuseConnectionSpecUpdate,
     build: (body) => {
       const connectionSpec = requiredSpecReference(body, 'connectionSpec');
-      const fields: JsonObject = {
-        name: requiredString(body, 'name'),
-        description: typeof body.description === 'string' ? body.description : '',
-        connectionSpec,
-        state: 'enabled',
-      };
+      const fields: JsonObject = newConnectionFields(body, connectionSpec);
       const auth = validatedAuth(connectionSpec.id, body.auth);
       if (auth) fields.auth = auth;
       if (isJsonObject(body.params)) fields.params = body.params;
@@ -62,14 +55,11 @@ export function registerConnectionRoutes(app: FastifyInstance, context: Simulato
     },
   });
 
+  const requireConnection = (request: FastifyRequest<{ Params: { id: string } }>) =>
+    requireEntity<StoredConnection>(context, 'connections', 'connections', sandboxOf(request), request.params.id);
+
   app.get<{ Params: { id: string } }>(`${flowServicePrefix}/connections/:id/explore`, (request) => {
-    const connection = requireEntity<StoredConnection>(
-      context,
-      'connections',
-      'connections',
-      sandboxOf(request),
-      request.params.id,
-    );
+    const connection = requireConnection(request);
     const objectType = queryString(request, 'objectType');
     if (!objectType || !exploreObjectTypes.has(objectType.toLowerCase())) {
       throw invalidRequest(`The query parameter objectType is required; for OneTrust Integration it is 'rest'.`);
@@ -83,13 +73,7 @@ export function registerConnectionRoutes(app: FastifyInstance, context: Simulato
   });
 
   app.get<{ Params: { id: string } }>(`${flowServicePrefix}/connections/:id/test`, (request) => {
-    const connection = requireEntity<StoredConnection>(
-      context,
-      'connections',
-      'connections',
-      sandboxOf(request),
-      request.params.id,
-    );
+    const connection = requireConnection(request);
     if (connection.connectionSpec.id !== connectionSpecIds.oneTrust) return { result: true };
     return { result: oneTrustTokenRefusal(context, connection) === undefined };
   });

@@ -2,13 +2,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { SimulatorContext } from '../context';
 import { connectionSpecIds } from '../defaults';
-import { flowError } from '../problems';
+import { flowEndpointRules, knownConnectionSpec, newConnectionFields } from './connection-rules';
 import { registerEntityRoutes } from './entity-routes';
 import type { StoredTargetConnection } from './entity-types';
-import { invalidRequest, invalidSpecId } from './flow-errors';
-import { isJsonObject, requiredSpecReference, requiredString } from './request-parts';
-import { refuseWhileUsedByFlows } from './source-connections';
-import { findConnectionSpec } from './spec-catalog';
+import { invalidRequest } from './flow-errors';
+import { isJsonObject, requiredString } from './request-parts';
 
 export function registerTargetConnectionRoutes(app: FastifyInstance, context: SimulatorContext): void {
   const requireDataset = (sandbox: string, params: unknown): void => {
@@ -22,16 +20,9 @@ export function registerTargetConnectionRoutes(app: FastifyInstance, context: Si
   };
 
   registerEntityRoutes<StoredTargetConnection>(app, context, {
-    kind: 'targetConnections',
-    collection: 'targetConnections',
-    readOnlyFields: ['baseConnectionId', 'state'],
-    refuseFieldUpdate: (field) =>
-      field === 'connectionSpec'
-        ? flowError(400, 1414, 'The connection spec of a connection cannot be updated.')
-        : undefined,
+    ...flowEndpointRules<StoredTargetConnection>(context, 'targetConnections'),
     build: (body, sandbox) => {
-      const connectionSpec = requiredSpecReference(body, 'connectionSpec');
-      if (!findConnectionSpec(connectionSpec.id)) throw invalidSpecId(connectionSpec.id);
+      const connectionSpec = knownConnectionSpec(body);
       if (connectionSpec.id !== connectionSpecIds.dataLake) {
         throw invalidRequest(
           `Connection spec ${connectionSpec.id} cannot be used as a target; use the Data Lake spec.`,
@@ -39,10 +30,7 @@ export function registerTargetConnectionRoutes(app: FastifyInstance, context: Si
       }
       requireDataset(sandbox, body.params);
       return {
-        name: requiredString(body, 'name'),
-        description: typeof body.description === 'string' ? body.description : '',
-        connectionSpec,
-        state: 'enabled',
+        ...newConnectionFields(body, connectionSpec),
         data: isJsonObject(body.data) ? body.data : { format: 'json' },
         params: body.params,
       };
@@ -51,7 +39,5 @@ export function registerTargetConnectionRoutes(app: FastifyInstance, context: Si
       requiredString(updated, 'name');
       requireDataset(sandbox, updated.params);
     },
-    beforeDelete: (targetConnection, sandbox) =>
-      refuseWhileUsedByFlows(context, sandbox, targetConnection.id, 'targetConnectionIds'),
   });
 }
