@@ -1,4 +1,5 @@
 /** AEP connection settings, read from the environment names fixed in DESIGN.md. */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 export interface AepSettings {
@@ -37,9 +38,10 @@ const environmentSchema = z.object({
  * Messages never quote values, so the client secret cannot leak through them.
  */
 export function aepSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AepSettings {
-  const present = Object.fromEntries(
+  const present: Record<string, string | undefined> = Object.fromEntries(
     Object.keys(environmentSchema.shape).map((name) => [name, emptyToUndefined(env[name])]),
   );
+  present.AEP_CLIENT_SECRET ??= secretFromFile(emptyToUndefined(env.AEP_CLIENT_SECRET_FILE));
   const parsed = environmentSchema.safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => issue.message);
@@ -54,6 +56,18 @@ export function aepSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AepSet
     orgId: values.AEP_ORG_ID,
     scopes: values.AEP_SCOPES,
   };
+}
+
+/** AEP_CLIENT_SECRET_FILE names a file holding the secret (a mounted secret), so it need not be in the environment. */
+function secretFromFile(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return emptyToUndefined(readFileSync(path, 'utf8').trim());
+  } catch (error) {
+    throw new Error(
+      `Invalid AEP settings: AEP_CLIENT_SECRET_FILE cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
 }
 
 /** An exported-but-empty variable means "not set" (shells and .env files produce these). */

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { aepSettingsFromEnv } from '../../src/aep';
 
 describe('AEP client: settings from the environment', () => {
@@ -42,5 +45,20 @@ describe('AEP client: settings from the environment', () => {
 
   it('refuses a platform URL that is not a URL', () => {
     assert.throws(() => aepSettingsFromEnv({ ...required, AEP_PLATFORM_URL: 'not a url' }), /AEP_PLATFORM_URL/);
+  });
+
+  it('reads the client secret from AEP_CLIENT_SECRET_FILE, and names that variable when the file is missing', () => {
+    const secretFile = join(mkdtempSync(join(tmpdir(), 'aep-settings-')), 'client-secret');
+    writeFileSync(secretFile, 'secret-from-a-file\n', { mode: 0o600 });
+    const { AEP_CLIENT_SECRET: _inline, ...withoutInlineSecret } = required;
+
+    assert.equal(
+      aepSettingsFromEnv({ ...withoutInlineSecret, AEP_CLIENT_SECRET_FILE: secretFile }).clientSecret,
+      'secret-from-a-file',
+    );
+    assert.throws(
+      () => aepSettingsFromEnv({ ...withoutInlineSecret, AEP_CLIENT_SECRET_FILE: `${secretFile}.missing` }),
+      /AEP_CLIENT_SECRET_FILE cannot be read \(ENOENT\)/,
+    );
   });
 });
