@@ -31,6 +31,11 @@ export class Reporter {
     return exitCodes.ok;
   }
 
+  /** A caution that does not stop the command: on stderr, so `--json` output stays one object. */
+  warn(message: string): void {
+    this.io.err(`Warning: ${message}`);
+  }
+
   fail(code: number, error: string, message: string, extra: object = {}): number {
     if (this.json) this.io.out(JSON.stringify({ ok: false, error, message, ...extra }, null, 2));
     else this.io.err(`Error: ${message}`);

@@ -21,6 +21,9 @@ import {
   type MonitorCommandDependencies,
 } from './monitor-session';
 
+/** A token that dies within a week will need rotating again almost at once: say so. */
+const shortTokenLifetimeMs = 7 * 24 * 3_600_000;
+
 export interface RotateTokenOptions {
   expiresAt?: string;
   tokenFile?: string;
@@ -55,13 +58,20 @@ export async function runRotateToken(
 ): Promise<number> {
   const reporter = new Reporter(deps.io, options.json);
   // Read, checked and sealed before Temporal is contacted; from here on only the sealed form exists.
-  let request: RotateTokenRequest;
+  let request: RotateTokenRequest & { expiresAt: string };
   try {
     const token = await readToken(options, deps);
     const expiresAt = tokenExpiry(token, options.expiresAt);
     request = { token: loadSecretBox(deps.io.env).seal(token), expiresAt };
   } catch (error) {
     return reporter.fail(exitCodes.invalidInput, 'invalid-input', messageOf(error));
+  }
+  const lifetimeMs = Date.parse(request.expiresAt) - Date.now();
+  if (lifetimeMs < shortTokenLifetimeMs) {
+    reporter.warn(
+      `this token expires in ${Math.max(1, Math.round(lifetimeMs / 3_600_000))} hour(s), at ${request.expiresAt}: ` +
+        'mint one with a longer lifetime in OneTrust (up to a year), or give the spec client credentials',
+    );
   }
   return withMonitor(target, reporter, deps, async (handle) => {
     const outcome = await handle.executeUpdate(rotateTokenUpdate, { args: [request] });

@@ -1,0 +1,63 @@
+/**
+ * rotate-token checks its input before it talks to Temporal: the token comes from a file or stdin, must carry an
+ * expiry, and one that dies within a week draws a warning (the rotation still goes ahead).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { runRotateToken } from '../../src/cli/rotate-token-command';
+import { exitCodes } from '../../src/cli/command-io';
+
+function unsignedJwt(expiresInSeconds: number): string {
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const exp = Math.floor(Date.now() / 1000) + expiresInSeconds;
+  return `${encode({ alg: 'none' })}.${encode({ exp })}.signature`;
+}
+
+async function rotateWithToken(token: string) {
+  const out: string[] = [];
+  const err: string[] = [];
+  let connected = false;
+  const exitCode = await runRotateToken(
+    'prod/consent',
+    { json: false },
+    {
+      io: {
+        out: (text) => out.push(text),
+        err: (text) => err.push(text),
+        env: { DATAFLOW_SECRETS_KEY: randomBytes(32).toString('base64') },
+      },
+      readStdin: () => Promise.resolve(`${token}\n`),
+      connect: () => {
+        connected = true;
+        return Promise.reject(new Error('Temporal is not running in this test'));
+      },
+    },
+  );
+  return { exitCode, stdout: out.join('\n'), stderr: err.join('\n'), connected };
+}
+
+describe('rotate-token: checking the token before anything is sent', () => {
+  it('warns that a token living less than a week will need rotating again soon, then goes ahead', async () => {
+    const token = unsignedJwt(20 * 3600);
+    const { stderr, connected } = await rotateWithToken(token);
+
+    assert.match(stderr, /^Warning: this token expires in 20 hour\(s\), at \d{4}-/m);
+    assert.ok(connected, 'the rotation still goes ahead');
+    assert.ok(!stderr.includes(token), 'the token is never printed');
+  });
+
+  it('says nothing of a token that lives for months', async () => {
+    const { stderr, connected } = await rotateWithToken(unsignedJwt(90 * 24 * 3600));
+
+    assert.doesNotMatch(stderr, /Warning/);
+    assert.ok(connected);
+  });
+
+  it('refuses an expired token without contacting Temporal', async () => {
+    const { exitCode, stderr, connected } = await rotateWithToken(unsignedJwt(-60));
+
+    assert.equal(exitCode, exitCodes.invalidInput);
+    assert.match(stderr, /the token expired at .*: mint a fresh one/);
+    assert.equal(connected, false);
+  });
+});
