@@ -30,9 +30,11 @@ export const sendWebhook: WebhookSender = async (url, body, headers = {}) => {
 };
 
 export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const { logger } = installTemporalRuntime({ env });
+  const { logger, redactor } = installTemporalRuntime({ env });
   // Read every setting before connecting, so a misconfiguration fails fast with its own message.
   const aepSettings = aepSettingsFromEnv(env);
+  // The secret may come from AEP_CLIENT_SECRET_FILE, which the redactor's look at the environment cannot see.
+  redactor.addKnownSecret(aepSettings.clientSecret);
   const secrets = loadSecretBox(env);
   const taskQueue = taskQueueFromEnv(env);
   const tuning = workerTuningFromEnv(env);

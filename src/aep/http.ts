@@ -108,7 +108,10 @@ export class HttpTransport {
 }
 
 function statusError(exchange: HttpExchange, response: HttpResponse): AepError {
-  const parsed = parseErrorBody(response.body, response.text);
+  // A non-JSON answer to a credential exchange (e.g. a proxy page echoing the form) could quote the client secret:
+  // its text never goes into the error, which may end up in logs and workflow history.
+  const sentCredentials = exchange.headers['content-type'] === 'application/x-www-form-urlencoded';
+  const parsed = parseErrorBody(response.body, sentCredentials ? '' : response.text);
   return new AepError({
     method: exchange.method,
     path: exchange.path,
@@ -250,15 +253,16 @@ export class AepRequester {
   }
 
   /**
-   * A 401 means the gateway refused the token (401013: expired or revoked before our clock said so); the request
-   * was not processed, so one resend with a freshly minted token is safe even for writes.
+   * A gateway 401 means it refused the IMS token (401013: expired or revoked before our clock said so); the request
+   * was not processed, so one resend with a freshly minted token is safe even for writes. A 401 that a service
+   * answered about something else (e.g. a source's own credentials) must not churn IMS tokens.
    */
   private async sendRenewingTokenOnce<T>(request: AepRequest<T>): Promise<T> {
     const token = await this.tokens.accessToken();
     try {
       return await this.sendWithToken(request, token);
     } catch (error) {
-      if (!(error instanceof AepError) || error.status !== 401) throw error;
+      if (!isGatewayTokenRejection(error)) throw error;
       this.tokens.invalidate(token);
       return await this.sendWithToken(request, await this.tokens.accessToken());
     }
@@ -290,4 +294,10 @@ export class AepRequester {
     const response = await this.transport.exchange(exchange);
     return parseResponse(request.schema, response, exchange);
   }
+}
+
+/** Gateway errors carry a numeric `error_code` (401013); Flow Service's own `FLOW-2000-401` is also about the token. */
+function isGatewayTokenRejection(error: unknown): boolean {
+  if (!(error instanceof AepError) || error.status !== 401) return false;
+  return error.code === undefined || /^\d+$/.test(error.code) || error.code === 'FLOW-2000-401';
 }

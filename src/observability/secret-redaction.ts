@@ -49,6 +49,8 @@ export interface SecretRedactor {
   /** A deep copy of `value` with secret-named keys masked and secret-shaped text replaced. */
   redact(value: unknown): unknown;
   redactText(text: string): string;
+  /** Scrub this exact value too from now on (a secret read after start-up, e.g. from a file). */
+  addKnownSecret(secret: string | undefined): void;
 }
 
 export interface SecretRedactorOptions {
@@ -57,12 +59,13 @@ export interface SecretRedactorOptions {
 }
 
 export function createSecretRedactor(options: SecretRedactorOptions = {}): SecretRedactor {
-  const knownSecrets = [...(options.knownSecrets ?? [])]
-    .filter(
-      (secret): secret is string => typeof secret === 'string' && secret.trim().length >= shortestScrubbableSecret,
-    )
+  let knownSecrets: string[] = [];
+  const addKnownSecret = (secret: string | undefined): void => {
+    if (typeof secret !== 'string' || secret.trim().length < shortestScrubbableSecret) return;
     // Longest first, so a secret that contains another is replaced whole.
-    .sort((left, right) => right.length - left.length);
+    knownSecrets = [...knownSecrets, secret].sort((left, right) => right.length - left.length);
+  };
+  for (const secret of options.knownSecrets ?? []) addKnownSecret(secret);
 
   const redactText = (text: string): string => {
     let result = text;
@@ -74,7 +77,7 @@ export function createSecretRedactor(options: SecretRedactorOptions = {}): Secre
   };
 
   const redact = (value: unknown): unknown => redactValue(value, redactText, new WeakSet());
-  return { redact, redactText };
+  return { redact, redactText, addKnownSecret };
 }
 
 export function isSecretKeyName(key: string): boolean {

@@ -70,7 +70,8 @@ export async function requestOneTrustToken(input: OneTrustTokenRequest): Promise
 
   const body = parseJson(text);
   if (status < 200 || status >= 300) {
-    const parsed = parseErrorBody(body, text);
+    // Only a JSON error body is quoted: raw text answering a credential form could echo the client secret.
+    const parsed = parseErrorBody(body, '');
     const code = parsed.code ?? (status === 401 ? 'invalid_client' : undefined);
     throw new OneTrustError(
       `POST ${tokenPath} failed: HTTP ${status}${code ? ` ${code}` : ''}: ${parsed.message ?? `HTTP ${status}`}`,

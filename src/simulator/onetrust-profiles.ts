@@ -6,16 +6,16 @@
  * alone: no history is stored and nothing depends on when the simulator started. Same settings, same instant
  * → same data. Periods scale with the number of subjects so that the whole population produces about two
  * updates per wall-clock second: a run window of a few seconds sees a few changes, the first read sees all.
- * Periods are spread log-uniformly from seconds to days, as activity is in a real consent base: a few subjects
- * change all the time and most rarely, so a window of minutes (a restarted simulator's first run) sees part of
- * the population, and only a window of days sees all of it.
+ * Periods are spread log-uniformly over five orders of magnitude (5 s to 6 days with 120 subjects), as activity
+ * is in a real consent base: a few subjects change all the time and most rarely, so a window of minutes (the
+ * first run after the simulator was stopped for a while) sees part of the population, not all of it.
  */
 import type { OneTrustProfile } from './context';
 
 /** Subjects were created between these instants (whole seconds). */
 const creationRangeStartMs = Date.UTC(2018, 0, 1);
 const creationRangeSeconds = 3 * 365 * 24 * 3600;
-/** The longest update period is this many times the shortest (ln ≈ 11.5): from seconds to days with 120 subjects. */
+/** The longest update period is this many times the shortest (ln ≈ 11.5). */
 const periodRange = 100_000;
 /** Mean number of subject updates per second across the whole population. */
 const populationUpdatesPerSecond = 2;

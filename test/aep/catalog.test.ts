@@ -1,31 +1,17 @@
 import assert from 'node:assert/strict';
 import { isNotFound, type AepClient } from '../../src/aep';
-import { collect, freshSandbox, rejectionOf, SimulatorFixture } from './simulator-fixture';
-import { datasetBody, fieldGroupBody, schemaBody } from './onetrust-resources';
+import { collect, freshSandbox, rejectionOf, SimulatorFixture, useSimulatorAndClient } from './simulator-fixture';
+import { createConsentSchema, datasetBody } from './onetrust-resources';
 
 describe('AEP client: Catalog', () => {
   let fixture: SimulatorFixture;
   let client: AepClient;
-
-  before(async () => {
-    fixture = await SimulatorFixture.start();
-    client = fixture.client();
-  });
-  after(async () => {
-    await client?.close();
-    await fixture?.close();
-  });
-
-  async function createSchema(sandboxName: string, label: string): Promise<string> {
-    const { schemaRegistry } = client.forSandbox(sandboxName);
-    const fieldGroup = await schemaRegistry.createFieldGroup(fieldGroupBody(`${label} fields`));
-    return (await schemaRegistry.createSchema(schemaBody(`${label} schema`, fieldGroup.$id))).$id;
-  }
+  useSimulatorAndClient((started) => ({ fixture, client } = started));
 
   it('creates a dataset (id parsed from ["@/dataSets/<id>"]), reads, lists and deletes it', async () => {
     const sandboxName = freshSandbox('catalog');
     const { catalog } = client.forSandbox(sandboxName);
-    const schemaId = await createSchema(sandboxName, 'catalog');
+    const schemaId = await createConsentSchema(client.forSandbox(sandboxName), 'catalog');
     const id = await catalog.createDataset(datasetBody('Consent dataset', schemaId));
     assert.match(id, /^[0-9a-f]{24}$/);
 
@@ -48,7 +34,7 @@ describe('AEP client: Catalog', () => {
   it('walks every page of the dataset list by offset', async () => {
     const sandboxName = freshSandbox('catpages');
     const { catalog } = client.forSandbox(sandboxName);
-    const schemaId = await createSchema(sandboxName, 'paging');
+    const schemaId = await createConsentSchema(client.forSandbox(sandboxName), 'paging');
     const ids = new Set<string>();
     for (let index = 0; index < 5; index++) {
       ids.add(await catalog.createDataset(datasetBody(`Paged dataset ${index}`, schemaId)));

@@ -1,32 +1,17 @@
 import assert from 'node:assert/strict';
 import { AepError, isNotFound, type AepClient } from '../../src/aep';
-import { collect, freshSandbox, rejectionOf, SimulatorFixture } from './simulator-fixture';
-import { fieldGroupBody, mappingSetBody, schemaBody } from './onetrust-resources';
+import { collect, freshSandbox, rejectionOf, useSimulatorAndClient } from './simulator-fixture';
+import { createConsentSchema, mappingSetBody } from './onetrust-resources';
 import { simulatorDefaults } from '../../src/simulator/defaults';
 
 describe('AEP client: Data Prep', () => {
-  let fixture: SimulatorFixture;
   let client: AepClient;
-
-  before(async () => {
-    fixture = await SimulatorFixture.start();
-    client = fixture.client();
-  });
-  after(async () => {
-    await client?.close();
-    await fixture?.close();
-  });
-
-  async function createSchema(sandboxName: string, label: string): Promise<string> {
-    const { schemaRegistry } = client.forSandbox(sandboxName);
-    const fieldGroup = await schemaRegistry.createFieldGroup(fieldGroupBody(`${label} fields`));
-    return (await schemaRegistry.createSchema(schemaBody(`${label} schema`, fieldGroup.$id))).$id;
-  }
+  useSimulatorAndClient((started) => ({ client } = started));
 
   it('creates a mapping set at version 0, reads it, updates it to version 1, lists and deletes it', async () => {
     const sandboxName = freshSandbox('dataprep');
     const { dataPrep } = client.forSandbox(sandboxName);
-    const schemaId = await createSchema(sandboxName, 'dataprep');
+    const schemaId = await createConsentSchema(client.forSandbox(sandboxName), 'dataprep');
 
     const created = await dataPrep.createMappingSet(mappingSetBody(schemaId));
     assert.match(created.id, /^[0-9a-f]{32}$/);
@@ -57,7 +42,7 @@ describe('AEP client: Data Prep', () => {
   it('refuses a destination that is not a field of the schema, as a non-retryable 400', async () => {
     const sandboxName = freshSandbox('badmap');
     const { dataPrep } = client.forSandbox(sandboxName);
-    const schemaId = await createSchema(sandboxName, 'badmap');
+    const schemaId = await createConsentSchema(client.forSandbox(sandboxName), 'badmap');
     const body = mappingSetBody(schemaId);
     body.mappings.push({
       sourceType: 'ATTRIBUTE',
@@ -75,7 +60,7 @@ describe('AEP client: Data Prep', () => {
   it('walks every page of the mapping set list', async () => {
     const sandboxName = freshSandbox('dppages');
     const { dataPrep } = client.forSandbox(sandboxName);
-    const schemaId = await createSchema(sandboxName, 'dppages');
+    const schemaId = await createConsentSchema(client.forSandbox(sandboxName), 'dppages');
     const ids = new Set<string>();
     for (let index = 0; index < 5; index++) ids.add((await dataPrep.createMappingSet(mappingSetBody(schemaId))).id);
     const listed = await collect(dataPrep.listMappingSets({ limit: 2 }));

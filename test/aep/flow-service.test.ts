@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { AepError, isNotFound, type AepClient } from '../../src/aep';
 import { connectionSpecIds, oneTrustFlowSpecId } from '../../src/simulator/defaults';
-import { collect, freshSandbox, rejectionOf, SimulatorFixture } from './simulator-fixture';
+import { collect, freshSandbox, rejectionOf, SimulatorFixture, useSimulatorAndClient } from './simulator-fixture';
 import {
   baseConnectionBody,
   datasetBody,
@@ -15,15 +15,7 @@ import {
 describe('AEP client: Flow Service', () => {
   let fixture: SimulatorFixture;
   let client: AepClient;
-
-  before(async () => {
-    fixture = await SimulatorFixture.start();
-    client = fixture.client();
-  });
-  after(async () => {
-    await client?.close();
-    await fixture?.close();
-  });
+  useSimulatorAndClient((started) => ({ fixture, client } = started));
 
   it('creates, reads, lists, patches and deletes a base connection', async () => {
     const { flowService } = client.forSandbox(freshSandbox('conn'));

@@ -111,6 +111,12 @@ export interface OneTrustChain {
   flowId: string;
 }
 
+/** Creates a field group and an XDM schema using it in `sandbox`, titled after `label`; answers the schema's $id. */
+export async function createConsentSchema(sandbox: SandboxClient, label: string): Promise<string> {
+  const fieldGroup = await sandbox.schemaRegistry.createFieldGroup(fieldGroupBody(`${label} fields`));
+  return (await sandbox.schemaRegistry.createSchema(schemaBody(`${label} schema`, fieldGroup.$id))).$id;
+}
+
 /** Provisions the whole tutorial chain in `sandbox` through the client under test. */
 export async function provisionOneTrustChain(sandbox: SandboxClient, label: string): Promise<OneTrustChain> {
   const fieldGroup = await sandbox.schemaRegistry.createFieldGroup(fieldGroupBody(`${label} consent fields`));

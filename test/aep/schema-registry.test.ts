@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
 import { AepError, isNotFound, type AepClient } from '../../src/aep';
 import { simulatorDefaults } from '../../src/simulator/defaults';
-import { collect, freshSandbox, rejectionOf, SimulatorFixture } from './simulator-fixture';
+import { collect, freshSandbox, rejectionOf, SimulatorFixture, useSimulatorAndClient } from './simulator-fixture';
 import { fieldGroupBody, schemaBody } from './onetrust-resources';
 
 describe('AEP client: Schema Registry', () => {
   let fixture: SimulatorFixture;
   let client: AepClient;
-
-  before(async () => {
-    fixture = await SimulatorFixture.start();
-    client = fixture.client();
-  });
-  after(async () => {
-    await client?.close();
-    await fixture?.close();
-  });
+  useSimulatorAndClient((started) => ({ fixture, client } = started));
 
   it('reads the tenant id from /stats', async () => {
     const stats = await client.forSandbox(freshSandbox('stats')).schemaRegistry.getStats();

@@ -6,7 +6,7 @@ import { request } from 'undici';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server';
 import { simulatorDefaults } from '../../src/simulator/defaults';
 import { createAepClient, type AepClientInternals } from '../../src/aep/aep-client';
-import type { AepClientOptions, AepSettings } from '../../src/aep';
+import type { AepClient, AepClientOptions, AepSettings } from '../../src/aep';
 import { defaultAepScopes } from '../../src/aep/settings';
 
 export interface FaultRule {
@@ -103,6 +103,30 @@ export class SimulatorFixture {
     if (response.statusCode >= 300) throw new Error(`${method} ${path}: HTTP ${response.statusCode} ${text}`);
     return text === '' ? undefined : (JSON.parse(text) as unknown);
   }
+}
+
+/** What the tests of one API share: their own simulator and an AEP client with the default settings. */
+export interface SimulatorAndClient {
+  fixture: SimulatorFixture;
+  client: AepClient;
+}
+
+/**
+ * Gives the enclosing `describe` its own simulator and a default AEP client: started in its `before` hook and
+ * handed to `receive` (which keeps them in the suite's variables), closed in its `after` hook.
+ */
+export function useSimulatorAndClient(receive: (started: SimulatorAndClient) => void): void {
+  let fixture: SimulatorFixture | undefined;
+  let client: AepClient | undefined;
+  before(async () => {
+    fixture = await SimulatorFixture.start();
+    client = fixture.client();
+    receive({ fixture, client });
+  });
+  after(async () => {
+    await client?.close();
+    await fixture?.close();
+  });
 }
 
 /** Collects an async iterable into an array. */

@@ -54,6 +54,13 @@ describe('secret redaction in log output', () => {
     assert.equal(text, `IMS refused ${redactedMarker} (a short word stays)`);
   });
 
+  it('scrubs a secret learned after start-up, such as a client secret read from a file', () => {
+    const later = createSecretRedactor();
+    assert.match(later.redactText('refused file-held-secret-0042'), /file-held-secret-0042/);
+    later.addKnownSecret('file-held-secret-0042');
+    assert.equal(later.redactText('refused file-held-secret-0042'), `refused ${redactedMarker}`);
+  });
+
   it('turns errors into readable objects with redacted message, stack and cause', () => {
     const token = jwtLikeToken();
     const cause = new Error(`OneTrust answered 401 for ${token}`);

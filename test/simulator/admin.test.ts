@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { TestPlatform } from './test-platform';
+import { TestPlatform, usePlatformWithToken } from './test-platform';
 
 interface LogEntry {
   method: string;
@@ -14,11 +14,7 @@ interface LogEntry {
 describe('simulator admin API (/__sim)', () => {
   let platform: TestPlatform;
   let oneTrustToken: string;
-  before(async () => {
-    platform = await TestPlatform.start();
-    oneTrustToken = await platform.mintOneTrustToken(3600);
-  });
-  after(() => platform.close());
+  usePlatformWithToken((started) => ({ platform, oneTrustToken } = started));
 
   it('reports health without authentication', async () => {
     const health = await platform.admin('GET', '/health');

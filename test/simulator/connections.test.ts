@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { connectionSpecIds } from '../../src/simulator';
-import { baseConnectionBody, nowInSeconds, TestPlatform, type Json } from './test-platform';
+import { baseConnectionBody, nowInSeconds, TestPlatform, usePlatformWithToken, type Json } from './test-platform';
 
 interface ConnectionItem {
   id: string;
@@ -22,11 +22,7 @@ interface ListBody {
 describe('simulator Flow Service: base connections', () => {
   let platform: TestPlatform;
   let oneTrustToken: string;
-  before(async () => {
-    platform = await TestPlatform.start();
-    oneTrustToken = await platform.mintOneTrustToken(3600);
-  });
-  after(() => platform.close());
+  usePlatformWithToken((started) => ({ platform, oneTrustToken } = started));
 
   it('creates a connection: 201 {id, etag} with a Location, then reads it back wrapped in items', async () => {
     const created = await platform.flowService<{ id: string; etag: string }>('POST', '/connections', {

@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
-import { baseConnectionBody, TestPlatform, type Json } from './test-platform';
+import { baseConnectionBody, TestPlatform, usePlatformWithToken, type Json } from './test-platform';
 
 describe('simulator fault rules', () => {
   let platform: TestPlatform;
   let oneTrustToken: string;
-  before(async () => {
-    platform = await TestPlatform.start();
-    oneTrustToken = await platform.mintOneTrustToken(3600);
-  });
-  after(() => platform.close());
+  usePlatformWithToken((started) => ({ platform, oneTrustToken } = started));
   afterEach(async () => {
     assert.equal((await platform.admin('DELETE', '/faults')).status, 204);
   });

@@ -294,6 +294,16 @@ describe('simulator OneTrust data subjects over time', () => {
     assert.ok(windows.filter((count) => count === 0).length <= 2, `windows: ${windows.join(',')}`);
   });
 
+  it('leaves most subjects unchanged for minutes, so a long pause between runs does not read them all', () => {
+    const oneTrust = service(120);
+    const start = Date.UTC(2026, 5, 1, 12, 0, 0);
+    const changedWithin = (seconds: number) =>
+      oneTrust.profilesUpdatedBetween(new Date(start), new Date(start + seconds * 1000)).length;
+    assert.ok(changedWithin(120) < 60, `${changedWithin(120)} of 120 subjects changed in two minutes`);
+    assert.ok(changedWithin(600) < 120, `${changedWithin(600)} of 120 subjects changed in ten minutes`);
+    assert.equal(changedWithin(7 * 86_400), 120, 'every subject changes within a week');
+  });
+
   it('returns the window oldest first and changes consent values between updates', () => {
     const oneTrust = service(30);
     const start = Date.UTC(2026, 5, 1, 12, 0, 0);

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { TestPlatform } from './test-platform';
+import { listeningUrl, spawnSimulatorProcess, TestPlatform } from './test-platform';
 
 describe('simulator state file and command line', () => {
   let directory: string;
@@ -44,25 +43,12 @@ describe('simulator state file and command line', () => {
 
   it('`npm run simulator` prints its URL, serves, and saves its state when stopped with SIGTERM', async () => {
     const stateFile = join(directory, 'cli.json');
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'src/simulator/main.ts', '--port', '0', '--time-scale', '60', '--state-file', stateFile],
-      {
-        cwd: join(__dirname, '..', '..'),
-        env: { ...process.env, SIMULATOR_CLIENT_SECRET: 'from-the-environment' },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    const child = spawnSimulatorProcess(['--port', '0', '--time-scale', '60', '--state-file', stateFile], {
+      ...process.env,
+      SIMULATOR_CLIENT_SECRET: 'from-the-environment',
+    });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let output = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          const match = /listening on (http:\/\/\S+)/.exec(output);
-          if (match) resolve(match[1]!);
-        });
-        child.once('exit', (code) => reject(new Error(`simulator exited early with ${code}: ${output}`)));
-      });
+      const url = await listeningUrl(child);
       const health = (await (await fetch(`${url}/__sim/health`)).json()) as { status: string; timeScale: number };
       assert.deepEqual(health.status, 'ok');
       assert.equal(health.timeScale, 60);

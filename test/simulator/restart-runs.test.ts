@@ -5,7 +5,7 @@
  * successful run, and the dataset holds exactly what the successful runs wrote: nothing read twice, nothing lost.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,17 +14,14 @@ import { startManagedProcess } from '../../scripts/demo/managed-process';
 import type { StoredRun } from '../../src/simulator/flow-service/entity-types';
 import { windowOf } from '../../src/simulator/run-execution';
 import type { StoreSnapshot } from '../../src/simulator/store';
-import { eventually, nowInSeconds, TestPlatform } from './test-platform';
+import { eventually, listeningUrl, nowInSeconds, spawnSimulatorProcess, TestPlatform } from './test-platform';
 
 /** A 15-minute schedule fires every second; a run takes about 25 ms. */
 const timeScale = 900;
-/** A first run (every subject) takes over ten seconds, and the next scheduled one is minutes away. */
-const slowTimeScale = 2;
+/** A first run (every subject) takes over two seconds, and the next scheduled one is 90 seconds away. */
+const slowTimeScale = 10;
 const projectRoot = join(__dirname, '..', '..');
-const simulatorCommand = (stateFile: string, scale: number) => [
-  '--import',
-  'tsx',
-  'src/simulator/main.ts',
+const simulatorArguments = (stateFile: string, scale: number) => [
   '--port',
   '0',
   '--time-scale',
@@ -174,7 +171,7 @@ describe('simulator runs across a restart on the same state file', () => {
     const simulator = startManagedProcess({
       name: 'simulator',
       command: process.execPath,
-      args: simulatorCommand(stateFile, timeScale),
+      args: ['--import', 'tsx', 'src/simulator/main.ts', ...simulatorArguments(stateFile, timeScale)],
       cwd: projectRoot,
       logDirectory: directory,
       env: process.env,
@@ -201,10 +198,7 @@ describe('simulator runs across a restart on the same state file', () => {
   it('continues from what the debounced save wrote when the simulator is killed', async () => {
     const flow = await flowWithHistory();
     const before = await savedHistory(stateFile, flow);
-    const child = spawn(process.execPath, simulatorCommand(stateFile, timeScale), {
-      cwd: projectRoot,
-      stdio: 'ignore',
-    });
+    const child = spawnSimulatorProcess(simulatorArguments(stateFile, timeScale));
     children.push(child);
     const exited = once(child, 'exit');
     await succeededRuns(() => savedHistory(stateFile, flow), before.succeeded.length + 3, exited);
@@ -220,13 +214,18 @@ describe('simulator runs across a restart on the same state file', () => {
 
   it('finishes a run still in progress at close(), so the restarted simulator neither fails nor repeats it', async () => {
     const platform = await TestPlatform.start({ stateFile, timeScale: slowTimeScale });
-    subjects = platform.simulator.context.settings.oneTrustSubjects;
-    const pipeline = await platform.createPipeline({ accessToken: await platform.mintOneTrustToken(86_400) });
-    const flowId = await platform.createFlow(pipeline, { startTime: nowInSeconds(), frequency: 'minute', interval: 15 });
-    const flow = { flowId, datasetId: pipeline.datasetId };
-    await eventually(async () => (liveHistory(platform, flow).runs.length > 0 ? true : undefined));
-    assert.equal(liveHistory(platform, flow).runs[0]!.metrics.statusSummary.status, 'inProgress');
-    await platform.close();
+    let flow: Flow;
+    try {
+      subjects = platform.simulator.context.settings.oneTrustSubjects;
+      const pipeline = await platform.createPipeline({ accessToken: await platform.mintOneTrustToken(86_400) });
+      const schedule = { startTime: nowInSeconds(), frequency: 'minute', interval: 15 };
+      flow = { flowId: await platform.createFlow(pipeline, schedule), datasetId: pipeline.datasetId };
+      const started = () => liveHistory(platform, flow).runs[0];
+      await eventually(() => Promise.resolve(started()));
+      assert.equal(started()!.metrics.statusSummary.status, 'inProgress');
+    } finally {
+      await platform.close();
+    }
 
     const saved = await savedHistory(stateFile, flow);
     assert.equal(saved.runs.length, 1);
@@ -236,8 +235,7 @@ describe('simulator runs across a restart on the same state file', () => {
     const restarted = await TestPlatform.start({ stateFile, timeScale: slowTimeScale });
     try {
       assert.equal(liveHistory(restarted, flow).succeeded.length, 1, 'still a success after the restart');
-      const started = await restarted.admin('POST', `/flows/${flowId}/runs`);
-      assert.equal(started.status, 201);
+      assert.equal((await restarted.admin('POST', `/flows/${flow.flowId}/runs`)).status, 201);
       const after = await succeededRuns(() => liveHistory(restarted, flow), 2);
       assert.equal(windowStart(after.succeeded[1]!), windowEnd(after.succeeded[0]!));
       assertNothingReadTwiceOrLost(after, subjects);
@@ -249,21 +247,10 @@ describe('simulator runs across a restart on the same state file', () => {
   it('fails a run a kill interrupted, and the next run reads what that run never wrote', async () => {
     // startTime a day ahead: no scheduled run; the run is started by hand in the child.
     const flow = await flowWithHistory(slowTimeScale, nowInSeconds() + 86_400);
-    const child = spawn(process.execPath, simulatorCommand(stateFile, slowTimeScale), {
-      cwd: projectRoot,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawnSimulatorProcess(simulatorArguments(stateFile, slowTimeScale));
     children.push(child);
     const exited = once(child, 'exit');
-    const url = await new Promise<string>((resolve, reject) => {
-      let output = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /listening on (http:\/\/\S+)/.exec(output);
-        if (match) resolve(match[1]!);
-      });
-      void exited.then(() => reject(new Error(`simulator exited early: ${output}`)));
-    });
+    const url = await listeningUrl(child);
     assert.equal((await fetch(`${url}/__sim/flows/${flow.flowId}/runs`, { method: 'POST' })).status, 201);
     await eventually(async () => ((await savedHistory(stateFile, flow)).runs.length === 1 ? true : undefined));
     child.kill('SIGKILL');

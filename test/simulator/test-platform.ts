@@ -2,6 +2,9 @@
  * A simulator started for one test file, with an IMS token obtained the way a client would (the form POST),
  * and small helpers to call its APIs and build the OneTrust → Data Lake resources a flow needs.
  */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { connectionSpecIds, oneTrustFlowSpecId, simulatorDefaults, startSimulator } from '../../src/simulator';
 import type { RunningSimulator, SimulatorOptions } from '../../src/simulator';
 
@@ -204,6 +207,25 @@ export class TestPlatform {
   }
 }
 
+/** What the tests of one file share: their own platform and a OneTrust token it accepts for an hour. */
+export interface PlatformWithToken {
+  platform: TestPlatform;
+  oneTrustToken: string;
+}
+
+/**
+ * Gives the enclosing `describe` its own platform and a OneTrust token valid for an hour: started in its `before`
+ * hook and handed to `receive` (which keeps them in the suite's variables), closed in its `after` hook.
+ */
+export function usePlatformWithToken(receive: (started: PlatformWithToken) => void): void {
+  let platform: TestPlatform | undefined;
+  before(async () => {
+    platform = await TestPlatform.start();
+    receive({ platform, oneTrustToken: await platform.mintOneTrustToken(3600) });
+  });
+  after(() => platform?.close());
+}
+
 export interface Pipeline {
   sandbox: string;
   baseConnectionId: string;
@@ -277,6 +299,30 @@ export function flowBody(pipeline: Pipeline, scheduleParams: Json, name = 'ONETR
 
 export function nowInSeconds(): number {
   return Math.floor(Date.now() / 1000);
+}
+
+export type SimulatorProcess = ChildProcessByStdio<null, Readable, null>;
+
+/** `npm run simulator -- <args>` as a child process, the way a user or the demo runs it; stdout is piped. */
+export function spawnSimulatorProcess(args: string[], env: NodeJS.ProcessEnv = process.env): SimulatorProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/simulator/main.ts', ...args], {
+    cwd: join(__dirname, '..', '..'),
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+}
+
+/** The URL a simulator process prints once it listens; rejects when it exits first. */
+export function listeningUrl(child: SimulatorProcess): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`simulator exited early with ${code}: ${output}`)));
+  });
 }
 
 /** Polls until `check` returns a value (not undefined) or the time is up. */
