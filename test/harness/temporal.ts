@@ -3,7 +3,7 @@
  * Started by us rather than by TestWorkflowEnvironment.createLocal, whose 5 s start window is too tight on 2 cores.
  * Set TEMPORAL_TEST_ADDRESS to reuse a server that is already running instead.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +52,7 @@ async function startTemporal(): Promise<TestTemporal> {
 }
 
 function startDevServer(port: number, uiPort: number): { stop(): Promise<void> } {
-  const cli = process.env.TEMPORAL_CLI_PATH ?? 'temporal';
+  const cli = process.env.TEMPORAL_CLI_PATH ?? findTemporalCli();
   const dataDir = mkdtempSync(join(tmpdir(), 'temporal-test-'));
   const child: ChildProcess = spawn(
     cli,
@@ -100,4 +100,10 @@ async function connectWithin(address: string, timeoutMs: number): Promise<Connec
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
+}
+
+/** `npm test` passes TEMPORAL_CLI_PATH; a bare `npx mocha` asks the same script (PATH, .tools/bin, or a Go build). */
+function findTemporalCli(): string {
+  const script = join(__dirname, '..', '..', 'scripts', 'install-temporal.sh');
+  return execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }
