@@ -2,11 +2,13 @@
  * Turns client errors into the failures Temporal acts on (DESIGN invariant 3): what can succeed later (429, 5xx,
  * network errors) is retried, after Retry-After when the server gave one; what cannot (400, 401, 403, 404, 409,
  * 412 after a re-read) stops at once. Either way the message names the step, the HTTP status, AEP's error code
- * and AEP's message, and the details carry the same fields for the workflow and the CLI.
+ * and AEP's message, and the details carry the same fields for the workflow and the CLI. A sealed secret the
+ * worker cannot open (sealed with another key) stops at once too: no retry will open it.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { AepError } from '../aep';
 import { OneTrustError } from '../onetrust';
+import { SecretBoxError, type SealedSecret, type SecretBox } from '../secrets';
 
 /** Structured facts about a failed call, carried as the ApplicationFailure's first detail. */
 export interface AepFailureDetails {
@@ -29,6 +31,8 @@ export const failureTypes = {
   oneTrustUnavailable: 'OneTrustUnavailable',
   /** Our own check failed (e.g. the explore preview lacks a mapped field); not retryable. */
   checkFailed: 'ProvisioningCheckFailed',
+  /** The worker cannot open a secret the CLI sealed (another key); no retry will open it. */
+  sealedSecretUnreadable: 'SealedSecretUnreadable',
 } as const;
 
 export function toActivityFailure(error: unknown, step: string): unknown {
@@ -66,6 +70,20 @@ export function toActivityFailure(error: unknown, step: string): unknown {
       details: [details],
     });
   }
+  if (error instanceof SecretBoxError) {
+    const details: AepFailureDetails = {
+      step,
+      detail:
+        "cannot open the sealed secret: the worker's DATAFLOW_SECRETS_KEY (or DATAFLOW_SECRETS_KEY_FILE) differs " +
+        `from the CLI's (${error.message})`,
+    };
+    return ApplicationFailure.create({
+      message: describeFailure(details),
+      type: failureTypes.sealedSecretUnreadable,
+      nonRetryable: true,
+      details: [details],
+    });
+  }
   // Anything else (a bug, an unexpected body) is retried by the activity's policy, then reported as is.
   return error;
 }
@@ -92,6 +110,15 @@ export function describeFailure(details: AepFailureDetails): string {
     .filter(Boolean)
     .join(', ');
   return `${details.step}: ${head ? `${head}: ` : ''}${details.detail}${where ? ` (${where})` : ''}`;
+}
+
+/** Opens a sealed secret in the worker; one that will not open fails at once (see toActivityFailure). */
+export function openSealedSecret(secrets: SecretBox, secret: SealedSecret, step: string): string {
+  try {
+    return secrets.open(secret);
+  } catch (error) {
+    throw toActivityFailure(error, step);
+  }
 }
 
 /** Runs one step's work, converting failures as above. */

@@ -12,7 +12,7 @@ import {
 } from '../dataflow/platform-ids';
 import type { SealedSecret } from '../secrets';
 import type { DataflowSchedule } from '../workflows/dataflow-types';
-import { asStep, checkFailure } from './aep-failure';
+import { asStep, checkFailure, openSealedSecret } from './aep-failure';
 import { allOf, findDataflowFlow, firstOf, namesOf, type DataflowRef } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';
 
@@ -55,7 +55,10 @@ export function createFlowServiceActivities({ aep, secrets }: ActivityDependenci
           description: input.description,
           connectionSpec: { ...oneTrustConnectionSpec },
           // The token is opened here, in the worker, and goes only to AEP: never into a result or a log.
-          auth: { specName: oneTrustAuthSpecName, params: { accessToken: secrets.open(input.token) } },
+          auth: {
+            specName: oneTrustAuthSpecName,
+            params: { accessToken: openSealedSecret(secrets, input.token, 'base-connection') },
+          },
         });
         return { baseConnectionId: created.id, created: true };
       });

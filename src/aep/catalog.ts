@@ -67,7 +67,14 @@ export class Catalog implements CatalogApi {
         method: 'GET',
         path,
         // A stable order keeps offset paging from skipping or repeating datasets created meanwhile.
-        query: { name: query?.name, limit: pageSize, start, orderBy: 'asc:created' },
+        query: {
+          name: query?.name,
+          limit: pageSize,
+          start,
+          orderBy: 'asc:created',
+          // Every item is parsed as a dataset, which has a name.
+          properties: query?.properties ? [...new Set(['name', ...query.properties])].join(',') : undefined,
+        },
         schema: datasetsByIdSchema,
       });
       const entries = Object.entries(byId);

@@ -123,6 +123,8 @@ export interface NamedListQuery {
   name?: string;
   /** Page size (`limit`); the iterator still walks every page. */
   limit?: number;
+  /** Catalog `properties=`: only these top-level fields in each item (smaller pages). `name` is always asked for. */
+  properties?: string[];
 }
 
 export interface SchemaRegistryApi {

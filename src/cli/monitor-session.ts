@@ -1,9 +1,15 @@
 /**
- * What every monitor verb shares: find the dataflow's monitor, do one thing with it, print the answer (text or
- * `--json`), and turn each way it can go wrong into a message that says what to do and an exit code.
+ * What every monitor verb shares: find the dataflow's monitor, do one thing with it (waiting for its answer, and
+ * saying so when no worker seems to be there to give one), print the answer (text or `--json`), and turn each way
+ * it can go wrong into a message that says what to do and an exit code.
  */
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import {
+  WorkflowUpdateFailedError,
+  WorkflowUpdateStage,
+  type WorkflowHandle,
+  type WorkflowUpdateHandle,
+} from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError, type UpdateDefinition } from '@temporalio/common';
 import type { ActionOutcome } from '../workflows/monitor/state';
 import { monitorActionFailedType, type dataflowMonitor } from '../workflows/dataflow-monitor';
 import { exitCodes, type CommandIo } from './command-io';
@@ -15,9 +21,24 @@ export interface MonitorCommandDependencies {
   connect: (env: NodeJS.ProcessEnv) => Promise<TemporalSession>;
   /** The whole of standard input (rotate-token reads the token from it). */
   readStdin?: () => Promise<string>;
+  /** Standard input is a terminal: rotate-token then says what it is waiting for. */
+  stdinIsTerminal?: boolean;
+  /** How long a request may go unaccepted before the "is a worker running?" hint (default 5 s; tests shorten it). */
+  noWorkerHintAfterMs?: number;
 }
 
 export type MonitorHandle = WorkflowHandle<typeof dataflowMonitor>;
+
+/** What a verb works with: the monitor's handle, and a way to ask it something and wait for the answer. */
+export interface MonitorConnection {
+  handle: MonitorHandle;
+  target: MonitorTarget;
+  session: TemporalSession;
+  /** Sends an update and waits for its result (see `updateAndWait`). */
+  update<Ret, Args extends unknown[]>(definition: UpdateDefinition<Ret, Args>, ...args: Args): Promise<Ret>;
+}
+
+const defaultNoWorkerHintAfterMs = 5_000;
 
 /** Writes the final answer: one JSON object with --json, else text (to stderr when it reports a failure). */
 export class Reporter {
@@ -55,7 +76,7 @@ export async function withMonitor(
   targetText: string,
   reporter: Reporter,
   deps: MonitorCommandDependencies,
-  work: (handle: MonitorHandle, target: MonitorTarget, session: TemporalSession) => Promise<number>,
+  work: (monitor: MonitorConnection) => Promise<number>,
 ): Promise<number> {
   let target: MonitorTarget;
   try {
@@ -71,12 +92,55 @@ export async function withMonitor(
   }
   try {
     const handle: MonitorHandle = session.client.workflow.getHandle(target.workflowId);
-    return await work(handle, target, session);
+    const hintAfterMs = deps.noWorkerHintAfterMs ?? defaultNoWorkerHintAfterMs;
+    return await work({
+      handle,
+      target,
+      session,
+      update: (definition, ...args) =>
+        updateAndWait(handle, definition, args, {
+          hintAfterMs,
+          hint: (queue) =>
+            deps.io.err(`(no answer yet: is a worker polling task queue "${queue}"? start one with npm run worker)`),
+          fallbackTaskQueue: session.taskQueue,
+        }),
+    });
   } catch (error) {
     return reportError(error, target, reporter);
   } finally {
     await session.close();
   }
+}
+
+/**
+ * An update is accepted only when a worker runs the monitor's next workflow task; with no worker it would wait in
+ * silence forever. So: wait for acceptance, and if it takes longer than `hintAfterMs`, print once which task queue
+ * needs a worker (the monitor's own, from Temporal), keep waiting, then wait for the result.
+ */
+export async function updateAndWait<Ret, Args extends unknown[]>(
+  handle: MonitorHandle,
+  definition: UpdateDefinition<Ret, Args>,
+  args: Args,
+  notice: { hintAfterMs: number; hint: (taskQueue: string) => void; fallbackTaskQueue: string },
+): Promise<Ret> {
+  // The SDK's overloads tell updates with and without arguments apart; at run time both are the same call.
+  const accepted = handle.startUpdate(definition as unknown as UpdateDefinition<Ret, [unknown]>, {
+    args: args as unknown as [unknown],
+    waitForStage: WorkflowUpdateStage.ACCEPTED,
+  });
+  const timer = setTimeout(() => {
+    void handle.describe().then(
+      (description) => notice.hint(description.taskQueue),
+      () => notice.hint(notice.fallbackTaskQueue),
+    );
+  }, notice.hintAfterMs);
+  let updateHandle: WorkflowUpdateHandle<Ret>;
+  try {
+    updateHandle = await accepted;
+  } finally {
+    clearTimeout(timer);
+  }
+  return updateHandle.result();
 }
 
 function reportError(error: unknown, target: MonitorTarget, reporter: Reporter): number {

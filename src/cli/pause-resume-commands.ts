@@ -40,8 +40,8 @@ export async function changeFlowState(
   deps: MonitorCommandDependencies,
 ): Promise<number> {
   const reporter = new Reporter(deps.io, options.json);
-  return withMonitor(target, reporter, deps, async (handle) => {
-    const outcome = await handle.executeUpdate(change === 'pause' ? pauseUpdate : resumeUpdate);
+  return withMonitor(target, reporter, deps, async (monitor) => {
+    const outcome = await monitor.update(change === 'pause' ? pauseUpdate : resumeUpdate);
     return reporter.succeed({ outcome }, describeOutcome(outcome));
   });
 }

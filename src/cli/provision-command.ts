@@ -2,7 +2,7 @@
  * `provision <spec.json> [--no-wait] [--json]`: validates the spec (nothing starts on a bad one), seals the
  * token, starts provisionDataflow (or finds it already done), prints the workflow id and its Web UI link, then
  * follows the steps live until the end. Exit 0 with the ids; non-zero with the failing step, HTTP status, AEP
- * error code and message.
+ * error code and message; 3 when Temporal cannot be reached, also if it goes away while we follow.
  */
 import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -27,6 +27,7 @@ import { provisioningSteps, stepNumber, stepTitle } from '../workflows/provision
 import { exitCodes, processIo, type CommandIo } from './command-io';
 import { provisionStaticDetails, provisionStaticSummary, toProvisionInput } from './provision-input';
 import { connectTemporal, workflowUiLink, type TemporalSession } from './temporal-client';
+import { isTemporalUnavailable } from './temporal-unavailable';
 
 export interface ProvisionOptions {
   wait: boolean;
@@ -141,7 +142,8 @@ export async function runProvision(
 
     return await follow(handle, { session, spec, uiLink, print, pollIntervalMs: deps.pollIntervalMs ?? 500 });
   } catch (error) {
-    print.result({ ok: false, error: 'unexpected', message: messageOf(error) }, `Error: ${messageOf(error)}`);
+    const code = isTemporalUnavailable(error) ? 'temporal-unavailable' : 'unexpected';
+    print.result({ ok: false, error: code, message: messageOf(error) }, `Error: ${messageOf(error)}`);
     return exitCodes.unavailable;
   } finally {
     await session.close();
@@ -151,15 +153,16 @@ export async function runProvision(
 type EarlierProvisioning = { kind: 'none' } | { kind: 'running' } | { kind: 'provisioned' };
 
 /**
- * A completed provisioning whose monitor still lives means the dataflow exists. If its monitor completed
- * (torn down), or provisioning failed or was stopped, provisioning starts afresh.
+ * A completed provisioning whose monitor is running means the dataflow exists and is watched. Otherwise
+ * provisioning runs (again): its monitor was torn down, terminated, failed or is gone, or provisioning failed or
+ * was stopped. A new run reuses every resource that is still there and starts a new monitor.
  */
 async function earlierProvisioning(session: TemporalSession, spec: ResolvedDataflowSpec): Promise<EarlierProvisioning> {
   const status = await workflowStatus(session, provisionWorkflowId(spec.sandbox, spec.name));
   if (status === 'RUNNING') return { kind: 'running' };
   if (status !== 'COMPLETED') return { kind: 'none' };
   const monitorStatus = await workflowStatus(session, monitorWorkflowId(spec.sandbox, spec.name));
-  return monitorStatus === 'COMPLETED' ? { kind: 'none' } : { kind: 'provisioned' };
+  return monitorStatus === 'RUNNING' ? { kind: 'provisioned' } : { kind: 'none' };
 }
 
 async function workflowStatus(session: TemporalSession, workflowId: string): Promise<string | undefined> {
@@ -193,7 +196,7 @@ async function follow(
   let waitingNoticeShown = false;
 
   while (!done) {
-    const progress = await queryProgress(handle);
+    const progress = await queryProgress(session, handle);
     if (progress) showProgress(progress, shown, print);
     else if (!waitingNoticeShown && Date.now() - startedAt > 5_000) {
       waitingNoticeShown = true;
@@ -205,7 +208,8 @@ async function follow(
   }
 
   const final = await outcome;
-  const lastProgress = await queryProgress(handle);
+  const temporalLost = !final.ok && isTemporalUnavailable(final.error);
+  const lastProgress = temporalLost ? undefined : await queryProgress(session, handle);
   if (lastProgress) showProgress(lastProgress, shown, print);
 
   if (final.ok) {
@@ -216,11 +220,22 @@ async function follow(
     const monitorLink = result.monitorWorkflowId
       ? `\nMonitor: ${result.monitorWorkflowId}  ${workflowUiLink(session.uiUrl, session.namespace, result.monitorWorkflowId)}`
       : '';
+    const warnings = (result.warnings ?? []).map((warning) => `\nWarning: ${warning}`).join('');
     print.result(
       { ok: true, status: result.alreadyExisted ? 'already-exists' : 'provisioned', uiUrl: context.uiLink, ...result },
-      `${headline}\n${formatIds(result)}${monitorLink}`,
+      `${headline}\n${formatIds(result)}${monitorLink}${warnings}`,
     );
     return exitCodes.ok;
+  }
+
+  // Temporal went away while we waited: the workflow goes on without us; following it again will show the end.
+  if (temporalLost) {
+    print.result(
+      { ok: false, error: 'temporal-unavailable', workflowId: handle.workflowId, message: messageOf(final.error) },
+      `Lost Temporal while following ${handle.workflowId}: ${messageOf(final.error)}\n` +
+        `It may still be running: run this command again to follow it.\nWeb UI: ${context.uiLink}`,
+    );
+    return exitCodes.unavailable;
   }
 
   const failure = provisioningFailureOf(final.error);
@@ -239,10 +254,13 @@ async function follow(
 }
 
 async function queryProgress(
+  session: TemporalSession,
   handle: WorkflowHandle<typeof provisionDataflow>,
 ): Promise<ProvisioningProgress | undefined> {
   try {
-    return await Promise.race([handle.query(progressQuery), sleep(3_000).then(() => undefined)]);
+    // A deadline, not a race with a timer: the call (and the client's retries of it) must be over before the
+    // connection closes, or a retry fires on a closed channel and crashes the process.
+    return await session.client.withDeadline(Date.now() + 3_000, () => handle.query(progressQuery));
   } catch {
     // No worker has run the workflow yet, or it is between tasks: try again on the next tick.
     return undefined;

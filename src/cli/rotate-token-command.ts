@@ -10,6 +10,7 @@ import { loadSecretBox } from '../secrets';
 import { rotateTokenUpdate } from '../workflows/dataflow-monitor';
 import type { RotateTokenRequest } from '../workflows/monitor/state';
 import { exitCodes, processIo } from './command-io';
+import { readHiddenLine } from './hidden-terminal-input';
 import { connectTemporal } from './temporal-client';
 import {
   describeOutcome,
@@ -39,6 +40,7 @@ export function registerRotateTokenCommand(program: Command): void {
     .option('--token-file <file>', 'read the token from this file instead of standard input')
     .option('--json', 'print one JSON object instead of text')
     .action(async (target: string, options: { expiresAt?: string; tokenFile?: string; json?: boolean }) => {
+      const stdinIsTerminal = process.stdin.isTTY === true;
       process.exitCode = await runRotateToken(
         target,
         {
@@ -46,7 +48,12 @@ export function registerRotateTokenCommand(program: Command): void {
           ...(options.tokenFile !== undefined ? { tokenFile: options.tokenFile } : {}),
           json: options.json ?? false,
         },
-        { io: processIo, connect: connectTemporal, readStdin: readAllStdin },
+        {
+          io: processIo,
+          connect: connectTemporal,
+          readStdin: stdinIsTerminal ? () => readHiddenLine(process.stdin) : readAllStdin,
+          stdinIsTerminal,
+        },
       );
     });
 }
@@ -73,8 +80,8 @@ export async function runRotateToken(
         'mint one with a longer lifetime in OneTrust (up to a year), or give the spec client credentials',
     );
   }
-  return withMonitor(target, reporter, deps, async (handle) => {
-    const outcome = await handle.executeUpdate(rotateTokenUpdate, { args: [request] });
+  return withMonitor(target, reporter, deps, async (monitor) => {
+    const outcome = await monitor.update(rotateTokenUpdate, request);
     return reporter.succeed({ outcome }, describeOutcome(outcome));
   });
 }
@@ -90,6 +97,8 @@ async function readToken(options: RotateTokenOptions, deps: MonitorCommandDepend
       );
     }
   } else if (deps.readStdin) {
+    // Otherwise a terminal would just sit there, with nothing saying it waits for a token.
+    if (deps.stdinIsTerminal) deps.io.err('Paste the token, then press Ctrl-D (or use --token-file):');
     text = await deps.readStdin();
   } else {
     throw new InputError('no token: give --token-file, or pipe the token into standard input');

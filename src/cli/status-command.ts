@@ -7,7 +7,7 @@ import { refreshUpdate, statusQuery } from '../workflows/dataflow-monitor';
 import { describeDuration } from '../workflows/monitor/durations';
 import type { MonitorStatus } from '../workflows/monitor/monitor-status';
 import { failureCauseDescriptions } from '../workflows/monitor/run-classification';
-import type { RunSummary } from '../workflows/monitor/state';
+import { dataflowHealthStates, type RunSummary } from '../workflows/monitor/state';
 import { processIo } from './command-io';
 import { connectTemporal } from './temporal-client';
 import { Reporter, withMonitor, type MonitorCommandDependencies } from './monitor-session';
@@ -21,7 +21,9 @@ export interface StatusOptions {
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
-    .description("show a dataflow's state, token expiry, failures, last alert and last runs")
+    .description(
+      `show a dataflow's state (${dataflowHealthStates.join(', ')}), token expiry, failures, last alert and last runs`,
+    )
     .argument('<sandbox/name>', 'the dataflow, e.g. prod/consent-daily')
     .option('--refresh', 'have the monitor look at the runs now, and show what it found')
     .option('--json', 'print one JSON object instead of text')
@@ -40,8 +42,8 @@ export async function runStatus(
   deps: MonitorCommandDependencies,
 ): Promise<number> {
   const reporter = new Reporter(deps.io, options.json);
-  return withMonitor(target, reporter, deps, async (handle) => {
-    const status = options.refresh ? await handle.executeUpdate(refreshUpdate) : await handle.query(statusQuery);
+  return withMonitor(target, reporter, deps, async (monitor) => {
+    const status = options.refresh ? await monitor.update(refreshUpdate) : await monitor.handle.query(statusQuery);
     return reporter.succeed({ status }, formatStatus(status));
   });
 }
@@ -79,7 +81,7 @@ export function formatStatus(status: MonitorStatus): string {
     ],
     [
       'runs checked',
-      `${status.lastPollAt ?? 'not yet'} (every ${status.pollInterval})${status.lastPollError ? `; last look failed: ${status.lastPollError}` : ''}`,
+      `${status.lastPollAt ?? 'not yet'} (every ${status.pollInterval})${status.lastPollError ? `; last look failed${status.pollTrouble ? ` (${status.pollTrouble.failures} in a row since ${status.pollTrouble.since})` : ''}: ${status.lastPollError}` : ''}`,
     ],
   ];
   if (status.pendingWork.length > 0) facts.push(['working on', status.pendingWork.join(', ')]);

@@ -35,8 +35,8 @@ export async function runTeardown(
   deps: MonitorCommandDependencies,
 ): Promise<number> {
   const reporter = new Reporter(deps.io, options.json);
-  return withMonitor(target, reporter, deps, async (handle) => {
-    const outcome = await handle.executeUpdate(teardownUpdate, { args: [{ keepData: options.keepData }] });
+  return withMonitor(target, reporter, deps, async (monitor) => {
+    const outcome = await monitor.update(teardownUpdate, { keepData: options.keepData });
     return reporter.succeed({ outcome }, describeOutcome(outcome));
   });
 }

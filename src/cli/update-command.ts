@@ -63,8 +63,8 @@ export async function runUpdate(
   } catch (error) {
     return reporter.fail(exitCodes.invalidInput, 'invalid-input', messageOf(error));
   }
-  return withMonitor(target, reporter, deps, async (handle) => {
-    const outcome = await handle.executeUpdate(updateDataflowUpdate, { args: [request] });
+  return withMonitor(target, reporter, deps, async (monitor) => {
+    const outcome = await monitor.update(updateDataflowUpdate, request);
     return reporter.succeed({ outcome }, describeOutcome(outcome));
   });
 }

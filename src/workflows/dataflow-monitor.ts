@@ -23,8 +23,9 @@ import {
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import type { DataflowResourceKind, MonitorActivities } from '../activities/monitor';
+import type { DataflowResourceKind, MonitorActivities, RunPage } from '../activities/monitor';
 import type { DataflowDescriptor } from './dataflow-types';
+import { changeTimeoutMs, pollTimeoutMs } from './monitor/activity-timeouts';
 import { describeDuration } from './monitor/durations';
 import { describeStatus, statusMarkdown, type MonitorStatus } from './monitor/monitor-status';
 import { pollIntervalMs } from './monitor/poll-cadence';
@@ -40,6 +41,7 @@ import {
   type MonitorAction,
   type MonitorState,
   type RotateTokenRequest,
+  type RunSummary,
   type TeardownRequest,
   type UpdateDataflowRequest,
   type WorkItem,
@@ -65,6 +67,8 @@ export interface DataflowMonitorInput {
    * (tests use a small number; production leaves it out).
    */
   continueAsNewAfterEvents?: number;
+  /** Runs read per look (default 20; tests use a small number to make the monitor page). */
+  runsPerPoll?: number;
 }
 
 export interface DataflowMonitorResult {
@@ -96,14 +100,16 @@ export const monitorActionFailedType = 'MonitorActionFailed';
 
 // ---- Activities -------------------------------------------------------------------------------------------------
 
-/** Looking at runs: quick, and a failure only means "look again next time". */
+// Timeouts outlast the AEP client's own retries of a read (see activity-timeouts.ts).
+
+/** Looking at runs: a failure only means "look again next time" (but several in a row are alerted). */
 const pollOptions: ActivityOptions = {
-  startToCloseTimeout: '30s',
+  startToCloseTimeout: pollTimeoutMs,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
 };
 /** Changing the dataflow: retried patiently on 429/5xx; AEP's refusals stop at once (non-retryable failures). */
 const changeOptions: ActivityOptions = {
-  startToCloseTimeout: '1m',
+  startToCloseTimeout: changeTimeoutMs,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
 };
 /** Alerts: a few attempts over about half a minute, then the monitor moves on (the log line is already out). */
@@ -114,8 +120,11 @@ const alertOptions: ActivityOptions = {
 
 const activities = proxyActivities<MonitorActivities>(changeOptions);
 
-/** Runs kept per poll: enough to see every run of a 15-minute flow between two hourly polls. */
-const runsPerPoll = 20;
+/** Runs read per look: every run of a 15-minute flow between two hourly polls; more are read page by page. */
+const defaultRunsPerPoll = 20;
+
+/** Polls that must fail in a row (over at least one poll interval) before the dataflow counts as unmonitored. */
+const pollFailuresBeforeAlert = 3;
 
 // ---- The workflow -----------------------------------------------------------------------------------------------
 
@@ -280,24 +289,68 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
   async function pollRuns(): Promise<void> {
     state.nextPollAt = Date.now() + cadenceMs();
     state.polls += 1;
-    let runs;
+    const cursorBefore = state.runCursorMs;
+    let page: RunPage;
     try {
-      runs = await activities.listRecentRuns.executeWithOptions({ ...pollOptions, summary: 'list runs' }, [
-        {
-          sandbox: state.dataflow.sandbox,
-          flowId: state.dataflow.ids.flowId,
-          ...(state.runCursorMs !== undefined ? { startedAtOrAfterMs: state.runCursorMs } : {}),
-          limit: runsPerPoll,
-        },
-      ]);
+      page = pageOf(
+        await activities.listRecentRuns.executeWithOptions({ ...pollOptions, summary: 'list runs' }, [
+          {
+            sandbox: state.dataflow.sandbox,
+            flowId: state.dataflow.ids.flowId,
+            ...(state.runCursorMs !== undefined ? { startedAtOrAfterMs: state.runCursorMs } : {}),
+            limit: input.runsPerPoll ?? defaultRunsPerPoll,
+            ...(state.unfinishedRunIds?.length ? { unfinishedRunIds: state.unfinishedRunIds } : {}),
+          },
+        ]),
+      );
     } catch (error) {
-      state.lastPollError = failureMessage(error);
-      log.warn('could not list the runs', { reason: state.lastPollError });
+      await countPollFailure(failureMessage(error));
       return;
     }
     state.lastPollAt = new Date(Date.now()).toISOString();
     state.lastPollError = undefined;
-    for (const draft of applyRuns(state, runs, Date.now())) await raise(draft);
+    await endPollTrouble();
+    for (const draft of applyRuns(state, page.runs, Date.now())) await raise(draft);
+    if (page.more) {
+      // Runs remain after this page: read them now, in order, rather than skip them at the next poll. A cursor that
+      // did not move (a page of runs all started in the same millisecond) would only read the same page again.
+      if (state.runCursorMs !== cursorBefore) state.nextPollAt = Date.now();
+      else log.warn('more runs than a page share one start time; waiting for the next poll', { cursor: cursorBefore });
+    }
+  }
+
+  /** A look at the runs failed: one is noise, several in a row over a poll interval mean the monitor is blind. */
+  async function countPollFailure(reason: string): Promise<void> {
+    state.lastPollError = reason;
+    log.warn('could not list the runs', { reason });
+    const trouble = state.pollTrouble ?? { failures: 0, since: isoNow(), alerted: false };
+    trouble.failures += 1;
+    state.pollTrouble = trouble;
+    const blindForMs = Date.now() - Date.parse(trouble.since);
+    if (trouble.alerted || trouble.failures < pollFailuresBeforeAlert || blindForMs < cadenceMs()) return;
+    trouble.alerted = true;
+    await raise({
+      kind: 'unmonitored',
+      severity: 'critical',
+      discriminator: trouble.since,
+      // The activity's failures already start with its step, "list runs: ".
+      message: `cannot list runs: ${reason.replace(/^list runs: /, '')} (${trouble.failures} looks in a row since ${trouble.since}); failed runs go unnoticed until this is fixed`,
+      details: { failures: trouble.failures, since: trouble.since, reason },
+    });
+  }
+
+  /** The runs can be listed again: say so if the blindness was alerted. */
+  async function endPollTrouble(): Promise<void> {
+    const trouble = state.pollTrouble;
+    state.pollTrouble = undefined;
+    if (!trouble?.alerted) return;
+    await raise({
+      kind: 'monitoring-resumed',
+      severity: 'info',
+      discriminator: trouble.since,
+      message: `runs can be listed again after ${trouble.failures} failed looks since ${trouble.since}`,
+      details: { failures: trouble.failures, since: trouble.since },
+    });
   }
 
   // -- The token's calendar
@@ -347,6 +400,8 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
           sandbox: state.dataflow.sandbox,
           baseConnectionId: state.dataflow.ids.baseConnectionId,
           token: request.token,
+          // Put back if OneTrust refuses the new one, so a bad token never replaces a working one.
+          previousToken: state.dataflow.oneTrust.token,
           ...(request.expiresAt !== undefined ? { expiresAt: request.expiresAt } : {}),
         },
       ],
@@ -636,6 +691,7 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
           ...(input.continueAsNewAfterEvents !== undefined
             ? { continueAsNewAfterEvents: input.continueAsNewAfterEvents }
             : {}),
+          ...(input.runsPerPoll !== undefined ? { runsPerPoll: input.runsPerPoll } : {}),
         });
       }
     }
@@ -657,6 +713,11 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
       details: {},
     },
   };
+}
+
+/** Histories recorded before runs were paged hold a bare list of runs. */
+function pageOf(result: RunPage | RunSummary[]): RunPage {
+  return Array.isArray(result) ? { runs: result, more: false } : result;
 }
 
 function isoNow(): string {

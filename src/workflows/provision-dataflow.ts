@@ -1,12 +1,21 @@
 /**
  * provisionDataflow: builds one OneTrust → AEP dataflow, step by step in the seed's order, as a saga.
  * Each step is one idempotent activity (it finds what an earlier attempt made before creating anything).
- * A step's compensation is registered before the step runs; on a failure that retries cannot fix, the
- * compensations run in reverse, shielded from cancellation, and the workflow fails naming the step.
+ * A step's compensation is registered before the step runs; on a failure that retries cannot fix (a refusal, or
+ * a retryable failure that outlasts the step's retry window), the compensations run in reverse, shielded from
+ * cancellation and retried patiently, and the workflow fails naming the step. A cancel waits for the running
+ * step to finish, rolls back the same way, and ends the workflow as cancelled.
  * On success it starts the dataflow's monitor as an abandoned child and returns every id.
  */
 import * as wf from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError, type Duration, type RetryPolicy } from '@temporalio/common';
+import {
+  ActivityCancellationType,
+  DefaultFailureConverter,
+  TimeoutType,
+  WorkflowExecutionAlreadyStartedError,
+  type Duration,
+  type RetryPolicy,
+} from '@temporalio/common';
 import type { Activities, AepFailureDetails, DataflowRef, ExistingResources } from '../activities';
 import type { DataflowDescriptor, DataflowIds, DataflowSchedule, MappingRule, OneTrustAccess } from './dataflow-types';
 import { provisioningSteps, stepNumber, stepTitle, type ProvisioningStepKey } from './provisioning-steps';
@@ -38,10 +47,21 @@ export interface ProvisionDataflowInput {
 }
 
 export interface ActivityTiming {
+  /** First wait between two attempts (it doubles each time). Default 1s. */
   initialInterval?: Duration;
+  /** Longest wait between two attempts of a step. Default 30s. */
   maximumInterval?: Duration;
-  maximumAttempts?: number;
+  /** One attempt's time limit. Default 2m. */
   startToCloseTimeout?: Duration;
+  /**
+   * How long a step keeps retrying what may succeed later (429 after its Retry-After, 5xx, network) before
+   * provisioning rolls back. Bounded by time, not attempts, so a long throttle does not undo the dataflow. Default 10m.
+   */
+  stepRetryTimeout?: Duration;
+  /** Longest wait between two attempts of a compensation (a delete during rollback). Default 5m. */
+  compensationMaximumInterval?: Duration;
+  /** How long a compensation keeps retrying before its resource is reported as left behind. Default 24h. */
+  compensationRetryTimeout?: Duration;
 }
 
 export interface ProvisionDataflowResult {
@@ -57,6 +77,8 @@ export interface ProvisionDataflowResult {
   reused: ProvisioningStepKey[];
   /** Nothing was created: the dataflow existed already. */
   alreadyExisted: boolean;
+  /** Things the user must act on although provisioning succeeded (e.g. a monitor watching other ids). */
+  warnings?: string[];
 }
 
 export type StepState = 'pending' | 'running' | 'done' | 'reused' | 'failed' | 'rolled-back' | 'rollback-failed';
@@ -91,7 +113,7 @@ export interface ProvisioningFailure extends Partial<AepFailureDetails> {
 }
 
 export type ProvisioningPhase =
-  'looking-for-existing' | 'provisioning' | 'compensating' | 'starting-monitor' | 'succeeded' | 'failed';
+  'looking-for-existing' | 'provisioning' | 'compensating' | 'starting-monitor' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface ProvisioningProgress {
   workflowId: string;
@@ -103,6 +125,7 @@ export interface ProvisioningProgress {
   ids: Partial<DataflowIds>;
   failure?: ProvisioningFailure;
   monitorWorkflowId?: string;
+  warnings?: string[];
 }
 
 /** Live progress for the CLI and tests (the Web UI shows the same as current details). */
@@ -159,7 +182,13 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
       [{ dataflow }],
     );
   } catch (error) {
-    // Nothing was created yet, so there is nothing to roll back.
+    // Nothing was created yet, so there is nothing to roll back; a cancel ends the workflow as cancelled.
+    if (wf.isCancellation(error)) {
+      progress.phase = 'cancelled';
+      wf.upsertSearchAttributes([{ key: DataflowStage, value: 'cancelled:look-for-existing' }]);
+      publish();
+      throw error;
+    }
     const details = failureDetails(error);
     const message = `Provisioning failed before step 1 (looking for existing resources): ${details ? describe(details) : messageOf(error)}`;
     progress.failure = {
@@ -222,13 +251,17 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
       reused.push(key);
     }
     publish();
+    // A cancel that arrived while the step ran waited for it to finish (its resource is recorded above):
+    // roll back from here rather than build more, or start a monitor, for a cancelled provisioning.
+    const scope = wf.CancellationScope.current();
+    if (scope.consideredCancelled) await scope.cancelRequested;
     return result;
   };
 
-  const { steps } = activities;
+  const { steps, rollbackSteps } = activities;
   try {
     compensate('base-connection', existing.baseConnectionId !== undefined, () =>
-      steps.deleteBaseConnection({ dataflow, baseConnectionId: ids.baseConnectionId }),
+      rollbackSteps.deleteBaseConnection({ dataflow, baseConnectionId: ids.baseConnectionId }),
     );
     await runStep(
       'base-connection',
@@ -259,7 +292,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     );
 
     compensate('source-connection', existing.sourceConnectionId !== undefined, () =>
-      steps.deleteSourceConnection({ dataflow, sourceConnectionId: ids.sourceConnectionId }),
+      rollbackSteps.deleteSourceConnection({ dataflow, sourceConnectionId: ids.sourceConnectionId }),
     );
     await runStep(
       'source-connection',
@@ -277,7 +310,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     );
 
     compensate('target-schema', existing.schemaId !== undefined && existing.fieldGroupId !== undefined, () =>
-      steps.deleteTargetSchema({
+      rollbackSteps.deleteTargetSchema({
         dataflow,
         removeSchema: existing.schemaId === undefined,
         removeFieldGroup: existing.fieldGroupId === undefined && existing.schemaId === undefined,
@@ -306,7 +339,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     );
 
     compensate('dataset', existing.datasetId !== undefined, () =>
-      steps.deleteDataset({ dataflow, datasetId: ids.datasetId }),
+      rollbackSteps.deleteDataset({ dataflow, datasetId: ids.datasetId }),
     );
     await runStep(
       'dataset',
@@ -319,7 +352,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     );
 
     compensate('target-connection', existing.targetConnectionId !== undefined, () =>
-      steps.deleteTargetConnection({ dataflow, targetConnectionId: ids.targetConnectionId }),
+      rollbackSteps.deleteTargetConnection({ dataflow, targetConnectionId: ids.targetConnectionId }),
     );
     await runStep(
       'target-connection',
@@ -337,7 +370,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     );
 
     compensate('mapping-set', existing.mappingSetId !== undefined, () =>
-      steps.deleteMappingSet({ dataflow, mappingSetId: ids.mappingSetId }),
+      rollbackSteps.deleteMappingSet({ dataflow, mappingSetId: ids.mappingSetId }),
     );
     await runStep(
       'mapping-set',
@@ -355,7 +388,9 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
       },
     );
 
-    compensate('dataflow', existing.flowId !== undefined, () => steps.deleteDataflow({ dataflow, flowId: ids.flowId }));
+    compensate('dataflow', existing.flowId !== undefined, () =>
+      rollbackSteps.deleteDataflow({ dataflow, flowId: ids.flowId }),
+    );
     await runStep(
       'dataflow',
       (summary) =>
@@ -396,19 +431,33 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
 
   const completeIds = ids as DataflowIds;
   let monitorId: string | undefined;
+  const warnings: string[] = [];
   if (input.startMonitor ?? true) {
     progress.phase = 'starting-monitor';
     publish();
-    monitorId = await startMonitor({
-      sandbox: input.sandbox,
-      name: input.name,
-      ids: completeIds,
-      schedule,
-      oneTrust: input.oneTrust,
-      ...(input.alerts ? { alerts: input.alerts } : {}),
-      ...(input.monitor ? { monitor: input.monitor } : {}),
-    });
+    // Everything is built: a cancel now must not leave the dataflow running unwatched.
+    const monitor = await wf.CancellationScope.nonCancellable(() =>
+      startMonitor({
+        sandbox: input.sandbox,
+        name: input.name,
+        ids: completeIds,
+        schedule,
+        oneTrust: input.oneTrust,
+        ...(input.alerts ? { alerts: input.alerts } : {}),
+        ...(input.monitor ? { monitor: input.monitor } : {}),
+      }),
+    );
+    monitorId = monitor.workflowId;
     progress.monitorWorkflowId = monitorId;
+    // A monitor cannot be told new ids, and workflow code cannot restart it: say so instead of hiding it.
+    if (monitor.alreadyRunning && created.length > 0) {
+      warnings.push(
+        `monitor ${monitorId} was already running and still watches the ids it started with, not those of what ` +
+          `this run re-created (${created.map((key) => stepTitle(key).toLowerCase()).join(', ')}): ` +
+          `terminate that monitor and provision again, or tear the dataflow down`,
+      );
+      progress.warnings = warnings;
+    }
   }
 
   progress.phase = 'succeeded';
@@ -425,17 +474,26 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     created,
     reused,
     alreadyExisted: created.length === 0,
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 
   /** Runs every registered compensation, newest first, even if the workflow is being cancelled. */
   async function rollBack(error: unknown): Promise<ProvisioningFailure> {
     const failedStep = stepOf(current);
     const details = failureDetails(error);
-    const message =
-      `Provisioning failed at step ${stepNumber(current)} of ${provisioningSteps.length} (${stepTitle(current)}): ` +
-      (details?.detail !== undefined && details.step !== undefined ? describe(details) : messageOf(error));
-    failedStep.note = details?.detail !== undefined ? describe(details) : messageOf(error);
-    moveStep(failedStep, 'failed');
+    const cancelled = wf.isCancellation(error);
+    const retryWindow = formatDuration(input.activityTiming?.stepRetryTimeout ?? defaultStepRetryTimeout);
+    const cause =
+      (details?.detail !== undefined && details.step !== undefined ? describe(details) : messageOf(error)) +
+      (usedUpRetryWindow(error) ? ` (still failing after retrying for ${retryWindow})` : '');
+    const message = cancelled
+      ? `Provisioning was cancelled at step ${stepNumber(current)} of ${provisioningSteps.length} (${stepTitle(current)})`
+      : `Provisioning failed at step ${stepNumber(current)} of ${provisioningSteps.length} (${stepTitle(current)}): ${cause}`;
+    // A cancel that waited for its step to finish leaves that step done: its compensation marks it rolled back.
+    if (failedStep.state === 'running') {
+      failedStep.note = cancelled ? 'cancelled' : cause;
+      moveStep(failedStep, 'failed');
+    }
     const failure: ProvisioningFailure = {
       ...details,
       step: current,
@@ -466,13 +524,15 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
         publish();
       }
     });
-    progress.phase = 'failed';
-    wf.upsertSearchAttributes([{ key: DataflowStage, value: `failed:${current}` }]);
+    progress.phase = cancelled ? 'cancelled' : 'failed';
+    wf.upsertSearchAttributes([{ key: DataflowStage, value: `${progress.phase}:${current}` }]);
     publish();
     return failure;
   }
 
-  async function startMonitor(descriptor: DataflowDescriptor): Promise<string> {
+  async function startMonitor(
+    descriptor: DataflowDescriptor,
+  ): Promise<{ workflowId: string; alreadyRunning: boolean }> {
     const childId = monitorWorkflowId(input.sandbox, input.name);
     try {
       await wf.startChild('dataflowMonitor', {
@@ -489,25 +549,60 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     } catch (error) {
       // Provisioning the same spec again: its monitor is already watching the dataflow.
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      return { workflowId: childId, alreadyRunning: true };
     }
-    return childId;
+    return { workflowId: childId, alreadyRunning: false };
   }
 }
 
 // ---- Helpers (pure, deterministic) ----------------------------------------------------------------------------
 
 function proxies(timing: ActivityTiming = {}) {
-  const retry: RetryPolicy = {
-    initialInterval: timing.initialInterval ?? '1s',
+  const initialInterval = timing.initialInterval ?? '1s';
+  const startToCloseTimeout = timing.startToCloseTimeout ?? '2m';
+  // No attempt limit on either: what may succeed later is bounded by time; AEP's refusals (non-retryable
+  // failures) stop at once.
+  const stepRetry: RetryPolicy = {
+    initialInterval,
     backoffCoefficient: 2,
     maximumInterval: timing.maximumInterval ?? '30s',
-    maximumAttempts: timing.maximumAttempts ?? 10,
   };
-  const startToCloseTimeout = timing.startToCloseTimeout ?? '2m';
+  const compensationRetry: RetryPolicy = {
+    initialInterval,
+    backoffCoefficient: 2,
+    maximumInterval: timing.compensationMaximumInterval ?? '5m',
+  };
   return {
-    /** Provisioning steps: retried with backoff; AEP's refusals are non-retryable failures and stop at once. */
-    steps: wf.proxyActivities<Activities>({ startToCloseTimeout, retry }),
+    steps: wf.proxyActivities<Activities>({
+      startToCloseTimeout,
+      scheduleToCloseTimeout: timing.stepRetryTimeout ?? defaultStepRetryTimeout,
+      retry: stepRetry,
+      // A cancel waits for a running create to finish, so the rollback that follows can find what it made.
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    }),
+    /** Rollback deletes: patient, so an AEP outage delays the rollback instead of leaving orphans. */
+    rollbackSteps: wf.proxyActivities<Activities>({
+      startToCloseTimeout,
+      scheduleToCloseTimeout: timing.compensationRetryTimeout ?? '24h',
+      retry: compensationRetry,
+    }),
   };
+}
+
+const defaultStepRetryTimeout = '10m';
+
+/** The step kept failing with retryable errors until its retry window closed (its schedule-to-close timeout). */
+function usedUpRetryWindow(error: unknown): boolean {
+  let cause: unknown = error;
+  while (cause instanceof wf.TemporalFailure) {
+    if (cause instanceof wf.TimeoutFailure && cause.timeoutType === TimeoutType.SCHEDULE_TO_CLOSE) return true;
+    cause = causeOf(cause);
+  }
+  return false;
+}
+
+function formatDuration(duration: Duration): string {
+  return typeof duration === 'number' ? `${duration} ms` : duration;
 }
 
 /** Splits mapping destinations into tenant field paths and class fields, for the schema-fit check. */
@@ -529,10 +624,22 @@ function failureDetails(error: unknown): AepFailureDetails | undefined {
       const first = cause.details?.[0];
       if (typeof first === 'object' && first !== null && 'step' in first) return first as AepFailureDetails;
     }
-    cause = cause.cause;
+    cause = causeOf(cause);
   }
   return undefined;
 }
+
+/**
+ * An error's cause. A step that used up its retry window fails with a TimeoutFailure whose cause (the last
+ * attempt's failure, e.g. AEP's 503) the SDK leaves unconverted in the raw failure: convert it here.
+ */
+function causeOf(error: Error): unknown {
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause !== undefined || !(error instanceof wf.TimeoutFailure) || !error.failure?.cause) return cause;
+  return lastAttemptFailureConverter.failureToError(error.failure.cause, wf.defaultPayloadConverter);
+}
+
+const lastAttemptFailureConverter = new DefaultFailureConverter();
 
 function describe(details: AepFailureDetails): string {
   const head = [details.status !== undefined ? `HTTP ${details.status}` : undefined, details.code]
@@ -547,7 +654,7 @@ function messageOf(error: unknown): string {
   let message = error instanceof Error ? error.message : String(error);
   while (cause instanceof Error) {
     if (!(cause instanceof wf.ActivityFailure) && cause.message) message = cause.message;
-    cause = (cause as { cause?: unknown }).cause;
+    cause = causeOf(cause);
   }
   return message;
 }
@@ -586,6 +693,7 @@ export function renderDetails(progress: ProvisioningProgress): string {
     'starting-monitor': 'starting the monitor',
     succeeded: 'provisioned',
     failed: 'failed and rolled back',
+    cancelled: 'cancelled and rolled back',
   };
   const lines = [
     `### OneTrust dataflow \`${progress.name}\` in sandbox \`${progress.sandbox}\`: ${headline[progress.phase]}`,
@@ -612,5 +720,6 @@ export function renderDetails(progress: ProvisioningProgress): string {
       lines.push('', `**Left behind:** ${progress.failure.leftBehind.join('; ')}`);
   }
   if (progress.monitorWorkflowId) lines.push('', `Monitor: \`${progress.monitorWorkflowId}\``);
+  for (const warning of progress.warnings ?? []) lines.push('', `**Warning:** ${warning}`);
   return forWebUi(lines);
 }

@@ -16,7 +16,7 @@ export interface FaultRule {
 export interface LoggedRequest {
   method: string;
   path: string;
-  query?: string;
+  query?: Record<string, unknown>;
   status: number;
   time: string;
   sandbox?: string;

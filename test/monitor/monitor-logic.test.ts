@@ -3,8 +3,16 @@
  * poll raises, and the token's calendar.
  */
 import assert from 'node:assert/strict';
+import { defaultRetryOptions } from '../../src/aep/retry-policy';
 import type { DataflowDescriptor } from '../../src/workflows/dataflow-types';
+import {
+  aepClientDefaults,
+  aepReadBudgetMs,
+  changeTimeoutMs,
+  pollTimeoutMs,
+} from '../../src/workflows/monitor/activity-timeouts';
 import { describeDuration, parseDuration } from '../../src/workflows/monitor/durations';
+import { deriveHealth } from '../../src/workflows/monitor/monitor-status';
 import { pollIntervalMs } from '../../src/workflows/monitor/poll-cadence';
 import { updateDataflowProblem } from '../../src/workflows/monitor/request-validation';
 import { classifyFailure, runOutcome } from '../../src/workflows/monitor/run-classification';
@@ -83,9 +91,11 @@ describe('dataflow monitor logic', function () {
       alerts.map((alert) => [alert.kind, alert.discriminator]),
       [['run-failed', 'r2']],
     );
-    assert.equal(state.runCursorMs, now + 30 * 60_000, 'the cursor waits for the run still going');
+    assert.equal(state.runCursorMs, now + 30 * 60_000, 'the cursor is at the newest start');
+    assert.deepEqual(state.unfinishedRunIds, ['r3'], 'the run still going is followed by id');
 
     alerts = applyRuns(state, [run('r2', 15, 'failed', 'platform'), run('r3', 30, 'failed', 'platform')], now);
+    assert.deepEqual(state.unfinishedRunIds, [], 'r3 ended: no longer followed');
     assert.deepEqual(alerts, [], 'same cause: no new alert; r2 is not counted twice');
     assert.equal(state.consecutiveFailures, 2);
 
@@ -105,6 +115,51 @@ describe('dataflow monitor logic', function () {
       state.lastRuns.map((known) => known.id),
       ['r5', 'r4', 'r3', 'r2', 'r1'],
     );
+  });
+
+  it('moves the cursor past a run still going, follows that run by id, and lets a stuck one go', function () {
+    const state = initialMonitorState(descriptor(), now);
+    applyRuns(state, [run('slow', 0, 'running'), run('a', 15, 'success'), run('b', 30, 'failed', 'platform')], now);
+    assert.equal(state.runCursorMs, now + 30 * 60_000, 'the next page starts after the newest run seen');
+    assert.deepEqual(state.unfinishedRunIds, ['slow']);
+    assert.equal(state.consecutiveFailures, 1);
+
+    // The next page: newer runs, and the followed run (read by id) that has now failed.
+    applyRuns(
+      state,
+      [run('slow', 0, 'failed', 'token'), run('b', 30, 'failed', 'platform'), run('c', 45, 'failed', 'platform')],
+      now,
+    );
+    assert.equal(state.consecutiveFailures, 3, 'slow and c counted, b not twice');
+    assert.deepEqual(state.unfinishedRunIds, []);
+
+    const later = now + 2 * day;
+    applyRuns(state, [run('stuck', 60, 'running')], later);
+    assert.deepEqual(state.unfinishedRunIds, [], 'a run in progress for more than a day is no longer followed');
+  });
+
+  it('counts a dataflow whose runs cannot be listed as unmonitored, ahead of paused and failing', function () {
+    const state = initialMonitorState(descriptor(), now);
+    const leads = tokenWarningLeads(descriptor());
+    state.paused = true;
+    state.consecutiveFailures = 2;
+    state.pollTrouble = { failures: 2, since: new Date(now).toISOString(), alerted: false };
+    assert.equal(deriveHealth(state, leads, now), 'paused', 'not yet: a failed look or two is noise');
+    state.pollTrouble = { failures: 3, since: new Date(now).toISOString(), alerted: true };
+    assert.equal(deriveHealth(state, leads, now), 'unmonitored');
+    state.token.expiresAt = new Date(now - 1000).toISOString();
+    assert.equal(deriveHealth(state, leads, now), 'token-expired', 'an expired token is known without listing runs');
+  });
+
+  it('gives activities more time than the AEP client spends retrying one read', function () {
+    assert.equal(aepClientDefaults.maxAttempts, defaultRetryOptions.maxAttempts);
+    assert.equal(aepClientDefaults.maxRetryAfterMs, defaultRetryOptions.maxRetryAfterMs);
+    const budget =
+      defaultRetryOptions.maxAttempts * 30_000 +
+      (defaultRetryOptions.maxAttempts - 1) * defaultRetryOptions.maxRetryAfterMs;
+    assert.equal(aepReadBudgetMs, budget);
+    assert.ok(pollTimeoutMs > budget, `poll timeout ${pollTimeoutMs} ms ≤ one read's budget ${budget} ms`);
+    assert.ok(changeTimeoutMs > 2 * budget, 'a change makes at least two reads');
   });
 
   it('warns once per lead time, one alert when several are passed at once, and rotates before people are warned', function () {

@@ -4,6 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { readHiddenLine, type TerminalInput } from '../../src/cli/hidden-terminal-input';
 import { runRotateToken } from '../../src/cli/rotate-token-command';
 import { exitCodes } from '../../src/cli/command-io';
 
@@ -13,7 +15,7 @@ function unsignedJwt(expiresInSeconds: number): string {
   return `${encode({ alg: 'none' })}.${encode({ exp })}.signature`;
 }
 
-async function rotateWithToken(token: string) {
+async function rotateWithToken(token: string, stdinIsTerminal = false) {
   const out: string[] = [];
   const err: string[] = [];
   let connected = false;
@@ -26,7 +28,11 @@ async function rotateWithToken(token: string) {
         err: (text) => err.push(text),
         env: { DATAFLOW_SECRETS_KEY: randomBytes(32).toString('base64') },
       },
-      readStdin: () => Promise.resolve(`${token}\n`),
+      readStdin: () => {
+        err.push('<reading stdin>');
+        return Promise.resolve(`${token}\n`);
+      },
+      stdinIsTerminal,
       connect: () => {
         connected = true;
         return Promise.reject(new Error('Temporal is not running in this test'));
@@ -36,7 +42,59 @@ async function rotateWithToken(token: string) {
   return { exitCode, stdout: out.join('\n'), stderr: err.join('\n'), connected };
 }
 
+/** A terminal stand-in: records raw mode, and types what the test sends. */
+class FakeTerminal extends EventEmitter implements TerminalInput {
+  rawMode = false;
+  paused = true;
+  setRawMode(mode: boolean) {
+    this.rawMode = mode;
+  }
+  setEncoding() {}
+  resume() {
+    this.paused = false;
+  }
+  pause() {
+    this.paused = true;
+  }
+  type(text: string) {
+    this.emit('data', text);
+  }
+}
+
 describe('rotate-token: checking the token before anything is sent', () => {
+  it('on a terminal, says what it waits for before reading standard input', async () => {
+    const { stderr } = await rotateWithToken(unsignedJwt(90 * 24 * 3600), true);
+
+    assert.match(stderr, /^Paste the token, then press Ctrl-D \(or use --token-file\):\n<reading stdin>/);
+  });
+
+  it('says nothing when standard input is a pipe', async () => {
+    const { stderr } = await rotateWithToken(unsignedJwt(90 * 24 * 3600), false);
+
+    assert.doesNotMatch(stderr, /Paste the token/);
+  });
+
+  it('reads a token from the terminal without echo: Backspace edits, Ctrl-D or Enter ends, Ctrl-C cancels', async () => {
+    const terminal = new FakeTerminal();
+    const reading = readHiddenLine(terminal);
+    assert.equal(terminal.rawMode, true, 'raw mode: the terminal echoes nothing');
+    terminal.type('eyJhbGci');
+    terminal.type('X\u007fOi\u0004ignored');
+    assert.equal(await reading, 'eyJhbGciOi');
+    assert.equal(terminal.rawMode, false, 'the terminal is given back as it was');
+    assert.equal(terminal.paused, true);
+    assert.equal(terminal.listenerCount('data'), 0);
+
+    const byEnter = readHiddenLine(terminal);
+    terminal.type('abc\r');
+    assert.equal(await byEnter, 'abc');
+
+    const cancelled = readHiddenLine(terminal);
+    terminal.type('ab\u0003');
+    await assert.rejects(cancelled, /cancelled \(Ctrl-C\)/);
+    assert.equal(terminal.rawMode, false);
+  });
+
   it('warns that a token living less than a week will need rotating again soon, then goes ahead', async () => {
     const token = unsignedJwt(20 * 3600);
     const { stderr, connected } = await rotateWithToken(token);

@@ -6,15 +6,37 @@ import assert from 'node:assert/strict';
 import { runList } from '../../src/cli/list-command';
 import { runStatus } from '../../src/cli/status-command';
 import { connectTemporal } from '../../src/cli/temporal-client';
+import { pauseUpdate, refreshUpdate } from '../../src/workflows/dataflow-monitor';
 import type { MonitorStatus } from '../../src/workflows/monitor/monitor-status';
 import { DataflowState } from '../../src/workflows/search-attributes';
 import { getTemporal } from '../harness/temporal';
-import { capturedIo, monitoredDataflow, waitFor, type MonitoredDataflow } from './monitor-fixtures';
+import {
+  capturedIo,
+  monitoredDataflow,
+  simulatorRequests,
+  sleep,
+  waitFor,
+  type MonitoredDataflow,
+} from './monitor-fixtures';
 
 interface SimulatedRun {
   id: string;
   flowId: string;
-  metrics: { recordSummary: { inputRecordCount: number; outputRecordCount: number; failedRecordCount: number } };
+  metrics: {
+    durationSummary: { startedAtUTC: number };
+    statusSummary: { status: string };
+    recordSummary: { inputRecordCount: number; outputRecordCount: number; failedRecordCount: number };
+  };
+}
+
+async function simulatedRuns(dataflow: MonitoredDataflow): Promise<SimulatedRun[]> {
+  const runs = (await dataflow.admin.resources(dataflow.sandbox)).runs as unknown as SimulatedRun[];
+  return runs.filter((run) => run.flowId === dataflow.provisioned.ids.flowId);
+}
+
+/** A fault rule that matches only this dataflow's run listing (`GET …/runs?…flowId==<id>…`). */
+function runListingOf(dataflow: MonitoredDataflow): string {
+  return `/flowservice/runs\\?.*${dataflow.provisioned.ids.flowId}`;
 }
 
 describe('dataflow monitor: watching runs', function () {
@@ -122,5 +144,87 @@ describe('dataflow monitor: watching runs', function () {
     });
     assert.match(details, new RegExp(`### ${dataflow.target}: \\*\\*healthy\\*\\*`));
     assert.match(details, /OneTrust token expires/);
+  });
+
+  it('reports the dataflow unmonitored after several failed looks at the runs, and says when it can see again', async function () {
+    dataflow = await monitoredDataflow({ monitor: { pollInterval: '1s' } });
+    const { alerts } = dataflow;
+    await dataflow.waitForStatus('a first look at the runs', (status) => status.lastPollAt !== undefined);
+    await dataflow.admin.addFault({ method: 'GET', path: runListingOf(dataflow), status: 403, times: 5 });
+
+    const blind = await dataflow.waitForStatus('state unmonitored', (status) => status.state === 'unmonitored', 20_000);
+    assert.ok(blind.pollTrouble && blind.pollTrouble.failures >= 3, JSON.stringify(blind.pollTrouble));
+    assert.match(blind.lastPollError ?? '', /HTTP 403/);
+    const unmonitored = await waitFor('the unmonitored alert', () => alerts.ofKind('unmonitored')[0]);
+    assert.equal(unmonitored.alert.severity, 'critical');
+    assert.match(unmonitored.alert.message, /: cannot list runs: HTTP 403 /);
+    const textIo = await capturedIo(dataflow.scenario.taskQueue);
+    assert.equal(
+      await runStatus(dataflow.target, { json: false, refresh: false }, { io: textIo, connect: connectTemporal }),
+      0,
+    );
+    assert.match(textIo.stdout(), new RegExp(`^${dataflow.target}: unmonitored`));
+    assert.match(textIo.stdout(), /last look failed \(\d+ in a row since .*\): list runs: HTTP 403/);
+
+    const seeing = await dataflow.waitForStatus('runs listed again', (status) => status.state === 'healthy', 20_000);
+    assert.equal(seeing.pollTrouble, undefined);
+    await waitFor('the monitoring-resumed alert', () => alerts.ofKind('monitoring-resumed')[0]);
+    assert.equal(alerts.ofKind('unmonitored').length, 1, 'one alert for the whole blind spell');
+    assert.equal(
+      (await dataflow.handle.describe()).typedSearchAttributes.get(DataflowState),
+      'healthy',
+      'the search attribute followed',
+    );
+  });
+
+  it('counts every run when more start between two looks than one look reads', async function () {
+    // Every run fails (the token expires at once), so the failure count must equal the number of runs.
+    dataflow = await monitoredDataflow({
+      tokenExpiresInSeconds: 8,
+      monitor: { pollInterval: '1h', tokenWarnings: ['1s'] },
+      monitorInput: { runsPerPoll: 3 },
+    });
+    const flowId = dataflow.provisioned.ids.flowId;
+    await dataflow.waitForStatus('the token expired', (status) => status.state === 'token-expired', 20_000);
+    // No scheduled runs from here on: only the ones started below, with the monitor not looking meanwhile.
+    await dataflow.handle.executeUpdate(pauseUpdate);
+    const started = 10;
+    for (let index = 0; index < started; index += 1) {
+      await dataflow.admin.startRun(flowId);
+      await sleep(5);
+    }
+    await waitFor('every run to end in the simulator', async () =>
+      (await simulatedRuns(dataflow!)).every((run) => run.metrics.statusSummary.status !== 'inProgress'),
+    );
+    const runs = await simulatedRuns(dataflow);
+    const lastSuccess = Math.max(
+      0,
+      ...runs
+        .filter((run) => run.metrics.statusSummary.status === 'success')
+        .map((run) => run.metrics.durationSummary.startedAtUTC),
+    );
+    const failedSinceLastSuccess = runs.filter(
+      (run) => run.metrics.statusSummary.status === 'failed' && run.metrics.durationSummary.startedAtUTC > lastSuccess,
+    );
+    assert.ok(failedSinceLastSuccess.length >= started, 'the started runs failed on the expired token');
+    const listingsBefore = (await simulatorRequests(dataflow.sandbox)).filter((entry) =>
+      entry.path.endsWith('/runs'),
+    ).length;
+
+    await dataflow.handle.executeUpdate(refreshUpdate);
+    const counted = await dataflow.waitForStatus(
+      'every failed run counted',
+      (status) => status.consecutiveFailures === failedSinceLastSuccess.length,
+      20_000,
+    );
+    assert.equal(counted.failureCause, 'token');
+    const newestFailed = Math.max(...failedSinceLastSuccess.map((run) => run.metrics.durationSummary.startedAtUTC));
+    assert.equal(Date.parse(counted.lastRuns[0]!.startedAt!), newestFailed, 'the newest run was reached');
+    const listings =
+      (await simulatorRequests(dataflow.sandbox)).filter((entry) => entry.path.endsWith('/runs')).length -
+      listingsBefore;
+    assert.ok(listings >= Math.ceil(started / 3), `read page by page (${listings} listings)`);
+    await sleep(1500);
+    assert.equal((await dataflow.status()).consecutiveFailures, failedSinceLastSuccess.length, 'and none twice');
   });
 });

@@ -64,4 +64,38 @@ describe('dataflow monitor: teardown', function () {
     });
     await dataflow.handle.result();
   });
+
+  it('keeps the schema (and its field group) while another dataset uses it, and says which', async function () {
+    dataflow = await monitoredDataflow();
+    const { schemaId, schemaAltId } = dataflow.provisioned.ids;
+    const catalog = dataflow.worker.aep.forSandbox(dataflow.sandbox).catalog;
+    const otherDatasetId = await catalog.createDataset({
+      name: 'Someone else’s dataset on the same schema',
+      schemaRef: { id: schemaId, contentType: 'application/vnd.adobe.xed-full+json;version=1' },
+    });
+    const startedAt = Date.now();
+
+    const io = await capturedIo(dataflow.scenario.taskQueue);
+    const code = await runTeardown(dataflow.target, { keepData: false, json: true }, { io, connect: connectTemporal });
+    assert.equal(code, 0, io.stderr());
+    const { outcome } = JSON.parse(io.stdout()) as { outcome: { details: { deleted: string[]; kept: string[] } } };
+    assert.ok(
+      outcome.details.kept.includes(`schema ${schemaAltId} (still used by dataset ${otherDatasetId})`),
+      JSON.stringify(outcome.details.kept),
+    );
+    assert.ok(outcome.details.kept.some((entry) => entry.startsWith('fieldGroup ')));
+    assert.ok(
+      outcome.details.deleted.some((entry) => entry.startsWith('dataset ')),
+      'its own dataset went',
+    );
+
+    const listings = (await simulatorRequests(dataflow.sandbox)).filter(
+      (entry) => entry.method === 'GET' && entry.path.endsWith('/dataSets') && Date.parse(entry.time) >= startedAt,
+    );
+    assert.ok(listings.length > 0, 'the datasets were looked through');
+    for (const listing of listings) {
+      assert.equal(listing.query?.properties, 'name,schemaRef', 'asking only for the fields needed');
+    }
+    await dataflow.handle.result();
+  });
 });

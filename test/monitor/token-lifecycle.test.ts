@@ -10,12 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import type { SealedSecret } from '../../src/secrets';
+import { runRotateToken } from '../../src/cli/rotate-token-command';
+import { connectTemporal } from '../../src/cli/temporal-client';
 import { rotateTokenSignal, rotateTokenUpdate } from '../../src/workflows/dataflow-monitor';
 import { provisionWorkflowId } from '../../src/workflows/workflow-ids';
 import { getSimulator } from '../harness/simulator';
 import { childProcessEnv, testSecretBox } from '../harness/test-worker';
 import { spawnTsx } from '../provisioning/spawned-process';
 import {
+  capturedIo,
   historiesText,
   monitoredDataflow,
   simulatorRequests,
@@ -41,6 +44,13 @@ async function baseConnection(dataflow: MonitoredDataflow): Promise<SimulatedCon
   const found = connections.find((connection) => connection.id === dataflow.provisioned.ids.baseConnectionId);
   assert.ok(found, 'the base connection exists');
   return found;
+}
+
+/** A well-formed JWT with a year to live that OneTrust never issued. */
+function unknownJwt(): string {
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const exp = Math.floor(Date.now() / 1000) + 365 * 24 * 3600;
+  return `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ sub: 'nobody', exp })}.bm90LWEtc2lnbmF0dXJl`;
 }
 
 async function requestsSince(dataflow: MonitoredDataflow, since: number) {
@@ -182,6 +192,53 @@ describe('dataflow monitor: the OneTrust token', function () {
     assert.equal((await baseConnection(dataflow)).secretFingerprints?.accessToken, fingerprint(secondToken));
   });
 
+  it('puts the previous token back when OneTrust refuses the new one (rotate-token fails and says so)', async function () {
+    dataflow = await monitoredDataflow();
+    const before = await dataflow.status();
+    const baseConnectionId = dataflow.provisioned.ids.baseConnectionId;
+    assert.equal((await baseConnection(dataflow)).secretFingerprints?.accessToken, fingerprint(dataflow.token));
+    const badToken = unknownJwt();
+    const startedAt = Date.now();
+
+    const io = await capturedIo(dataflow.scenario.taskQueue);
+    const code = await runRotateToken(
+      dataflow.target,
+      { json: false },
+      { io, connect: connectTemporal, readStdin: () => Promise.resolve(badToken) },
+    );
+
+    assert.equal(code, 1, io.stderr());
+    assert.match(io.stderr(), /the new token was refused by OneTrust; the previous token is back in place/);
+    assert.match(io.stderr(), /FLOW-1100-400/, 'with the reason AEP gave');
+    assert.ok(!io.stderr().includes(badToken) && !io.stdout().includes(badToken), 'the token is never printed');
+    const patches = (await requestsSince(dataflow, startedAt)).filter(
+      (entry) => entry.method === 'PATCH' && entry.path.includes(baseConnectionId),
+    );
+    assert.deepEqual(
+      patches.map((entry) => entry.status),
+      [200, 200],
+      'the new token went on, then the previous one went back',
+    );
+    assert.equal(
+      (await baseConnection(dataflow)).secretFingerprints?.accessToken,
+      fingerprint(dataflow.token),
+      'the base connection holds the previous token again',
+    );
+    const after = await dataflow.status();
+    assert.equal(after.token.expiresAt, before.token.expiresAt, 'the recorded expiry is still the old token’s');
+    assert.equal(after.recentActions[0]?.kind, 'rotateToken');
+    assert.equal(after.recentActions[0]?.ok, false);
+
+    const refusedAt = Date.now();
+    const later = await dataflow.waitForStatus('a run started after the refused rotation that succeeds', (status) =>
+      status.lastRuns.some((run) => run.outcome === 'success' && Date.parse(run.startedAt ?? '') > refusedAt),
+    );
+    assert.equal(later.state, 'healthy');
+    assert.equal(later.consecutiveFailures, 0);
+    const histories = await historiesText(dataflow.handle.workflowId);
+    assert.ok(!histories.includes(badToken), 'the refused token is not in history either');
+  });
+
   it('warns once at each configured lead time before expiry, then reports the token expired', async function () {
     dataflow = await monitoredDataflow({
       tokenExpiresInSeconds: 16,
@@ -228,8 +285,8 @@ describe('dataflow monitor: the OneTrust token', function () {
     assert.equal(firstFingerprint, fingerprint(dataflow.token));
 
     const rotated = await dataflow.waitForStatus(
-      'an automatic rotation',
-      (status) => status.token.lastRotatedAt !== undefined,
+      'an automatic rotation, finished (its alert sent)',
+      (status) => status.token.lastRotatedAt !== undefined && status.pendingWork.length === 0,
       25_000,
     );
     const newExpiry = Date.parse(rotated.token.expiresAt);

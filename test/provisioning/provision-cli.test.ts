@@ -1,15 +1,18 @@
 /**
  * `npm run client -- provision <spec.json>`: prints the workflow id and the Web UI link, follows the steps live,
  * ends with the ids (exit 0) or with the failing step, HTTP status, AEP code and message (exit 1); a dataflow that
- * already exists is reported as such with its ids.
+ * already exists and is watched is reported as such with its ids; one whose monitor is gone is provisioned again.
+ * Losing Temporal while following is "unavailable" (exit 3).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProvision, type ProvisionOptions } from '../../src/cli/provision-command';
 import { exitCodes } from '../../src/cli/command-io';
 import { connectTemporal } from '../../src/cli/temporal-client';
+import { monitorWorkflowId, provisionWorkflowId } from '../../src/workflows/workflow-ids';
 import { getTemporal } from '../harness/temporal';
 import { childProcessEnv, startTestWorker, type TestWorker } from '../harness/test-worker';
 import {
@@ -44,12 +47,16 @@ describe('the provision command', function () {
     await worker?.stop();
   });
 
-  async function runCli(target: Scenario, options: Partial<ProvisionOptions> = {}) {
+  async function runCli(
+    target: Scenario,
+    options: Partial<ProvisionOptions> = {},
+    envOverrides: NodeJS.ProcessEnv = {},
+  ) {
     const path = join(specDirectory, `${target.sandbox}.json`);
     writeFileSync(path, JSON.stringify(target.spec));
     const stdout: string[] = [];
     const stderr: string[] = [];
-    const env = { ...(await childProcessEnv(taskQueue)), ...target.env };
+    const env = { ...(await childProcessEnv(taskQueue)), ...target.env, ...envOverrides };
     const exitCode = await runProvision(
       path,
       { wait: true, json: false, ...options },
@@ -98,6 +105,69 @@ describe('the provision command', function () {
     assert.equal(report.ids.flowId, flow!.id);
   });
 
+  it('provisions again when the monitor was terminated: reuses every resource and starts a new monitor', async () => {
+    const { client } = await getTemporal();
+    const monitor = client.workflow.getHandle(monitorWorkflowId(scenario.sandbox, scenario.name));
+    const deadRun = (await monitor.describe()).runId;
+    await monitor.terminate('test: the monitor died');
+    const before = await resourcesOf(scenario.sandbox);
+
+    const { exitCode, stdout, stderr } = await runCli(scenario);
+
+    assert.equal(exitCode, exitCodes.ok, stderr);
+    assert.match(stdout, new RegExp(`^Started ${provisionWorkflowId(scenario.sandbox, scenario.name)}$`, 'm'));
+    assert.match(stdout, /\[8\/8\] Dataflow: already there/);
+    assert.match(
+      stdout,
+      new RegExp(`Dataflow consent already exists in sandbox ${scenario.sandbox}; nothing was created`),
+    );
+    const after = await resourcesOf(scenario.sandbox);
+    for (const kind of Object.keys(exactlyOneOfEach)) {
+      assert.deepEqual(
+        after[kind]!.map((resource) => resource.id),
+        before[kind]!.map((resource) => resource.id),
+        `${kind} reused`,
+      );
+    }
+    const newMonitor = await client.workflow.getHandle(monitorWorkflowId(scenario.sandbox, scenario.name)).describe();
+    assert.equal(newMonitor.status.name, 'RUNNING');
+    assert.notEqual(newMonitor.runId, deadRun);
+  });
+
+  it('exits 3 (unavailable) when Temporal goes away while it follows provisioning', async function () {
+    this.timeout(120_000);
+    const stranded = { ...(await newScenario()), taskQueue: uniqueName('no-worker') };
+    const temporal = await getTemporal();
+    const proxy = await startTcpProxy(temporal.address);
+    const workflowId = provisionWorkflowId(stranded.sandbox, stranded.name);
+    try {
+      // No worker polls this queue, so the command is still following when the connection goes.
+      const running = runCli(stranded, {}, { TEMPORAL_ADDRESS: proxy.address, TASK_QUEUE: stranded.taskQueue });
+      await waitUntil(() =>
+        temporal.client.workflow
+          .getHandle(workflowId)
+          .describe()
+          .then(
+            () => true,
+            () => false,
+          ),
+      );
+      await proxy.cut();
+
+      const { exitCode, stderr } = await running;
+
+      assert.equal(exitCode, exitCodes.unavailable, stderr);
+      assert.match(stderr, new RegExp(`^Lost Temporal while following ${workflowId}: `, 'm'));
+      assert.match(stderr, /run this command again to follow it/);
+    } finally {
+      await proxy.cut();
+      await temporal.client.workflow
+        .getHandle(workflowId)
+        .terminate('test over')
+        .catch(() => undefined);
+    }
+  });
+
   it('exits non-zero naming the failing step, HTTP status, AEP code and message', async () => {
     const failing = { ...(await newScenario()), taskQueue };
     await (
@@ -137,3 +207,39 @@ describe('the provision command', function () {
     await client.workflow.getHandle(report.workflowId).result();
   });
 });
+
+/** A TCP relay to Temporal that the test can cut, as a network drop or a server crash would. */
+async function startTcpProxy(target: string): Promise<{ address: string; cut(): Promise<void> }> {
+  const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(port, host);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => socket.destroy());
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port: proxyPort } = server.address() as { port: number };
+  let closed: Promise<void> | undefined;
+  return {
+    address: `127.0.0.1:${proxyPort}`,
+    cut() {
+      closed ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+      return closed;
+    },
+  };
+}
+
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

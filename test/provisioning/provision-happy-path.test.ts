@@ -1,7 +1,8 @@
 /**
  * Provisioning a valid spec builds exactly one of each resource, linked the way the seed links them, with the
  * schedule asked for, starts the dataflow's monitor, and shows its progress the way the Web UI reads it.
- * Provisioning the same spec again creates nothing.
+ * Provisioning the same spec again creates nothing; if it must re-create something while the monitor runs, it
+ * says that the monitor still watches the old ids.
  */
 import assert from 'node:assert/strict';
 import { getTemporal } from '../harness/temporal';
@@ -167,5 +168,25 @@ describe('provisioning a dataflow', function () {
     const [flow] = (await resourcesOf(scenario.sandbox)).flows!;
     assert.equal(flow?.name, 'Consent feed (renamed)');
     assert.equal(again.ids.flowId, flow?.id);
+  });
+
+  it('warns when it re-creates a resource while the monitor, watching the old ids, keeps running', async () => {
+    const [oldFlow] = (await resourcesOf(scenario.sandbox)).flows!;
+    await worker.aep.forSandbox(scenario.sandbox).flowService.deleteFlow(oldFlow!.id);
+
+    const again = await provision(scenario);
+
+    assert.deepEqual(again.created, ['dataflow']);
+    assert.notEqual(again.ids.flowId, oldFlow!.id);
+    const monitorId = monitorWorkflowId(scenario.sandbox, scenario.name);
+    assert.equal(again.warnings?.length, 1, JSON.stringify(again.warnings));
+    assert.match(again.warnings[0]!, new RegExp(`^monitor ${monitorId} was already running and still watches`));
+    assert.match(
+      again.warnings[0]!,
+      /\(dataflow\): terminate that monitor and provision again, or tear the dataflow down/,
+    );
+    const { client } = await getTemporal();
+    const progress = await client.workflow.getHandle(again.workflowId).query(progressQuery);
+    assert.deepEqual(progress.warnings, again.warnings);
   });
 });

@@ -4,12 +4,22 @@
  * Runs the real programs: `npx tsx src/worker.ts` and `npx tsx src/client.ts provision <spec>`.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getTemporal } from '../harness/temporal';
-import { childProcessEnv } from '../harness/test-worker';
-import { exactlyOneOfEach, newScenario, resourceCounts } from './provisioning-fixtures';
+import { childProcessEnv, startTestWorker } from '../harness/test-worker';
+import { createSecretBox } from '../../src/secrets';
+import { provisionWorkflowId } from '../../src/workflows/workflow-ids';
+import {
+  exactlyOneOfEach,
+  newScenario,
+  noneOfAny,
+  provisionExpectingFailure,
+  resourceCounts,
+  workflowInput,
+} from './provisioning-fixtures';
 import { spawnTsx, workflowBundleFile, type SpawnedProcess } from './spawned-process';
 
 describe('the OneTrust token stays secret', function () {
@@ -53,6 +63,44 @@ describe('the OneTrust token stays secret', function () {
       assert.match(worker.output(), /worker started/, 'the worker output was captured');
     } finally {
       await worker?.stop();
+    }
+  });
+});
+
+describe('a token sealed with another key', function () {
+  it('fails provisioning at once, at the base connection, saying the worker’s key differs from the CLI’s', async function () {
+    this.timeout(60_000);
+    const scenario = await newScenario();
+    const worker = await startTestWorker({ taskQueue: scenario.taskQueue });
+    try {
+      // The CLI sealed the token with its own DATAFLOW_SECRETS_KEY; the worker holds another one.
+      const cliBox = createSecretBox(randomBytes(32));
+      const input = workflowInput(scenario);
+      input.oneTrust = { ...input.oneTrust, token: cliBox.seal(scenario.token) };
+
+      const startedAt = Date.now();
+      const { failure } = await provisionExpectingFailure(scenario, input);
+
+      assert.equal(failure.step, 'base-connection');
+      assert.match(failure.message, /^Provisioning failed at step 1 of 8 \(Base connection\): /);
+      assert.match(failure.message, /DATAFLOW_SECRETS_KEY \(or DATAFLOW_SECRETS_KEY_FILE\) differs from the CLI's/);
+      assert.ok(!failure.message.includes(scenario.token), 'the token is not in the message');
+      assert.deepEqual(await resourceCounts(scenario.sandbox), noneOfAny);
+      assert.ok(Date.now() - startedAt < 15_000, 'not retried for minutes');
+
+      const { client } = await getTemporal();
+      const history = await client.workflow
+        .getHandle(provisionWorkflowId(scenario.sandbox, scenario.name))
+        .fetchHistory();
+      const attempts = (history.events ?? [])
+        .map((event) => event.activityTaskStartedEventAttributes?.attempt)
+        .filter((attempt): attempt is number => attempt !== undefined && attempt !== null);
+      assert.ok(
+        attempts.length > 0 && attempts.every((attempt) => attempt === 1),
+        `one attempt each (${attempts.join(', ')})`,
+      );
+    } finally {
+      await worker.stop();
     }
   });
 });

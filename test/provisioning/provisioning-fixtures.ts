@@ -8,6 +8,7 @@ import { toProvisionInput } from '../../src/cli/provision-input';
 import { resolveDataflowSpec } from '../../src/config';
 import {
   provisionDataflow,
+  type ActivityTiming,
   type ProvisionDataflowInput,
   type ProvisionDataflowResult,
   type ProvisioningFailure,
@@ -69,13 +70,15 @@ export async function newScenario(overrides: Record<string, unknown> = {}): Prom
   return { sandbox, name, taskQueue: uniqueName('provisioning'), token, spec, env: { ONETRUST_ACCESS_TOKEN: token } };
 }
 
-/** Short retries so fault scenarios finish in seconds. */
+/** Short retries so fault scenarios finish in seconds (each test's workflow times out after 2 minutes). */
 export const fastActivityTiming = {
   initialInterval: '100ms',
   maximumInterval: '1s',
-  maximumAttempts: 10,
   startToCloseTimeout: '15s',
-} as const;
+  stepRetryTimeout: '45s',
+  compensationMaximumInterval: '1s',
+  compensationRetryTimeout: '45s',
+} as const satisfies ActivityTiming;
 
 export function workflowInput(scenario: Scenario, extra: Partial<ProvisionDataflowInput> = {}): ProvisionDataflowInput {
   const spec = resolveDataflowSpec(scenario.spec, { env: scenario.env });

@@ -20,7 +20,7 @@ export function createMonitorActivities(deps: ActivityDependencies) {
 }
 
 export type MonitorActivities = ReturnType<typeof createMonitorActivities>;
-export type { ListRecentRunsInput } from './list-runs';
+export type { ListRecentRunsInput, RunPage } from './list-runs';
 export type {
   RotateOneTrustTokenInput,
   TokenRotationResult,

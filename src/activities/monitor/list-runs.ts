@@ -1,8 +1,9 @@
 /**
- * The monitor's regular look at a dataflow: its runs since a cursor, each boiled down to the few facts the
- * workflow keeps (they are stored in history on every poll, so small matters).
+ * The monitor's regular look at a dataflow: its runs since a cursor, oldest first, a page at a time, each boiled
+ * down to the few facts the workflow keeps (they are stored in history on every poll, so small matters), plus the
+ * runs it still follows because they were in progress.
  */
-import type { Run } from '../../aep';
+import { isNotFound, type Run } from '../../aep';
 import { classifyFailure, runOutcome } from '../../workflows/monitor/run-classification';
 import type { RunSummary } from '../../workflows/monitor/state';
 import { asStep } from '../aep-failure';
@@ -13,8 +14,17 @@ export interface ListRecentRunsInput {
   flowId: string;
   /** Runs that started at or after this epoch ms; absent on the first look, which then covers the last day. */
   startedAtOrAfterMs?: number;
-  /** The newest this many are returned. */
+  /** The oldest this many after the cursor are returned; `more` says whether others follow. */
   limit: number;
+  /** Runs seen in progress before: read again by id (the cursor has moved past them), returned while they exist. */
+  unfinishedRunIds?: string[];
+}
+
+export interface RunPage {
+  /** Oldest first: the page after the cursor, then the followed runs that are not on it. */
+  runs: RunSummary[];
+  /** More runs started after this page: the monitor looks again at once rather than at its next poll. */
+  more: boolean;
 }
 
 const firstLookBackMs = 24 * 3_600_000;
@@ -23,22 +33,44 @@ const maxErrorMessageLength = 300;
 
 export function createRunListingActivities({ aep }: ActivityDependencies) {
   return {
-    async listRecentRuns(input: ListRecentRunsInput): Promise<RunSummary[]> {
+    async listRecentRuns(input: ListRecentRunsInput): Promise<RunPage> {
       return asStep('list runs', async () => {
         const flowService = aep.forSandbox(input.sandbox).flowService;
         const since = input.startedAtOrAfterMs ?? Date.now() - firstLookBackMs;
-        const runs: Run[] = [];
+        const listed: RunSummary[] = [];
         // AEP's filter is "started after", strictly: one millisecond earlier includes a run that started on the cursor.
+        // Its order of runs is not documented, so every page is read and the oldest are picked here; the set is
+        // only what started since the last look, and the cursor moves forward with each page returned.
         for await (const run of flowService.listRuns({ flowId: input.flowId, startedAfterMs: since - 1, limit: 50 })) {
-          runs.push(run);
+          listed.push(summarizeRun(run));
         }
-        return runs
-          .map(summarizeRun)
-          .sort((a, b) => Date.parse(b.startedAt ?? '') - Date.parse(a.startedAt ?? ''))
-          .slice(0, input.limit);
+        listed.sort(byStartThenId);
+        const page = listed.slice(0, input.limit);
+
+        const onPage = new Set(page.map((run) => run.id));
+        const followed: RunSummary[] = [];
+        for (const runId of input.unfinishedRunIds ?? []) {
+          if (onPage.has(runId)) continue;
+          try {
+            followed.push(summarizeRun(await flowService.getRun(runId)));
+          } catch (error) {
+            // Deleted meanwhile (its flow was, say): nothing more to learn about it.
+            if (!isNotFound(error)) throw error;
+          }
+        }
+        return { runs: [...followed.sort(byStartThenId), ...page], more: listed.length > page.length };
       });
     },
   };
+}
+
+function startedAtMs(run: RunSummary): number {
+  return run.startedAt === undefined ? Number.MAX_SAFE_INTEGER : Date.parse(run.startedAt);
+}
+
+/** Oldest first; runs without a start time last; the id keeps the order stable between pages. */
+function byStartThenId(a: RunSummary, b: RunSummary): number {
+  return startedAtMs(a) - startedAtMs(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 export function summarizeRun(run: Run): RunSummary {

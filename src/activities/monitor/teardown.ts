@@ -85,7 +85,8 @@ export function createTeardownActivities({ aep }: ActivityDependencies) {
             const schema = await readUnlessMissing(() => schemaRegistry.getSchema(input.id));
             if (!schema) return { outcome: 'already-gone' };
             if (!ours(schema.description)) return notOurs;
-            for await (const dataset of catalog.listDatasets()) {
+            // Page by page, only the fields needed, and no further than the first other user.
+            for await (const dataset of catalog.listDatasets({ properties: ['schemaRef'] })) {
               if (dataset.schemaRef?.id === schema.$id) {
                 return { outcome: 'kept', reason: `still used by dataset ${dataset.id}` };
               }

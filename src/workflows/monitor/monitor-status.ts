@@ -48,6 +48,8 @@ export interface MonitorStatus {
   lastAlert?: AlertRecord;
   lastPollAt?: string;
   lastPollError?: string;
+  /** While the runs cannot be listed: how many looks failed in a row, since when. */
+  pollTrouble?: { failures: number; since: string };
   nextPollAt: string;
   monitoringSince: string;
   continuedAsNew: number;
@@ -55,10 +57,14 @@ export interface MonitorStatus {
   recentActions: ActionOutcome[];
 }
 
-/** Most urgent first: an expired token blocks everything; a paused flow is not failing, it is not running. */
+/**
+ * Most urgent first (the order of `dataflowHealthStates`): an expired token blocks everything; a monitor that
+ * cannot list the runs knows nothing else for sure; a paused flow is not failing, it is not running.
+ */
 export function deriveHealth(state: MonitorState, leads: WarningLead[], nowMs: number): DataflowHealth {
   if (state.tornDown) return 'torn-down';
   if (isTokenExpired(state.token, nowMs)) return 'token-expired';
+  if (state.pollTrouble?.alerted) return 'unmonitored';
   if (state.paused) return 'paused';
   if (state.consecutiveFailures > 0) return 'failing';
   if (isTokenExpiring(state.token, leads, nowMs)) return 'token-expiring';
@@ -95,6 +101,9 @@ export function describeStatus(
     ...(state.lastAlert ? { lastAlert: state.lastAlert } : {}),
     ...(state.lastPollAt ? { lastPollAt: state.lastPollAt } : {}),
     ...(state.lastPollError ? { lastPollError: state.lastPollError } : {}),
+    ...(state.pollTrouble
+      ? { pollTrouble: { failures: state.pollTrouble.failures, since: state.pollTrouble.since } }
+      : {}),
     nextPollAt: new Date(state.nextPollAt).toISOString(),
     monitoringSince: state.monitoringSince,
     continuedAsNew: state.generation,
@@ -131,7 +140,12 @@ export function statusMarkdown(status: MonitorStatus): string {
   if (status.lastAlert) {
     lines.push(`- Last alert (${status.lastAlert.kind}, ${status.lastAlert.raisedAt}): ${status.lastAlert.message}`);
   }
-  if (status.lastPollError) lines.push(`- Last look at the runs failed: ${status.lastPollError}`);
+  if (status.lastPollError) {
+    const streak = status.pollTrouble
+      ? ` (${status.pollTrouble.failures} in a row since ${status.pollTrouble.since})`
+      : '';
+    lines.push(`- Last look at the runs failed${streak}: ${status.lastPollError}`);
+  }
   if (status.pendingWork.length > 0) lines.push(`- Working on: ${status.pendingWork.join(', ')}`);
   lines.push('', '| run | status | started | records |', '| --- | --- | --- | --- |');
   for (const run of status.lastRuns.slice(0, 5)) {

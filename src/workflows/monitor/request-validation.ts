@@ -1,6 +1,7 @@
 /**
  * Synchronous checks of what users send the monitor. They run as update validators (a refused update leaves no
- * trace in history) and before a signal's work is queued. Workflow-safe: plain code, no zod, no Node.
+ * trace in history) and before a signal's work is queued (the signal itself is already recorded by then).
+ * Workflow-safe: plain code, no zod, no Node.
  */
 import type { ScheduleFrequency } from '../dataflow-types';
 import type { TeardownRequest, UpdateDataflowRequest } from './state';
@@ -18,7 +19,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export function rotateTokenProblem(request: unknown, nowMs: number): string | undefined {
   if (!isRecord(request)) return 'rotateToken expects an object {token, expiresAt?}';
   const token = request.token;
-  // Only a sealed token may travel through history; plaintext is refused before it is ever recorded.
+  // Only a sealed token may be acted on. As an update's validator this refuses plaintext before it is recorded; a
+  // signal's payload is already in history when its handler refuses it (hence: rotate with the CLI, an update).
   if (!isRecord(token) || typeof token.sealed !== 'string' || !token.sealed.startsWith('v1.')) {
     return 'token: must be a sealed secret {sealed: "v1.…"} (the CLI seals tokens; never send one in plaintext)';
   }

@@ -1,12 +1,14 @@
 /**
  * Folding a poll's runs into the monitor state: the last runs, the failure streak and its cause, the cursor for
- * the next poll, and the alerts that the change calls for (first failure of a streak, a change of cause, recovery).
+ * the next poll, the runs still in progress (followed by id), and the alerts that the change calls for (first
+ * failure of a streak, a change of cause, recovery).
  */
 import { failureCauseDescriptions } from './run-classification';
 import {
   keepNewest,
   maxLastRuns,
   maxSettledRunIds,
+  maxUnfinishedRuns,
   type AlertKind,
   type AlertSeverity,
   type MonitorState,
@@ -43,7 +45,8 @@ export function applyRuns(state: MonitorState, runs: RunSummary[], nowMs: number
     if (alert) alerts.push(alert);
   }
 
-  state.runCursorMs = nextCursor(state.runCursorMs, ordered, nowMs);
+  state.runCursorMs = nextCursor(state.runCursorMs, ordered);
+  state.unfinishedRunIds = stillUnfinished(ordered, nowMs);
   return alerts;
 }
 
@@ -105,23 +108,30 @@ function countFailure(state: MonitorState, run: RunSummary, nowMs: number): Aler
   };
 }
 
-/** A run still "in progress" after this long is stuck: it no longer holds the cursor back. */
+/** A run still "in progress" after this long is stuck: it is no longer followed. */
 const stuckRunMs = 86_400_000;
 
 /**
- * The next poll lists runs started at or after the oldest run still going (so its end is seen), else after the
- * newest run seen. The cursor never moves backwards.
+ * The next poll lists runs started at or after the newest start seen, so the cursor moves forward page by page
+ * even while an older run is still going (that one is read again by id instead). It never moves backwards.
  */
-function nextCursor(current: number | undefined, ordered: RunSummary[], nowMs: number): number | undefined {
-  const unfinished = ordered
-    .filter((run) => run.outcome === 'running')
-    .map(startedAtMs)
-    .filter((start) => start === undefined || nowMs - start < stuckRunMs);
+function nextCursor(current: number | undefined, ordered: RunSummary[]): number | undefined {
   const starts = ordered.map(startedAtMs).filter((start): start is number => start !== undefined);
-  const oldestUnfinished = unfinished.some((start) => start === undefined)
-    ? current
-    : Math.min(...(unfinished as number[]));
-  const candidate = unfinished.length > 0 ? oldestUnfinished : starts.length > 0 ? Math.max(...starts) : current;
-  if (candidate === undefined) return current;
-  return current === undefined ? candidate : Math.max(current, candidate);
+  if (starts.length === 0) return current;
+  const newest = Math.max(...starts);
+  return current === undefined ? newest : Math.max(current, newest);
+}
+
+/**
+ * The runs to read again by id next time: those still in progress, unless stuck. A poll returns every run it was
+ * asked to follow that still exists, so one that is not in `ordered` is gone and is dropped here too.
+ */
+function stillUnfinished(ordered: RunSummary[], nowMs: number): string[] {
+  const unfinished = ordered.filter((run) => {
+    if (run.outcome !== 'running') return false;
+    const start = startedAtMs(run);
+    return start === undefined || nowMs - start < stuckRunMs;
+  });
+  // Newest last in `ordered`: keep the newest few when there are too many.
+  return [...new Set(unfinished.map((run) => run.id))].slice(-maxUnfinishedRuns);
 }

@@ -27,8 +27,23 @@ export interface RunSummary {
   cause?: FailureCause;
 }
 
-/** The states the `status` query and the DataflowState search attribute report. */
-export type DataflowHealth = 'healthy' | 'failing' | 'token-expiring' | 'token-expired' | 'paused' | 'torn-down';
+/**
+ * The states the `status` query and the DataflowState search attribute report. `unmonitored`: the monitor has
+ * not been able to list the runs for a while, so it cannot tell whether they work.
+ */
+export type DataflowHealth =
+  'healthy' | 'failing' | 'token-expiring' | 'token-expired' | 'unmonitored' | 'paused' | 'torn-down';
+
+/** Every state, most urgent first (README and `status --help` list them in this order). */
+export const dataflowHealthStates: readonly DataflowHealth[] = [
+  'torn-down',
+  'token-expired',
+  'unmonitored',
+  'paused',
+  'failing',
+  'token-expiring',
+  'healthy',
+];
 
 export type AlertKind =
   | 'run-failed'
@@ -37,7 +52,9 @@ export type AlertKind =
   | 'token-expired'
   | 'token-rotated'
   | 'token-rotation-failed'
-  | 'action-failed';
+  | 'action-failed'
+  | 'unmonitored'
+  | 'monitoring-resumed';
 
 export type AlertSeverity = 'info' | 'warning' | 'critical';
 
@@ -138,6 +155,15 @@ export interface TokenState {
   lastRotatedAt?: string;
 }
 
+/** Polls that failed in a row: after a few, over at least one poll interval, the dataflow is `unmonitored`. */
+export interface PollTrouble {
+  failures: number;
+  /** ISO instant of the first failure in the row. */
+  since: string;
+  /** The `unmonitored` alert went out (and the state says so). */
+  alerted: boolean;
+}
+
 export interface MonitorState {
   /** The dataflow as it is now: updates and rotations change it. */
   dataflow: DataflowDescriptor;
@@ -151,8 +177,15 @@ export interface MonitorState {
   nextPollAt: number;
   lastPollAt?: string;
   lastPollError?: string;
+  /** Set while the runs cannot be listed; cleared by the next poll that works. */
+  pollTrouble?: PollTrouble;
   /** Runs that started at or after this epoch ms are listed on the next poll. */
   runCursorMs?: number;
+  /**
+   * Runs last seen in progress: read again by id on every poll until they end, because the cursor moves on past
+   * them. Absent in state carried over from before it existed.
+   */
+  unfinishedRunIds?: string[];
   /** Newest first. */
   lastRuns: RunSummary[];
   /** Finished runs already counted, so a run seen twice is never counted twice. */
@@ -173,6 +206,8 @@ export interface MonitorState {
 export const maxLastRuns = 10;
 export const maxSettledRunIds = 50;
 export const maxRecentActions = 10;
+/** Runs in progress followed by id; more at once means something is badly stuck (the oldest are let go). */
+export const maxUnfinishedRuns = 20;
 
 export function initialMonitorState(dataflow: DataflowDescriptor, nowMs: number): MonitorState {
   const now = new Date(nowMs).toISOString();
