@@ -591,11 +591,17 @@ function proxies(timing: ActivityTiming = {}) {
 
 const defaultStepRetryTimeout = '10m';
 
-/** The step kept failing with retryable errors until its retry window closed (its schedule-to-close timeout). */
+/**
+ * The step kept failing with retryable errors until its retry window closed. Steps have no attempt limit, so a
+ * retryable failure can only end one that way: the server reports either the schedule-to-close timeout (it fired
+ * during an attempt or a backoff) or the last attempt's own retryable failure (the next retry would have started
+ * past the window).
+ */
 function usedUpRetryWindow(error: unknown): boolean {
   let cause: unknown = error;
   while (cause instanceof wf.TemporalFailure) {
     if (cause instanceof wf.TimeoutFailure && cause.timeoutType === TimeoutType.SCHEDULE_TO_CLOSE) return true;
+    if (cause instanceof wf.ApplicationFailure) return !cause.nonRetryable;
     cause = causeOf(cause);
   }
   return false;
