@@ -4,7 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
-import { startTestWorker, type TestWorker } from '../harness/test-worker';
 import { progressQuery, type ProvisioningProgress } from '../../src/workflows/provision-dataflow';
 import {
   newScenario,
@@ -12,27 +11,13 @@ import {
   resourceCounts,
   simulatorAdmin,
   startProvisioning,
-  uniqueName,
+  useProvisioningWorker,
 } from './provisioning-fixtures';
 
 const createBaseConnection = '/data/foundation/flowservice/connections(\\?|$)';
 
 describe('cancelling provisioning', function () {
-  const taskQueue = uniqueName('provisioning-cancel');
-  let worker: TestWorker;
-
-  before(async function () {
-    this.timeout(120_000);
-    worker = await startTestWorker({ taskQueue });
-  });
-
-  afterEach(async () => {
-    await (await simulatorAdmin()).clearFaults();
-  });
-
-  after(async () => {
-    await worker?.stop();
-  });
+  const { taskQueue } = useProvisioningWorker('provisioning-cancel');
 
   it('while AEP is still creating a resource ends cancelled, with nothing left in the sandbox', async function () {
     this.timeout(90_000);

@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { getTemporal } from '../harness/temporal';
-import { startTestWorker, type TestWorker } from '../harness/test-worker';
 import { progressQuery } from '../../src/workflows/provision-dataflow';
 import { provisioningFailureOf } from '../../src/cli/provision-command';
 import {
@@ -17,8 +16,8 @@ import {
   resourceCounts,
   simulatorAdmin,
   startProvisioning,
-  uniqueName,
   workflowInput,
+  useProvisioningWorker,
 } from './provisioning-fixtures';
 
 const createBaseConnection = '/data/foundation/flowservice/connections(\\?|$)';
@@ -28,21 +27,7 @@ const createDataflow = '/data/foundation/flowservice/flows(\\?|$)';
 const formerAttemptLimit = 10;
 
 describe('provisioning retries for a time, not a number of attempts', function () {
-  const taskQueue = uniqueName('provisioning-retry-windows');
-  let worker: TestWorker;
-
-  before(async function () {
-    this.timeout(120_000);
-    worker = await startTestWorker({ taskQueue });
-  });
-
-  afterEach(async () => {
-    await (await simulatorAdmin()).clearFaults();
-  });
-
-  after(async () => {
-    await worker?.stop();
-  });
+  const { taskQueue } = useProvisioningWorker('provisioning-retry-windows');
 
   it('outlasts a throttle of more attempts than the old limit, honouring Retry-After, and builds the dataflow', async function () {
     this.timeout(90_000);

@@ -4,7 +4,6 @@
  * is never deleted by its rollback.
  */
 import assert from 'node:assert/strict';
-import { startTestWorker, type TestWorker } from '../harness/test-worker';
 import { fieldGroupBody, schemaBody } from '../../src/dataflow/target-schema';
 import {
   newScenario,
@@ -12,26 +11,12 @@ import {
   provisionExpectingFailure,
   resourceCounts,
   simulatorAdmin,
-  uniqueName,
   type Scenario,
+  useProvisioningWorker,
 } from './provisioning-fixtures';
 
 describe('provisioning with a target schema that already exists', function () {
-  const taskQueue = uniqueName('provisioning-reuse');
-  let worker: TestWorker;
-
-  before(async function () {
-    this.timeout(120_000);
-    worker = await startTestWorker({ taskQueue });
-  });
-
-  afterEach(async () => {
-    await (await simulatorAdmin()).clearFaults();
-  });
-
-  after(async () => {
-    await worker?.stop();
-  });
+  const { taskQueue, worker } = useProvisioningWorker('provisioning-reuse');
 
   /** Another dataflow in the same sandbox, writing to the same schema but its own dataset. */
   function sibling(first: Scenario, name: string): Scenario {
@@ -76,7 +61,7 @@ describe('provisioning with a target schema that already exists', function () {
   it('refuses a schema with the title that lacks mapped fields, naming them, and leaves it alone', async () => {
     const scenario = { ...(await newScenario()), taskQueue };
     const schemaTitle = (scenario.spec.target as { schemaTitle: string }).schemaTitle;
-    const registry = worker.aep.forSandbox(scenario.sandbox).schemaRegistry;
+    const registry = worker().aep.forSandbox(scenario.sandbox).schemaRegistry;
     const { tenantId } = await registry.getStats();
     const partial = fieldGroupBody({ tenantId, title: 'Someone else’s consent fields', description: 'not ours' }) as {
       definitions: { oneTrustConsent: { properties: Record<string, { properties: Record<string, unknown> }> } };

@@ -4,7 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import { getTemporal } from '../harness/temporal';
-import { startTestWorker, type TestWorker } from '../harness/test-worker';
 import { progressQuery } from '../../src/workflows/provision-dataflow';
 import { provisioningSteps, type ProvisioningStepKey } from '../../src/workflows/provisioning-steps';
 import {
@@ -13,8 +12,8 @@ import {
   provisionExpectingFailure,
   resourceCounts,
   simulatorAdmin,
-  uniqueName,
   type Scenario,
+  useProvisioningWorker,
 } from './provisioning-fixtures';
 
 /** The create call each step makes, refused with a 400 by the simulator's fault injection. */
@@ -35,21 +34,7 @@ function unknownOneTrustToken(): string {
 }
 
 describe('provisioning that fails for good at step k', function () {
-  const taskQueue = uniqueName('provisioning-failures');
-  let worker: TestWorker;
-
-  before(async function () {
-    this.timeout(120_000);
-    worker = await startTestWorker({ taskQueue });
-  });
-
-  afterEach(async () => {
-    await (await simulatorAdmin()).clearFaults();
-  });
-
-  after(async () => {
-    await worker?.stop();
-  });
+  const { taskQueue } = useProvisioningWorker('provisioning-failures');
 
   async function expectFailureAt(step: ProvisioningStepKey, scenario: Scenario) {
     const { failure } = await provisionExpectingFailure(scenario);

@@ -18,7 +18,7 @@ import { provisioningFailureOf } from '../../src/cli/provision-command';
 import { SimulatorAdmin, type ResourcesByKind } from '../harness/simulator-admin';
 import { getSimulator } from '../harness/simulator';
 import { getTemporal } from '../harness/temporal';
-import { testSecretBox } from '../harness/test-worker';
+import { startTestWorker, testSecretBox, type TestWorker } from '../harness/test-worker';
 
 /** The seven kinds of resource one dataflow consists of (field groups counted with schemas' kind list too). */
 export const dataflowResourceKinds = [
@@ -138,4 +138,34 @@ export async function platformCallCount(sandbox: string): Promise<number> {
   const response = await fetch(`${(await getSimulator()).url}/__sim/requests`);
   const body = (await response.json()) as { items?: Array<{ sandbox?: string }> };
   return (body.items ?? []).filter((entry) => entry.sandbox === sandbox).length;
+}
+
+/**
+ * Mocha hooks for a describe block whose tests share one worker on their own task queue and may add fault rules:
+ * the worker starts before the first test, faults are cleared after each, the worker stops after the last.
+ */
+export function useProvisioningWorker(taskQueuePrefix: string): { taskQueue: string; worker: () => TestWorker } {
+  const taskQueue = uniqueName(taskQueuePrefix);
+  let worker: TestWorker | undefined;
+
+  before(async function () {
+    this.timeout(120_000);
+    worker = await startTestWorker({ taskQueue });
+  });
+
+  afterEach(async () => {
+    await (await simulatorAdmin()).clearFaults();
+  });
+
+  after(async () => {
+    await worker?.stop();
+  });
+
+  return {
+    taskQueue,
+    worker: () => {
+      if (!worker) throw new Error('the provisioning worker has not started');
+      return worker;
+    },
+  };
 }
