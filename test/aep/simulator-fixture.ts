@@ -9,27 +9,9 @@ import { createAepClient, type AepClientInternals } from '../../src/aep/aep-clie
 import type { AepClient, AepClientOptions, AepSettings } from '../../src/aep';
 import { defaultAepScopes } from '../../src/aep/settings';
 
-export interface FaultRule {
-  method?: string;
-  path: string;
-  status?: number;
-  body?: unknown;
-  retryAfter?: number | string;
-  delayMs?: number;
-  times?: number;
-  probability?: number;
-  dropAfterCommit?: boolean;
-}
+import type { FaultRule, LoggedRequest } from '../harness/simulator-admin';
 
-export interface LoggedRequest {
-  method: string;
-  path: string;
-  query: Record<string, string | string[]>;
-  status: number;
-  sandbox?: string;
-  ifMatch?: string;
-  dropped?: boolean;
-}
+export type { FaultRule, LoggedRequest };
 
 export class SimulatorFixture {
   private constructor(

@@ -1,27 +1,12 @@
 /** Typed calls to the simulator's admin API (/__sim/), for arranging and checking test scenarios. */
 import { request } from 'undici';
+import type { FaultRuleInput } from '../../src/simulator/faults';
+import type { RequestLogEntry } from '../../src/simulator/request-log';
 
-export interface FaultRule {
-  method?: string;
-  path: string;
-  status?: number;
-  body?: unknown;
-  retryAfter?: number;
-  delayMs?: number;
-  times?: number;
-  probability?: number;
-  dropAfterCommit?: boolean;
-}
+/** The admin API's own types: what a fault rule may say, and what the request log records. */
+export type FaultRule = FaultRuleInput;
 
-export interface LoggedRequest {
-  method: string;
-  path: string;
-  query?: Record<string, unknown>;
-  status: number;
-  time: string;
-  sandbox?: string;
-  ifMatch?: string;
-}
+export type LoggedRequest = RequestLogEntry;
 
 export interface SimulatorResource {
   id: string;

@@ -1,15 +1,8 @@
 import assert from 'node:assert/strict';
+import type { RequestLogEntry } from '../../src/simulator/request-log';
 import { TestPlatform, usePlatformWithToken } from './test-platform';
 
-interface LogEntry {
-  method: string;
-  path: string;
-  query: Record<string, unknown>;
-  status: number;
-  time: string;
-  sandbox?: string;
-  ifMatch?: string;
-}
+type LogEntry = RequestLogEntry;
 
 describe('simulator admin API (/__sim)', () => {
   let platform: TestPlatform;
