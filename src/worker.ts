@@ -1,5 +1,6 @@
 /**
- * The worker process (`npm run worker`): runs the provisioning and monitor workflows and their activities.
+ * The worker process (`npm run worker`): runs the provisioning, monitor and run feed workflows and their
+ * activities, on every task queue it is given (one by default; see src/temporal/task-queue.ts).
  * Temporal connection from Temporal's env config (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, profile
  * file); AEP settings from AEP_*; the secrets key from DATAFLOW_SECRETS_KEY(_FILE); optionally a prebuilt
  * workflow bundle from WORKFLOW_BUNDLE_PATH. SIGINT/SIGTERM stop it gracefully: no new tasks are taken and
@@ -7,14 +8,15 @@
  */
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { Duration } from '@temporalio/common';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type Logger, type WorkerOptions } from '@temporalio/worker';
 import { request } from 'undici';
 import { createActivities, type WebhookSender } from './activities';
 import { aepSettingsFromEnv, createAepClient } from './aep';
 import { installTemporalRuntime } from './observability/runtime';
 import { loadSecretBox } from './secrets';
 import { registerSearchAttributes } from './temporal/register-search-attributes';
-import { taskQueueFromEnv } from './temporal/task-queue';
+import { parseDuration } from './workflows/monitor/durations';
+import { taskQueuesFromEnv, workerTaskQueuesFromEnv } from './temporal/task-queue';
 
 /** One JSON POST, for alert webhooks. */
 export const sendWebhook: WebhookSender = async (url, body, headers = {}) => {
@@ -36,8 +38,10 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
   // The secret may come from AEP_CLIENT_SECRET_FILE, which the redactor's look at the environment cannot see.
   redactor.addKnownSecret(aepSettings.clientSecret);
   const secrets = loadSecretBox(env);
-  const taskQueue = taskQueueFromEnv(env);
+  const queues = taskQueuesFromEnv(env);
+  const polled = workerTaskQueuesFromEnv(env);
   const tuning = workerTuningFromEnv(env);
+  const runFeedIntervalMs = runFeedIntervalFromEnv(env);
 
   const config = loadClientConnectConfig({ overrideEnvVars: definedOnly(env) });
   const namespace = config.namespace ?? 'default';
@@ -55,26 +59,33 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
       });
     }
 
-    const worker = await Worker.create({
-      connection,
-      namespace,
-      taskQueue,
-      // A bundle prebuilt with bundleWorkflowCode starts in a second; otherwise webpack bundles at start-up.
-      ...(env.WORKFLOW_BUNDLE_PATH?.trim()
-        ? { workflowBundle: { codePath: env.WORKFLOW_BUNDLE_PATH.trim() } }
-        : { workflowsPath: require.resolve('./workflows') }),
-      activities: createActivities({ aep, secrets, fetchWebhook: sendWebhook }),
-      ...tuning,
+    const activities = createActivities({
+      aep,
+      secrets,
+      fetchWebhook: sendWebhook,
+      runFeed: {
+        taskQueue: queues.runFeeds,
+        ...(runFeedIntervalMs !== undefined ? { intervalMs: runFeedIntervalMs } : {}),
+      },
     });
+    // A bundle prebuilt with bundleWorkflowCode starts in a second; otherwise webpack bundles once, for every queue.
+    const workflowBundle = env.WORKFLOW_BUNDLE_PATH?.trim()
+      ? { codePath: env.WORKFLOW_BUNDLE_PATH.trim() }
+      : await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: warningsOnly(logger) });
+    const workers = await Promise.all(
+      polled.map((taskQueue) =>
+        Worker.create({ connection, namespace, taskQueue, workflowBundle, activities, ...tuning }),
+      ),
+    );
     logger.info('worker started', {
-      taskQueue,
+      taskQueues: polled.join(','),
       namespace,
       address: config.connectionOptions.address ?? 'localhost:7233',
       aepPlatformUrl: aepSettings.platformUrl,
       secretsKeyId: secrets.keyId,
     });
     // The SDK's runtime turns SIGINT/SIGTERM into worker.shutdown(); run() resolves once in-flight work is done.
-    await worker.run();
+    await Promise.all(workers.map((worker) => worker.run()));
     logger.info('worker stopped');
   } finally {
     await aep.close();
@@ -89,7 +100,42 @@ export function workerTuningFromEnv(env: NodeJS.ProcessEnv): Partial<WorkerOptio
   if (fleetRate !== undefined) tuning.maxTaskQueueActivitiesPerSecond = fleetRate;
   const concurrent = positiveNumber(env.MAX_CONCURRENT_ACTIVITIES, 'MAX_CONCURRENT_ACTIVITIES');
   if (concurrent !== undefined) tuning.maxConcurrentActivityTaskExecutions = Math.floor(concurrent);
+  // Workflows kept in memory between tasks. Ten thousand sleeping monitors need not all be cached: a monitor
+  // that is not replays its few hundred events when a message wakes it. ~600 cached workflows take about 1 GB.
+  tuning.maxCachedWorkflows = Math.floor(positiveNumber(env.WORKFLOW_CACHE_SIZE, 'WORKFLOW_CACHE_SIZE') ?? 250);
+  const workflowTasks = positiveNumber(env.MAX_CONCURRENT_WORKFLOW_TASKS, 'MAX_CONCURRENT_WORKFLOW_TASKS');
+  tuning.maxConcurrentWorkflowTaskExecutions = Math.max(2, Math.floor(workflowTasks ?? 40));
   return tuning;
+}
+
+/** RUN_FEED_INTERVAL: how often a new sandbox run feed looks at the runs ("60s" by default, at least 1s). */
+export function runFeedIntervalFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const text = env.RUN_FEED_INTERVAL?.trim();
+  if (!text) return undefined;
+  const milliseconds = parseDuration(text);
+  if (milliseconds === undefined || milliseconds < 1_000) {
+    throw new Error(`RUN_FEED_INTERVAL must be a duration of at least 1s, such as "60s" or "2m" (got "${text}")`);
+  }
+  return milliseconds;
+}
+
+/** Webpack's report of every module is noise in the worker's log; its warnings and errors are not. */
+function warningsOnly(logger: Logger): Logger {
+  const ignore = (): void => undefined;
+  return {
+    log(level, message, meta): void {
+      if (level === 'WARN' || level === 'ERROR') logger.log(level, message, meta);
+    },
+    trace: ignore,
+    debug: ignore,
+    info: ignore,
+    warn(message, meta): void {
+      logger.warn(message, meta);
+    },
+    error(message, meta): void {
+      logger.error(message, meta);
+    },
+  };
 }
 
 /** Temporal's env config wants a plain string map. */

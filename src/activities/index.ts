@@ -8,6 +8,7 @@ import type { ActivityDependencies } from './dependencies';
 import { createExistingResourceActivities } from './existing-resources';
 import { createFlowServiceActivities } from './flow-service';
 import { createMonitorActivities } from './monitor';
+import { createRunFeedActivities } from './run-feed';
 import { createSchemaRegistryActivities } from './schema-registry';
 
 export function createActivities(deps: ActivityDependencies) {
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createCatalogActivities(deps),
     ...createDataPrepActivities(deps),
     ...createMonitorActivities(deps),
+    ...createRunFeedActivities(deps),
   };
 }
 

@@ -11,7 +11,8 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError, type UpdateDefinition } from '@temporalio/common';
 import type { ActionOutcome } from '../workflows/monitor/state';
-import { monitorActionFailedType, type dataflowMonitor } from '../workflows/dataflow-monitor';
+import type { dataflowMonitor } from '../workflows/dataflow-monitor';
+import { monitorActionFailedType } from '../workflows/monitor/messages';
 import { exitCodes, type CommandIo } from './command-io';
 import { parseMonitorTarget, TargetError, type MonitorTarget } from './monitor-target';
 import type { TemporalSession } from './temporal-client';

@@ -71,7 +71,11 @@ export async function runProvision(
   let input: ProvisionDataflowInput;
   try {
     spec = loadDataflowSpecFile(specPath, { env: io.env });
-    input = toProvisionInput(spec, loadSecretBox(io.env), deps.inputOverrides);
+    const monitorTaskQueue = io.env.MONITOR_TASK_QUEUE?.trim();
+    input = toProvisionInput(spec, loadSecretBox(io.env), {
+      ...(monitorTaskQueue ? { monitorTaskQueue } : {}),
+      ...deps.inputOverrides,
+    });
   } catch (error) {
     if (error instanceof SpecError) {
       print.result({ ok: false, error: 'invalid-spec', problems: error.problems }, error.message);

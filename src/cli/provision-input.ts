@@ -7,7 +7,7 @@ import type { ProvisionDataflowInput } from '../workflows/provision-dataflow';
 export function toProvisionInput(
   spec: ResolvedDataflowSpec,
   secrets: SecretBox,
-  extra: Pick<ProvisionDataflowInput, 'activityTiming' | 'startMonitor'> = {},
+  extra: Pick<ProvisionDataflowInput, 'activityTiming' | 'startMonitor' | 'monitorTaskQueue'> = {},
 ): ProvisionDataflowInput {
   const clientCredentials = spec.oneTrust.clientCredentials;
   return {

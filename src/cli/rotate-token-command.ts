@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readJwtExpiry } from '../onetrust';
 import { loadSecretBox } from '../secrets';
-import { rotateTokenUpdate } from '../workflows/dataflow-monitor';
+import { rotateTokenUpdate } from '../workflows/monitor/messages';
 import type { RotateTokenRequest } from '../workflows/monitor/state';
 import { exitCodes, processIo } from './command-io';
 import { readHiddenLine } from './hidden-terminal-input';

@@ -3,7 +3,7 @@
  * failure streak, the last alert and the last runs. With --refresh the monitor looks at the runs first.
  */
 import type { Command } from 'commander';
-import { refreshUpdate, statusQuery } from '../workflows/dataflow-monitor';
+import { refreshUpdate, statusQuery } from '../workflows/monitor/messages';
 import { describeDuration } from '../workflows/monitor/durations';
 import type { MonitorStatus } from '../workflows/monitor/monitor-status';
 import { failureCauseDescriptions } from '../workflows/monitor/run-classification';
@@ -79,9 +79,13 @@ export function formatStatus(status: MonitorStatus): string {
       'last alert',
       status.lastAlert ? `[${status.lastAlert.kind}] ${status.lastAlert.raisedAt} ${status.lastAlert.message}` : 'none',
     ],
+    ['runs from', `${status.runFeedWorkflowId} (last message ${status.lastFeedMessageAt ?? 'none yet'})`],
     [
-      'runs checked',
-      `${status.lastPollAt ?? 'not yet'} (every ${status.pollInterval})${status.lastPollError ? `; last look failed${status.pollTrouble ? ` (${status.pollTrouble.failures} in a row since ${status.pollTrouble.since})` : ''}: ${status.lastPollError}` : ''}`,
+      'reconciled',
+      `${status.lastReconcileAt ?? 'not yet'} (every ${status.reconcileInterval}, next ${status.nextReconcileAt})` +
+        (status.lastReconcileError
+          ? `; last reconcile failed${status.reconcileTrouble ? ` (${status.reconcileTrouble.failures} in a row since ${status.reconcileTrouble.since})` : ''}: ${status.lastReconcileError}`
+          : ''),
     ],
   ];
   if (status.pendingWork.length > 0) facts.push(['working on', status.pendingWork.join(', ')]);

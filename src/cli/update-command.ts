@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { destinationProblem } from '../dataflow/target-schema';
 import type { MappingRule, ScheduleFrequency } from '../workflows/dataflow-types';
-import { updateDataflowUpdate } from '../workflows/dataflow-monitor';
+import { updateDataflowUpdate } from '../workflows/monitor/messages';
 import { updateDataflowProblem } from '../workflows/monitor/request-validation';
 import type { UpdateDataflowRequest } from '../workflows/monitor/state';
 import { exitCodes, processIo } from './command-io';

@@ -10,6 +10,8 @@ import { readJwtExpiry } from '../onetrust';
 import { defaultMapping } from '../dataflow/default-mapping';
 import { destinationProblem } from '../dataflow/target-schema';
 import type { DataflowSchedule, MappingRule, ScheduleFrequency } from '../workflows/dataflow-types';
+import { parseDuration } from '../workflows/monitor/durations';
+import { minimumReconcileIntervalMs } from '../workflows/monitor/reconcile-cadence';
 import { RevealedSecret } from './revealed-secret';
 import { readSecret, secretSourceSchema, type SecretSource } from './secret-source';
 import { formatFieldPath, SpecError, type SpecProblem } from './spec-error';
@@ -100,7 +102,13 @@ const rawSpecSchema = z.strictObject({
   alerts: z.strictObject({ webhookUrl: httpUrl }).optional(),
   monitor: z
     .strictObject({
-      pollInterval: duration.optional(),
+      // Named before the run feed existed: now how often the monitor reconciles its own runs (default 6h).
+      pollInterval: duration
+        .refine((text) => (parseDuration(text) ?? 0) >= minimumReconcileIntervalMs, {
+          error:
+            'must be at least 1m: it is how often the monitor double-checks its runs (default 6h); the sandbox run feed already looks every minute',
+        })
+        .optional(),
       tokenWarnings: z.array(duration).optional(),
     })
     .optional(),

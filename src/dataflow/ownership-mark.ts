@@ -15,3 +15,12 @@ export const ownershipMarkPattern = new RegExp(`\\(managed by ${product}[^)]*\\)
 export function isManagedBy(description: unknown, sandbox: string, name: string): boolean {
   return typeof description === 'string' && description.includes(ownershipMark(sandbox, name));
 }
+
+const markedDataflowPattern = new RegExp(`\\(managed by ${product}, provision:([^:)]+):([^)]+)\\)`);
+
+/** The dataflow whose mark a description carries (sandbox and name), if any: how the run feed finds a flow's monitor. */
+export function markedDataflow(description: unknown): { sandbox: string; name: string } | undefined {
+  if (typeof description !== 'string') return undefined;
+  const match = markedDataflowPattern.exec(description);
+  return match ? { sandbox: match[1]!, name: match[2]! } : undefined;
+}

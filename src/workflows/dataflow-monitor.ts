@@ -1,148 +1,106 @@
 /**
- * dataflowMonitor: one long-lived workflow per dataflow (id `dataflow:<sandbox>:<name>`). It looks at the runs on
- * a cadence, keeps the OneTrust token alive (warnings, automatic rotation with client credentials), and carries
- * out what users ask (rotate the token, change the flow, pause, resume, tear down) strictly one at a time.
- * Every request is both a signal (fire and forget) and an update (wait for the outcome); both queue the same work.
- * History stays bounded: it continues as new when the server suggests it, carrying plain-object state only.
+ * dataflowMonitor: one long-lived workflow per dataflow (id `dataflow:<sandbox>:<name>`). It sleeps until
+ * something happens to its dataflow: the sandbox's run feed hands it runs that finished, its token calendar
+ * comes due (warnings, expiry, automatic rotation), someone asks for something (rotate the token, change the
+ * flow, pause, resume, tear down, look now), or its slow reconcile catches what the feed could have missed.
+ * Requests are done strictly one at a time; each is both a signal (fire and forget) and an update (wait for the
+ * outcome). History stays small and cheap to replay: it continues as new on a budget of a few hundred events.
+ *
+ * This file only wires the parts together: messages.ts (what it accepts), state.ts and run-tracking.ts (its
+ * state and how runs change it), run-watching.ts, token-watch.ts and actions.ts (what it does),
+ * monitor-status.ts and status-markdown.ts (what it shows).
  */
 import {
-  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   log,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
-  type ActivityOptions,
 } from '@temporalio/workflow';
-import type { DataflowResourceKind, MonitorActivities, RunPage } from '../activities/monitor';
-import type { DataflowDescriptor } from './dataflow-types';
-import { changeTimeoutMs, pollTimeoutMs } from './monitor/activity-timeouts';
-import { describeDuration } from './monitor/durations';
-import { describeStatus, statusMarkdown, type MonitorStatus } from './monitor/monitor-status';
-import { pollIntervalMs } from './monitor/poll-cadence';
+import { perform } from './monitor/actions';
+import { raiseAlert } from './monitor/alerting';
+import {
+  monitorActionFailedType,
+  pauseSignal,
+  pauseUpdate,
+  refreshUpdate,
+  resumeSignal,
+  resumeUpdate,
+  rotateTokenSignal,
+  rotateTokenUpdate,
+  runUpdatesSignal,
+  statusQuery,
+  teardownSignal,
+  teardownUpdate,
+  updateDataflowSignal,
+  updateDataflowUpdate,
+  type DataflowMonitorInput,
+  type DataflowMonitorResult,
+} from './monitor/messages';
+import { activities } from './monitor/monitor-activities';
+import { failureMessage, isoNow, type MonitorContext } from './monitor/monitor-context';
+import { describeStatus, type MonitorStatus } from './monitor/monitor-status';
+import { jittered, reconcileIntervalMs } from './monitor/reconcile-cadence';
 import { rotateTokenProblem, teardownProblem, updateDataflowProblem } from './monitor/request-validation';
-import { applyRuns, type AlertDraft } from './monitor/run-tracking';
+import { RunWatcher } from './monitor/run-watching';
 import {
   initialMonitorState,
   keepNewest,
   maxRecentActions,
   type ActionOutcome,
-  type Alert,
-  type DataflowHealth,
   type MonitorAction,
   type MonitorState,
-  type RotateTokenRequest,
-  type RunSummary,
-  type TeardownRequest,
-  type UpdateDataflowRequest,
   type WorkItem,
 } from './monitor/state';
-import {
-  autoRotationDueAt,
-  canRotateAutomatically,
-  dueWarning,
-  isTokenExpired,
-  nextTokenEventAt,
-  tokenStateAfterRotation,
-  tokenWarningLeads,
-  warningsSuppressed,
-} from './monitor/token-schedule';
+import { statusMarkdown } from './monitor/status-markdown';
+import { canRotateAutomatically, nextTokenEventAt, tokenWarningLeads } from './monitor/token-schedule';
+import { attendToToken } from './monitor/token-watch';
+import { WakeTimer } from './monitor/wake-timer';
 import { DataflowName, DataflowSandbox, DataflowState } from './search-attributes';
+import { runFeedWorkflowId } from './workflow-ids';
 
-export interface DataflowMonitorInput {
-  dataflow: DataflowDescriptor;
-  /** Set by the monitor itself when it continues as new. */
-  carriedState?: MonitorState;
-  /**
-   * Continue as new once history holds this many events, besides whenever the server suggests it
-   * (tests use a small number; production leaves it out).
-   */
-  continueAsNewAfterEvents?: number;
-  /** Runs read per look (default 20; tests use a small number to make the monitor page). */
-  runsPerPoll?: number;
-}
+export type { DataflowMonitorInput, DataflowMonitorResult } from './monitor/messages';
 
-export interface DataflowMonitorResult {
-  workflowId: string;
-  state: DataflowHealth;
-  teardown: ActionOutcome;
-}
-
-// ---- Messages ---------------------------------------------------------------------------------------------------
-
-export const rotateTokenSignal = defineSignal<[RotateTokenRequest]>('rotateToken');
-export const updateDataflowSignal = defineSignal<[UpdateDataflowRequest]>('updateDataflow');
-export const pauseSignal = defineSignal('pause');
-export const resumeSignal = defineSignal('resume');
-export const teardownSignal = defineSignal<[TeardownRequest]>('teardown');
-
-export const rotateTokenUpdate = defineUpdate<ActionOutcome, [RotateTokenRequest]>('rotateToken');
-export const updateDataflowUpdate = defineUpdate<ActionOutcome, [UpdateDataflowRequest]>('updateDataflow');
-export const pauseUpdate = defineUpdate<ActionOutcome>('pause');
-export const resumeUpdate = defineUpdate<ActionOutcome>('resume');
-export const teardownUpdate = defineUpdate<ActionOutcome, [TeardownRequest]>('teardown');
-/** Look at the runs now and answer with what was found (`status --refresh`). */
-export const refreshUpdate = defineUpdate<MonitorStatus>('refresh');
-
-export const statusQuery = defineQuery<MonitorStatus>('status');
-
-/** The failure type an update fails with when its work failed (the message says why). */
-export const monitorActionFailedType = 'MonitorActionFailed';
-
-// ---- Activities -------------------------------------------------------------------------------------------------
-
-// Timeouts outlast the AEP client's own retries of a read (see activity-timeouts.ts).
-
-/** Looking at runs: a failure only means "look again next time" (but several in a row are alerted). */
-const pollOptions: ActivityOptions = {
-  startToCloseTimeout: pollTimeoutMs,
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
-};
-/** Changing the dataflow: retried patiently on 429/5xx; AEP's refusals stop at once (non-retryable failures). */
-const changeOptions: ActivityOptions = {
-  startToCloseTimeout: changeTimeoutMs,
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
-};
-/** Alerts: a few attempts over about half a minute, then the monitor moves on (the log line is already out). */
-const alertOptions: ActivityOptions = {
-  startToCloseTimeout: '15s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
-};
-
-const activities = proxyActivities<MonitorActivities>(changeOptions);
-
-/** Runs read per look: every run of a 15-minute flow between two hourly polls; more are read page by page. */
-const defaultRunsPerPoll = 20;
-
-/** Polls that must fail in a row (over at least one poll interval) before the dataflow counts as unmonitored. */
-const pollFailuresBeforeAlert = 3;
-
-// ---- The workflow -----------------------------------------------------------------------------------------------
+/** Continue as new at this many events: replaying a few hundred events on a cache miss stays cheap. */
+const defaultEventBudget = 300;
 
 export async function dataflowMonitor(input: DataflowMonitorInput): Promise<DataflowMonitorResult> {
   const workflowId = workflowInfo().workflowId;
+  const firstStart = input.carriedState === undefined;
   const state: MonitorState = input.carriedState ?? initialMonitorState(input.dataflow, Date.now());
   /** Outcomes waiting for the update handler that asked for them (never carried: handlers finish first). */
   const outcomes: Record<string, ActionOutcome> = {};
   let publishedState = workflowInfo().typedSearchAttributes.get(DataflowState);
 
-  const leads = () => tokenWarningLeads(state.dataflow);
-  const cadenceMs = () => pollIntervalMs(state.dataflow);
+  const context: MonitorContext = {
+    workflowId,
+    input,
+    state,
+    raise: (draft) => raiseAlert(state, workflowId, draft),
+    enqueue,
+    reconcileIntervalMs: () => reconcileIntervalMs(state.dataflow, input.reconcileIntervalMs),
+  };
+  const runs = new RunWatcher(context);
+  const wakeTimer = new WakeTimer();
+
   const currentStatus = (): MonitorStatus =>
-    describeStatus(state, { workflowId, leads: leads(), pollIntervalMs: cadenceMs(), nowMs: Date.now() });
+    describeStatus(state, {
+      workflowId,
+      runFeedWorkflowId: runFeedWorkflowId(state.dataflow.sandbox),
+      leads: tokenWarningLeads(state.dataflow),
+      reconcileIntervalMs: context.reconcileIntervalMs(),
+      nowMs: Date.now(),
+    });
 
   // -- Handlers first, so nothing sent before the first await is missed.
 
   setHandler(statusQuery, currentStatus);
+  setHandler(runUpdatesSignal, (update) => runs.receive(update));
 
   /** Why no new work is accepted, if so. */
   const closedProblem = (): string | undefined =>
@@ -151,7 +109,7 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
       : undefined;
 
   function enqueue(action: MonitorAction, source: WorkItem['source']): WorkItem {
-    const item: WorkItem = { id: uuid4(), source, receivedAt: new Date(Date.now()).toISOString(), action };
+    const item: WorkItem = { id: uuid4(), source, receivedAt: isoNow(), action };
     state.queue.push(item);
     return item;
   }
@@ -170,7 +128,7 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
       source: 'signal',
       ok: false,
       summary: `refused: ${refusal}`,
-      finishedAt: new Date(Date.now()).toISOString(),
+      finishedAt: isoNow(),
       details: {},
     });
   }
@@ -248,363 +206,6 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
     state.recentActions = keepNewest([outcome, ...state.recentActions], maxRecentActions);
   }
 
-  // -- Alerts
-
-  async function raise(draft: AlertDraft): Promise<void> {
-    const { dataflow } = state;
-    const alert: Alert = {
-      id: `${workflowId}:${draft.kind}:${draft.discriminator}`,
-      kind: draft.kind,
-      severity: draft.severity,
-      workflowId,
-      sandbox: dataflow.sandbox,
-      dataflow: dataflow.name,
-      flowId: dataflow.ids.flowId,
-      message: `${dataflow.sandbox}/${dataflow.name}: ${draft.message}`,
-      raisedAt: new Date(Date.now()).toISOString(),
-      details: draft.details,
-    };
-    let delivery: 'webhook' | 'log' | 'failed';
-    try {
-      ({ delivery } = await activities.sendAlert.executeWithOptions(
-        { ...alertOptions, summary: `alert: ${draft.kind}` },
-        [{ alert, ...(dataflow.alerts?.webhookUrl ? { webhookUrl: dataflow.alerts.webhookUrl } : {}) }],
-      ));
-    } catch (error) {
-      delivery = 'failed';
-      log.error('alert could not be delivered to the webhook', { alertId: alert.id, reason: failureMessage(error) });
-    }
-    state.lastAlert = {
-      id: alert.id,
-      kind: alert.kind,
-      severity: alert.severity,
-      message: alert.message,
-      raisedAt: alert.raisedAt,
-      delivery,
-    };
-  }
-
-  // -- Looking at the runs
-
-  async function pollRuns(): Promise<void> {
-    state.nextPollAt = Date.now() + cadenceMs();
-    state.polls += 1;
-    const cursorBefore = state.runCursorMs;
-    let page: RunPage;
-    try {
-      page = pageOf(
-        await activities.listRecentRuns.executeWithOptions({ ...pollOptions, summary: 'list runs' }, [
-          {
-            sandbox: state.dataflow.sandbox,
-            flowId: state.dataflow.ids.flowId,
-            ...(state.runCursorMs !== undefined ? { startedAtOrAfterMs: state.runCursorMs } : {}),
-            limit: input.runsPerPoll ?? defaultRunsPerPoll,
-            ...(state.unfinishedRunIds?.length ? { unfinishedRunIds: state.unfinishedRunIds } : {}),
-          },
-        ]),
-      );
-    } catch (error) {
-      await countPollFailure(failureMessage(error));
-      return;
-    }
-    state.lastPollAt = new Date(Date.now()).toISOString();
-    state.lastPollError = undefined;
-    await endPollTrouble();
-    for (const draft of applyRuns(state, page.runs, Date.now())) await raise(draft);
-    if (page.more) {
-      // Runs remain after this page: read them now, in order, rather than skip them at the next poll. A cursor that
-      // did not move (a page of runs all started in the same millisecond) would only read the same page again.
-      if (state.runCursorMs !== cursorBefore) state.nextPollAt = Date.now();
-      else log.warn('more runs than a page share one start time; waiting for the next poll', { cursor: cursorBefore });
-    }
-  }
-
-  /** A look at the runs failed: one is noise, several in a row over a poll interval mean the monitor is blind. */
-  async function countPollFailure(reason: string): Promise<void> {
-    state.lastPollError = reason;
-    log.warn('could not list the runs', { reason });
-    const trouble = state.pollTrouble ?? { failures: 0, since: isoNow(), alerted: false };
-    trouble.failures += 1;
-    state.pollTrouble = trouble;
-    const blindForMs = Date.now() - Date.parse(trouble.since);
-    if (trouble.alerted || trouble.failures < pollFailuresBeforeAlert || blindForMs < cadenceMs()) return;
-    trouble.alerted = true;
-    await raise({
-      kind: 'unmonitored',
-      severity: 'critical',
-      discriminator: trouble.since,
-      // The activity's failures already start with its step, "list runs: ".
-      message: `cannot list runs: ${reason.replace(/^list runs: /, '')} (${trouble.failures} looks in a row since ${trouble.since}); failed runs go unnoticed until this is fixed`,
-      details: { failures: trouble.failures, since: trouble.since, reason },
-    });
-  }
-
-  /** The runs can be listed again: say so if the blindness was alerted. */
-  async function endPollTrouble(): Promise<void> {
-    const trouble = state.pollTrouble;
-    state.pollTrouble = undefined;
-    if (!trouble?.alerted) return;
-    await raise({
-      kind: 'monitoring-resumed',
-      severity: 'info',
-      discriminator: trouble.since,
-      message: `runs can be listed again after ${trouble.failures} failed looks since ${trouble.since}`,
-      details: { failures: trouble.failures, since: trouble.since },
-    });
-  }
-
-  // -- The token's calendar
-
-  async function attendToToken(): Promise<void> {
-    const now = Date.now();
-    const leadTimes = leads();
-    const automatic = canRotateAutomatically(state.dataflow);
-    if (automatic && now >= autoRotationDueAt(state.token, leadTimes)) {
-      if (!state.queue.some((item) => item.action.kind === 'autoRotateToken')) {
-        enqueue({ kind: 'autoRotateToken' }, 'monitor');
-      }
-    }
-    const warning = warningsSuppressed(state.token, automatic) ? undefined : dueWarning(state.token, leadTimes, now);
-    if (warning) {
-      state.token.warningsSent.push(...warning.passed);
-      const remaining = Date.parse(state.token.expiresAt) - now;
-      await raise({
-        kind: 'token-expiring',
-        severity: 'warning',
-        discriminator: `${state.token.expiresAt}:${warning.lead.text}`,
-        message: `the OneTrust token expires in ${describeDuration(remaining)} (${state.token.expiresAt}); rotate it before then`,
-        details: { tokenExpiresAt: state.token.expiresAt, leadTime: warning.lead.text },
-      });
-    }
-    if (isTokenExpired(state.token, now) && !state.token.expiredAlerted) {
-      state.token.expiredAlerted = true;
-      await raise({
-        kind: 'token-expired',
-        severity: 'critical',
-        discriminator: state.token.expiresAt,
-        message: `the OneTrust token expired at ${state.token.expiresAt}: every run fails until a new token is rotated in`,
-        details: { tokenExpiresAt: state.token.expiresAt },
-      });
-    }
-  }
-
-  // -- The work users (and the token calendar) ask for
-
-  type WorkResult = { summary: string; details: ActionOutcome['details'] };
-
-  async function rotate(request: RotateTokenRequest, how: 'on request' | 'automatically'): Promise<WorkResult> {
-    const result = await activities.rotateOneTrustToken.executeWithOptions(
-      { ...changeOptions, summary: `rotate token ${how}` },
-      [
-        {
-          sandbox: state.dataflow.sandbox,
-          baseConnectionId: state.dataflow.ids.baseConnectionId,
-          token: request.token,
-          // Put back if OneTrust refuses the new one, so a bad token never replaces a working one.
-          previousToken: state.dataflow.oneTrust.token,
-          ...(request.expiresAt !== undefined ? { expiresAt: request.expiresAt } : {}),
-        },
-      ],
-    );
-    state.dataflow.oneTrust = {
-      ...state.dataflow.oneTrust,
-      token: request.token,
-      tokenExpiresAt: result.tokenExpiresAt,
-    };
-    state.token = tokenStateAfterRotation(result.tokenExpiresAt, Date.now());
-    await raise({
-      kind: 'token-rotated',
-      severity: 'info',
-      discriminator: result.tokenExpiresAt,
-      message: `the OneTrust token was rotated ${how}; the new one expires ${result.tokenExpiresAt}`,
-      details: { tokenExpiresAt: result.tokenExpiresAt, patchAttempts: result.patchAttempts },
-    });
-    return {
-      summary: `token rotated ${how}: expires ${result.tokenExpiresAt}; the explore preview read ${result.previewRecords} record(s) with it`,
-      details: {
-        tokenExpiresAt: result.tokenExpiresAt,
-        patchAttempts: result.patchAttempts,
-        previewRecords: result.previewRecords,
-      },
-    };
-  }
-
-  async function rotateAutomatically(): Promise<WorkResult> {
-    const credentials = state.dataflow.oneTrust.clientCredentials;
-    if (!credentials) throw ApplicationFailure.nonRetryable('no OneTrust client credentials to mint a token with');
-    try {
-      const minted = await activities.mintOneTrustToken.executeWithOptions(
-        { ...changeOptions, summary: 'mint a OneTrust token' },
-        [
-          {
-            baseUrl: state.dataflow.oneTrust.baseUrl,
-            clientId: credentials.clientId,
-            clientSecret: credentials.clientSecret,
-          },
-        ],
-      );
-      return await rotate({ token: minted.token, expiresAt: minted.expiresAt }, 'automatically');
-    } catch (error) {
-      const failures = state.token.autoRotationFailures + 1;
-      state.token.autoRotationFailures = failures;
-      // Back off: poll cadence × 2^(failures-1), at most six hours, so a broken credential does not spin.
-      state.token.autoRotationRetryAt = Date.now() + Math.min(6 * 3_600_000, cadenceMs() * 2 ** (failures - 1));
-      await raise({
-        kind: 'token-rotation-failed',
-        severity: 'critical',
-        discriminator: `${state.token.expiresAt}:${failures}`,
-        message: `automatic token rotation failed (attempt ${failures}): ${failureMessage(error)}; the token expires ${state.token.expiresAt}`,
-        details: { tokenExpiresAt: state.token.expiresAt, attempt: failures },
-      });
-      throw error;
-    }
-  }
-
-  async function updateDataflow(request: UpdateDataflowRequest): Promise<WorkResult> {
-    const { dataflow } = state;
-    const changed: string[] = [];
-    const details: WorkResult['details'] = {};
-    if (request.name !== undefined || request.description !== undefined || request.schedule !== undefined) {
-      const patched = await activities.updateFlowSettings.executeWithOptions(
-        { ...changeOptions, summary: 'update dataflow settings' },
-        [
-          {
-            sandbox: dataflow.sandbox,
-            flowId: dataflow.ids.flowId,
-            ...(request.name !== undefined ? { name: request.name } : {}),
-            ...(request.description !== undefined ? { description: request.description } : {}),
-            ...(request.schedule !== undefined ? { schedule: request.schedule } : {}),
-          },
-        ],
-      );
-      changed.push(...patched.changed);
-      details.flowPatchAttempts = patched.patchAttempts;
-      if (request.schedule) {
-        const { frequency, interval } = request.schedule;
-        dataflow.schedule = {
-          startTime: dataflow.schedule.startTime,
-          frequency,
-          ...(interval !== undefined ? { interval } : {}),
-        };
-        // A faster schedule is watched at the faster cadence from now on.
-        state.nextPollAt = Math.min(state.nextPollAt, Date.now() + cadenceMs());
-        details.schedule = frequency === 'once' ? 'once' : `every ${interval} ${frequency}(s)`;
-      }
-      if (request.name !== undefined) details.flowName = request.name;
-    }
-    if (request.mapping !== undefined) {
-      const published = await activities.publishMappingVersion.executeWithOptions(
-        { ...changeOptions, summary: 'new mapping-set version' },
-        [
-          {
-            sandbox: dataflow.sandbox,
-            mappingSetId: dataflow.ids.mappingSetId,
-            schemaId: dataflow.ids.schemaId,
-            currentVersion: dataflow.ids.mappingVersion,
-            mapping: request.mapping,
-          },
-        ],
-      );
-      await activities.pointFlowAtMapping.executeWithOptions(
-        { ...changeOptions, summary: `point the flow at mapping v${published.mappingVersion}` },
-        [
-          {
-            sandbox: dataflow.sandbox,
-            flowId: dataflow.ids.flowId,
-            mappingSetId: dataflow.ids.mappingSetId,
-            mappingVersion: published.mappingVersion,
-          },
-        ],
-      );
-      dataflow.ids = { ...dataflow.ids, mappingVersion: published.mappingVersion };
-      changed.push('mapping');
-      details.mappingVersion = published.mappingVersion;
-    }
-    details.changed = changed;
-    return { summary: `dataflow updated: ${changed.join(', ')}`, details };
-  }
-
-  async function setEnabled(enabled: boolean): Promise<WorkResult> {
-    const result = await activities.setFlowEnabled.executeWithOptions(
-      { ...changeOptions, summary: enabled ? 'resume: enable the flow' : 'pause: disable the flow' },
-      [{ sandbox: state.dataflow.sandbox, flowId: state.dataflow.ids.flowId, enabled }],
-    );
-    state.paused = !enabled;
-    return { summary: `flow ${enabled ? 'resumed' : 'paused'} (AEP state: ${result.flowState})`, details: result };
-  }
-
-  async function teardown(request: TeardownRequest): Promise<WorkResult> {
-    const { ids, sandbox, name } = state.dataflow;
-    const keepData = request.keepData === true;
-    // Flow first: AEP refuses to delete a connection a flow still uses (FLOW-1418-400).
-    const plan: Array<[DataflowResourceKind, string]> = [
-      ['flow', ids.flowId],
-      ['targetConnection', ids.targetConnectionId],
-      ['sourceConnection', ids.sourceConnectionId],
-      ['baseConnection', ids.baseConnectionId],
-      ['mappingSet', ids.mappingSetId],
-    ];
-    if (!keepData) plan.push(['dataset', ids.datasetId], ['schema', ids.schemaAltId], ['fieldGroup', ids.fieldGroupId]);
-
-    const deleted: string[] = [];
-    const alreadyGone: string[] = [];
-    const kept: string[] = keepData
-      ? [`dataset ${ids.datasetId}`, `schema ${ids.schemaAltId}`, `fieldGroup ${ids.fieldGroupId}`]
-      : [];
-    for (const [kind, id] of plan) {
-      // A field group still used by a schema we kept stays too.
-      if (kind === 'fieldGroup' && kept.some((entry) => entry.startsWith('schema '))) {
-        kept.push(`fieldGroup ${id} (its schema was kept)`);
-        continue;
-      }
-      let result;
-      try {
-        result = await activities.deleteDataflowResource.executeWithOptions(
-          { ...changeOptions, summary: `teardown: delete ${kind}` },
-          [{ sandbox, dataflowName: name, kind, id }],
-        );
-      } catch (error) {
-        throw ApplicationFailure.nonRetryable(
-          `teardown stopped at ${kind} ${id}: ${failureMessage(error)} (deleted so far: ${deleted.join(', ') || 'nothing'})`,
-          monitorActionFailedType,
-        );
-      }
-      const label = `${kind} ${id}`;
-      if (result.outcome === 'deleted') deleted.push(label);
-      else if (result.outcome === 'already-gone') alreadyGone.push(label);
-      else kept.push(`${label} (${result.reason ?? 'kept'})`);
-    }
-    state.tornDown = true;
-    return {
-      summary: `torn down: ${deleted.length} deleted, ${alreadyGone.length} already gone, ${kept.length} kept`,
-      details: { deleted, alreadyGone, kept },
-    };
-  }
-
-  async function perform(item: WorkItem): Promise<WorkResult> {
-    const { action } = item;
-    switch (action.kind) {
-      case 'rotateToken':
-        return rotate(action.request, 'on request');
-      case 'autoRotateToken':
-        return rotateAutomatically();
-      case 'updateDataflow':
-        return updateDataflow(action.request);
-      case 'pause':
-        return setEnabled(false);
-      case 'resume':
-        return setEnabled(true);
-      case 'teardown':
-        return teardown(action.request);
-      case 'refresh':
-        await pollRuns();
-        return {
-          summary: state.lastPollError ? `could not look at the runs: ${state.lastPollError}` : 'looked at the runs',
-          details: { runs: state.lastRuns.length },
-        };
-    }
-  }
-
   /** Works through the queue, one item at a time, in arrival order. */
   async function drainQueue(): Promise<void> {
     for (let item = state.queue[0]; item !== undefined; item = state.queue[0]) {
@@ -621,14 +222,14 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
       } else {
         publish();
         try {
-          const result = await perform(item);
+          const result = await perform(context, runs, item);
           outcome = { ...base, ok: true, ...result, finishedAt: isoNow() };
         } catch (error) {
           outcome = { ...base, ok: false, summary: failureMessage(error), finishedAt: isoNow(), details: {} };
           log.warn('monitor action failed', { kind: item.action.kind, reason: outcome.summary });
           // Nobody waits for a signal's outcome: tell people through the alert path instead.
           if (item.source === 'signal') {
-            await raise({
+            await context.raise({
               kind: 'action-failed',
               severity: 'warning',
               discriminator: item.id,
@@ -645,15 +246,20 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
     }
   }
 
+  const eventBudget = input.continueAsNewAfterEvents ?? defaultEventBudget;
   function shouldContinueAsNew(): boolean {
     const info = workflowInfo();
-    const threshold = input.continueAsNewAfterEvents;
-    return info.continueAsNewSuggested || (threshold !== undefined && info.historyLength >= threshold);
+    return info.continueAsNewSuggested || info.historyLength >= eventBudget;
   }
 
   function nextWakeAt(): number {
-    const tokenEvent = nextTokenEventAt(state.token, leads(), canRotateAutomatically(state.dataflow), Date.now());
-    return Math.min(state.nextPollAt, tokenEvent ?? Number.POSITIVE_INFINITY);
+    const tokenEvent = nextTokenEventAt(
+      state.token,
+      tokenWarningLeads(state.dataflow),
+      canRotateAutomatically(state.dataflow),
+      Date.now(),
+    );
+    return Math.min(state.nextReconcileAt, tokenEvent ?? Number.POSITIVE_INFINITY);
   }
 
   // -- Main loop
@@ -666,33 +272,41 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
       { key: DataflowName, value: state.dataflow.name },
     ]);
   }
+  if (firstStart) {
+    // The first reconcile comes one (jittered) interval from now: a fleet started at once never reconciles at once.
+    state.nextReconcileAt = Date.now() + jittered(context.reconcileIntervalMs(), Math.random());
+    publish();
+    // Provisioning starts the sandbox's run feed; a monitor started some other way makes sure of it.
+    try {
+      await activities.ensureRunFeed.executeWithOptions(
+        { startToCloseTimeout: '1m', retry: { maximumAttempts: 5 }, summary: 'make sure the run feed runs' },
+        [{ sandbox: state.dataflow.sandbox }],
+      );
+    } catch (error) {
+      log.warn('could not start the run feed; the next reconcile tries again', { reason: failureMessage(error) });
+    }
+  }
   publish();
 
   for (;;) {
-    const sleepMs = nextWakeAt() - Date.now();
-    if (sleepMs > 0) await condition(() => state.queue.length > 0 || shouldContinueAsNew(), sleepMs);
+    wakeTimer.arm(nextWakeAt());
+    await condition(() => wakeTimer.fired || runs.hasNews || state.queue.length > 0 || shouldContinueAsNew());
 
+    await runs.takeNews();
     await drainQueue();
     if (state.tornDown) break;
-    if (Date.now() >= state.nextPollAt) await pollRuns();
-    await attendToToken();
+    if (Date.now() >= state.nextReconcileAt) await runs.reconcile();
+    await attendToToken(context);
     await drainQueue();
     if (state.tornDown) break;
     publish();
 
-    if (shouldContinueAsNew() && state.queue.length === 0) {
+    if (shouldContinueAsNew() && state.queue.length === 0 && !runs.hasNews) {
       // Let every update handler deliver its answer; new work arriving meanwhile is done before moving on.
-      await condition(() => allHandlersFinished() || state.queue.length > 0);
-      if (state.queue.length === 0) {
+      await condition(() => allHandlersFinished() || state.queue.length > 0 || runs.hasNews);
+      if (state.queue.length === 0 && !runs.hasNews) {
         state.generation += 1;
-        return continueAsNew<typeof dataflowMonitor>({
-          dataflow: state.dataflow,
-          carriedState: state,
-          ...(input.continueAsNewAfterEvents !== undefined
-            ? { continueAsNewAfterEvents: input.continueAsNewAfterEvents }
-            : {}),
-          ...(input.runsPerPoll !== undefined ? { runsPerPoll: input.runsPerPoll } : {}),
-        });
+        return continueAsNew<typeof dataflowMonitor>({ ...input, dataflow: state.dataflow, carriedState: state });
       }
     }
   }
@@ -713,20 +327,4 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
       details: {},
     },
   };
-}
-
-/** Histories recorded before runs were paged hold a bare list of runs. */
-function pageOf(result: RunPage | RunSummary[]): RunPage {
-  return Array.isArray(result) ? { runs: result, more: false } : result;
-}
-
-function isoNow(): string {
-  return new Date(Date.now()).toISOString();
-}
-
-/** The most useful line of a failure: an activity's own message rather than "Activity task failed". */
-function failureMessage(error: unknown): string {
-  if (error instanceof ActivityFailure && error.cause) return error.cause.message;
-  if (error instanceof Error) return error.message;
-  return String(error);
 }

@@ -1,3 +1,4 @@
 /** Every workflow the worker runs (the workflow bundle's entry point). Messages live next to their workflow. */
 export { provisionDataflow } from './provision-dataflow';
 export { dataflowMonitor } from './dataflow-monitor';
+export { sandboxRunFeed } from './sandbox-run-feed';

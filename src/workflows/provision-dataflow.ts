@@ -42,6 +42,8 @@ export interface ProvisionDataflowInput {
   monitor?: { pollInterval?: string; tokenWarnings?: string[] };
   /** Start the monitor on success (default true). */
   startMonitor?: boolean;
+  /** The task queue monitors run on (MONITOR_TASK_QUEUE; default: this workflow's own). */
+  monitorTaskQueue?: string;
   /** Retry and timeout tuning (tests shorten them). */
   activityTiming?: ActivityTiming;
 }
@@ -534,9 +536,15 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     descriptor: DataflowDescriptor,
   ): Promise<{ workflowId: string; alreadyRunning: boolean }> {
     const childId = monitorWorkflowId(input.sandbox, input.name);
+    // The sandbox's run feed hands the monitor its runs: start it first (idempotent: one feed per sandbox).
+    await activities.steps.ensureRunFeed.executeWithOptions(
+      { startToCloseTimeout: '1m', retry: { maximumAttempts: 10 }, summary: 'make sure the run feed runs' },
+      [{ sandbox: input.sandbox }],
+    );
     try {
       await wf.startChild('dataflowMonitor', {
         workflowId: childId,
+        ...(input.monitorTaskQueue ? { taskQueue: input.monitorTaskQueue } : {}),
         args: [{ dataflow: descriptor }],
         parentClosePolicy: wf.ParentClosePolicy.ABANDON,
         typedSearchAttributes: [

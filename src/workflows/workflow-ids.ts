@@ -6,3 +6,8 @@ export function provisionWorkflowId(sandbox: string, name: string): string {
 export function monitorWorkflowId(sandbox: string, name: string): string {
   return `dataflow:${sandbox}:${name}`;
 }
+
+/** One run feed per sandbox: it lists the sandbox's runs and hands each to its dataflow's monitor. */
+export function runFeedWorkflowId(sandbox: string): string {
+  return `runs:${sandbox}`;
+}

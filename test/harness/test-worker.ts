@@ -54,6 +54,8 @@ export async function childProcessEnv(taskQueue: string): Promise<NodeJS.Process
     TEMPORAL_NAMESPACE: temporal.namespace,
     TEMPORAL_UI_URL: temporal.uiUrl,
     TASK_QUEUE: taskQueue,
+    // Run feeds started by a worker child look every second, as the in-process test workers' do.
+    RUN_FEED_INTERVAL: '1s',
     AEP_PLATFORM_URL: aep.platformUrl,
     AEP_IMS_URL: aep.imsUrl,
     AEP_CLIENT_ID: aep.clientId,
@@ -72,6 +74,8 @@ export interface TestWorkerOptions {
   activityOverrides?: Partial<Activities>;
   fetchWebhook?: WebhookSender;
   maxTaskQueueActivitiesPerSecond?: number;
+  /** The sandbox run feeds this worker starts: look every second by default (tests wait for runs). */
+  runFeed?: { intervalMs?: number; pageSize?: number };
 }
 
 export interface TestWorker {
@@ -97,7 +101,12 @@ export async function startTestWorker(options: TestWorkerOptions): Promise<TestW
     taskQueue: options.taskQueue,
     workflowBundle,
     activities: {
-      ...createActivities({ aep, secrets, fetchWebhook: options.fetchWebhook }),
+      ...createActivities({
+        aep,
+        secrets,
+        fetchWebhook: options.fetchWebhook,
+        runFeed: { taskQueue: options.taskQueue, intervalMs: 1_000, ...options.runFeed },
+      }),
       ...options.activityOverrides,
     },
     shutdownGraceTime: '2s',

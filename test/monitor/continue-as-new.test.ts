@@ -1,10 +1,10 @@
 /**
  * Bounded history: the monitor continues as new (forced here by a low event threshold), carries its state over
- * intact, and processes every signal sent while that happens. Also measures how much history one poll costs.
+ * intact, and processes every signal sent while that happens. Also measures how much history one run costs.
  */
 import assert from 'node:assert/strict';
 import { Worker } from '@temporalio/worker';
-import { pauseSignal, updateDataflowSignal } from '../../src/workflows/dataflow-monitor';
+import { pauseSignal, updateDataflowSignal } from '../../src/workflows/monitor/messages';
 import { DataflowName, DataflowSandbox, DataflowState } from '../../src/workflows/search-attributes';
 import { getTemporal } from '../harness/temporal';
 import { getWorkflowBundle } from '../harness/test-worker';
@@ -82,37 +82,32 @@ describe('dataflow monitor: continue-as-new', function () {
     assert.equal(updateEvents, signals, 'each signal was done exactly once, across generations');
   });
 
-  it('adds a fixed, small number of history events per poll', async function () {
-    dataflow = await monitoredDataflow({ monitor: { pollInterval: '1s' } });
-    await dataflow.waitForStatus(
-      'eight polls',
-      (status) => status.lastPollAt !== undefined && status.lastRuns.length >= 6,
-      30_000,
-    );
-    await sleep(3000);
+  it('adds four history events per message from the run feed, and no timer churn', async function () {
+    dataflow = await monitoredDataflow();
+    await dataflow.waitForStatus('six runs handed over', (status) => status.counts.runsLearned >= 6, 30_000);
     const history = await dataflow.handle.fetchHistory();
     const events = history.events ?? [];
-    const pollIndexes = events
-      .map((event, index) =>
-        event.activityTaskScheduledEventAttributes?.activityType?.name === 'listRecentRuns' ? index : -1,
-      )
+    const messageIndexes = events
+      .map((event, index) => (event.workflowExecutionSignaledEventAttributes?.signalName === 'runUpdates' ? index : -1))
       .filter((index) => index >= 0);
-    const gaps = pollIndexes.slice(1).map((index, position) => index - pollIndexes[position]!);
-    const quietGaps = gaps.filter((gap) => gap <= 11);
-    // A poll that finds nothing to alert about: timer fired, workflow task (3), activity (3), workflow task (3), timer.
-    assert.ok(quietGaps.length >= 3, `events between polls: ${gaps.join(', ')}`);
-    assert.equal(Math.min(...gaps), 11, `events between polls: ${gaps.join(', ')}`);
+    const gaps = messageIndexes.slice(1).map((index, position) => index - messageIndexes[position]!);
+    // A message that raises no alert: the signal and one workflow task (scheduled, started, completed). The
+    // monitor's timer (next reconcile, token calendar) is left running: no TimerCanceled/TimerStarted pairs.
+    assert.ok(gaps.filter((gap) => gap === 4).length >= 3, `events between messages: ${gaps.join(', ')}`);
+    assert.equal(Math.min(...gaps), 4, `events between messages: ${gaps.join(', ')}`);
+    const timersStarted = events.filter((event) => event.timerStartedEventAttributes).length;
+    assert.ok(timersStarted <= 2, `${timersStarted} timers started for ${messageIndexes.length} messages`);
     // The recorded history replays against the current code without nondeterminism.
     await Worker.runReplayHistory({ workflowBundle: await getWorkflowBundle() }, history, dataflow.handle.workflowId);
 
     const { historyLength, historySize } = await dataflow.handle.describe();
     const bytesPerEvent = (historySize ?? 0) / historyLength;
-    const perDay = 96 * 11;
+    // A 15-minute flow: 96 messages a day, 4 reconciles (about 11 events each), a continue-as-new every ~75 runs.
+    const perDay = 96 * 4 + 4 * 11 + Math.ceil(96 / 75) * 6;
     console.log(
-      `      events between polls: ${gaps.join(', ')}; ${historyLength} events, ${historySize} bytes ` +
-        `(~${Math.round(bytesPerEvent)} bytes/event); at a 15-minute cadence: ${perDay} events/day, ` +
-        `~${Math.round((perDay * bytesPerEvent) / 1024)} KiB/day; continue-as-new is suggested at 4096 events ` +
-        `(after ~${(4096 / perDay).toFixed(1)} days)`,
+      `      events between messages: ${gaps.join(', ')}; ${historyLength} events, ${historySize} bytes ` +
+        `(~${Math.round(bytesPerEvent)} bytes/event); a 15-minute flow: ~${perDay} events/day ` +
+        `(budget 5 × 96 + 20 = 500), ~${Math.round((perDay * bytesPerEvent) / 1024)} KiB/day`,
     );
   });
 });

@@ -9,12 +9,13 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { request } from 'undici';
 import type { CommandIo } from '../../src/cli/command-io';
 import { simulatorDefaults } from '../../src/simulator';
-import { dataflowMonitor, statusQuery, type DataflowMonitorInput } from '../../src/workflows/dataflow-monitor';
+import { dataflowMonitor } from '../../src/workflows/dataflow-monitor';
+import { statusQuery, type DataflowMonitorInput } from '../../src/workflows/monitor/messages';
 import type { DataflowDescriptor } from '../../src/workflows/dataflow-types';
 import type { MonitorStatus } from '../../src/workflows/monitor/monitor-status';
 import type { Alert } from '../../src/workflows/monitor/state';
 import type { ProvisionDataflowResult } from '../../src/workflows/provision-dataflow';
-import { monitorWorkflowId } from '../../src/workflows/workflow-ids';
+import { monitorWorkflowId, runFeedWorkflowId } from '../../src/workflows/workflow-ids';
 import { SimulatorAdmin, type LoggedRequest } from '../harness/simulator-admin';
 import { getSimulator } from '../harness/simulator';
 import { getTemporal } from '../harness/temporal';
@@ -123,7 +124,7 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
 export interface MonitoredDataflowOptions {
   /** Lifetime of the OneTrust token the dataflow is provisioned with (default 180 days). */
   tokenExpiresInSeconds?: number;
-  /** `monitor` section of the spec (default: poll every second). */
+  /** `monitor` section of the spec (default none: reconcile every 6 h; the run feed looks every second in tests). */
   monitor?: { pollInterval?: string; tokenWarnings?: string[] };
   /** Give the spec the simulator's OneTrust client credentials, so the monitor can mint tokens. */
   clientCredentials?: boolean;
@@ -132,6 +133,8 @@ export interface MonitoredDataflowOptions {
    * Provisioning then runs with startMonitor: false.
    */
   monitorInput?: Omit<DataflowMonitorInput, 'dataflow'>;
+  /** The sandbox's run feed (default: looks every second, pages of 500). */
+  runFeed?: { intervalMs?: number; pageSize?: number };
 }
 
 export interface MonitoredDataflow {
@@ -172,12 +175,15 @@ export async function monitoredDataflow(options: MonitoredDataflowOptions = {}):
         : {}),
     },
     alerts: { webhookUrl: alerts.url },
-    monitor: options.monitor ?? { pollInterval: '1s' },
+    ...(options.monitor ? { monitor: options.monitor } : {}),
   });
   scenario.token = token;
   scenario.env = { ONETRUST_ACCESS_TOKEN: token, ONETRUST_CLIENT_SECRET: oneTrustClient.clientSecret };
 
-  const worker = await startTestWorker({ taskQueue: scenario.taskQueue });
+  const worker = await startTestWorker({
+    taskQueue: scenario.taskQueue,
+    ...(options.runFeed ? { runFeed: options.runFeed } : {}),
+  });
   const startsItsOwnMonitor = options.monitorInput !== undefined;
   const input = workflowInput(scenario, { startMonitor: !startsItsOwnMonitor });
   const provisioned = await provision(scenario, input);
@@ -230,11 +236,13 @@ export async function monitoredDataflow(options: MonitoredDataflowOptions = {}):
       }
     },
     async dispose() {
-      try {
-        const { status: executionStatus } = await handle.describe();
-        if (executionStatus.name === 'RUNNING') await handle.terminate('test finished');
-      } catch {
-        // Never started, or already gone.
+      for (const running of [handle, temporal.client.workflow.getHandle(runFeedWorkflowId(scenario.sandbox))]) {
+        try {
+          const { status: executionStatus } = await running.describe();
+          if (executionStatus.name === 'RUNNING') await running.terminate('test finished');
+        } catch {
+          // Never started, or already gone.
+        }
       }
       await worker.stop();
       await alerts.close();

@@ -1,6 +1,6 @@
 /**
- * The monitor's decisions, as plain functions (no server): how runs are classified and counted, which alerts a
- * poll raises, and the token's calendar.
+ * The monitor's decisions, as plain functions (no server): how runs are classified and counted, which alerts
+ * they raise, where a reconcile's cursor goes, and the token's calendar.
  */
 import assert from 'node:assert/strict';
 import { defaultRetryOptions } from '../../src/aep/retry-policy';
@@ -13,10 +13,10 @@ import {
 } from '../../src/workflows/monitor/activity-timeouts';
 import { describeDuration, parseDuration } from '../../src/workflows/monitor/durations';
 import { deriveHealth } from '../../src/workflows/monitor/monitor-status';
-import { pollIntervalMs } from '../../src/workflows/monitor/poll-cadence';
+import { jittered, reconcileIntervalMs } from '../../src/workflows/monitor/reconcile-cadence';
 import { updateDataflowProblem } from '../../src/workflows/monitor/request-validation';
 import { classifyFailure, runOutcome } from '../../src/workflows/monitor/run-classification';
-import { applyRuns } from '../../src/workflows/monitor/run-tracking';
+import { advanceReconcileCursor, applyRuns } from '../../src/workflows/monitor/run-tracking';
 import { initialMonitorState, type RunSummary } from '../../src/workflows/monitor/state';
 import {
   autoRotationDueAt,
@@ -91,12 +91,18 @@ describe('dataflow monitor logic', function () {
       alerts.map((alert) => [alert.kind, alert.discriminator]),
       [['run-failed', 'r2']],
     );
-    assert.equal(state.runCursorMs, now + 30 * 60_000, 'the cursor is at the newest start');
-    assert.deepEqual(state.unfinishedRunIds, ['r3'], 'the run still going is followed by id');
+    assert.equal(state.lastRuns.find((known) => known.id === 'r3')?.outcome, 'running', 'shown while in progress');
 
     alerts = applyRuns(state, [run('r2', 15, 'failed', 'platform'), run('r3', 30, 'failed', 'platform')], now);
-    assert.deepEqual(state.unfinishedRunIds, [], 'r3 ended: no longer followed');
     assert.deepEqual(alerts, [], 'same cause: no new alert; r2 is not counted twice');
+    assert.equal(state.counts.runsLearned, 3, 'r1, r2 and r3, each once');
+    assert.equal(state.lastRuns.find((known) => known.id === 'r3')?.learnedAt, new Date(now).toISOString());
+    applyRuns(state, [run('r3', 30, 'running')], now);
+    assert.equal(
+      state.lastRuns.find((known) => known.id === 'r3')?.outcome,
+      'failed',
+      'a late in-progress sighting does not undo a finished run',
+    );
     assert.equal(state.consecutiveFailures, 2);
 
     alerts = applyRuns(state, [run('r4', 45, 'failed', 'token')], now);
@@ -117,25 +123,31 @@ describe('dataflow monitor logic', function () {
     );
   });
 
-  it('moves the cursor past a run still going, follows that run by id, and lets a stuck one go', function () {
+  it('moves the reconcile cursor past a run still going, follows that run by id, and lets a stuck one go', function () {
     const state = initialMonitorState(descriptor(), now);
-    applyRuns(state, [run('slow', 0, 'running'), run('a', 15, 'success'), run('b', 30, 'failed', 'platform')], now);
-    assert.equal(state.runCursorMs, now + 30 * 60_000, 'the next page starts after the newest run seen');
+    const first = [run('slow', 0, 'running'), run('a', 15, 'success'), run('b', 30, 'failed', 'platform')];
+    applyRuns(state, first, now);
+    advanceReconcileCursor(state, first, now);
+    assert.equal(state.reconcileCursorMs, now + 30 * 60_000, 'the next page starts after the newest run seen');
     assert.deepEqual(state.unfinishedRunIds, ['slow']);
     assert.equal(state.consecutiveFailures, 1);
 
     // The next page: newer runs, and the followed run (read by id) that has now failed.
-    applyRuns(
-      state,
-      [run('slow', 0, 'failed', 'token'), run('b', 30, 'failed', 'platform'), run('c', 45, 'failed', 'platform')],
-      now,
-    );
+    const second = [
+      run('slow', 0, 'failed', 'token'),
+      run('b', 30, 'failed', 'platform'),
+      run('c', 45, 'failed', 'platform'),
+    ];
+    applyRuns(state, second, now);
+    advanceReconcileCursor(state, second, now);
     assert.equal(state.consecutiveFailures, 3, 'slow and c counted, b not twice');
     assert.deepEqual(state.unfinishedRunIds, []);
 
     const later = now + 2 * day;
-    applyRuns(state, [run('stuck', 60, 'running')], later);
+    advanceReconcileCursor(state, [run('stuck', 60, 'running')], later);
     assert.deepEqual(state.unfinishedRunIds, [], 'a run in progress for more than a day is no longer followed');
+    advanceReconcileCursor(state, [], later);
+    assert.equal(state.reconcileCursorMs, now + 60 * 60_000, 'the cursor never moves backwards');
   });
 
   it('counts a dataflow whose runs cannot be listed as unmonitored, ahead of paused and failing', function () {
@@ -143,9 +155,9 @@ describe('dataflow monitor logic', function () {
     const leads = tokenWarningLeads(descriptor());
     state.paused = true;
     state.consecutiveFailures = 2;
-    state.pollTrouble = { failures: 2, since: new Date(now).toISOString(), alerted: false };
+    state.reconcileTrouble = { failures: 2, since: new Date(now).toISOString(), alerted: false };
     assert.equal(deriveHealth(state, leads, now), 'paused', 'not yet: a failed look or two is noise');
-    state.pollTrouble = { failures: 3, since: new Date(now).toISOString(), alerted: true };
+    state.reconcileTrouble = { failures: 3, since: new Date(now).toISOString(), alerted: true };
     assert.equal(deriveHealth(state, leads, now), 'unmonitored');
     state.token.expiresAt = new Date(now - 1000).toISOString();
     assert.equal(deriveHealth(state, leads, now), 'token-expired', 'an expired token is known without listing runs');
@@ -196,15 +208,18 @@ describe('dataflow monitor logic', function () {
     );
   });
 
-  it('reads durations, follows the schedule for its cadence, and validates changes as the spec does', function () {
+  it('reads durations, reconciles every 6 h unless told otherwise (jittered), and validates changes as the spec does', function () {
     assert.equal(parseDuration('30s'), 30_000);
     assert.equal(parseDuration('15m'), 900_000);
     assert.equal(parseDuration('7d'), 7 * day);
     assert.equal(parseDuration('soon'), undefined);
     assert.equal(describeDuration(6 * day + 23 * 3_600_000 + 5_000), '6d 23h');
-    assert.equal(pollIntervalMs(descriptor()), 15 * 60_000);
-    assert.equal(pollIntervalMs(descriptor({ schedule: { frequency: 'day', interval: 15, startTime: 0 } })), 3_600_000);
-    assert.equal(pollIntervalMs(descriptor({ monitor: { pollInterval: '30s' } })), 30_000);
+    assert.equal(reconcileIntervalMs(descriptor()), 6 * 3_600_000);
+    assert.equal(reconcileIntervalMs(descriptor({ monitor: { pollInterval: '2h' } })), 2 * 3_600_000);
+    assert.equal(reconcileIntervalMs(descriptor({ monitor: { pollInterval: '2h' } }), 1_000), 1_000, 'tests override');
+    assert.equal(jittered(3_600_000, 0), 3_240_000);
+    assert.equal(jittered(3_600_000, 0.5), 3_600_000);
+    assert.equal(jittered(3_600_000, 1), 3_960_000);
     assert.equal(
       updateDataflowProblem({ schedule: { frequency: 'minute', interval: 5 } }),
       'schedule.interval: must be at least 15 (got 5)',

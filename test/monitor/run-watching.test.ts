@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { runList } from '../../src/cli/list-command';
 import { runStatus } from '../../src/cli/status-command';
 import { connectTemporal } from '../../src/cli/temporal-client';
-import { pauseUpdate, refreshUpdate } from '../../src/workflows/dataflow-monitor';
+import { pauseUpdate, refreshUpdate } from '../../src/workflows/monitor/messages';
 import type { MonitorStatus } from '../../src/workflows/monitor/monitor-status';
 import { DataflowState } from '../../src/workflows/search-attributes';
 import { getTemporal } from '../harness/temporal';
@@ -76,28 +76,22 @@ describe('dataflow monitor: watching runs', function () {
   });
 
   it('answers `status` (text and --json), `status --refresh` and `list` from the CLI', async function () {
-    dataflow = await monitoredDataflow({ monitor: { pollInterval: '1h' } });
+    // The feed looks only every 10 minutes here: a run that just finished can reach the monitor only by --refresh.
+    dataflow = await monitoredDataflow({ monitor: { pollInterval: '1h' }, runFeed: { intervalMs: 600_000 } });
     const io = await capturedIo(dataflow.scenario.taskQueue);
     const deps = { io, connect: connectTemporal };
 
-    // With an hourly cadence only the first look has happened: --refresh makes the monitor look again now.
     const before = await dataflow.status();
-    await waitFor('a run to finish in the simulator', async () => {
-      const runs = (await dataflow!.admin.resources(dataflow!.sandbox)).runs as unknown as Array<{
-        metrics: { statusSummary: { status: string } };
-      }>;
-      return runs.some((run) => run.metrics.statusSummary.status === 'success');
-    });
+    assert.equal(before.lastRuns.length, 0, 'nothing handed over yet');
+    const finished = await waitFor('a run to finish in the simulator', async () =>
+      (await simulatedRuns(dataflow!)).find((run) => run.metrics.statusSummary.status === 'success'),
+    );
     assert.equal(await runStatus(dataflow.target, { json: true, refresh: true }, deps), 0);
     const refreshed = (JSON.parse(io.stdout()) as { ok: boolean; status: MonitorStatus }).status;
-    assert.ok(
-      refreshed.lastPollAt !== undefined && refreshed.lastPollAt !== before.lastPollAt,
-      'the monitor looked again',
-    );
-    assert.ok(
-      refreshed.lastRuns.some((run) => run.outcome === 'success'),
-      'and found the finished run',
-    );
+    assert.ok(refreshed.lastFeedMessageAt !== undefined, 'the run feed looked on request and answered');
+    assert.equal(refreshed.lastReconcileAt, undefined, 'without the monitor listing the runs itself');
+    const seen = refreshed.lastRuns.find((run) => run.id === finished.id);
+    assert.equal(seen?.outcome, 'success', 'the run that had just finished is shown');
 
     const textIo = await capturedIo(dataflow.scenario.taskQueue);
     assert.equal(
@@ -146,15 +140,15 @@ describe('dataflow monitor: watching runs', function () {
     assert.match(details, /OneTrust token expires/);
   });
 
-  it('reports the dataflow unmonitored after several failed looks at the runs, and says when it can see again', async function () {
-    dataflow = await monitoredDataflow({ monitor: { pollInterval: '1s' } });
+  it('reports the dataflow unmonitored after several failed reconciles, and says when it can see again', async function () {
+    dataflow = await monitoredDataflow({ monitorInput: { reconcileIntervalMs: 1_000 } });
     const { alerts } = dataflow;
-    await dataflow.waitForStatus('a first look at the runs', (status) => status.lastPollAt !== undefined);
+    await dataflow.waitForStatus('a first reconcile', (status) => status.lastReconcileAt !== undefined);
     await dataflow.admin.addFault({ method: 'GET', path: runListingOf(dataflow), status: 403, times: 5 });
 
     const blind = await dataflow.waitForStatus('state unmonitored', (status) => status.state === 'unmonitored', 20_000);
-    assert.ok(blind.pollTrouble && blind.pollTrouble.failures >= 3, JSON.stringify(blind.pollTrouble));
-    assert.match(blind.lastPollError ?? '', /HTTP 403/);
+    assert.ok(blind.reconcileTrouble && blind.reconcileTrouble.failures >= 3, JSON.stringify(blind.reconcileTrouble));
+    assert.match(blind.lastReconcileError ?? '', /HTTP 403/);
     const unmonitored = await waitFor('the unmonitored alert', () => alerts.ofKind('unmonitored')[0]);
     assert.equal(unmonitored.alert.severity, 'critical');
     assert.match(unmonitored.alert.message, /: cannot list runs: HTTP 403 /);
@@ -164,25 +158,24 @@ describe('dataflow monitor: watching runs', function () {
       0,
     );
     assert.match(textIo.stdout(), new RegExp(`^${dataflow.target}: unmonitored`));
-    assert.match(textIo.stdout(), /last look failed \(\d+ in a row since .*\): list runs: HTTP 403/);
+    assert.match(textIo.stdout(), /last reconcile failed \(\d+ in a row since .*\): list runs: HTTP 403/);
 
     const seeing = await dataflow.waitForStatus('runs listed again', (status) => status.state === 'healthy', 20_000);
-    assert.equal(seeing.pollTrouble, undefined);
+    assert.equal(seeing.reconcileTrouble, undefined);
     await waitFor('the monitoring-resumed alert', () => alerts.ofKind('monitoring-resumed')[0]);
     assert.equal(alerts.ofKind('unmonitored').length, 1, 'one alert for the whole blind spell');
-    assert.equal(
-      (await dataflow.handle.describe()).typedSearchAttributes.get(DataflowState),
-      'healthy',
-      'the search attribute followed',
+    // The search attribute follows once the alert's activity has completed (the alert arrives a moment before).
+    await waitFor('the search attribute to follow', async () =>
+      (await dataflow!.handle.describe()).typedSearchAttributes.get(DataflowState) === 'healthy' ? true : undefined,
     );
   });
 
-  it('counts every run when more start between two looks than one look reads', async function () {
+  it('counts every run once when more start between two looks of the feed than one page holds', async function () {
     // Every run fails (the token expires at once), so the failure count must equal the number of runs.
     dataflow = await monitoredDataflow({
       tokenExpiresInSeconds: 8,
-      monitor: { pollInterval: '1h', tokenWarnings: ['1s'] },
-      monitorInput: { runsPerPoll: 3 },
+      monitor: { tokenWarnings: ['1s'] },
+      runFeed: { intervalMs: 3_000, pageSize: 3 },
     });
     const flowId = dataflow.provisioned.ids.flowId;
     await dataflow.waitForStatus('the token expired', (status) => status.state === 'token-expired', 20_000);
@@ -207,9 +200,11 @@ describe('dataflow monitor: watching runs', function () {
       (run) => run.metrics.statusSummary.status === 'failed' && run.metrics.durationSummary.startedAtUTC > lastSuccess,
     );
     assert.ok(failedSinceLastSuccess.length >= started, 'the started runs failed on the expired token');
-    const listingsBefore = (await simulatorRequests(dataflow.sandbox)).filter((entry) =>
-      entry.path.endsWith('/runs'),
-    ).length;
+    const feedListings = async () =>
+      (await simulatorRequests(dataflow!.sandbox)).filter(
+        (entry) => entry.path.endsWith('/runs') && JSON.stringify(entry.query).includes('startedAtUTC'),
+      ).length;
+    const listingsBefore = await feedListings();
 
     await dataflow.handle.executeUpdate(refreshUpdate);
     const counted = await dataflow.waitForStatus(
@@ -220,10 +215,8 @@ describe('dataflow monitor: watching runs', function () {
     assert.equal(counted.failureCause, 'token');
     const newestFailed = Math.max(...failedSinceLastSuccess.map((run) => run.metrics.durationSummary.startedAtUTC));
     assert.equal(Date.parse(counted.lastRuns[0]!.startedAt!), newestFailed, 'the newest run was reached');
-    const listings =
-      (await simulatorRequests(dataflow.sandbox)).filter((entry) => entry.path.endsWith('/runs')).length -
-      listingsBefore;
-    assert.ok(listings >= Math.ceil(started / 3), `read page by page (${listings} listings)`);
+    const listings = (await feedListings()) - listingsBefore;
+    assert.ok(listings >= Math.ceil(started / 3), `the feed read page by page (${listings} listings)`);
     await sleep(1500);
     assert.equal((await dataflow.status()).consecutiveFailures, failedSinceLastSuccess.length, 'and none twice');
   });

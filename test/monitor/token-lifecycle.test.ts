@@ -12,7 +12,7 @@ import { request } from 'undici';
 import type { SealedSecret } from '../../src/secrets';
 import { runRotateToken } from '../../src/cli/rotate-token-command';
 import { connectTemporal } from '../../src/cli/temporal-client';
-import { rotateTokenSignal, rotateTokenUpdate } from '../../src/workflows/dataflow-monitor';
+import { rotateTokenSignal, rotateTokenUpdate } from '../../src/workflows/monitor/messages';
 import { provisionWorkflowId } from '../../src/workflows/workflow-ids';
 import { getSimulator } from '../harness/simulator';
 import { childProcessEnv, testSecretBox } from '../harness/test-worker';
@@ -242,7 +242,7 @@ describe('dataflow monitor: the OneTrust token', function () {
   it('warns once at each configured lead time before expiry, then reports the token expired', async function () {
     dataflow = await monitoredDataflow({
       tokenExpiresInSeconds: 16,
-      monitor: { pollInterval: '1s', tokenWarnings: ['10s', '5s'] },
+      monitor: { tokenWarnings: ['10s', '5s'] },
     });
     const { alerts } = dataflow;
     const expiresAt = Date.parse((await dataflow.status()).token.expiresAt);
@@ -277,7 +277,7 @@ describe('dataflow monitor: the OneTrust token', function () {
     dataflow = await monitoredDataflow({
       tokenExpiresInSeconds: 16,
       clientCredentials: true,
-      monitor: { pollInterval: '1s', tokenWarnings: ['10s', '5s'] },
+      monitor: { tokenWarnings: ['10s', '5s'] },
     });
     const { alerts } = dataflow;
     const firstExpiry = Date.parse((await dataflow.status()).token.expiresAt);

@@ -25,7 +25,7 @@ describe('monitor verbs with no worker running', function () {
 
   it('hint once that a worker is needed, keep waiting, and finish when one starts', async function () {
     dataflow = await monitoredDataflow();
-    await dataflow.waitForStatus('a first look at the runs', (status) => status.lastPollAt !== undefined);
+    await dataflow.waitForStatus('runs handed over by the feed', (status) => status.lastFeedMessageAt !== undefined);
     await dataflow.worker.stop();
     const taskQueue = dataflow.scenario.taskQueue;
 

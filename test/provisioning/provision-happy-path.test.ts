@@ -9,7 +9,7 @@ import { getTemporal } from '../harness/temporal';
 import { startTestWorker, type TestWorker } from '../harness/test-worker';
 import { DataflowStage } from '../../src/workflows/search-attributes';
 import { progressQuery } from '../../src/workflows/provision-dataflow';
-import { updateDataflowUpdate } from '../../src/workflows/dataflow-monitor';
+import { updateDataflowUpdate } from '../../src/workflows/monitor/messages';
 import { monitorWorkflowId } from '../../src/workflows/workflow-ids';
 import { provisioningSteps } from '../../src/workflows/provisioning-steps';
 import {

@@ -1,7 +1,7 @@
 /**
- * Folding a poll's runs into the monitor state: the last runs, the failure streak and its cause, the cursor for
- * the next poll, the runs still in progress (followed by id), and the alerts that the change calls for (first
- * failure of a streak, a change of cause, recovery).
+ * Folding runs into the monitor state, whoever found them (the run feed, a reconcile, a refresh): the last runs,
+ * the failure streak and its cause, the alerts the change calls for (first failure of a streak, a change of
+ * cause, recovery); and, for reconciles, the cursor and the runs still in progress to read again next time.
  */
 import { failureCauseDescriptions } from './run-classification';
 import {
@@ -36,18 +36,30 @@ function byStartAscending(a: RunSummary, b: RunSummary): number {
 export function applyRuns(state: MonitorState, runs: RunSummary[], nowMs: number): AlertDraft[] {
   const alerts: AlertDraft[] = [];
   const ordered = [...runs].sort(byStartAscending);
+  const learnedAt = new Date(nowMs).toISOString();
 
   for (const run of ordered) {
-    rememberRun(state, run);
-    if (run.outcome === 'running' || state.settledRunIds.includes(run.id)) continue;
+    if (run.outcome === 'running') {
+      // A run in progress never replaces what is already known of it (it may have finished meanwhile).
+      if (!state.lastRuns.some((known) => known.id === run.id)) rememberRun(state, run);
+      continue;
+    }
+    if (state.settledRunIds.includes(run.id)) continue;
+    rememberRun(state, { ...run, learnedAt });
     state.settledRunIds = [run.id, ...state.settledRunIds].slice(0, maxSettledRunIds);
+    state.counts.runsLearned += 1;
+    if (run.outcome === 'failed') state.counts.runsFailed += 1;
     const alert = run.outcome === 'success' ? countSuccess(state, run) : countFailure(state, run, nowMs);
     if (alert) alerts.push(alert);
   }
-
-  state.runCursorMs = nextCursor(state.runCursorMs, ordered);
-  state.unfinishedRunIds = stillUnfinished(ordered, nowMs);
   return alerts;
+}
+
+/** After a reconcile: where its next listing starts, and which runs in progress it reads again by id. */
+export function advanceReconcileCursor(state: MonitorState, runs: RunSummary[], nowMs: number): void {
+  const ordered = [...runs].sort(byStartAscending);
+  state.reconcileCursorMs = nextCursor(state.reconcileCursorMs, ordered);
+  state.unfinishedRunIds = stillUnfinished(ordered, nowMs);
 }
 
 /** Replaces an earlier sighting of the same run, newest first. */
@@ -112,8 +124,8 @@ function countFailure(state: MonitorState, run: RunSummary, nowMs: number): Aler
 const stuckRunMs = 86_400_000;
 
 /**
- * The next poll lists runs started at or after the newest start seen, so the cursor moves forward page by page
- * even while an older run is still going (that one is read again by id instead). It never moves backwards.
+ * The next reconcile lists runs started at or after the newest start seen, so the cursor moves forward page by
+ * page even while an older run is still going (that one is read again by id instead). It never moves backwards.
  */
 function nextCursor(current: number | undefined, ordered: RunSummary[]): number | undefined {
   const starts = ordered.map(startedAtMs).filter((start): start is number => start !== undefined);
@@ -123,7 +135,7 @@ function nextCursor(current: number | undefined, ordered: RunSummary[]): number 
 }
 
 /**
- * The runs to read again by id next time: those still in progress, unless stuck. A poll returns every run it was
+ * The runs to read again by id next time: those still in progress, unless stuck. A listing returns every run it was
  * asked to follow that still exists, so one that is not in `ordered` is gone and is dropped here too.
  */
 function stillUnfinished(ordered: RunSummary[], nowMs: number): string[] {

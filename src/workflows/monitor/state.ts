@@ -25,6 +25,8 @@ export interface RunSummary {
   errors?: Array<{ code?: string; message: string }>;
   /** Set for failed runs. */
   cause?: FailureCause;
+  /** ISO instant the monitor learned that the run finished (set by the monitor, not by AEP). */
+  learnedAt?: string;
 }
 
 /**
@@ -155,8 +157,8 @@ export interface TokenState {
   lastRotatedAt?: string;
 }
 
-/** Polls that failed in a row: after a few, over at least one poll interval, the dataflow is `unmonitored`. */
-export interface PollTrouble {
+/** Reconciles that failed in a row: after a few, over at least one reconcile interval, the dataflow is `unmonitored`. */
+export interface ReconcileTrouble {
   failures: number;
   /** ISO instant of the first failure in the row. */
   since: string;
@@ -173,22 +175,21 @@ export interface MonitorState {
   generation: number;
   paused: boolean;
   tornDown: boolean;
-  /** Epoch ms of the next regular look at the runs. */
-  nextPollAt: number;
-  lastPollAt?: string;
-  lastPollError?: string;
-  /** Set while the runs cannot be listed; cleared by the next poll that works. */
-  pollTrouble?: PollTrouble;
-  /** Runs that started at or after this epoch ms are listed on the next poll. */
-  runCursorMs?: number;
-  /**
-   * Runs last seen in progress: read again by id on every poll until they end, because the cursor moves on past
-   * them. Absent in state carried over from before it existed.
-   */
-  unfinishedRunIds?: string[];
+  /** Epoch ms of the next reconcile: the monitor's own look at its runs, a safety net under the run feed. */
+  nextReconcileAt: number;
+  lastReconcileAt?: string;
+  lastReconcileError?: string;
+  /** Set while the runs cannot be listed; cleared by the next reconcile that works. */
+  reconcileTrouble?: ReconcileTrouble;
+  /** Runs that started at or after this epoch ms are listed by the next reconcile. */
+  reconcileCursorMs?: number;
+  /** Runs the last reconcile saw in progress: read again by id by the next one. */
+  unfinishedRunIds: string[];
+  /** ISO instant of the last message from the sandbox's run feed. */
+  lastFeedMessageAt?: string;
   /** Newest first. */
   lastRuns: RunSummary[];
-  /** Finished runs already counted, so a run seen twice is never counted twice. */
+  /** Finished runs already counted, so a run seen twice (feed retry, overlap, reconcile) is never counted twice. */
   settledRunIds: string[];
   consecutiveFailures: number;
   failureCause?: FailureCause;
@@ -200,11 +201,13 @@ export interface MonitorState {
   recentActions: ActionOutcome[];
   /** Work not finished yet, oldest first; the head is the one in progress. */
   queue: WorkItem[];
-  polls: number;
+  /** Counters since the monitor first started. */
+  counts: { runsLearned: number; runsFailed: number; feedMessages: number; reconciles: number };
 }
 
 export const maxLastRuns = 10;
-export const maxSettledRunIds = 50;
+/** More than a 15-minute flow's runs between two 6-hourly reconciles, so a reconcile never counts a run twice. */
+export const maxSettledRunIds = 100;
 export const maxRecentActions = 10;
 /** Runs in progress followed by id; more at once means something is badly stuck (the oldest are let go). */
 export const maxUnfinishedRuns = 20;
@@ -217,7 +220,8 @@ export function initialMonitorState(dataflow: DataflowDescriptor, nowMs: number)
     generation: 0,
     paused: false,
     tornDown: false,
-    nextPollAt: nowMs,
+    nextReconcileAt: nowMs,
+    unfinishedRunIds: [],
     lastRuns: [],
     settledRunIds: [],
     consecutiveFailures: 0,
@@ -230,7 +234,7 @@ export function initialMonitorState(dataflow: DataflowDescriptor, nowMs: number)
     },
     recentActions: [],
     queue: [],
-    polls: 0,
+    counts: { runsLearned: 0, runsFailed: 0, feedMessages: 0, reconciles: 0 },
   };
 }
 

@@ -1,0 +1,173 @@
+/**
+ * One look of a sandbox's run feed: list every run that started since the cursor (all pages) and the runs still
+ * followed as in progress, keep the finished ones not handed on yet, group them by flow, find each flow's
+ * monitor, and send each monitor ONE `runUpdates` signal with all of its runs. Monitors asking for a look now
+ * (`status --refresh`) get a message even without news, with their runs in progress too.
+ *
+ * Signals go out from here rather than from workflow code so the feed's history stays a few events per look
+ * however many monitors it wakes. The price is at-least-once: a look retried after a crash signals again, and
+ * monitors drop a run they already counted (by id).
+ */
+import { heartbeat } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import type { AepClient } from '../../aep';
+import { runUpdatesSignal, type RunUpdate } from '../../workflows/monitor/messages';
+import type { RunSummary } from '../../workflows/monitor/state';
+import type { DeliveredRun, FollowedRun, LookResult } from '../../workflows/run-feed/feed-state';
+import type { LookNowRequest } from '../../workflows/run-feed/messages';
+import { asStep } from '../aep-failure';
+import { summarizeRun } from '../monitor/list-runs';
+import type { FlowOwners } from './flow-owners';
+
+export interface DeliverSandboxRunsInput {
+  sandbox: string;
+  /** Runs that started after this epoch ms are listed. */
+  listFromMs: number;
+  pageSize: number;
+  /** Runs in progress at the last look. */
+  followed: FollowedRun[];
+  /** Finished runs already handed on that this listing may return again (the overlap). */
+  deliveredIds: string[];
+  lookNow: LookNowRequest[];
+}
+
+/** Runs followed by id per listing (`id==a,b,…`): keeps the query string near 2 KB. */
+const runsPerIdListing = 50;
+/** A run still "in progress" a day after it started is stuck: it is no longer followed. */
+const stuckRunMs = 86_400_000;
+/** Monitors signalled at once. */
+const signalConcurrency = 16;
+
+interface ListedRun {
+  flowId: string;
+  summary: RunSummary;
+  startedAtMs: number;
+}
+
+export async function deliverSandboxRuns(
+  input: DeliverSandboxRunsInput,
+  dependencies: { aep: AepClient; owners: FlowOwners; temporal: () => Client },
+): Promise<LookResult> {
+  const listed = await asStep('list the sandbox runs', () => listRuns(dependencies.aep, input));
+  const delivered = new Set(input.deliveredIds);
+  const now = Date.now();
+
+  const followed: FollowedRun[] = [];
+  const finishedByFlow = new Map<string, ListedRun[]>();
+  const newlyDelivered: DeliveredRun[] = [];
+  let newestStartMs: number | undefined;
+  for (const run of listed.values()) {
+    newestStartMs = Math.max(newestStartMs ?? run.startedAtMs, run.startedAtMs);
+    if (run.summary.outcome === 'running') {
+      if (now - run.startedAtMs < stuckRunMs) followed.push([run.summary.id, run.flowId, run.startedAtMs]);
+      continue;
+    }
+    if (delivered.has(run.summary.id)) continue;
+    const runs = finishedByFlow.get(run.flowId) ?? [];
+    runs.push(run);
+    finishedByFlow.set(run.flowId, runs);
+  }
+
+  const owners = await asStep('find the monitors of the flows', () =>
+    dependencies.owners.resolve(input.sandbox, finishedByFlow.keys(), () => heartbeat()),
+  );
+  const messages = new Map<string, RunUpdate>();
+  const listedAt = new Date(now).toISOString();
+  let runsIgnored = 0;
+  for (const [flowId, runs] of finishedByFlow) {
+    const monitor = owners.get(flowId);
+    for (const run of runs) newlyDelivered.push([run.summary.id, run.startedAtMs]);
+    if (monitor === undefined) {
+      runsIgnored += runs.length;
+      continue;
+    }
+    messages.set(monitor, { runs: runs.sort(byStart).map((run) => run.summary), listedAt });
+  }
+  for (const request of input.lookNow) {
+    const message = messages.get(request.monitorWorkflowId) ?? { runs: [], listedAt };
+    const inProgress = [...listed.values()].filter(
+      (run) => run.flowId === request.flowId && run.summary.outcome === 'running',
+    );
+    const known = new Set(message.runs.map((run) => run.id));
+    message.runs = [
+      ...message.runs,
+      ...inProgress.filter((run) => !known.has(run.summary.id)).map((run) => run.summary),
+    ];
+    message.answers = [...(message.answers ?? []), request.requestId];
+    messages.set(request.monitorWorkflowId, message);
+  }
+
+  const { signalled, missing } = await signalMonitors(dependencies.temporal(), messages);
+  for (const monitor of missing)
+    runsIgnored += messages.get(monitor)?.runs.filter((run) => run.outcome !== 'running').length ?? 0;
+  return {
+    ...(newestStartMs !== undefined ? { newestStartMs } : {}),
+    followed,
+    delivered: newlyDelivered,
+    runsListed: listed.size,
+    monitorsSignalled: signalled,
+    runsIgnored,
+  };
+}
+
+/** The window since the cursor (every page), then the followed runs the window did not include, by id. */
+async function listRuns(aep: AepClient, input: DeliverSandboxRunsInput): Promise<Map<string, ListedRun>> {
+  const flowService = aep.forSandbox(input.sandbox).flowService;
+  const listed = new Map<string, ListedRun>();
+  const keep = (run: Parameters<typeof summarizeRun>[0]) => {
+    const summary = summarizeRun(run);
+    const startedAtMs = summary.startedAt === undefined ? run.createdAt : Date.parse(summary.startedAt);
+    listed.set(run.id, { flowId: run.flowId, summary, startedAtMs });
+  };
+  let page = 0;
+  for await (const run of flowService.listRuns({ startedAfterMs: input.listFromMs, limit: input.pageSize })) {
+    keep(run);
+    if (++page % input.pageSize === 0) heartbeat();
+  }
+  const stillToRead = input.followed.map(([id]) => id).filter((id) => !listed.has(id));
+  for (let start = 0; start < stillToRead.length; start += runsPerIdListing) {
+    const ids = stillToRead.slice(start, start + runsPerIdListing);
+    // A followed run that is not returned was deleted (with its flow, say): it is simply no longer followed.
+    for await (const run of flowService.listRuns({ property: [`id==${ids.join(',')}`], limit: runsPerIdListing })) {
+      keep(run);
+    }
+    heartbeat();
+  }
+  return listed;
+}
+
+async function signalMonitors(
+  client: Client,
+  messages: Map<string, RunUpdate>,
+): Promise<{ signalled: number; missing: string[] }> {
+  const queue = [...messages];
+  const missing: string[] = [];
+  let signalled = 0;
+  async function sendNext(): Promise<void> {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      const [workflowId, update] = next;
+      try {
+        await client.workflow.getHandle(workflowId).signal(runUpdatesSignal, update);
+        signalled += 1;
+      } catch (error) {
+        // Torn down, terminated or never started: its runs have nobody to tell. Anything else fails the look.
+        if (!isWorkflowGone(error)) throw error;
+        missing.push(workflowId);
+      }
+      if ((signalled + missing.length) % 50 === 0) heartbeat();
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(signalConcurrency, queue.length) }, sendNext));
+  return { signalled, missing };
+}
+
+function isWorkflowGone(error: unknown): boolean {
+  if (error instanceof WorkflowNotFoundError) return true;
+  // Over the worker's native connection the client may surface the raw gRPC NOT_FOUND.
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 5;
+}
+
+function byStart(a: ListedRun, b: ListedRun): number {
+  return a.startedAtMs - b.startedAtMs || (a.summary.id < b.summary.id ? -1 : 1);
+}

@@ -1,0 +1,41 @@
+/**
+ * Starts a sandbox's run feed unless it already runs (`USE_EXISTING`): provisioning calls it before starting a
+ * monitor, and monitors call it when they reconcile or find the feed missing. Idempotent by construction, so
+ * retries and races between many monitors of one sandbox start exactly one feed.
+ */
+import type { Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { DataflowSandbox } from '../../workflows/search-attributes';
+import { runFeedWorkflowId } from '../../workflows/workflow-ids';
+import type { SandboxRunFeedInput } from '../../workflows/run-feed/messages';
+
+export interface RunFeedSettings {
+  /** Task queue feeds run on (RUN_FEED_TASK_QUEUE, else the worker's TASK_QUEUE). */
+  taskQueue: string;
+  /** RUN_FEED_INTERVAL; the feed's own default (60 s) when absent. */
+  intervalMs?: number;
+  /** Runs per page; the feed's own default (500) when absent (tests make it small to exercise paging). */
+  pageSize?: number;
+}
+
+export async function ensureRunFeed(
+  sandbox: string,
+  dependencies: { temporal: () => Client; settings: RunFeedSettings },
+): Promise<{ workflowId: string; runId: string }> {
+  const workflowId = runFeedWorkflowId(sandbox);
+  const input: SandboxRunFeedInput = {
+    sandbox,
+    ...(dependencies.settings.intervalMs !== undefined ? { intervalMs: dependencies.settings.intervalMs } : {}),
+    ...(dependencies.settings.pageSize !== undefined ? { pageSize: dependencies.settings.pageSize } : {}),
+  };
+  const handle = await dependencies.temporal().workflow.start('sandboxRunFeed', {
+    workflowId,
+    taskQueue: dependencies.settings.taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    typedSearchAttributes: [{ key: DataflowSandbox, value: sandbox }],
+    staticSummary: `Run feed of sandbox ${sandbox}: lists its runs and hands each to its dataflow's monitor`,
+  });
+  // With USE_EXISTING a running feed's run id comes back instead of a new one.
+  return { workflowId, runId: handle.firstExecutionRunId };
+}

@@ -1,0 +1,25 @@
+/**
+ * The sandbox run feed's activities (one look per tick, and starting a feed idempotently), spread into the
+ * worker's activity set by src/activities/index.ts. Workflows import only the type `RunFeedActivities`.
+ */
+import type { ActivityDependencies } from '../dependencies';
+import { deliverSandboxRuns, type DeliverSandboxRunsInput } from './deliver-sandbox-runs';
+import { ensureRunFeed } from './ensure-run-feed';
+import { FlowOwners } from './flow-owners';
+import { temporalClientOf } from './temporal-client';
+
+export function createRunFeedActivities(deps: ActivityDependencies) {
+  // One cache of flow owners per worker process, shared by every look of every feed it runs.
+  const owners = new FlowOwners(deps.aep);
+  const temporal = temporalClientOf(deps);
+  const settings = deps.runFeed ?? { taskQueue: 'onetrust-dataflows' };
+  return {
+    deliverSandboxRuns: (input: DeliverSandboxRunsInput) =>
+      deliverSandboxRuns(input, { aep: deps.aep, owners, temporal }),
+    ensureRunFeed: ({ sandbox }: { sandbox: string }) => ensureRunFeed(sandbox, { temporal, settings }),
+  };
+}
+
+export type RunFeedActivities = ReturnType<typeof createRunFeedActivities>;
+export type { DeliverSandboxRunsInput } from './deliver-sandbox-runs';
+export type { RunFeedSettings } from './ensure-run-feed';

@@ -1,0 +1,236 @@
+/**
+ * The work people (and the token calendar) ask a monitor for, done one item at a time: rotate the OneTrust token
+ * (on request, or minted automatically with client credentials), change the flow (settings, schedule, mapping),
+ * pause, resume, tear down, and look at the runs now.
+ */
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { DataflowResourceKind } from '../../activities/monitor';
+import { activities, changeOptions } from './monitor-activities';
+import { failureMessage, type MonitorContext } from './monitor-context';
+import { monitorActionFailedType } from './messages';
+import type { RunWatcher } from './run-watching';
+import type { ActionOutcome, RotateTokenRequest, TeardownRequest, UpdateDataflowRequest, WorkItem } from './state';
+import { tokenStateAfterRotation } from './token-schedule';
+
+export type WorkResult = { summary: string; details: ActionOutcome['details'] };
+
+async function rotate(
+  context: MonitorContext,
+  request: RotateTokenRequest,
+  how: 'on request' | 'automatically',
+): Promise<WorkResult> {
+  const { state } = context;
+  const result = await activities.rotateOneTrustToken.executeWithOptions(
+    { ...changeOptions, summary: `rotate token ${how}` },
+    [
+      {
+        sandbox: state.dataflow.sandbox,
+        baseConnectionId: state.dataflow.ids.baseConnectionId,
+        token: request.token,
+        // Put back if OneTrust refuses the new one, so a bad token never replaces a working one.
+        previousToken: state.dataflow.oneTrust.token,
+        ...(request.expiresAt !== undefined ? { expiresAt: request.expiresAt } : {}),
+      },
+    ],
+  );
+  state.dataflow.oneTrust = {
+    ...state.dataflow.oneTrust,
+    token: request.token,
+    tokenExpiresAt: result.tokenExpiresAt,
+  };
+  state.token = tokenStateAfterRotation(result.tokenExpiresAt, Date.now());
+  await context.raise({
+    kind: 'token-rotated',
+    severity: 'info',
+    discriminator: result.tokenExpiresAt,
+    message: `the OneTrust token was rotated ${how}; the new one expires ${result.tokenExpiresAt}`,
+    details: { tokenExpiresAt: result.tokenExpiresAt, patchAttempts: result.patchAttempts },
+  });
+  return {
+    summary: `token rotated ${how}: expires ${result.tokenExpiresAt}; the explore preview read ${result.previewRecords} record(s) with it`,
+    details: {
+      tokenExpiresAt: result.tokenExpiresAt,
+      patchAttempts: result.patchAttempts,
+      previewRecords: result.previewRecords,
+    },
+  };
+}
+
+async function rotateAutomatically(context: MonitorContext): Promise<WorkResult> {
+  const { state } = context;
+  const credentials = state.dataflow.oneTrust.clientCredentials;
+  if (!credentials) throw ApplicationFailure.nonRetryable('no OneTrust client credentials to mint a token with');
+  try {
+    const minted = await activities.mintOneTrustToken.executeWithOptions(
+      { ...changeOptions, summary: 'mint a OneTrust token' },
+      [
+        {
+          baseUrl: state.dataflow.oneTrust.baseUrl,
+          clientId: credentials.clientId,
+          clientSecret: credentials.clientSecret,
+        },
+      ],
+    );
+    return await rotate(context, { token: minted.token, expiresAt: minted.expiresAt }, 'automatically');
+  } catch (error) {
+    const failures = state.token.autoRotationFailures + 1;
+    state.token.autoRotationFailures = failures;
+    // Back off: 15 minutes × 2^(failures-1), at most six hours, so a broken credential does not spin.
+    state.token.autoRotationRetryAt = Date.now() + Math.min(6 * 3_600_000, 15 * 60_000 * 2 ** (failures - 1));
+    await context.raise({
+      kind: 'token-rotation-failed',
+      severity: 'critical',
+      discriminator: `${state.token.expiresAt}:${failures}`,
+      message: `automatic token rotation failed (attempt ${failures}): ${failureMessage(error)}; the token expires ${state.token.expiresAt}`,
+      details: { tokenExpiresAt: state.token.expiresAt, attempt: failures },
+    });
+    throw error;
+  }
+}
+
+async function updateDataflow(context: MonitorContext, request: UpdateDataflowRequest): Promise<WorkResult> {
+  const { dataflow } = context.state;
+  const changed: string[] = [];
+  const details: WorkResult['details'] = {};
+  if (request.name !== undefined || request.description !== undefined || request.schedule !== undefined) {
+    const patched = await activities.updateFlowSettings.executeWithOptions(
+      { ...changeOptions, summary: 'update dataflow settings' },
+      [
+        {
+          sandbox: dataflow.sandbox,
+          flowId: dataflow.ids.flowId,
+          ...(request.name !== undefined ? { name: request.name } : {}),
+          ...(request.description !== undefined ? { description: request.description } : {}),
+          ...(request.schedule !== undefined ? { schedule: request.schedule } : {}),
+        },
+      ],
+    );
+    changed.push(...patched.changed);
+    details.flowPatchAttempts = patched.patchAttempts;
+    if (request.schedule) {
+      const { frequency, interval } = request.schedule;
+      dataflow.schedule = {
+        startTime: dataflow.schedule.startTime,
+        frequency,
+        ...(interval !== undefined ? { interval } : {}),
+      };
+      details.schedule = frequency === 'once' ? 'once' : `every ${interval} ${frequency}(s)`;
+    }
+    if (request.name !== undefined) details.flowName = request.name;
+  }
+  if (request.mapping !== undefined) {
+    const published = await activities.publishMappingVersion.executeWithOptions(
+      { ...changeOptions, summary: 'new mapping-set version' },
+      [
+        {
+          sandbox: dataflow.sandbox,
+          mappingSetId: dataflow.ids.mappingSetId,
+          schemaId: dataflow.ids.schemaId,
+          currentVersion: dataflow.ids.mappingVersion,
+          mapping: request.mapping,
+        },
+      ],
+    );
+    await activities.pointFlowAtMapping.executeWithOptions(
+      { ...changeOptions, summary: `point the flow at mapping v${published.mappingVersion}` },
+      [
+        {
+          sandbox: dataflow.sandbox,
+          flowId: dataflow.ids.flowId,
+          mappingSetId: dataflow.ids.mappingSetId,
+          mappingVersion: published.mappingVersion,
+        },
+      ],
+    );
+    dataflow.ids = { ...dataflow.ids, mappingVersion: published.mappingVersion };
+    changed.push('mapping');
+    details.mappingVersion = published.mappingVersion;
+  }
+  details.changed = changed;
+  return { summary: `dataflow updated: ${changed.join(', ')}`, details };
+}
+
+async function setEnabled(context: MonitorContext, enabled: boolean): Promise<WorkResult> {
+  const { state } = context;
+  const result = await activities.setFlowEnabled.executeWithOptions(
+    { ...changeOptions, summary: enabled ? 'resume: enable the flow' : 'pause: disable the flow' },
+    [{ sandbox: state.dataflow.sandbox, flowId: state.dataflow.ids.flowId, enabled }],
+  );
+  state.paused = !enabled;
+  return { summary: `flow ${enabled ? 'resumed' : 'paused'} (AEP state: ${result.flowState})`, details: result };
+}
+
+async function teardown(context: MonitorContext, request: TeardownRequest): Promise<WorkResult> {
+  const { state } = context;
+  const { ids, sandbox, name } = state.dataflow;
+  const keepData = request.keepData === true;
+  // Flow first: AEP refuses to delete a connection a flow still uses (FLOW-1418-400).
+  const plan: Array<[DataflowResourceKind, string]> = [
+    ['flow', ids.flowId],
+    ['targetConnection', ids.targetConnectionId],
+    ['sourceConnection', ids.sourceConnectionId],
+    ['baseConnection', ids.baseConnectionId],
+    ['mappingSet', ids.mappingSetId],
+  ];
+  if (!keepData) plan.push(['dataset', ids.datasetId], ['schema', ids.schemaAltId], ['fieldGroup', ids.fieldGroupId]);
+
+  const deleted: string[] = [];
+  const alreadyGone: string[] = [];
+  const kept: string[] = keepData
+    ? [`dataset ${ids.datasetId}`, `schema ${ids.schemaAltId}`, `fieldGroup ${ids.fieldGroupId}`]
+    : [];
+  for (const [kind, id] of plan) {
+    // A field group still used by a schema we kept stays too.
+    if (kind === 'fieldGroup' && kept.some((entry) => entry.startsWith('schema '))) {
+      kept.push(`fieldGroup ${id} (its schema was kept)`);
+      continue;
+    }
+    let result;
+    try {
+      result = await activities.deleteDataflowResource.executeWithOptions(
+        { ...changeOptions, summary: `teardown: delete ${kind}` },
+        [{ sandbox, dataflowName: name, kind, id }],
+      );
+    } catch (error) {
+      throw ApplicationFailure.nonRetryable(
+        `teardown stopped at ${kind} ${id}: ${failureMessage(error)} (deleted so far: ${deleted.join(', ') || 'nothing'})`,
+        monitorActionFailedType,
+      );
+    }
+    const label = `${kind} ${id}`;
+    if (result.outcome === 'deleted') deleted.push(label);
+    else if (result.outcome === 'already-gone') alreadyGone.push(label);
+    else kept.push(`${label} (${result.reason ?? 'kept'})`);
+  }
+  state.tornDown = true;
+  return {
+    summary: `torn down: ${deleted.length} deleted, ${alreadyGone.length} already gone, ${kept.length} kept`,
+    details: { deleted, alreadyGone, kept },
+  };
+}
+
+export async function perform(context: MonitorContext, runs: RunWatcher, item: WorkItem): Promise<WorkResult> {
+  const { action } = item;
+  switch (action.kind) {
+    case 'rotateToken':
+      return rotate(context, action.request, 'on request');
+    case 'autoRotateToken':
+      return rotateAutomatically(context);
+    case 'updateDataflow':
+      return updateDataflow(context, action.request);
+    case 'pause':
+      return setEnabled(context, false);
+    case 'resume':
+      return setEnabled(context, true);
+    case 'teardown':
+      return teardown(context, action.request);
+    case 'refresh': {
+      const how = await runs.refresh();
+      const { lastReconcileError } = context.state;
+      return {
+        summary: lastReconcileError ? `${how}; could not list the runs: ${lastReconcileError}` : how,
+        details: { runs: context.state.lastRuns.length },
+      };
+    }
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Everything the dataflow monitor accepts and answers: signals, updates and the status query, with their
+ * payload types. Definitions only, so the CLI, the run feed's activity and tests import them without loading
+ * the workflow (or anything that calls proxyActivities).
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { DataflowDescriptor } from '../dataflow-types';
+import type { MonitorStatus } from './monitor-status';
+import type {
+  ActionOutcome,
+  DataflowHealth,
+  MonitorState,
+  RotateTokenRequest,
+  RunSummary,
+  TeardownRequest,
+  UpdateDataflowRequest,
+} from './state';
+
+export interface DataflowMonitorInput {
+  dataflow: DataflowDescriptor;
+  /** Set by the monitor itself when it continues as new. */
+  carriedState?: MonitorState;
+  /** Continue as new once history holds this many events (default 300), or sooner when the server suggests it. */
+  continueAsNewAfterEvents?: number;
+  /**
+   * Time between the monitor's own looks at its runs, which catch anything the sandbox's run feed missed
+   * (default: the spec's `monitor.pollInterval`, else 6 hours). Tests use seconds.
+   */
+  reconcileIntervalMs?: number;
+  /** How long `status --refresh` waits for the run feed before listing the runs itself (default 20 s). */
+  refreshTimeoutMs?: number;
+}
+
+export interface DataflowMonitorResult {
+  workflowId: string;
+  state: DataflowHealth;
+  teardown: ActionOutcome;
+}
+
+/** What the sandbox's run feed tells a monitor: its runs that finished since the last message. */
+export interface RunUpdate {
+  /** Oldest first. Finished runs; when answering a `lookNow`, also the runs still in progress. */
+  runs: RunSummary[];
+  /** The `lookNow` requests this message answers. */
+  answers?: string[];
+  /** ISO instant of the listing. */
+  listedAt: string;
+}
+
+export const runUpdatesSignal = defineSignal<[RunUpdate]>('runUpdates');
+
+export const rotateTokenSignal = defineSignal<[RotateTokenRequest]>('rotateToken');
+export const updateDataflowSignal = defineSignal<[UpdateDataflowRequest]>('updateDataflow');
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const teardownSignal = defineSignal<[TeardownRequest]>('teardown');
+
+export const rotateTokenUpdate = defineUpdate<ActionOutcome, [RotateTokenRequest]>('rotateToken');
+export const updateDataflowUpdate = defineUpdate<ActionOutcome, [UpdateDataflowRequest]>('updateDataflow');
+export const pauseUpdate = defineUpdate<ActionOutcome>('pause');
+export const resumeUpdate = defineUpdate<ActionOutcome>('resume');
+export const teardownUpdate = defineUpdate<ActionOutcome, [TeardownRequest]>('teardown');
+/** Ask the run feed to look now and answer with what the monitor then knows (`status --refresh`). */
+export const refreshUpdate = defineUpdate<MonitorStatus>('refresh');
+
+export const statusQuery = defineQuery<MonitorStatus>('status');
+
+/** The failure type an update fails with when its work failed (the message says why). */
+export const monitorActionFailedType = 'MonitorActionFailed';

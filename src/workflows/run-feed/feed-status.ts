@@ -1,0 +1,49 @@
+/** The run feed's `status` query and its Web UI details: one view, two renderings. */
+import { describeDuration } from '../monitor/durations';
+import { forWebUi } from '../web-ui-markdown';
+import type { RunFeedStatus } from './messages';
+import type { RunFeedState } from './feed-state';
+
+export function describeFeed(
+  state: RunFeedState,
+  context: { sandbox: string; intervalMs: number; overlapMs: number; nextTickAtMs?: number },
+): RunFeedStatus {
+  const { stats } = state;
+  return {
+    sandbox: context.sandbox,
+    ...(state.cursorMs !== undefined ? { cursor: new Date(state.cursorMs).toISOString() } : {}),
+    intervalMs: context.intervalMs,
+    overlapMs: context.overlapMs,
+    ...(stats.lastTickAt ? { lastTickAt: stats.lastTickAt } : {}),
+    ...(stats.lastTickDurationMs !== undefined ? { lastTickDurationMs: stats.lastTickDurationMs } : {}),
+    ...(context.nextTickAtMs !== undefined ? { nextTickAt: new Date(context.nextTickAtMs).toISOString() } : {}),
+    ticks: stats.ticks,
+    runsSeen: stats.runsSeen,
+    runsDelivered: stats.runsDelivered,
+    monitorsSignalled: stats.monitorsSignalled,
+    runsIgnored: stats.runsIgnored,
+    runsInProgress: state.followed.length,
+    listingErrors: stats.listingErrors,
+    consecutiveFailures: stats.consecutiveFailures,
+    ...(stats.lastError ? { lastError: stats.lastError } : {}),
+    ...(stats.lastErrorAt ? { lastErrorAt: stats.lastErrorAt } : {}),
+    continuedAsNew: state.generation,
+    startedAt: state.startedAt,
+  };
+}
+
+export function feedMarkdown(status: RunFeedStatus): string {
+  const health =
+    status.consecutiveFailures > 0 ? `**listing failing** (${status.consecutiveFailures} in a row)` : '**listing**';
+  const lines = [
+    `### Runs of sandbox ${status.sandbox}: ${health}`,
+    '',
+    `- Cursor: runs started after ${status.cursor ?? '(none seen yet)'}, less ${describeDuration(status.overlapMs)} overlap`,
+    `- Last look: ${status.lastTickAt ?? 'not yet'}${status.lastTickDurationMs !== undefined ? ` (took ${describeDuration(status.lastTickDurationMs)})` : ''}; every ${describeDuration(status.intervalMs)}${status.nextTickAt ? `, next ${status.nextTickAt}` : ''}`,
+    `- Runs seen ${status.runsSeen}, handed on ${status.runsDelivered}, in progress ${status.runsInProgress}, of flows no monitor owns ${status.runsIgnored}`,
+    `- Monitors signalled ${status.monitorsSignalled} (one message per monitor per look)`,
+    `- Listing errors ${status.listingErrors}${status.lastError ? `; last at ${status.lastErrorAt ?? '?'}: ${status.lastError}` : ''}`,
+    `- Looks ${status.ticks}, continued as new ${status.continuedAsNew} time(s), since ${status.startedAt}`,
+  ];
+  return forWebUi(lines);
+}

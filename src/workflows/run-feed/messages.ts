@@ -1,0 +1,59 @@
+/**
+ * What the sandbox run feed accepts and answers. Definitions only (no activities), so the CLI, monitors and
+ * tests can import them without loading workflow code.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { RunFeedState } from './feed-state';
+
+export interface SandboxRunFeedInput {
+  sandbox: string;
+  /** Time between two looks at the sandbox's runs (default 60 s, the worker's RUN_FEED_INTERVAL). */
+  intervalMs?: number;
+  /**
+   * How far before its cursor each look starts again, so a run that became visible late (it started before the
+   * cursor, AEP listed it after) is still seen. Default 3 minutes.
+   */
+  overlapMs?: number;
+  /** Runs asked for per page (default 500; AEP documents no maximum, pages are followed either way). */
+  pageSize?: number;
+  /** Continue as new once history holds this many events (default 500). */
+  continueAsNewAfterEvents?: number;
+  /** Set by the feed itself when it continues as new. */
+  carriedState?: RunFeedState;
+}
+
+/** A monitor asking for a look now (`status --refresh`): answered with that flow's runs, changed or not. */
+export interface LookNowRequest {
+  requestId: string;
+  monitorWorkflowId: string;
+  flowId: string;
+}
+
+export const lookNowSignal = defineSignal<[LookNowRequest]>('lookNow');
+
+export interface RunFeedStatus {
+  sandbox: string;
+  /** Runs that started after this instant (less the overlap) are listed next time. */
+  cursor?: string;
+  intervalMs: number;
+  overlapMs: number;
+  lastTickAt?: string;
+  lastTickDurationMs?: number;
+  nextTickAt?: string;
+  ticks: number;
+  runsSeen: number;
+  runsDelivered: number;
+  monitorsSignalled: number;
+  /** Runs of flows no monitor owns (not made by this tool, or their monitor is gone): ignored. */
+  runsIgnored: number;
+  /** Runs followed because they were still in progress at the last look. */
+  runsInProgress: number;
+  listingErrors: number;
+  consecutiveFailures: number;
+  lastError?: string;
+  lastErrorAt?: string;
+  continuedAsNew: number;
+  startedAt: string;
+}
+
+export const runFeedStatusQuery = defineQuery<RunFeedStatus>('status');

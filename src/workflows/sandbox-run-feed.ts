@@ -1,0 +1,102 @@
+/**
+ * sandboxRunFeed: one workflow per sandbox (id `runs:<sandbox>`). Every minute it lists the runs of the whole
+ * sandbox that started since its cursor (less an overlap) plus the runs it still follows as in progress, and
+ * hands each finished run to its dataflow's monitor: one message per monitor per look, none to monitors with no
+ * change. AEP calls for monitoring grow with sandboxes and pages of runs, not with the number of dataflows, and
+ * monitors sleep until something happens to them. History stays small: the listing, grouping and signalling
+ * happen inside one activity per look; the feed continues as new on a small event budget.
+ */
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { RunFeedActivities } from '../activities/run-feed';
+import {
+  applyLook,
+  defaultFeedIntervalMs,
+  defaultOverlapMs,
+  initialFeedState,
+  listFromMs,
+  nextLookDelayMs,
+  recordLookFailure,
+  type RunFeedState,
+} from './run-feed/feed-state';
+import { describeFeed, feedMarkdown } from './run-feed/feed-status';
+import { lookNowSignal, runFeedStatusQuery, type LookNowRequest, type SandboxRunFeedInput } from './run-feed/messages';
+
+const { deliverSandboxRuns } = proxyActivities<RunFeedActivities>({
+  // Pages of runs and a signal per affected monitor: seconds normally; the heartbeat notices a lost worker fast.
+  startToCloseTimeout: '5m',
+  heartbeatTimeout: '30s',
+  // A failed look is retried by the next look (with backoff), which lists the same window again.
+  retry: { initialInterval: '2s', maximumAttempts: 2 },
+});
+
+const defaultPageSize = 500;
+const defaultEventBudget = 500;
+
+export async function sandboxRunFeed(input: SandboxRunFeedInput): Promise<void> {
+  const intervalMs = input.intervalMs ?? defaultFeedIntervalMs;
+  const overlapMs = input.overlapMs ?? defaultOverlapMs;
+  const state: RunFeedState = input.carriedState ?? initialFeedState(Date.now());
+  const lookNow: LookNowRequest[] = [];
+  let nextTickAtMs: number | undefined;
+
+  const currentStatus = () => describeFeed(state, { sandbox: input.sandbox, intervalMs, overlapMs, nextTickAtMs });
+  setHandler(runFeedStatusQuery, currentStatus);
+  setHandler(lookNowSignal, (request) => {
+    lookNow.push(request);
+  });
+
+  const publish = () => setCurrentDetails(feedMarkdown(currentStatus()));
+
+  async function look(): Promise<void> {
+    const startedAtMs = Date.now();
+    const answering = lookNow.splice(0);
+    try {
+      const result = await deliverSandboxRuns({
+        sandbox: input.sandbox,
+        listFromMs: listFromMs(state, overlapMs, startedAtMs),
+        pageSize: input.pageSize ?? defaultPageSize,
+        followed: state.followed,
+        deliveredIds: state.delivered.map(([id]) => id),
+        lookNow: answering,
+      });
+      applyLook(state, result, { overlapMs, startedAtMs, nowMs: Date.now() });
+    } catch (error) {
+      const message = error instanceof ActivityFailure && error.cause ? error.cause.message : String(error);
+      log.warn('run feed could not list the runs', { sandbox: input.sandbox, error: message });
+      recordLookFailure(state, message, Date.now());
+      // Whoever asked for this look is answered by the next one (or falls back to listing its own runs).
+      lookNow.unshift(...answering);
+    }
+  }
+
+  const eventBudget = input.continueAsNewAfterEvents ?? defaultEventBudget;
+  const shouldContinueAsNew = () =>
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= eventBudget;
+
+  publish();
+  for (;;) {
+    const delayMs = nextLookDelayMs(state, intervalMs);
+    nextTickAtMs = Date.now() + delayMs;
+    publish();
+    // A failing feed does not let `lookNow` requests bypass its backoff.
+    await condition(() => lookNow.length > 0 && state.stats.consecutiveFailures === 0, delayMs);
+    nextTickAtMs = undefined;
+    await look();
+    publish();
+    if (shouldContinueAsNew() && lookNow.length === 0) {
+      await condition(allHandlersFinished);
+      state.generation += 1;
+      return continueAsNew<typeof sandboxRunFeed>({ ...input, carriedState: state });
+    }
+  }
+}
