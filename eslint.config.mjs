@@ -8,7 +8,7 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = builtinModules.filter((name) => name !== 'assert');
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', '.tools/**', 'test-output/**', 'lib/**'] },
+  { ignores: ['node_modules/**', 'data/**', '.tools/**', '.benchmark/**', 'test-output/**', 'lib/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,15 +1,19 @@
 /**
  * The simulator's own API under `/__sim/` (no auth): inspect resources and ingested records, read and clear the
- * request log, add and clear fault rules, mint OneTrust tokens, and start a flow run now.
+ * request log, add and clear fault rules, mint OneTrust tokens, and start a flow run now. The routes about runs at
+ * fleet scale (failure share, run summaries, request counts) are in admin-run-routes.ts.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { SimulatorContext } from './context';
+import { registerAdminRunRoutes } from './admin-run-routes';
 import { FaultRules, faultRuleInput } from './faults';
 import type { StoredFlow } from './flow-service/entity-types';
 import { secretFingerprints, withMaskedSecrets } from './flow-service/secret-masking';
 import { SimulatorHttpError } from './problems';
+import type { RequestCounts } from './request-counts';
 import type { RequestLog } from './request-log';
+import type { RunFailures } from './run-failures';
 import type { RunScheduler } from './run-scheduler';
 import { resourceKinds, type StoredResource } from './store';
 
@@ -24,6 +28,8 @@ const tokenRequest = z
       .max(10 * 365 * 86_400),
   })
   .strict();
+/** A run that reports an earlier start than the moment it appears, as AEP may list a run late. */
+const runRequest = z.object({ startedAtUTC: z.number().int().positive().optional() }).strict();
 const pageQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(100_000).default(1000),
@@ -33,6 +39,8 @@ export interface AdminDependencies {
   context: SimulatorContext;
   faults: FaultRules;
   requestLog: RequestLog;
+  requestCounts: RequestCounts;
+  runFailures: RunFailures;
   scheduler: RunScheduler;
   startedAt: number;
 }
@@ -104,7 +112,15 @@ export function registerAdminRoutes(app: FastifyInstance, dependencies: AdminDep
   app.post<{ Params: { id: string } }>(`${adminPrefix}/flows/:id/runs`, (request, reply) => {
     const flow = store.getAnywhere<StoredFlow>('flows', request.params.id);
     if (!flow) throw adminError(404, `flow ${request.params.id} not found`);
-    void reply.code(201).send(scheduler.runNow(flow));
+    const parsed = runRequest.safeParse(request.body ?? {});
+    if (!parsed.success) throw adminError(400, `expected {startedAtUTC?: epoch ms}: ${parsed.error.message}`);
+    void reply.code(201).send(scheduler.runNow(flow, parsed.data.startedAtUTC));
+  });
+
+  registerAdminRunRoutes(app, adminPrefix, {
+    store,
+    runFailures: dependencies.runFailures,
+    requestCounts: dependencies.requestCounts,
   });
 }
 

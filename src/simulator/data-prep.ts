@@ -27,7 +27,7 @@ import {
 } from './mapping';
 import { serviceError, type SimulatorHttpError } from './problems';
 import { findSchema, isJsonObject, schemaFieldTypes, type JsonObject } from './schema-fields';
-import type { Store, StoredResource } from './store';
+import type { Store, StoreChange, StoredResource } from './store';
 
 const basePath = '/data/foundation/conversion';
 const defaultContentType = 'application/vnd.adobe.xed-full+json;version=1';
@@ -60,6 +60,9 @@ export interface StoredMappingSet extends StoredResource {
   versions: MappingSetVersion[];
 }
 
+/** What a compiled mapping is built from. */
+const mappingInputs = new Set<StoreChange>(['mappingSets', 'schemas', 'fieldGroups']);
+
 interface DataPrepDeps {
   store: Store;
   clock: Clock;
@@ -67,9 +70,12 @@ interface DataPrepDeps {
 }
 
 export function createDataPrepService(deps: DataPrepDeps): DataPrepService {
-  // Compiled mappings per set version and sandbox; any store change (a schema PATCH, a PUT) invalidates them.
+  // Compiled mappings per set version and sandbox; a change to what they are built from (a schema PATCH, a PUT)
+  // invalidates them. Runs and records change all the time and do not: recompiling per run would cost a fleet dearly.
   const compiled = new Map<string, CompiledVersion | Error>();
-  deps.store.onChange(() => compiled.clear());
+  deps.store.onChange((change) => {
+    if (change === undefined || mappingInputs.has(change)) compiled.clear();
+  });
 
   const compile = (sandboxName: string, mappingSetId: string, version: number): CompiledVersion | Error => {
     const key = `${sandboxName}\u0000${mappingSetId}\u0000${version}`;

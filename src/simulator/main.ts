@@ -1,5 +1,6 @@
 /**
- * `npm run simulator -- --port P [--host H] [--time-scale N] [--state-file F] [--tenant-id T] [--onetrust-subjects N]`
+ * `npm run simulator -- --port P [--host H] [--time-scale N] [--state-file F] [--tenant-id T] [--onetrust-subjects N]
+ *   [--run-failure-share S] [--run-retention-hours H] [--log-requests]`
  * Credentials come from the environment only (SIMULATOR_CLIENT_ID, SIMULATOR_CLIENT_SECRET, SIMULATOR_ORG_ID),
  * never from arguments, which other users of the machine can read.
  */
@@ -26,6 +27,14 @@ function positiveInteger(value: string): number {
   return number;
 }
 
+function share(value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isFinite(number) || number < 0 || number > 1) {
+    throw new InvalidArgumentError('expected a number from 0 to 1');
+  }
+  return number;
+}
+
 async function main(): Promise<void> {
   const program = new Command()
     .name('simulator')
@@ -46,6 +55,17 @@ async function main(): Promise<void> {
       positiveInteger,
       simulatorDefaults.oneTrustSubjects,
     )
+    .option(
+      '--run-failure-share <share>',
+      'share of runs (0 to 1, drawn per run) that fail with a platform error',
+      share,
+      0,
+    )
+    .option(
+      '--run-retention-hours <hours>',
+      'forget runs and the records they wrote this long after they started',
+      positiveNumber,
+    )
     .option('--log-requests', 'print one line per request (method, path, status)', false)
     .parse();
   const options = program.opts<{
@@ -55,6 +75,8 @@ async function main(): Promise<void> {
     stateFile?: string;
     tenantId: string;
     onetrustSubjects: number;
+    runFailureShare: number;
+    runRetentionHours?: number;
     logRequests: boolean;
   }>();
 
@@ -66,6 +88,8 @@ async function main(): Promise<void> {
     tenantId: options.tenantId,
     oneTrustSubjects: options.onetrustSubjects,
     logRequests: options.logRequests,
+    runFailureShare: options.runFailureShare,
+    runRetentionHours: options.runRetentionHours,
     clientId: process.env.SIMULATOR_CLIENT_ID || simulatorDefaults.clientId,
     clientSecret: process.env.SIMULATOR_CLIENT_SECRET || simulatorDefaults.clientSecret,
     orgId: process.env.SIMULATOR_ORG_ID || simulatorDefaults.orgId,

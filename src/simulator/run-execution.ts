@@ -2,7 +2,8 @@
  * One flow run, done for real: read the OneTrust profiles updated since the last run that did not fail, with the
  * token stored on the base connection; map each record with the flow's Data Prep mapping; append the mapped
  * records to the target dataset; report AEP-shaped metrics. A run is `inProgress` for a simulated duration
- * (shortened by the time scale), then `success` or `failed`.
+ * (shortened by the time scale), then `success` or `failed`. A chosen share of runs (RunFailures) fails with a
+ * platform error instead, without reading anything.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { SimulatorContext } from './context';
@@ -17,6 +18,7 @@ import type {
   StoredTargetConnection,
 } from './flow-service/entity-types';
 import { mappingTransformation, mappingVersionOf } from './flow-service/flow-validation';
+import { RunFailures } from './run-failures';
 
 /** Simulated run durations: a fixed start-up cost plus a little per record, and a quick failure. */
 const simulatedRunBaseMs = 20_000;
@@ -53,13 +55,21 @@ export class RunExecutor {
   /** Runs in progress: each one's completion timer and what it will write. */
   private readonly inProgress = new Map<string, { timer: NodeJS.Timeout; prepared: PreparedRun }>();
 
-  constructor(private readonly context: SimulatorContext) {}
+  constructor(
+    private readonly context: SimulatorContext,
+    private readonly failures = new RunFailures(),
+  ) {}
 
-  /** Starts a run of `flow` now and returns it (status inProgress). */
-  start(flow: StoredFlow): StoredRun {
+  /**
+   * Starts a run of `flow` now and returns it (status inProgress). `reportedStartMs` (admin API) makes the run
+   * report an earlier start than the moment it appears: a run AEP lists late, behind a cursor already past it.
+   */
+  start(flow: StoredFlow, reportedStartMs?: number): StoredRun {
     const { store, clock } = this.context;
     const now = clock.now();
-    const prepared = this.prepare(flow, now);
+    const prepared = this.failures.shouldFail(flow.sandboxName)
+      ? this.platformFailure(flow, now)
+      : this.prepare(flow, now);
     const etag = newEtag(now);
     const run: StoredRun = {
       id: randomUUID(),
@@ -68,7 +78,7 @@ export class RunExecutor {
       etag,
       version: etag,
       metrics: {
-        durationSummary: { startedAtUTC: now },
+        durationSummary: { startedAtUTC: Math.min(now, reportedStartMs ?? now) },
         sizeSummary: { inputBytes: 0, outputBytes: 0 },
         recordSummary: { inputRecordCount: 0, outputRecordCount: 0, failedRecordCount: 0 },
         fileSummary: { inputFileCount: 0, outputFileCount: 0, activityRefs: ['promotionActivity'] },
@@ -121,13 +131,21 @@ export class RunExecutor {
       run.metrics.durationSummary.completedAtUTC = now;
       run.updatedAt = now;
     }
-    this.context.store.touch();
+    this.context.store.touch('runs');
   }
 
-  private prepare(flow: StoredFlow, now: number): PreparedRun {
-    const { store, oneTrust, dataPrep } = this.context;
-    const sandbox = flow.sandboxName;
-    const prepared: PreparedRun = {
+  /** A run the platform fails on its own (the chosen failure share): it reads nothing, so its window is read again. */
+  private platformFailure(flow: StoredFlow, now: number): PreparedRun {
+    const prepared = this.emptyPreparation(flow, now);
+    prepared.fatalErrors.push({
+      code: runErrorCodes.interrupted,
+      message: 'The run was interrupted by an internal platform error.',
+    });
+    return prepared;
+  }
+
+  private emptyPreparation(flow: StoredFlow, now: number): PreparedRun {
+    return {
       sourceConnectionId: flow.sourceConnectionIds[0] ?? '',
       targetConnectionId: flow.targetConnectionIds[0] ?? '',
       windowStart: this.previousWindowEnd(flow) ?? firstWindowStart(flow),
@@ -141,6 +159,12 @@ export class RunExecutor {
       fatalErrors: [],
       recordErrors: [],
     };
+  }
+
+  private prepare(flow: StoredFlow, now: number): PreparedRun {
+    const { store, oneTrust, dataPrep } = this.context;
+    const sandbox = flow.sandboxName;
+    const prepared = this.emptyPreparation(flow, now);
     const fail = (code: string, message: string): PreparedRun => {
       prepared.fatalErrors.push({ code, message });
       return prepared;
@@ -217,7 +241,7 @@ export class RunExecutor {
     const fatal = prepared.fatalErrors.length > 0;
     // As in AEP's monitoring example, a run with some failed records still succeeds and carries the errors.
     const failed = fatal || (prepared.inputRecordCount > 0 && prepared.outputs.length === 0);
-    if (!fatal && prepared.outputs.length > 0) store.appendRecords(prepared.dataSetId!, prepared.outputs);
+    if (!fatal && prepared.outputs.length > 0) store.appendRecords(prepared.dataSetId!, prepared.outputs, now);
 
     const status = failed ? 'failed' : 'success';
     const counted = !fatal;
@@ -254,18 +278,23 @@ export class RunExecutor {
         completedAtUTC: now,
       };
     }
-    store.touch();
+    store.touch('runs');
   }
 
-  /** Where the next window starts: the end of the latest run of the flow that succeeded or is still running. */
+  /**
+   * Where the next window starts: the end of the latest run of the flow that succeeded or is still running.
+   * A window ends when its run starts, so the flow's runs in start order are also in window order: walking back
+   * from the newest stops at the first one that did not fail.
+   */
   private previousWindowEnd(flow: StoredFlow): number | undefined {
-    let latest: number | undefined;
-    for (const run of this.context.store.list<StoredRun>('runs', flow.sandboxName)) {
-      if (run.flowId !== flow.id || run.metrics.statusSummary.status === 'failed') continue;
+    const runs = this.context.store.runs.ofFlow(flow.sandboxName, flow.id);
+    for (let index = runs.length - 1; index >= 0; index -= 1) {
+      const run = runs[index]!;
+      if (run.metrics.statusSummary.status === 'failed') continue;
       const windowEnd = windowOf(run)?.windowEnd;
-      if (windowEnd !== undefined && (latest === undefined || windowEnd > latest)) latest = windowEnd;
+      if (windowEnd !== undefined) return windowEnd;
     }
-    return latest;
+    return undefined;
   }
 }
 

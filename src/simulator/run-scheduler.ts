@@ -51,9 +51,9 @@ export class RunScheduler {
     if (dueAt !== undefined) this.arm(flowId, dueAt);
   }
 
-  /** Starts a run of the flow now, outside its schedule (admin API). */
-  runNow(flow: StoredFlow): StoredRun {
-    return this.executor.start(flow);
+  /** Starts a run of the flow now, outside its schedule (admin API), optionally reporting an earlier start. */
+  runNow(flow: StoredFlow, reportedStartMs?: number): StoredRun {
+    return this.executor.start(flow, reportedStartMs);
   }
 
   private arm(flowId: string, dueAt: number): void {
@@ -104,12 +104,6 @@ export class RunScheduler {
   }
 
   private latestRunStart(flow: StoredFlow): number | undefined {
-    let latest: number | undefined;
-    for (const run of this.context.store.list<StoredRun>('runs', flow.sandboxName)) {
-      if (run.flowId !== flow.id) continue;
-      const startedAt = run.metrics.durationSummary.startedAtUTC;
-      if (latest === undefined || startedAt > latest) latest = startedAt;
-    }
-    return latest;
+    return this.context.store.runs.latestOfFlow(flow.sandboxName, flow.id)?.metrics.durationSummary.startedAtUTC;
   }
 }

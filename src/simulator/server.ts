@@ -19,8 +19,11 @@ import { createImsService, registerImsRoutes } from './ims';
 import { createOneTrustService, registerOneTrustRoutes } from './onetrust';
 import { StatePersistence } from './persistence';
 import { SimulatorHttpError } from './problems';
+import { RequestCounts, registerRequestCounting } from './request-counts';
 import { RequestLog, registerRequestLogging } from './request-log';
 import { RunExecutor } from './run-execution';
+import { RunFailures } from './run-failures';
+import { RunRetention } from './run-retention';
 import { RunScheduler } from './run-scheduler';
 import { registerSchemaRegistryRoutes } from './schema-registry';
 import { Store } from './store';
@@ -33,6 +36,10 @@ export interface SimulatorOptions extends Partial<SimulatorSettings> {
   stateFile?: string;
   /** Print one line per request (method, path, status, time) to stdout. */
   logRequests?: boolean;
+  /** Share of runs (0..1, drawn per run) that fail with a platform error; the admin API can change it. Default 0. */
+  runFailureShare?: number;
+  /** Forget runs, and the records they wrote, this many hours after they started. Default: keep everything. */
+  runRetentionHours?: number;
 }
 
 export interface RunningSimulator {
@@ -73,10 +80,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     oneTrust: createOneTrustService(services),
     dataPrep: createDataPrepService(services),
   };
-  const executor = new RunExecutor(context);
+  const runFailures = new RunFailures(options.runFailureShare ?? 0);
+  const executor = new RunExecutor(context, runFailures);
   const scheduler = new RunScheduler(context, executor);
+  const retention =
+    options.runRetentionHours === undefined
+      ? undefined
+      : new RunRetention(store, clock, options.runRetentionHours * 3_600_000);
   const faults = new FaultRules();
   const requestLog = new RequestLog();
+  const requestCounts = new RequestCounts();
 
   const app = Fastify({
     logger: false,
@@ -88,7 +101,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   installJsonParser(app);
   installErrorHandling(app);
 
-  // Hook order matters: faults act before the gateway, as a failing network or platform would.
+  // Hook order matters: every request is counted, then faults act before the gateway, as a failing network or
+  // platform would.
+  registerRequestCounting(app, requestCounts);
   registerFaultInjection(app, faults, requestLog);
   registerGateway(app, context);
   registerRequestLogging(app, requestLog, options.logRequests ?? false);
@@ -99,15 +114,25 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   registerSchemaRegistryRoutes(app, context);
   registerCatalogRoutes(app, context);
   registerDataPrepRoutes(app, context);
-  registerAdminRoutes(app, { context, faults, requestLog, scheduler, startedAt: Date.now() });
+  registerAdminRoutes(app, {
+    context,
+    faults,
+    requestLog,
+    requestCounts,
+    runFailures,
+    scheduler,
+    startedAt: Date.now(),
+  });
 
   executor.failInterruptedRuns();
   scheduler.start();
+  retention?.start();
   persistence?.watch();
 
   try {
     await app.listen({ port: options.port ?? simulatorDefaults.port, host: options.host ?? '127.0.0.1' });
   } catch (error) {
+    retention?.stop();
     scheduler.stop();
     executor.stop();
     await persistence?.close();
@@ -125,6 +150,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     context,
     close: () => {
       closing ??= (async () => {
+        retention?.stop();
         scheduler.stop();
         await app.close();
         // After the server stopped taking requests, so no run can start in between (admin API).

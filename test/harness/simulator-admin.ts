@@ -53,8 +53,13 @@ export class SimulatorAdmin {
     return this.call('POST', '/__sim/onetrust/tokens', { expiresInSeconds });
   }
 
-  async startRun(flowId: string): Promise<unknown> {
-    return this.call('POST', `/__sim/flows/${encodeURIComponent(flowId)}/runs`);
+  /** Starts a run now; `startedAtUTC` backdates the start it reports (a run AEP lists late). */
+  async startRun(flowId: string, startedAtUTC?: number): Promise<{ id: string }> {
+    return this.call(
+      'POST',
+      `/__sim/flows/${encodeURIComponent(flowId)}/runs`,
+      startedAtUTC === undefined ? undefined : { startedAtUTC },
+    );
   }
 
   private async call<T = unknown>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {

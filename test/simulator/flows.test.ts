@@ -227,4 +227,24 @@ describe('simulator Flow Service: flows', () => {
     );
     assert.equal(none.body.items.length, 0, 'an array is only searched with []');
   });
+
+  it('lists flows by a list of ids, each once, only from the caller’s sandbox, newest first', async () => {
+    const schedule = { startTime: inAnHour(), frequency: 'minute', interval: 15 };
+    const first = await platform.create('/flows', flowBody(pipeline, schedule, 'listed one'), sandbox);
+    const second = await platform.create('/flows', flowBody(pipeline, schedule, 'listed two'), sandbox);
+    const ids = [first, second, first, '00000000-0000-0000-0000-000000000000'];
+    const list = await platform.flowService<{ items: FlowItem[] }>('GET', `/flows?property=id==${ids.join(',')}`, {
+      sandbox,
+    });
+    const everything = await platform.flowService<{ items: FlowItem[] }>('GET', '/flows?limit=1000', { sandbox });
+    assert.deepEqual(
+      list.body.items.map((flow) => flow.id),
+      everything.body.items.map((flow) => flow.id).filter((id) => id === first || id === second),
+    );
+    assert.equal(list.body.items.length, 2);
+    const elsewhere = await platform.flowService<{ items: FlowItem[] }>('GET', `/flows?property=id==${first}`, {
+      sandbox: 'flows-elsewhere',
+    });
+    assert.deepEqual(elsewhere.body.items, []);
+  });
 });

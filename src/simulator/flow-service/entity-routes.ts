@@ -11,6 +11,7 @@ import { auditFieldsForCreate, etagsMatch, newEtag } from './entity-metadata';
 import { entityNotFound, invalidPatch, missingIfMatch, versionMismatch } from './flow-errors';
 import { applyPatch, parsePatchDocument, pointerSegments, type PatchOperation } from './json-patch';
 import { answerListQuery, type ListQueryOptions } from './list-query';
+import type { ListSource } from './list-source';
 import { objectBody, sandboxOf, type JsonObject } from './request-parts';
 
 export type Change = 'created' | 'updated' | 'deleted';
@@ -86,13 +87,19 @@ export function registerEntityRoutes<T extends StoredResource>(
   });
 
   app.get(base, (request) => {
-    const stored = store.list<T>(rules.kind, sandboxOf(request));
-    return answerListQuery(
-      request,
-      rules.present ? stored.map(rules.present) : stored,
-      collectionPath,
-      rules.listOptions,
-    );
+    const sandbox = sandboxOf(request);
+    const presentAll = (stored: T[]) => (rules.present ? stored.map(rules.present) : stored);
+    // `id==a,b,…` (how a run feed reads its flows) looks the ids up instead of presenting the whole sandbox.
+    const source: ListSource<T> = {
+      all: () => ({ items: presentAll(store.list<T>(rules.kind, sandbox)), inSortedOrder: false }),
+      lookups: {
+        id: (ids) => ({
+          items: presentAll(ids.flatMap((id) => store.get<T>(rules.kind, sandbox, id) ?? [])),
+          inSortedOrder: false,
+        }),
+      },
+    };
+    return answerListQuery(request, source, collectionPath, rules.listOptions);
   });
 
   app.get<{ Params: { id: string } }>(`${base}/:id`, (request) => ({ items: [present(find(request))] }));

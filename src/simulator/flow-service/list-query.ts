@@ -3,10 +3,13 @@
  * comma-separated values ORed, `[]` to reach into arrays, `orderby=[+|-]field`, `count=true`, and `limit` with
  * continuation-token paging. The continuation token carries the whole query and a cursor (the sort key and id of
  * the last item served), so pages stay consistent while resources are created or deleted between requests.
+ * A ListSource may narrow the candidates with indexes and hand them over already ordered; the filters, the order
+ * and the paging stay exactly those of a full scan.
  */
 import type { FastifyRequest } from 'fastify';
 import { flowError, type SimulatorHttpError } from '../problems';
 import { invalidRequest } from './flow-errors';
+import { arraySource, isListSource, narrowCandidates, type ListSource } from './list-source';
 import { isJsonObject, queryString, queryValues, textOf } from './request-parts';
 
 export interface ListQueryOptions {
@@ -40,6 +43,7 @@ interface PropertyFilter {
   caseInsensitive: boolean;
 }
 interface Ordering {
+  path: string;
   segments: Segment[];
   descending: boolean;
 }
@@ -50,10 +54,15 @@ interface ListQuery {
   after?: [unknown, string];
 }
 
+interface Keyed<T> {
+  resource: T;
+  key: unknown;
+}
+
 /** Answers a list request over `resources` (already restricted to the caller's sandbox). */
 export function answerListQuery<T extends { id: string }>(
   request: FastifyRequest,
-  resources: readonly T[],
+  resources: readonly T[] | ListSource<T>,
   collectionPath: string,
   options: ListQueryOptions = {},
 ): ListPage<T> | { count: number } {
@@ -76,32 +85,73 @@ export function answerListQuery<T extends { id: string }>(
       };
 
   const filters = query.properties.map((property) => parsePropertyFilter(property, options));
+  const source = isListSource(resources) ? resources : arraySource(resources);
+  const candidates = narrowCandidates(source, filters);
+  const remaining = filters.filter((filter) => !candidates.answered.has(filter));
   const matching =
-    filters.length === 0 ? [...resources] : resources.filter((resource) => matchesAll(resource, filters));
+    remaining.length === 0
+      ? [...candidates.items]
+      : candidates.items.filter((resource) => matchesAll(resource, remaining));
   if (wantsCount) return { count: matching.length };
 
   const ordering = parseOrdering(query.orderby);
-  const compare = (left: T, right: T) =>
-    compareKeys(sortKey(left, ordering), left.id, sortKey(right, ordering), right.id, ordering);
-  matching.sort(compare);
+  const presorted = candidates.inSortedOrder && (source.sorted?.orderPaths.includes(ordering.path) ?? false);
+  const ordered = inListOrder(matching, ordering, presorted);
 
   let start = 0;
   if (query.after) {
     const [afterKey, afterId] = query.after;
-    start = matching.findIndex(
-      (resource) => compareKeys(sortKey(resource, ordering), resource.id, afterKey, afterId, ordering) > 0,
-    );
-    if (start < 0) start = matching.length;
+    start = firstAfter(ordered, (entry) => compareKeys(entry.key, entry.resource.id, afterKey, afterId, ordering) > 0);
   }
-  const items = matching.slice(start, start + query.limit);
-  const last = items[items.length - 1];
-  const hasMore = start + items.length < matching.length;
+  const page = ordered.slice(start, start + query.limit);
+  const items = page.map((entry) => entry.resource);
+  const last = page[page.length - 1];
+  const hasMore = start + page.length < ordered.length;
   const links: ListPage<T>['_links'] = {};
   if (hasMore && last) {
-    const token = encodeContinuationToken({ ...query, after: [sortKey(last, ordering) ?? null, last.id] });
+    const token = encodeContinuationToken({ ...query, after: [last.key ?? null, last.resource.id] });
     links.next = { href: `${collectionPath}?continuationToken=${encodeURIComponent(token)}` };
   }
   return { items, _links: links, count: items.length };
+}
+
+/**
+ * The resources in the order the query asks for, each with its sort key computed once. `presorted` items come
+ * ascending by the key with ties by id: ascending orders keep them, descending ones reverse them but keep ties
+ * in id order, as compareKeys does.
+ */
+function inListOrder<T extends { id: string }>(resources: T[], ordering: Ordering, presorted: boolean): Keyed<T>[] {
+  const keyed = resources.map((resource) => ({ resource, key: sortKey(resource, ordering) }));
+  if (!presorted) {
+    keyed.sort((left, right) => compareKeys(left.key, left.resource.id, right.key, right.resource.id, ordering));
+  } else if (ordering.descending) {
+    keyed.reverse();
+    for (let tieStart = 0; tieStart < keyed.length;) {
+      let tieEnd = tieStart + 1;
+      while (tieEnd < keyed.length && keyed[tieEnd]!.key === keyed[tieStart]!.key) tieEnd += 1;
+      if (tieEnd - tieStart > 1) reverseRange(keyed, tieStart, tieEnd);
+      tieStart = tieEnd;
+    }
+  }
+  return keyed;
+}
+
+function reverseRange<T>(items: T[], from: number, to: number): void {
+  for (let left = from, right = to - 1; left < right; left += 1, right -= 1) {
+    [items[left], items[right]] = [items[right]!, items[left]!];
+  }
+}
+
+/** Index of the first item for which `isAfter` holds (it holds for a suffix of `items`), or the length. */
+function firstAfter<T>(items: readonly T[], isAfter: (item: T) => boolean): number {
+  let low = 0;
+  let high = items.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (isAfter(items[middle]!)) high = middle;
+    else low = middle + 1;
+  }
+  return low;
 }
 
 function parseLimit(raw: string | undefined): number {
@@ -218,7 +268,7 @@ function parseOrdering(orderby: string): Ordering {
   if (!match) {
     throw flowError(400, 1433, `Incorrect field= ${orderby} passed in orderBy, example are +name, -name, name.`);
   }
-  return { segments: parsePath(match[2]!), descending: match[1] === '-' };
+  return { path: match[2]!, segments: parsePath(match[2]!), descending: match[1] === '-' };
 }
 
 function sortKey(resource: unknown, ordering: Ordering): unknown {

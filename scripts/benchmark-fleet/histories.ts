@@ -1,0 +1,128 @@
+/**
+ * What the workflow histories of one design say about a measurement window: history events and workflow tasks
+ * recorded in it, and for every run, when its monitor first knew that it had finished (the workflow task that
+ * processed the message or the activity result carrying it).
+ */
+import type { Client } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+export interface LearnedRun {
+  monitorWorkflowId: string;
+  learnedAtMs: number;
+  completedAtMs?: number;
+  outcome: string;
+}
+
+export interface HistoryFigures {
+  executions: number;
+  eventsInWindow: number;
+  workflowTasksInWindow: number;
+  /** First time each finished run was known to its monitor. */
+  learned: Map<string, LearnedRun>;
+}
+
+const runListingActivities = new Set(['listRecentRuns', 'reconcileRuns']);
+
+export async function readHistories(
+  client: Client,
+  taskQueue: string,
+  window: { fromMs: number; toMs: number },
+  onProgress?: (done: number) => void,
+): Promise<HistoryFigures> {
+  const executions: Array<{ workflowId: string; runId: string }> = [];
+  for await (const execution of client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
+    executions.push({ workflowId: execution.workflowId, runId: execution.runId });
+  }
+  const figures: HistoryFigures = {
+    executions: executions.length,
+    eventsInWindow: 0,
+    workflowTasksInWindow: 0,
+    learned: new Map(),
+  };
+  let next = 0;
+  let done = 0;
+  const readNext = async (): Promise<void> => {
+    for (let index = next++; index < executions.length; index = next++) {
+      const { workflowId, runId } = executions[index]!;
+      const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+      analyse(workflowId, history.events ?? [], window, figures);
+      done += 1;
+      if (done % 500 === 0) onProgress?.(done);
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, readNext));
+  return figures;
+}
+
+function analyse(
+  workflowId: string,
+  events: HistoryEvent[],
+  window: { fromMs: number; toMs: number },
+  figures: HistoryFigures,
+): void {
+  const activityTypes = new Map<string, string>();
+  /** Runs carried by an event, waiting for the workflow task that processes them. */
+  let pending: Array<{ id: string; completedAt?: string; outcome: string }> = [];
+  for (const event of events) {
+    const at = eventTimeMs(event);
+    const inWindow = at >= window.fromMs && at <= window.toMs;
+    if (inWindow) figures.eventsInWindow += 1;
+    if (event.workflowTaskCompletedEventAttributes) {
+      if (inWindow) figures.workflowTasksInWindow += 1;
+      for (const run of pending) {
+        if (figures.learned.has(run.id)) continue;
+        figures.learned.set(run.id, {
+          monitorWorkflowId: workflowId,
+          learnedAtMs: at,
+          ...(run.completedAt ? { completedAtMs: Date.parse(run.completedAt) } : {}),
+          outcome: run.outcome,
+        });
+      }
+      pending = [];
+    }
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled?.activityType?.name) activityTypes.set(String(event.eventId), scheduled.activityType.name);
+    const signal = event.workflowExecutionSignaledEventAttributes;
+    if (signal?.signalName === 'runUpdates') {
+      const update = payloadJson(signal.input?.payloads?.[0]) as { runs?: RunLike[] } | undefined;
+      pending.push(...finishedRuns(update?.runs));
+    }
+    const completed = event.activityTaskCompletedEventAttributes;
+    if (completed && runListingActivities.has(activityTypes.get(String(completed.scheduledEventId)) ?? '')) {
+      const result = payloadJson(completed.result?.payloads?.[0]) as { runs?: RunLike[] } | RunLike[] | undefined;
+      pending.push(...finishedRuns(Array.isArray(result) ? result : result?.runs));
+    }
+  }
+}
+
+interface RunLike {
+  id: string;
+  outcome: string;
+  completedAt?: string;
+}
+
+function finishedRuns(runs: RunLike[] | undefined): RunLike[] {
+  return (runs ?? []).filter((run) => run.outcome !== 'running');
+}
+
+function payloadJson(payload: temporal.api.common.v1.IPayload | undefined): unknown {
+  if (!payload?.data) return undefined;
+  try {
+    return JSON.parse(Buffer.from(payload.data).toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function eventTimeMs(event: HistoryEvent): number {
+  const time = event.eventTime;
+  if (!time) return 0;
+  const seconds = time.seconds as unknown;
+  const wholeSeconds =
+    typeof seconds === 'object' && seconds !== null && 'toNumber' in seconds
+      ? (seconds as { toNumber(): number }).toNumber()
+      : Number(seconds ?? 0);
+  return wholeSeconds * 1000 + Math.floor((time.nanos ?? 0) / 1e6);
+}
