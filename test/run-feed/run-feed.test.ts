@@ -109,6 +109,59 @@ describe('sandbox run feed', function () {
     );
   });
 
+  it('sees a run that AEP lists late, started before the cursor but within the overlap', async function () {
+    const taskQueue = uniqueName('feed');
+    worker = await startTestWorker({ taskQueue });
+    const fleet = await sandboxFleet({ taskQueue, dataflows: 1 });
+    fleets.push(fleet);
+    const member = fleet.members[0]!;
+    const feed = await waitFor('the feed to have a cursor', async () => {
+      const status = await fleet.feed();
+      return status.cursor !== undefined ? status : undefined;
+    });
+    // It appears now, but reports a start a minute before the newest start the feed had already seen.
+    const startedAt = Date.parse(feed.cursor!) - 60_000;
+    const late = await fleet.admin.startRun(member.flowId, startedAt);
+    const learned = await waitFor('the late run to reach its monitor', async () => {
+      const status = await member.status();
+      return status.lastRuns.find((run) => run.id === late.id && run.outcome !== 'running');
+    });
+    assert.equal(Date.parse(learned.startedAt!), startedAt);
+    assert.ok(Date.parse((await fleet.feed()).cursor!) > startedAt, 'the cursor had long passed its start');
+  });
+
+  it("catches in the monitor's reconcile a run the feed missed (listed later than the feed's overlap)", async function () {
+    const taskQueue = uniqueName('feed');
+    worker = await startTestWorker({ taskQueue });
+    const fleet = await sandboxFleet({ taskQueue, dataflows: 1, monitorInput: { reconcileIntervalMs: 2_000 } });
+    fleets.push(fleet);
+    const member = fleet.members[0]!;
+    await waitFor('a first reconcile and a feed cursor', async () => {
+      const [status, feed] = await Promise.all([member.status(), fleet.feed()]);
+      return status.lastReconcileAt !== undefined && feed.cursor !== undefined;
+    });
+    // Ten minutes back: far behind the feed's cursor less its 3-minute overlap.
+    const missed = await fleet.admin.startRun(member.flowId, Date.now() - 10 * 60_000);
+    await waitFor('the missed run to reach its monitor', async () =>
+      (await member.status()).lastRuns.some((run) => run.id === missed.id && run.outcome !== 'running'),
+    );
+    const history = await member.handle.fetchHistory();
+    const texts = (history.events ?? []).map((event) => {
+      const signal = event.workflowExecutionSignaledEventAttributes;
+      const completed = event.activityTaskCompletedEventAttributes;
+      const payload = signal?.input?.payloads?.[0] ?? completed?.result?.payloads?.[0];
+      return {
+        from: signal ? 'feed' : completed ? 'activity' : 'other',
+        text: payload?.data ? Buffer.from(payload.data).toString('utf8') : '',
+      };
+    });
+    assert.ok(!texts.some((entry) => entry.from === 'feed' && entry.text.includes(missed.id)), 'not from the feed');
+    assert.ok(
+      texts.some((entry) => entry.from === 'activity' && entry.text.includes(missed.id)),
+      'from a reconcile',
+    );
+  });
+
   it('hands each run over once across a feed that is killed, continues as new, and a worker SIGKILL', async function () {
     this.timeout(180_000);
     const taskQueue = uniqueName('feed');

@@ -17,6 +17,11 @@ import { advanceReconcileCursor, applyRuns } from './run-tracking';
 
 /** Runs read per reconcile page; more are read page by page. */
 const runsPerReconcilePage = 200;
+/**
+ * Each reconcile lists again from an hour before the newest start it saw: a run AEP listed late (after the feed's
+ * overlap had passed it) is still caught. Runs already counted are recognised by id.
+ */
+const reconcileOverlapMs = 3_600_000;
 /** Reconciles that must fail in a row before the dataflow counts as unmonitored. */
 const reconcileFailuresBeforeAlert = 3;
 /** After a failed reconcile the next one comes sooner: a minute, doubling, never later than the interval. */
@@ -61,7 +66,9 @@ export class RunWatcher {
             {
               sandbox: state.dataflow.sandbox,
               flowId: state.dataflow.ids.flowId,
-              ...(state.reconcileCursorMs !== undefined ? { startedAtOrAfterMs: state.reconcileCursorMs } : {}),
+              ...(state.reconcileCursorMs !== undefined
+                ? { startedAtOrAfterMs: state.reconcileCursorMs - (pages === 0 ? reconcileOverlapMs : 0) }
+                : {}),
               limit: runsPerReconcilePage,
               ...(state.unfinishedRunIds.length > 0 ? { unfinishedRunIds: state.unfinishedRunIds } : {}),
             },
