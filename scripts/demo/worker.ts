@@ -50,6 +50,8 @@ export async function ensureWorker(
       AEP_CLIENT_SECRET: simulatorDefaults.clientSecret,
       AEP_ORG_ID: simulatorDefaults.orgId,
       ...(metricsFree && { METRICS_PORT: String(metricsPort) }),
+      // The simulated clock runs 300× fast (a run every 3 s): the sandbox's run feed looks every 10 s, not every minute.
+      RUN_FEED_INTERVAL: process.env.RUN_FEED_INTERVAL ?? '10s',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO',
     },
     echo: warningsAndErrors,

@@ -1,6 +1,7 @@
 /**
  * What a user sees: the Temporal Web UI page of a provisioning workflow, opened in a real headless browser
- * (Debian's Chromium, driven by playwright-core), shows the step checklist with its resource ids. Screenshots
+ * (Debian's Chromium, driven by playwright-core), shows the step checklist with its resource ids, and the
+ * sandbox's run feed shows what it has listed and handed on. Screenshots
  * are kept in test-output/web-ui/ as artifacts.
  */
 import assert from 'node:assert/strict';
@@ -10,7 +11,8 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { progressQuery, type ProvisioningProgress } from '../../src/workflows/provision-dataflow';
 import type { ProvisioningStepKey } from '../../src/workflows/provisioning-steps';
-import { provisionWorkflowId } from '../../src/workflows/workflow-ids';
+import { runFeedStatusQuery } from '../../src/workflows/run-feed/messages';
+import { provisionWorkflowId, runFeedWorkflowId } from '../../src/workflows/workflow-ids';
 import { getTemporal } from '../harness/temporal';
 import { childProcessEnv, startTestWorker, type TestWorker } from '../harness/test-worker';
 import { newScenario, simulatorAdmin } from '../provisioning/provisioning-fixtures';
@@ -91,15 +93,40 @@ describe('the Temporal Web UI, in a browser', function () {
     await page.screenshot({ path: join(screenshotDirectory, 'provisioned.png'), fullPage: true });
     assert.match(finished, /flowId/, 'the finished checklist names the dataflow id');
     assert.doesNotMatch(finished, /\bpending\b/i, 'no step is left pending');
+
+    // Provisioning started the sandbox's run feed: its page says what it has listed and handed on.
+    const feedPage = `${temporal.uiUrl}/namespaces/default/workflows/${encodeURIComponent(runFeedWorkflowId(scenario.sandbox))}`;
+    await waitForFeedLook(scenario.sandbox);
+    const feed = await openCurrentDetails(page, feedPage, 'Runs of sandbox');
+    await page.screenshot({ path: join(screenshotDirectory, 'run-feed.png'), fullPage: true });
+    assert.match(feed, new RegExp(`Runs of sandbox ${scenario.sandbox}: listing`));
+    assert.match(feed, /Cursor: runs started after \d{4}-\d\d-\d\dT/, 'the cursor is shown');
+    assert.match(feed, /Monitors signalled \d+/);
+    assert.match(feed, /Listing errors 0/);
   });
 });
+
+/** Waits until the sandbox's feed has looked at least once and seen a run (so its cursor is set). */
+async function waitForFeedLook(sandbox: string): Promise<void> {
+  const { client } = await getTemporal();
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const status = await client.workflow
+      .getHandle(runFeedWorkflowId(sandbox))
+      .query(runFeedStatusQuery)
+      .catch(() => undefined);
+    if (status?.cursor !== undefined) return;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+  }
+  throw new Error(`the run feed of ${sandbox} never saw a run`);
+}
 
 /**
  * Opens the workflow page and its "User Metadata" tab, where Web UI 2.x shows the workflow's current details,
  * and returns the text of that panel's rendered markdown (the UI renders it in an iframe) once it holds the
  * checklist.
  */
-async function openCurrentDetails(page: Page, url: string): Promise<string> {
+async function openCurrentDetails(page: Page, url: string, expected = 'Base connection'): Promise<string> {
   await page.goto(url, { waitUntil: 'domcontentloaded' });
   await page.getByText('User Metadata', { exact: true }).first().click({ timeout: 45_000 });
   // The innermost block holding both the "Current Details" heading and a rendered-markdown frame.
@@ -110,7 +137,7 @@ async function openCurrentDetails(page: Page, url: string): Promise<string> {
     .last();
   const frame = panel.locator('iframe').first();
   const rendered = panel.frameLocator('iframe').first().locator('body');
-  await rendered.getByText('Base connection').first().waitFor({ timeout: 30_000 });
+  await rendered.getByText(expected).first().waitFor({ timeout: 30_000 });
   await waitForStableHeight(frame);
   return rendered.innerText();
 }
