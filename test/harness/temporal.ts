@@ -1,7 +1,9 @@
 /**
  * One real Temporal dev server per mocha run (the CLI's `server start-dev`, with its Web UI), shared by every test.
  * Started by us rather than by TestWorkflowEnvironment.createLocal, whose 5 s start window is too tight on 2 cores.
- * Set TEMPORAL_TEST_ADDRESS to reuse a server that is already running instead.
+ * Set TEMPORAL_TEST_ADDRESS to reuse a server that is already running instead, or TEMPORAL_TEST_SERVER=production
+ * for the PostgreSQL-backed server built from go.temporal.io/server at the version docker-compose.yml pins
+ * (./production-temporal.ts, which also lets restart tests crash and restart it).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { Connection, Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
 import { findFreePort } from './free-port';
+import { buildProductionTemporal, startProductionTemporal, usesProductionTemporal } from './production-temporal';
 import { stopAtEndOfRun } from './shared-services';
 
 export interface TestTemporal {
@@ -24,6 +27,9 @@ export interface TestTemporal {
 
 let shared: Promise<TestTemporal> | undefined;
 
+// The first build of the production server takes minutes: do it while mocha loads the files, outside any timeout.
+if (usesProductionTemporal() && !process.env.TEMPORAL_TEST_ADDRESS) buildProductionTemporal();
+
 export function getTemporal(): Promise<TestTemporal> {
   shared ??= startTemporal();
   return shared;
@@ -33,7 +39,12 @@ async function startTemporal(): Promise<TestTemporal> {
   const namespace = 'default';
   let address = process.env.TEMPORAL_TEST_ADDRESS;
   let uiUrl = process.env.TEMPORAL_TEST_UI_URL ?? 'http://127.0.0.1:8233';
-  if (!address) {
+  if (!address && usesProductionTemporal()) {
+    address = (await startProductionTemporal()).address;
+    // The production server has no Web UI (docker-compose runs it as a service of its own): uiUrl points at a free
+    // port where nothing answers, so links are built as usual but tests that open the UI cannot pass against it.
+    uiUrl = `http://127.0.0.1:${await findFreePort()}`;
+  } else if (!address) {
     const port = await findFreePort();
     const uiPort = await findFreePort();
     const server = startDevServer(port, uiPort);
@@ -96,7 +107,7 @@ async function connectWithin(address: string, timeoutMs: number): Promise<Connec
       await connection.workflowService.getSystemInfo({});
       return connection;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`Temporal dev server at ${address} did not start: ${String(error)}`);
+      if (Date.now() > deadline) throw new Error(`Temporal server at ${address} did not start: ${String(error)}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }

@@ -58,4 +58,14 @@ describe('the dataflow spec', () => {
       /unknown field "schedul"/,
     );
   });
+
+  it('takes monitor.pollInterval as the reconcile interval, refusing less than a minute and naming the field', () => {
+    const env = { TOKEN: jwt(now / 1000 + 86_400) };
+    const kept = resolveDataflowSpec({ ...minimal, monitor: { pollInterval: '15m' } }, { env, now });
+    assert.equal(kept.monitor?.pollInterval, '15m', 'a spec written for the polling monitor still validates');
+    assert.throws(
+      () => resolveDataflowSpec({ ...minimal, monitor: { pollInterval: '30s' } }, { env, now }),
+      /monitor\.pollInterval: must be at least 1m/,
+    );
+  });
 });

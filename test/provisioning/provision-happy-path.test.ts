@@ -97,6 +97,9 @@ describe('provisioning a dataflow', function () {
     assert.equal(result.monitorWorkflowId, `dataflow:${scenario.sandbox}:${scenario.name}`);
     const monitor = await client.workflow.getHandle(result.monitorWorkflowId ?? '').describe();
     assert.equal(monitor.status.name, 'RUNNING', 'the monitor outlives provisioning');
+    const feed = await client.workflow.getHandle(`runs:${scenario.sandbox}`).describe();
+    assert.equal(feed.status.name, 'RUNNING', "provisioning started the sandbox's run feed");
+    assert.equal(feed.type, 'sandboxRunFeed');
   });
 
   it('shows its progress: checklist details, step summaries, search attributes and the progress query', async () => {

@@ -61,6 +61,12 @@ describe('sandbox run feed', function () {
     const feed = await fleet.feed();
     assert.equal(feed.listingErrors, 0);
     assert.equal(feed.runsIgnored, 0);
+    const { client } = await getTemporal();
+    const feeds: string[] = [];
+    for await (const execution of client.workflow.list({ query: `WorkflowId = 'runs:${fleet.sandbox}'` })) {
+      feeds.push(execution.runId);
+    }
+    assert.equal(feeds.length, 1, 'three provisionings in one sandbox started one feed');
   });
 
   it('keeps two sandboxes apart', async function () {
