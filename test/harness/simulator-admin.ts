@@ -62,7 +62,12 @@ export class SimulatorAdmin {
     );
   }
 
-  private async call<T = unknown>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  /** Makes this share of the sandbox's runs fail with a platform error (0 puts it back). */
+  async failRuns(sandbox: string, share: number): Promise<void> {
+    await this.call('PUT', '/__sim/run-failures', { share, sandbox });
+  }
+
+  private async call<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
     const response = await request(`${this.baseUrl}${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },

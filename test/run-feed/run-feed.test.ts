@@ -115,6 +115,48 @@ describe('sandbox run feed', function () {
     );
   });
 
+  it('backs off when listing fails, shows why in its status, and hands the runs over once it can list again', async function () {
+    const taskQueue = uniqueName('feed');
+    worker = await startTestWorker({ taskQueue });
+    const fleet = await sandboxFleet({ taskQueue, dataflows: 1 });
+    fleets.push(fleet);
+    const member = fleet.members[0]!;
+    await waitFor('runs handed over', async () => (await member.status()).counts.runsLearned >= 1);
+    // The feed's window listing (not the monitor's) is refused for a while: 403 is not retried by the client.
+    await fleet.admin.addFault({
+      method: 'GET',
+      path: '/flowservice/runs\\?.*startedAtUTC',
+      status: 403,
+      // Both attempts of one look.
+      times: 2,
+    });
+    const failing = await waitFor('the feed to report listing errors', async () => {
+      const status = await fleet.feed();
+      return status.consecutiveFailures >= 1 ? status : undefined;
+    });
+    assert.match(failing.lastError ?? '', /HTTP 403/);
+    assert.ok(failing.listingErrors >= 1);
+    assert.ok(Date.parse(failing.nextTickAt!) - Date.parse(failing.lastErrorAt!) >= 1_500, 'the next look waits longer');
+    const learnedWhileFailing = (await member.status()).counts.runsLearned;
+
+    const recovered = await waitFor(
+      'the feed to list again',
+      async () => {
+        const status = await fleet.feed();
+        return status.consecutiveFailures === 0 && status.ticks > failing.ticks ? status : undefined;
+      },
+      30_000,
+    );
+    assert.ok(recovered.lastTickAt! > failing.lastErrorAt!, 'a look succeeded after the failures');
+    await waitFor(
+      'runs handed over again',
+      async () => (await member.status()).counts.runsLearned > learnedWhileFailing,
+    );
+    await fleet.stopRunning();
+    const status = await waitUntilEveryRunLearned(fleet, member);
+    assert.equal(status.counts.runsLearned, finished(await fleet.runs(member.flowId)).length, 'none lost, none twice');
+  });
+
   it('sees a run that AEP lists late, started before the cursor but within the overlap', async function () {
     const taskQueue = uniqueName('feed');
     worker = await startTestWorker({ taskQueue });

@@ -1,0 +1,188 @@
+/**
+ * Records the golden histories (run by `npm run record-histories`, not by `npm test`): real runs of every
+ * workflow on the test Temporal server and simulator, saved under test/histories/<label>/ (label: the package
+ * version and git commit, or HISTORY_LABEL). Each scenario drives one workflow through the paths a release must
+ * keep replaying: provisioning that succeeds, rolls back and is cancelled; a monitor through every message type,
+ * alerts, reconciles and continue-as-new; token warnings and expiry; automatic rotation; the run feed.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import {
+  pauseSignal,
+  pauseUpdate,
+  refreshUpdate,
+  resumeSignal,
+  resumeUpdate,
+  rotateTokenSignal,
+  rotateTokenUpdate,
+  teardownSignal,
+  teardownUpdate,
+  updateDataflowSignal,
+  updateDataflowUpdate,
+} from '../../../src/workflows/monitor/messages';
+import { progressQuery } from '../../../src/workflows/provision-dataflow';
+import { runFeedWorkflowId } from '../../../src/workflows/workflow-ids';
+import { getTemporal } from '../../harness/temporal';
+import { startTestWorker, testSecretBox, type TestWorker } from '../../harness/test-worker';
+import { monitoredDataflow, waitFor, type MonitoredDataflow } from '../../monitor/monitor-fixtures';
+import {
+  mintOneTrustToken,
+  newScenario,
+  provision,
+  simulatorAdmin,
+  startProvisioning,
+  uniqueName,
+  workflowInput,
+} from '../../provisioning/provisioning-fixtures';
+import { sandboxFleet, type SandboxFleet } from '../../run-feed/sandbox-fleet';
+import { saveRecordedHistory } from '../history-files';
+
+const projectRoot = join(__dirname, '..', '..', '..');
+const version = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
+const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot, encoding: 'utf8' }).trim();
+const label = process.env.HISTORY_LABEL?.trim() || `${version}-${commit}`;
+
+/** Saves every generation (continue-as-new) of a workflow id, oldest first. */
+async function saveAll(scenario: string, fileStem: string, workflowId: string): Promise<void> {
+  const { client } = await getTemporal();
+  const executions: Array<{ runId: string; startTime: Date; type: string }> = [];
+  for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    executions.push({ runId: execution.runId, startTime: execution.startTime, type: execution.type });
+  }
+  executions.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+  for (const [generation, execution] of executions.entries()) {
+    const history = await client.workflow.getHandle(workflowId, execution.runId).fetchHistory();
+    saveRecordedHistory(label, `${fileStem}-${generation}`, {
+      scenario,
+      workflowType: execution.type,
+      workflowId,
+      generation,
+      recordedWith: { version, commit, at: new Date().toISOString() },
+      history,
+    });
+  }
+}
+
+async function ended(handle: WorkflowHandle): Promise<void> {
+  await waitFor('the workflow to close', async () => (await handle.describe()).status.name !== 'RUNNING', 60_000);
+}
+
+describe(`recording golden histories into test/histories/${label}/`, function () {
+  this.timeout(180_000);
+  let worker: TestWorker | undefined;
+  let fleet: SandboxFleet | undefined;
+  let dataflow: MonitoredDataflow | undefined;
+
+  afterEach(async () => {
+    await fleet?.dispose();
+    fleet = undefined;
+    await dataflow?.dispose();
+    dataflow = undefined;
+    await worker?.stop();
+    worker = undefined;
+    await (await simulatorAdmin()).clearFaults();
+  });
+
+  it('provisioning that succeeds, rolls back, and is cancelled', async () => {
+    const taskQueue = uniqueName('record');
+    worker = await startTestWorker({ taskQueue });
+    const succeeded = { ...(await newScenario()), taskQueue };
+    await provision(succeeded, workflowInput(succeeded, { startMonitor: false }));
+    await saveAll('provisioning that succeeds', 'provisioning-succeeded', `provision:${succeeded.sandbox}:consent`);
+
+    const admin = await simulatorAdmin();
+    const rolledBack = { ...(await newScenario()), taskQueue };
+    await admin.addFault({ method: 'POST', path: '/data/foundation/flowservice/flows(\\?|$)', status: 400, times: 1 });
+    await (await startProvisioning(rolledBack)).result().catch(() => undefined);
+    await saveAll(
+      'provisioning that fails at its last step and rolls back',
+      'provisioning-rolled-back',
+      `provision:${rolledBack.sandbox}:consent`,
+    );
+
+    const cancelled = { ...(await newScenario()), taskQueue };
+    await admin.addFault({
+      method: 'POST',
+      path: '/data/foundation/catalog/dataSets(\\?|$)',
+      delayMs: 3_000,
+      times: 1,
+    });
+    const handle = await startProvisioning(cancelled);
+    await waitFor('the dataset step to run', async () =>
+      (await handle.query(progressQuery)).steps.some((step) => step.key === 'dataset' && step.state === 'running'),
+    );
+    await handle.cancel();
+    await handle.result().catch(() => undefined);
+    await saveAll('provisioning cancelled while AEP creates its dataset', 'provisioning-cancelled', handle.workflowId);
+  });
+
+  it('a monitor through every message type, alerts, reconciles and continue-as-new, with its run feed', async () => {
+    const taskQueue = uniqueName('record');
+    worker = await startTestWorker({ taskQueue });
+    fleet = await sandboxFleet({
+      taskQueue,
+      dataflows: 1,
+      runFeedInput: { intervalMs: 1_000, continueAsNewAfterEvents: 60 },
+      monitorInput: { continueAsNewAfterEvents: 80, reconcileIntervalMs: 3_000 },
+    });
+    const member = fleet.members[0]!;
+    const { handle } = member;
+    await waitFor('runs handed over', async () => (await member.status()).counts.runsLearned >= 3);
+    await fleet.admin.failRuns(fleet.sandbox, 1);
+    await waitFor('a failure streak', async () => (await member.status()).consecutiveFailures >= 2);
+    await fleet.admin.failRuns(fleet.sandbox, 0);
+    await waitFor('recovery', async () => (await member.status()).consecutiveFailures === 0, 30_000);
+    await waitFor('a reconcile', async () => (await member.status()).counts.reconciles >= 1);
+
+    await handle.executeUpdate(refreshUpdate);
+    await handle.executeUpdate(updateDataflowUpdate, { args: [{ description: 'changed by an update' }] });
+    await handle.signal(updateDataflowSignal, { description: 'changed by a signal' });
+    await handle.executeUpdate(pauseUpdate);
+    await handle.signal(resumeSignal);
+    await handle.signal(pauseSignal);
+    await handle.executeUpdate(resumeUpdate);
+    const sealed = testSecretBox().seal(await mintOneTrustToken());
+    await handle.executeUpdate(rotateTokenUpdate, { args: [{ token: sealed }] });
+    await handle.signal(rotateTokenSignal, { token: testSecretBox().seal(await mintOneTrustToken()) });
+    await waitFor(
+      'work done and a continue-as-new',
+      async () => {
+        const status = await member.status();
+        return status.pendingWork.length === 0 && status.continuedAsNew >= 1;
+      },
+      90_000,
+    );
+    await waitFor('the feed to continue as new', async () => (await fleet!.feed()).continuedAsNew >= 1, 90_000);
+    await handle.executeUpdate(teardownUpdate, { args: [{}] });
+    await ended(handle);
+
+    await saveAll('a monitor through every message type', 'monitor-every-message', handle.workflowId);
+    await saveAll('the run feed of that monitor', 'run-feed', runFeedWorkflowId(fleet.sandbox));
+  });
+
+  it('a monitor warning of token expiry, then reporting it expired', async () => {
+    dataflow = await monitoredDataflow({ tokenExpiresInSeconds: 16, monitor: { tokenWarnings: ['10s', '5s'] } });
+    await waitFor('the expiry alert', () => dataflow!.alerts.ofKind('token-expired')[0], 30_000);
+    await dataflow.handle.signal(teardownSignal, { keepData: true });
+    await ended(dataflow.handle);
+    await saveAll(
+      'a monitor warning of token expiry, then reporting it expired',
+      'monitor-token-expiry',
+      dataflow.handle.workflowId,
+    );
+  });
+
+  it('a monitor rotating its token by itself with client credentials', async () => {
+    dataflow = await monitoredDataflow({
+      tokenExpiresInSeconds: 16,
+      clientCredentials: true,
+      monitor: { tokenWarnings: ['10s', '5s'] },
+    });
+    await dataflow.waitForStatus('an automatic rotation', (status) => status.token.lastRotatedAt !== undefined, 30_000);
+    await dataflow.handle.executeUpdate(teardownUpdate, { args: [{}] });
+    await ended(dataflow.handle);
+    await saveAll('a monitor rotating its token by itself', 'monitor-automatic-rotation', dataflow.handle.workflowId);
+  });
+});
