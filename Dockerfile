@@ -16,6 +16,11 @@ COPY src ./src
 COPY examples ./examples
 COPY scripts/container-entrypoint.sh /usr/local/bin/dataflows-entrypoint
 
+# The worker's build id for worker deployment versioning (README "Upgrading a running fleet"): the image has no
+# git, so the build passes it (docker-compose.yml: WORKER_BUILD_ID). Last, so a new id rebuilds no other layer.
+ARG WORKER_BUILD_ID=
+ENV WORKER_BUILD_ID=${WORKER_BUILD_ID}
+
 # The sealing key and AEP client secret come as mounted files (see docker-compose.yml); nothing is baked in.
 USER node
 EXPOSE 9464

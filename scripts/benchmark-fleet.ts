@@ -90,6 +90,7 @@ function table(results: DesignFigures[]): string {
     ['workflow tasks / hour', (f) => whole(f.workflowTasksPerHour)],
     ['history events / hour', (f) => whole(f.historyEventsPerHour)],
     ['history events per finished run', (f) => f.historyEventsPerFinishedRun.toFixed(1)],
+    ['largest payload in any history', (f) => `${(f.largestPayloadBytes / 1024).toFixed(1)} KiB`],
     ['worker peak RSS', (f) => (f.workerPeakRssBytes ? `${(f.workerPeakRssBytes / 2 ** 20).toFixed(0)} MiB` : '?')],
     [
       'detection latency p50 / p95 / max',

@@ -3,8 +3,9 @@
  * activities, on every task queue it is given (one by default; see src/temporal/task-queue.ts).
  * Temporal connection from Temporal's env config (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, profile
  * file); AEP settings from AEP_*; the secrets key from DATAFLOW_SECRETS_KEY(_FILE); optionally a prebuilt
- * workflow bundle from WORKFLOW_BUNDLE_PATH. SIGINT/SIGTERM stop it gracefully: no new tasks are taken and
- * running activities get SHUTDOWN_GRACE_TIME to finish.
+ * workflow bundle from WORKFLOW_BUNDLE_PATH; with WORKER_VERSIONING=true, the worker deployment version it belongs to
+ * (src/temporal/worker-deployment.ts). SIGINT/SIGTERM stop it gracefully: no new tasks are taken and running
+ * activities get SHUTDOWN_GRACE_TIME to finish.
  */
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { Duration } from '@temporalio/common';
@@ -17,6 +18,12 @@ import { loadSecretBox } from './secrets';
 import { registerSearchAttributes } from './temporal/register-search-attributes';
 import { parseDuration } from './workflows/monitor/durations';
 import { taskQueuesFromEnv, workerTaskQueuesFromEnv } from './temporal/task-queue';
+import {
+  describeVersion,
+  makeVersionCurrent,
+  workerDeploymentFromEnv,
+  workerDeploymentOptions,
+} from './temporal/worker-deployment';
 
 /** One JSON POST, for alert webhooks. */
 export const sendWebhook: WebhookSender = async (url, body, headers = {}) => {
@@ -42,6 +49,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
   const polled = workerTaskQueuesFromEnv(env);
   const tuning = workerTuningFromEnv(env);
   const runFeedIntervalMs = runFeedIntervalFromEnv(env);
+  const deployment = workerDeploymentFromEnv(env);
 
   const config = loadClientConnectConfig({ overrideEnvVars: definedOnly(env) });
   const namespace = config.namespace ?? 'default';
@@ -72,9 +80,12 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
     const workflowBundle = env.WORKFLOW_BUNDLE_PATH?.trim()
       ? { codePath: env.WORKFLOW_BUNDLE_PATH.trim() }
       : await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: warningsOnly(logger) });
+    // Versioned, every queue's worker is the same deployment version: tasks reach it once that version is current
+    // (or, for a workflow pinned to it, until that workflow's run ends).
+    const versioning = deployment ? { workerDeploymentOptions: workerDeploymentOptions(deployment.version) } : {};
     const workers = await Promise.all(
       polled.map((taskQueue) =>
-        Worker.create({ connection, namespace, taskQueue, workflowBundle, activities, ...tuning }),
+        Worker.create({ connection, namespace, taskQueue, workflowBundle, activities, ...tuning, ...versioning }),
       ),
     );
     logger.info('worker started', {
@@ -83,9 +94,38 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
       address: config.connectionOptions.address ?? 'localhost:7233',
       aepPlatformUrl: aepSettings.platformUrl,
       secretsKeyId: secrets.keyId,
+      deploymentVersion: deployment ? describeVersion(deployment.version) : 'unversioned',
+      ...(deployment ? { buildIdFrom: deployment.buildIdSource } : {}),
     });
     // The SDK's runtime turns SIGINT/SIGTERM into worker.shutdown(); run() resolves once in-flight work is done.
-    await Promise.all(workers.map((worker) => worker.run()));
+    const running = Promise.all(workers.map((worker) => worker.run()));
+    const stopped = new AbortController();
+    const madeCurrent =
+      deployment?.setCurrent === true
+        ? makeVersionCurrent(connection, namespace, deployment.version, { logger, signal: stopped.signal }).then(
+            ({ previousBuildId }) => {
+              logger.info('this version is now the current version of its deployment', {
+                deploymentVersion: describeVersion(deployment.version),
+                previousBuildId: previousBuildId || 'unversioned',
+              });
+            },
+            (error: unknown) => {
+              if (stopped.signal.aborted) return; // stopped before the server took it: nothing to report
+              // Not fatal: the workers still serve the workflows pinned to this version; the operator can
+              // make it current with `temporal worker deployment set-current-version`.
+              logger.error('could not make this version current (WORKER_SET_CURRENT=true)', {
+                deploymentVersion: describeVersion(deployment.version),
+                error: error instanceof Error ? error.message : String(error),
+              });
+            },
+          )
+        : Promise.resolve();
+    try {
+      await running;
+    } finally {
+      stopped.abort();
+      await madeCurrent;
+    }
     logger.info('worker stopped');
   } finally {
     await aep.close();

@@ -21,6 +21,8 @@ export interface HistoryFigures {
   workflowTasksInWindow: number;
   /** First time each finished run was known to its monitor. */
   learned: Map<string, LearnedRun>;
+  /** The largest payload in any history (workflow input, activity input or result, signal), in bytes. */
+  largestPayloadBytes: number;
 }
 
 const runListingActivities = new Set(['listRecentRuns', 'reconcileRuns']);
@@ -40,6 +42,7 @@ export async function readHistories(
     eventsInWindow: 0,
     workflowTasksInWindow: 0,
     learned: new Map(),
+    largestPayloadBytes: 0,
   };
   let next = 0;
   let done = 0;
@@ -69,6 +72,7 @@ function analyse(
     const at = eventTimeMs(event);
     const inWindow = at >= window.fromMs && at <= window.toMs;
     if (inWindow) figures.eventsInWindow += 1;
+    figures.largestPayloadBytes = Math.max(figures.largestPayloadBytes, largestPayload(event));
     if (event.workflowTaskCompletedEventAttributes) {
       if (inWindow) figures.workflowTasksInWindow += 1;
       for (const run of pending) {
@@ -105,6 +109,21 @@ interface RunLike {
 
 function finishedRuns(runs: RunLike[] | undefined): RunLike[] {
   return (runs ?? []).filter((run) => run.outcome !== 'running');
+}
+
+function largestPayload(event: HistoryEvent): number {
+  const payloadLists = [
+    event.workflowExecutionStartedEventAttributes?.input,
+    event.activityTaskScheduledEventAttributes?.input,
+    event.activityTaskCompletedEventAttributes?.result,
+    event.workflowExecutionSignaledEventAttributes?.input,
+    event.workflowExecutionContinuedAsNewEventAttributes?.input,
+  ];
+  let largest = 0;
+  for (const list of payloadLists) {
+    for (const payload of list?.payloads ?? []) largest = Math.max(largest, payload.data?.length ?? 0);
+  }
+  return largest;
 }
 
 function payloadJson(payload: temporal.api.common.v1.IPayload | undefined): unknown {

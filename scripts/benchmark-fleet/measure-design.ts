@@ -46,6 +46,7 @@ export interface DesignFigures {
   historyEventsPerHour: number;
   historyEventsPerFinishedRun: number;
   workerPeakRssBytes?: number;
+  largestPayloadBytes: number;
   latencySeconds: { p50: number; p95: number; max: number } | undefined;
   runsUnseen: number;
   failureStreaks: number;
@@ -182,10 +183,25 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
     await sleepMinutes(options.windowMinutes);
     const windowTo = Date.now();
     const countsAfter = await requestCounts(simulatorUrl);
+    if (worker.process.exitCode !== null || worker.process.signalCode !== null) {
+      throw new Error(`the ${design} worker died during the measurement:\n${worker.output().slice(-4000)}`);
+    }
     // Runs that finished just before the window closed are still detected, and their latency counted.
     const settleSeconds = 2 * Math.max(options.feedIntervalSeconds, options.pollIntervalSeconds) + 30;
     log(`${design}: window closed; letting the last runs reach their monitors (${settleSeconds} s)`);
     await new Promise((resolve) => setTimeout(resolve, settleSeconds * 1000));
+    if (design === 'feed') {
+      for (const sandbox of sandboxes) {
+        try {
+          const feed = await client.workflow
+            .getHandle(runFeedWorkflowId(sandbox))
+            .query<Record<string, unknown>>('status');
+          log(`${design}: feed of ${sandbox}: ${JSON.stringify(feed)}`);
+        } catch (error) {
+          log(`${design}: the feed of ${sandbox} does not answer: ${String(error)}\n${worker.output().slice(-3000)}`);
+        }
+      }
+    }
     const workerPeakRssBytes = worker.process.pid ? peakRssBytes(worker.process.pid) : undefined;
     await worker.stop();
 
@@ -220,6 +236,7 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
       historyEventsPerHour: histories.eventsInWindow / windowHours,
       historyEventsPerFinishedRun: inWindow.length > 0 ? histories.eventsInWindow / inWindow.length : 0,
       ...(workerPeakRssBytes !== undefined ? { workerPeakRssBytes } : {}),
+      largestPayloadBytes: histories.largestPayloadBytes,
       latencySeconds: latencies.length > 0 ? percentiles(latencies) : undefined,
       runsUnseen,
       failureStreaks: streakStarts.length,

@@ -14,10 +14,11 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
-  continueAsNew,
   log,
+  makeContinueAsNewFunc,
   setCurrentDetails,
   setHandler,
+  setWorkflowOptions,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
@@ -249,7 +250,10 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
   const eventBudget = input.continueAsNewAfterEvents ?? defaultEventBudget;
   function shouldContinueAsNew(): boolean {
     const info = workflowInfo();
-    return info.continueAsNewSuggested || info.historyLength >= eventBudget;
+    // A new build became current: move to it now rather than after the event budget (days for a quiet flow).
+    return (
+      info.continueAsNewSuggested || info.historyLength >= eventBudget || info.targetWorkerDeploymentVersionChanged
+    );
   }
 
   function nextWakeAt(): number {
@@ -306,7 +310,12 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
       await condition(() => allHandlersFinished() || state.queue.length > 0 || runs.hasNews);
       if (state.queue.length === 0 && !runs.hasNews) {
         state.generation += 1;
-        return continueAsNew<typeof dataflowMonitor>({ ...input, dataflow: state.dataflow, carriedState: state });
+        // The next run starts on the deployment's current build (this one stays on the build it began on).
+        return makeContinueAsNewFunc<typeof dataflowMonitor>({ initialVersioningBehavior: 'AUTO_UPGRADE' })({
+          ...input,
+          dataflow: state.dataflow,
+          carriedState: state,
+        });
       }
     }
   }
@@ -328,3 +337,14 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
     },
   };
 }
+
+// Worker versioning (README "Upgrading a running fleet"): each run is PINNED to the build that started it and
+// continue-as-new moves the next run to the deployment's current build, which the loop above does at its next
+// wake once a new build is current. Chosen over AUTO_UPGRADE: a change that fails to replay cannot stall the
+// whole fleet at once, and a rollback never replays the new build's history on old code; the only contract
+// between builds is DataflowMonitorInput. Only a versioned worker may name a behavior (the server refuses one
+// from an unversioned worker: the dev server, the demo, the tests), hence the getter.
+setWorkflowOptions(
+  () => (workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior: 'PINNED' } : {}),
+  dataflowMonitor,
+);

@@ -563,6 +563,16 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
   }
 }
 
+// Worker versioning (README "Upgrading a running fleet"): a provisioning is PINNED, it finishes on the build that
+// started it, however long its retries and rollback take; the monitor it starts on the same task queue begins on
+// that build too and moves to the current one at its first continue-as-new. Only a versioned worker may name a
+// behavior (the server refuses one from an unversioned worker: the dev server, `npm run demo`, the tests), hence
+// the getter (see dataflow-monitor.ts).
+wf.setWorkflowOptions(
+  () => (wf.workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior: 'PINNED' } : {}),
+  provisionDataflow,
+);
+
 // ---- Helpers (pure, deterministic) ----------------------------------------------------------------------------
 
 function proxies(timing: ActivityTiming = {}) {

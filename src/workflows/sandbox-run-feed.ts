@@ -10,11 +10,12 @@ import {
   ActivityFailure,
   allHandlersFinished,
   condition,
-  continueAsNew,
   log,
+  makeContinueAsNewFunc,
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  setWorkflowOptions,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RunFeedActivities } from '../activities/run-feed';
@@ -80,8 +81,13 @@ export async function sandboxRunFeed(input: SandboxRunFeedInput): Promise<void> 
   }
 
   const eventBudget = input.continueAsNewAfterEvents ?? defaultEventBudget;
-  const shouldContinueAsNew = () =>
-    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= eventBudget;
+  const shouldContinueAsNew = () => {
+    const info = workflowInfo();
+    // A new build became current: move to it at the next look (see the versioning note below).
+    return (
+      info.continueAsNewSuggested || info.historyLength >= eventBudget || info.targetWorkerDeploymentVersionChanged
+    );
+  };
 
   publish();
   for (;;) {
@@ -96,7 +102,20 @@ export async function sandboxRunFeed(input: SandboxRunFeedInput): Promise<void> 
     if (shouldContinueAsNew() && lookNow.length === 0) {
       await condition(allHandlersFinished);
       state.generation += 1;
-      return continueAsNew<typeof sandboxRunFeed>({ ...input, carriedState: state });
+      // The next run starts on the deployment's current build (this one stays on the build it began on).
+      return makeContinueAsNewFunc<typeof sandboxRunFeed>({ initialVersioningBehavior: 'AUTO_UPGRADE' })({
+        ...input,
+        carriedState: state,
+      });
     }
   }
 }
+
+// Worker versioning (README "Upgrading a running fleet"): as the monitor, each run is PINNED to the build that
+// started it and continue-as-new (every few hundred events: within the hour at one look a minute) moves the feed
+// to the current build, so a run never meets code it did not start with. Only a versioned worker may name a
+// behavior (the server refuses one from an unversioned worker), hence the getter (see dataflow-monitor.ts).
+setWorkflowOptions(
+  () => (workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior: 'PINNED' } : {}),
+  sandboxRunFeed,
+);
