@@ -14,6 +14,7 @@ import type { ActionOutcome } from '../workflows/monitor/state';
 import type { dataflowMonitor } from '../workflows/dataflow-monitor';
 import { monitorActionFailedType } from '../workflows/monitor/messages';
 import { exitCodes, type CommandIo } from './command-io';
+import { isTemporalUnavailable } from './temporal-unavailable';
 import { parseMonitorTarget, TargetError, type MonitorTarget } from './monitor-target';
 import type { TemporalSession } from './temporal-client';
 
@@ -167,6 +168,15 @@ function reportError(error: unknown, target: MonitorTarget, reporter: Reporter):
       exitCodes.invalidInput,
       'refused',
       `refused by the monitor: ${cause?.message ?? error.message}`,
+    );
+  }
+  if (isTemporalUnavailable(error)) {
+    // The request reached the monitor (or may have): it can still complete while Temporal is away from us.
+    return reporter.fail(
+      exitCodes.unavailable,
+      'temporal-unavailable',
+      `Lost Temporal while waiting for ${target.workflowId} to answer (${messageOf(error)}). The request may still ` +
+        `complete: once Temporal is back, look with npm run client -- status ${target.sandbox}/${target.name}`,
     );
   }
   return reporter.fail(exitCodes.unavailable, 'unexpected', messageOf(error));
