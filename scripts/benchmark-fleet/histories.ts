@@ -93,6 +93,16 @@ function analyse(
       const update = payloadJson(signal.input?.payloads?.[0]) as { runs?: RunLike[] } | undefined;
       pending.push(...finishedRuns(update?.runs));
     }
+    // A reconcile (a local activity since this version: its result is in a marker).
+    const marker = event.markerRecordedEventAttributes;
+    if (marker) {
+      for (const entry of Object.values(marker.details ?? {})) {
+        for (const payload of entry.payloads ?? []) {
+          const result = payloadJson(payload) as { runs?: RunLike[] } | undefined;
+          if (result && Array.isArray(result.runs)) pending.push(...finishedRuns(result.runs));
+        }
+      }
+    }
     const completed = event.activityTaskCompletedEventAttributes;
     if (completed && runListingActivities.has(activityTypes.get(String(completed.scheduledEventId)) ?? '')) {
       const result = payloadJson(completed.result?.payloads?.[0]) as { runs?: RunLike[] } | RunLike[] | undefined;

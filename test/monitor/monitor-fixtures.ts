@@ -299,7 +299,7 @@ export async function historiesText(workflowId: string): Promise<string> {
  * Payloads hold their JSON as bytes, which the history's JSON form shows as base64: decoded, a plaintext token
  * in any payload would be found by a substring search.
  */
-function payloadBytesAsText(key: string, value: unknown): unknown {
+export function payloadBytesAsText(key: string, value: unknown): unknown {
   if (key === 'data' && typeof value === 'string') return Buffer.from(value, 'base64').toString('utf8');
   if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
   return value;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { getTemporal } from '../harness/temporal';
 import { childProcessEnv, startTestWorker, type TestWorker } from '../harness/test-worker';
-import { simulatorRequests, sleep, waitFor } from '../monitor/monitor-fixtures';
+import { payloadBytesAsText, simulatorRequests, sleep, waitFor } from '../monitor/monitor-fixtures';
 import { uniqueName } from '../provisioning/provisioning-fixtures';
 import { spawnTsx, workflowBundleFile } from '../provisioning/spawned-process';
 import { finished, sandboxFleet, waitUntilEveryRunLearned, type SandboxFleet } from './sandbox-fleet';
@@ -136,7 +136,10 @@ describe('sandbox run feed', function () {
     });
     assert.match(failing.lastError ?? '', /HTTP 403/);
     assert.ok(failing.listingErrors >= 1);
-    assert.ok(Date.parse(failing.nextTickAt!) - Date.parse(failing.lastErrorAt!) >= 1_500, 'the next look waits longer');
+    assert.ok(
+      Date.parse(failing.nextTickAt!) - Date.parse(failing.lastErrorAt!) >= 1_500,
+      'the next look waits longer',
+    );
     const learnedWhileFailing = (await member.status()).counts.runsLearned;
 
     const recovered = await waitFor(
@@ -194,18 +197,18 @@ describe('sandbox run feed', function () {
       (await member.status()).lastRuns.some((run) => run.id === missed.id && run.outcome !== 'running'),
     );
     const history = await member.handle.fetchHistory();
-    const texts = (history.events ?? []).map((event) => {
-      const signal = event.workflowExecutionSignaledEventAttributes;
-      const completed = event.activityTaskCompletedEventAttributes;
-      const payload = signal?.input?.payloads?.[0] ?? completed?.result?.payloads?.[0];
-      return {
-        from: signal ? 'feed' : completed ? 'activity' : 'other',
-        text: payload?.data ? Buffer.from(payload.data).toString('utf8') : '',
-      };
-    });
+    const texts = (history.events ?? []).map((event) => ({
+      // The reconcile is a local activity: its result is in a marker.
+      from: event.workflowExecutionSignaledEventAttributes
+        ? 'feed'
+        : event.markerRecordedEventAttributes
+          ? 'reconcile'
+          : 'other',
+      text: JSON.stringify(event, payloadBytesAsText),
+    }));
     assert.ok(!texts.some((entry) => entry.from === 'feed' && entry.text.includes(missed.id)), 'not from the feed');
     assert.ok(
-      texts.some((entry) => entry.from === 'activity' && entry.text.includes(missed.id)),
+      texts.some((entry) => entry.from === 'reconcile' && entry.text.includes(missed.id)),
       'from a reconcile',
     );
   });

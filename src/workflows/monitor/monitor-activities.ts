@@ -2,13 +2,22 @@
  * The monitor's activities as workflow code sees them, with the options each kind of work needs. Timeouts
  * outlast the AEP client's own retries of a read (see activity-timeouts.ts).
  */
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import {
+  proxyActivities,
+  proxyLocalActivities,
+  type ActivityOptions,
+  type LocalActivityOptions,
+} from '@temporalio/workflow';
 import type { MonitorActivities } from '../../activities/monitor';
 import type { RunFeedActivities } from '../../activities/run-feed';
 import { changeTimeoutMs, pollTimeoutMs } from './activity-timeouts';
 
-/** Reconciling: a failure only means "look again sooner" (but several in a row are alerted). */
-export const reconcileOptions: ActivityOptions = {
+/**
+ * Reconciling: a failure only means "look again sooner" (but several in a row are alerted). A local activity (one
+ * marker event instead of an activity's three and a second workflow task): it comes every few hours for each of
+ * thousands of monitors, and short reads need no task queue round trip.
+ */
+export const reconcileOptions: LocalActivityOptions = {
   startToCloseTimeout: pollTimeoutMs,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
 };
@@ -24,3 +33,5 @@ export const alertOptions: ActivityOptions = {
 };
 
 export const activities = proxyActivities<MonitorActivities & RunFeedActivities>(changeOptions);
+/** The same activities, run in the worker's own process as local activities (see the options above). */
+export const localActivities = proxyLocalActivities<MonitorActivities>(reconcileOptions);

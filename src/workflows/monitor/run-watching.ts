@@ -10,7 +10,7 @@ import type { RunPage } from '../../activities/monitor';
 import { lookNowSignal } from '../run-feed/messages';
 import { runFeedWorkflowId } from '../workflow-ids';
 import type { RunUpdate } from './messages';
-import { activities, reconcileOptions } from './monitor-activities';
+import { localActivities, reconcileOptions } from './monitor-activities';
 import { failureMessage, isoNow, type MonitorContext } from './monitor-context';
 import { jittered } from './reconcile-cadence';
 import { advanceReconcileCursor, applyRuns } from './run-tracking';
@@ -60,7 +60,7 @@ export class RunWatcher {
     state.counts.reconciles += 1;
     try {
       for (let pages = 0; pages < 50; pages += 1) {
-        const page: RunPage = await activities.reconcileRuns.executeWithOptions(
+        const page: RunPage = await localActivities.reconcileRuns.executeWithOptions(
           { ...reconcileOptions, summary: 'reconcile runs' },
           [
             {
