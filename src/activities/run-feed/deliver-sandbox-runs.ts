@@ -36,8 +36,8 @@ export interface DeliverSandboxRunsInput {
 const runsPerIdListing = 50;
 /** A run still "in progress" a day after it started is stuck: it is no longer followed. */
 const stuckRunMs = 86_400_000;
-/** Monitors signalled at once. */
-const signalConcurrency = 16;
+/** Monitors signalled at once: a look may wake thousands, and each signal is one short RPC. */
+const signalConcurrency = 64;
 
 interface ListedRun {
   flowId: string;

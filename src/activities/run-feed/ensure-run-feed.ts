@@ -18,11 +18,21 @@ export interface RunFeedSettings {
   pageSize?: number;
 }
 
+/**
+ * Feeds this worker process started or found running in the last few seconds: ten thousand monitors starting
+ * together would otherwise send ten thousand start calls for one workflow id, which the server serialises.
+ */
+const recentlyConfirmed = new Map<string, number>();
+const confirmationTtlMs = 5_000;
+
 export async function ensureRunFeed(
   sandbox: string,
   dependencies: { temporal: () => Client; settings: RunFeedSettings },
 ): Promise<{ workflowId: string; runId: string }> {
   const workflowId = runFeedWorkflowId(sandbox);
+  const key = `${dependencies.settings.taskQueue}/${workflowId}`;
+  const confirmedAt = recentlyConfirmed.get(key);
+  if (confirmedAt !== undefined && Date.now() - confirmedAt < confirmationTtlMs) return { workflowId, runId: '' };
   const input: SandboxRunFeedInput = {
     sandbox,
     ...(dependencies.settings.intervalMs !== undefined ? { intervalMs: dependencies.settings.intervalMs } : {}),
@@ -36,6 +46,8 @@ export async function ensureRunFeed(
     typedSearchAttributes: [{ key: DataflowSandbox, value: sandbox }],
     staticSummary: `Run feed of sandbox ${sandbox}: lists its runs and hands each to its dataflow's monitor`,
   });
+  if (recentlyConfirmed.size > 10_000) recentlyConfirmed.clear();
+  recentlyConfirmed.set(key, Date.now());
   // With USE_EXISTING a running feed's run id comes back instead of a new one.
   return { workflowId, runId: handle.firstExecutionRunId };
 }
