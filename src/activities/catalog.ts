@@ -5,6 +5,7 @@ import { asStep, checkFailure } from './aep-failure';
 import { allOf, firstOf, type DataflowRef } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';
 import { deleteEach, withKnownId } from './flow-service';
+import { mustLookFirst } from './look-first';
 
 export function createCatalogActivities({ aep }: ActivityDependencies) {
   const catalog = (dataflow: DataflowRef): SandboxClient['catalog'] => aep.forSandbox(dataflow.sandbox).catalog;
@@ -14,11 +15,14 @@ export function createCatalogActivities({ aep }: ActivityDependencies) {
       dataflow: DataflowRef;
       schemaId: string;
       description: string;
+      lookFirst?: boolean;
     }): Promise<{ datasetId: string; created: boolean }> {
       return asStep('dataset', async () => {
         const api = catalog(input.dataflow);
         const name = input.dataflow.datasetName;
-        const existing = await firstOf(api.listDatasets({ name }), (dataset) => dataset.name === name);
+        const existing = mustLookFirst(input.lookFirst)
+          ? await firstOf(api.listDatasets({ name }), (dataset) => dataset.name === name)
+          : undefined;
         if (existing) {
           if (existing.schemaRef?.id !== input.schemaId) {
             throw checkFailure(

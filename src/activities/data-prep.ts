@@ -7,6 +7,7 @@ import { asStep, checkFailure } from './aep-failure';
 import { allOf, firstOf, namesOf, type DataflowRef } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';
 import { deleteEach, withKnownId } from './flow-service';
+import { mustLookFirst } from './look-first';
 
 export function createDataPrepActivities({ aep }: ActivityDependencies) {
   const dataPrep = (dataflow: DataflowRef): SandboxClient['dataPrep'] => aep.forSandbox(dataflow.sandbox).dataPrep;
@@ -19,12 +20,15 @@ export function createDataPrepActivities({ aep }: ActivityDependencies) {
       /** Destinations may hold the `{TENANT_ID}` placeholder. */
       mapping: MappingRule[];
       description: string;
+      lookFirst?: boolean;
     }): Promise<{ mappingSetId: string; mappingVersion: number; created: boolean }> {
       return asStep('mapping-set', async () => {
         const mappings = resolveMapping(input.mapping, input.tenantId);
         const api = dataPrep(input.dataflow);
         const name = namesOf(input.dataflow).mappingSet;
-        const existing = await firstOf(api.listMappingSets({ name }), (set) => set.name === name);
+        const existing = mustLookFirst(input.lookFirst)
+          ? await firstOf(api.listMappingSets({ name }), (set) => set.name === name)
+          : undefined;
         if (existing) return { mappingSetId: existing.id, mappingVersion: existing.version, created: false };
         const created = await api.createMappingSet({
           name,

@@ -29,7 +29,8 @@ export function createExistingResourceActivities({ aep }: ActivityDependencies) 
           (item: T) =>
             item.name === name;
         const byTitle = (title: string) => (item: { title: string }) => item.title === title;
-        const [base, source, fieldGroup, schema, dataset, target, mappingSet] = await Promise.all([
+        // Every look-up side by side; the flow by its name too (only a renamed flow needs the source connection).
+        const [base, source, fieldGroup, schema, dataset, target, mappingSet, namedFlow] = await Promise.all([
           firstOf(
             sandbox.flowService.listConnections({ property: [`name==${names.baseConnection}`] }),
             byName(names.baseConnection),
@@ -55,8 +56,12 @@ export function createExistingResourceActivities({ aep }: ActivityDependencies) 
             byName(names.targetConnection),
           ),
           firstOf(sandbox.dataPrep.listMappingSets({ name: names.mappingSet }), (set) => set.name === names.mappingSet),
+          firstOf(
+            sandbox.flowService.listFlows({ property: [`name==${names.flow}`] }),
+            (flow) => flow.name === names.flow,
+          ),
         ]);
-        const flow = await findDataflowFlow(sandbox.flowService, names.flow, source?.id);
+        const flow = namedFlow ?? (await findDataflowFlow(sandbox.flowService, names.flow, source?.id));
         const found: ExistingResources = {};
         if (base) found.baseConnectionId = base.id;
         if (source) found.sourceConnectionId = source.id;

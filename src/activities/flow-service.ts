@@ -15,6 +15,7 @@ import type { DataflowSchedule } from '../workflows/dataflow-types';
 import { asStep, checkFailure, openSealedSecret } from './aep-failure';
 import { allOf, findDataflowFlow, firstOf, namesOf, type DataflowRef } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';
+import { mustLookFirst } from './look-first';
 
 export interface ExplorePreviewSummary {
   format: string;
@@ -44,12 +45,16 @@ export function createFlowServiceActivities({ aep, secrets }: ActivityDependenci
       dataflow: DataflowRef;
       token: SealedSecret;
       description: string;
+      /** false: the survey found none, so a first attempt creates without looking (see look-first.ts). */
+      lookFirst?: boolean;
     }): Promise<{ baseConnectionId: string; created: boolean }> {
       return asStep('base-connection', async () => {
         const api = flowService(input.dataflow);
         const name = namesOf(input.dataflow).baseConnection;
-        const existing = await firstOf(api.listConnections({ property: [`name==${name}`] }), (c) => c.name === name);
-        if (existing) return { baseConnectionId: existing.id, created: false };
+        if (mustLookFirst(input.lookFirst)) {
+          const existing = await firstOf(api.listConnections({ property: [`name==${name}`] }), (c) => c.name === name);
+          if (existing) return { baseConnectionId: existing.id, created: false };
+        }
         const created = await api.createConnection({
           name,
           description: input.description,
@@ -103,15 +108,18 @@ export function createFlowServiceActivities({ aep, secrets }: ActivityDependenci
       dataflow: DataflowRef;
       baseConnectionId: string;
       description: string;
+      lookFirst?: boolean;
     }): Promise<{ sourceConnectionId: string; created: boolean }> {
       return asStep('source-connection', async () => {
         const api = flowService(input.dataflow);
         const name = namesOf(input.dataflow).sourceConnection;
-        const existing = await firstOf(
-          api.listSourceConnections({ property: [`name==${name}`] }),
-          (c) => c.name === name,
-        );
-        if (existing) return { sourceConnectionId: existing.id, created: false };
+        if (mustLookFirst(input.lookFirst)) {
+          const existing = await firstOf(
+            api.listSourceConnections({ property: [`name==${name}`] }),
+            (c) => c.name === name,
+          );
+          if (existing) return { sourceConnectionId: existing.id, created: false };
+        }
         const created = await api.createSourceConnection({
           name,
           description: input.description,
@@ -128,15 +136,18 @@ export function createFlowServiceActivities({ aep, secrets }: ActivityDependenci
       dataflow: DataflowRef;
       datasetId: string;
       description: string;
+      lookFirst?: boolean;
     }): Promise<{ targetConnectionId: string; created: boolean }> {
       return asStep('target-connection', async () => {
         const api = flowService(input.dataflow);
         const name = namesOf(input.dataflow).targetConnection;
-        const existing = await firstOf(
-          api.listTargetConnections({ property: [`name==${name}`] }),
-          (c) => c.name === name,
-        );
-        if (existing) return { targetConnectionId: existing.id, created: false };
+        if (mustLookFirst(input.lookFirst)) {
+          const existing = await firstOf(
+            api.listTargetConnections({ property: [`name==${name}`] }),
+            (c) => c.name === name,
+          );
+          if (existing) return { targetConnectionId: existing.id, created: false };
+        }
         const created = await api.createTargetConnection({
           name,
           description: input.description,
@@ -157,11 +168,14 @@ export function createFlowServiceActivities({ aep, secrets }: ActivityDependenci
       mappingVersion: number;
       schedule: DataflowSchedule;
       startTimeIsDefault: boolean;
+      lookFirst?: boolean;
     }): Promise<DataflowCreated & { created: boolean }> {
       return asStep('dataflow', async () => {
         const api = flowService(input.dataflow);
         const name = namesOf(input.dataflow).flow;
-        const existing = await findDataflowFlow(api, name, input.sourceConnectionId);
+        const existing = mustLookFirst(input.lookFirst)
+          ? await findDataflowFlow(api, name, input.sourceConnectionId)
+          : undefined;
         if (existing) {
           const params = existing.scheduleParams;
           const schedule: DataflowSchedule = params

@@ -9,6 +9,7 @@ import { asStep, checkFailure } from './aep-failure';
 import { deleteEach } from './flow-service';
 import { firstOf, namesOf, type DataflowRef } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';
+import { mustLookFirst } from './look-first';
 
 export interface TargetSchemaResult {
   /** Without the leading underscore. */
@@ -24,6 +25,18 @@ export interface TargetSchemaResult {
 export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
   const registry = (dataflow: DataflowRef): SandboxClient['schemaRegistry'] =>
     aep.forSandbox(dataflow.sandbox).schemaRegistry;
+  // The tenant id belongs to the organisation and never changes: ask once per worker, not once per dataflow.
+  let tenantIdOfOrganisation: Promise<string> | undefined;
+  const tenantIdOf = (api: SandboxClient['schemaRegistry']): Promise<string> => {
+    tenantIdOfOrganisation ??= api.getStats().then(
+      ({ tenantId }) => tenantId,
+      (error: unknown) => {
+        tenantIdOfOrganisation = undefined;
+        throw error;
+      },
+    );
+    return tenantIdOfOrganisation;
+  };
 
   return {
     async ensureTargetSchema(input: {
@@ -33,14 +46,19 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
       tenantFields: string[];
       /** Class fields the mapping writes to, e.g. ["_id"]. */
       classFields: string[];
+      /** false: the survey found neither the schema nor the field group (see look-first.ts). */
+      lookFirst?: boolean;
     }): Promise<TargetSchemaResult> {
       return asStep('target-schema', async () => {
         const api = registry(input.dataflow);
-        const { tenantId } = await api.getStats();
+        const tenantId = await tenantIdOf(api);
         const schemaTitle = input.dataflow.schemaTitle;
         const fieldGroupTitle = namesOf(input.dataflow).fieldGroupTitle;
+        const lookFirst = mustLookFirst(input.lookFirst);
 
-        const existingSchema = await firstOf(api.listSchemas({ title: schemaTitle }), (s) => s.title === schemaTitle);
+        const existingSchema = lookFirst
+          ? await firstOf(api.listSchemas({ title: schemaTitle }), (s) => s.title === schemaTitle)
+          : undefined;
         if (existingSchema) {
           const resolved = await api.getSchema(existingSchema['meta:altId'], 'xed-full');
           const lacking = [
@@ -71,10 +89,9 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
 
         let fieldGroup: XdmResource;
         let fieldGroupCreated = false;
-        const existingFieldGroup = await firstOf(
-          api.listFieldGroups({ title: fieldGroupTitle }),
-          (f) => f.title === fieldGroupTitle,
-        );
+        const existingFieldGroup = lookFirst
+          ? await firstOf(api.listFieldGroups({ title: fieldGroupTitle }), (f) => f.title === fieldGroupTitle)
+          : undefined;
         if (existingFieldGroup) {
           fieldGroup = await api.getFieldGroup(existingFieldGroup['meta:altId'], 'xed');
           const lacking = missingTenantFields(fieldGroup, tenantId, input.tenantFields);

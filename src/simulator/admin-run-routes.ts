@@ -1,7 +1,7 @@
 /**
  * Admin routes for benchmarks and tests of run watching: the share of runs that fail, a compact read of every
  * run of a sandbox (what ran, to compare with what monitors saw, without AEP calls that would be counted), and
- * the count of AEP requests received per route.
+ * the count of AEP requests received per route (and, per organization, admitted or throttled by the rate limit).
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -25,6 +25,8 @@ const runsQuery = z.object({
     .regex(/^-?\d+(\.\d+)?_.+$/, 'expected a nextCursor from an earlier page')
     .optional(),
 });
+
+const requestCountsQuery = z.object({ by: z.literal('organization').optional() });
 
 export interface RunSummary {
   id: string;
@@ -93,7 +95,12 @@ export function registerAdminRunRoutes(app: FastifyInstance, prefix: string, dep
     return { items, count: items.length, ...(nextCursor ? { nextCursor } : {}) };
   });
 
-  app.get(`${prefix}/request-counts`, () => requestCounts.read());
+  /** `?by=organization` adds the AEP calls the rate limiter admitted and throttled, per organization. */
+  app.get(`${prefix}/request-counts`, (request) => {
+    const parsed = requestCountsQuery.safeParse(request.query);
+    if (!parsed.success) throw adminError(400, `invalid query: ${parsed.error.message}`);
+    return parsed.data.by === 'organization' ? requestCounts.readByOrganization() : requestCounts.read();
+  });
   app.delete(`${prefix}/request-counts`, (_request, reply) => {
     requestCounts.clear();
     void reply.code(204).send();

@@ -1,16 +1,20 @@
 /**
  * The simulator's own API under `/__sim/` (no auth): inspect resources and ingested records, read and clear the
  * request log, add and clear fault rules, mint OneTrust tokens, and start a flow run now. The routes about runs at
- * fleet scale (failure share, run summaries, request counts) are in admin-run-routes.ts.
+ * fleet scale (failure share, run summaries, request counts) are in admin-run-routes.ts; the rate limit and the
+ * added latency in admin-traffic-routes.ts.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { SimulatorContext } from './context';
 import { registerAdminRunRoutes } from './admin-run-routes';
+import { registerAdminTrafficRoutes } from './admin-traffic-routes';
 import { FaultRules, faultRuleInput } from './faults';
 import type { StoredFlow } from './flow-service/entity-types';
 import { secretFingerprints, withMaskedSecrets } from './flow-service/secret-masking';
+import type { AddedLatency } from './latency';
 import { SimulatorHttpError } from './problems';
+import type { RateLimit } from './rate-limit';
 import type { RequestCounts } from './request-counts';
 import type { RequestLog } from './request-log';
 import type { RunFailures } from './run-failures';
@@ -41,6 +45,8 @@ export interface AdminDependencies {
   requestLog: RequestLog;
   requestCounts: RequestCounts;
   runFailures: RunFailures;
+  rateLimit: RateLimit;
+  latency: AddedLatency;
   scheduler: RunScheduler;
   startedAt: number;
 }
@@ -122,6 +128,7 @@ export function registerAdminRoutes(app: FastifyInstance, dependencies: AdminDep
     runFailures: dependencies.runFailures,
     requestCounts: dependencies.requestCounts,
   });
+  registerAdminTrafficRoutes(app, adminPrefix, { rateLimit: dependencies.rateLimit, latency: dependencies.latency });
 }
 
 function describeResource(kind: string, resource: StoredResource, context: SimulatorContext): unknown {

@@ -1,11 +1,13 @@
 /**
  * `npm run simulator -- --port P [--host H] [--time-scale N] [--state-file F] [--tenant-id T] [--onetrust-subjects N]
- *   [--run-failure-share S] [--run-retention-hours H] [--log-requests]`
+ *   [--run-failure-share S] [--run-retention-hours H] [--rate-limit N] [--latency-ms N] [--log-requests]`
  * Credentials come from the environment only (SIMULATOR_CLIENT_ID, SIMULATOR_CLIENT_SECRET, SIMULATOR_ORG_ID),
  * never from arguments, which other users of the machine can read.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { simulatorDefaults } from './defaults';
+import { largestLatencyMs } from './latency';
+import { largestRequestsPerSecond } from './rate-limit';
 import { startSimulator } from './server';
 
 function positiveNumber(value: string): number {
@@ -25,6 +27,16 @@ function positiveInteger(value: string): number {
   const number = Number(value);
   if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError('expected a positive integer');
   return number;
+}
+
+function integerFrom(smallest: number, largest: number): (value: string) => number {
+  return (value) => {
+    const number = Number(value);
+    if (value.trim() === '' || !Number.isInteger(number) || number < smallest || number > largest) {
+      throw new InvalidArgumentError(`expected an integer from ${smallest} to ${largest}`);
+    }
+    return number;
+  };
 }
 
 function share(value: string): number {
@@ -66,6 +78,17 @@ async function main(): Promise<void> {
       'forget runs and the records they wrote this long after they started',
       positiveNumber,
     )
+    .option(
+      '--rate-limit <requests>',
+      'at most this many AEP calls per organization in any second; more are answered 429',
+      integerFrom(1, largestRequestsPerSecond),
+    )
+    .option(
+      '--latency-ms <ms>',
+      'answer every AEP, IMS and OneTrust call this many ms late',
+      integerFrom(0, largestLatencyMs),
+      0,
+    )
     .option('--log-requests', 'print one line per request (method, path, status)', false)
     .parse();
   const options = program.opts<{
@@ -77,6 +100,8 @@ async function main(): Promise<void> {
     onetrustSubjects: number;
     runFailureShare: number;
     runRetentionHours?: number;
+    rateLimit?: number;
+    latencyMs: number;
     logRequests: boolean;
   }>();
 
@@ -90,6 +115,8 @@ async function main(): Promise<void> {
     logRequests: options.logRequests,
     runFailureShare: options.runFailureShare,
     runRetentionHours: options.runRetentionHours,
+    rateLimit: options.rateLimit,
+    latencyMs: options.latencyMs,
     clientId: process.env.SIMULATOR_CLIENT_ID || simulatorDefaults.clientId,
     clientSecret: process.env.SIMULATOR_CLIENT_SECRET || simulatorDefaults.clientSecret,
     orgId: process.env.SIMULATOR_ORG_ID || simulatorDefaults.orgId,

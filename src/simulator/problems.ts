@@ -16,8 +16,13 @@ export class SimulatorHttpError extends Error {
   }
 }
 
-export function gatewayError(status: number, errorCode: string, message: string): SimulatorHttpError {
-  return new SimulatorHttpError(status, { error_code: errorCode, message });
+export function gatewayError(
+  status: number,
+  errorCode: string,
+  message: string,
+  headers: Record<string, string> = {},
+): SimulatorHttpError {
+  return new SimulatorHttpError(status, { error_code: errorCode, message }, headers);
 }
 
 const flowTitles: Record<number, string> = {

@@ -1,6 +1,7 @@
 /**
- * Builds and starts the platform simulator: one fastify server with the AEP APIs (behind the gateway rules),
- * Adobe IMS, OneTrust, the admin API, fault injection, the request log, the run scheduler and persistence.
+ * Builds and starts the platform simulator: one fastify server with the AEP APIs (behind the gateway rules and its
+ * rate limit), Adobe IMS, OneTrust, the admin API, fault injection, added latency, the request log, the run
+ * scheduler and persistence.
  */
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -16,9 +17,11 @@ import { FaultRules } from './faults';
 import { registerFlowServiceRoutes } from './flow-service';
 import { registerGateway } from './gateway';
 import { createImsService, registerImsRoutes } from './ims';
+import { AddedLatency, registerLatency } from './latency';
 import { createOneTrustService, registerOneTrustRoutes } from './onetrust';
 import { StatePersistence } from './persistence';
 import { SimulatorHttpError } from './problems';
+import { RateLimit, registerRateLimiting } from './rate-limit';
 import { RequestCounts, registerRequestCounting } from './request-counts';
 import { RequestLog, registerRequestLogging } from './request-log';
 import { RunExecutor } from './run-execution';
@@ -40,6 +43,13 @@ export interface SimulatorOptions extends Partial<SimulatorSettings> {
   runFailureShare?: number;
   /** Forget runs, and the records they wrote, this many hours after they started. Default: keep everything. */
   runRetentionHours?: number;
+  /**
+   * At most this many AEP calls per organization in any trailing second; more are answered 429 with Retry-After.
+   * The admin API can change it. Default: no limit.
+   */
+  rateLimit?: number;
+  /** Answer every call outside `/__sim/` (AEP, IMS, OneTrust) this many ms late; the admin API can change it. */
+  latencyMs?: number;
 }
 
 export interface RunningSimulator {
@@ -90,6 +100,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const faults = new FaultRules();
   const requestLog = new RequestLog();
   const requestCounts = new RequestCounts();
+  const rateLimit = new RateLimit(options.rateLimit);
+  const latency = new AddedLatency(options.latencyMs ?? 0);
 
   const app = Fastify({
     logger: false,
@@ -102,10 +114,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   installErrorHandling(app);
 
   // Hook order matters: every request is counted, then faults act before the gateway, as a failing network or
-  // platform would.
+  // platform would; the gateway throttles before it checks credentials and routes the call.
   registerRequestCounting(app, requestCounts);
   registerFaultInjection(app, faults, requestLog);
+  registerRateLimiting(app, rateLimit, requestCounts);
   registerGateway(app, context);
+  registerLatency(app, latency);
   registerRequestLogging(app, requestLog, options.logRequests ?? false);
 
   registerImsRoutes(app, context);
@@ -120,6 +134,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     requestLog,
     requestCounts,
     runFailures,
+    rateLimit,
+    latency,
     scheduler,
     startedAt: Date.now(),
   });

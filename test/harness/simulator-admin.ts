@@ -1,12 +1,19 @@
 /** Typed calls to the simulator's admin API (/__sim/), for arranging and checking test scenarios. */
 import { request } from 'undici';
 import type { FaultRuleInput } from '../../src/simulator/faults';
+import type { LatencyInput } from '../../src/simulator/latency';
+import type { RateLimitSettings } from '../../src/simulator/rate-limit';
+import type { RequestCountsByOrganization } from '../../src/simulator/request-counts';
 import type { RequestLogEntry } from '../../src/simulator/request-log';
 
 /** The admin API's own types: what a fault rule may say, and what the request log records. */
 export type FaultRule = FaultRuleInput;
 
 export type LoggedRequest = RequestLogEntry;
+
+/** What the rate limit, latency and per-organization count routes answer. */
+export type LatencySetting = LatencyInput;
+export type { RateLimitSettings, RequestCountsByOrganization };
 
 export interface SimulatorResource {
   id: string;
@@ -65,6 +72,40 @@ export class SimulatorAdmin {
   /** Makes this share of the sandbox's runs fail with a platform error (0 puts it back). */
   async failRuns(sandbox: string, share: number): Promise<void> {
     await this.call('PUT', '/__sim/run-failures', { share, sandbox });
+  }
+
+  /** At most this many AEP calls per organization in any second (429 beyond); undefined removes the limit. */
+  async setRateLimit(requestsPerSecond: number | undefined): Promise<RateLimitSettings> {
+    return requestsPerSecond === undefined
+      ? this.call('DELETE', '/__sim/rate-limit')
+      : this.call('PUT', '/__sim/rate-limit', { requestsPerSecond });
+  }
+
+  async rateLimit(): Promise<RateLimitSettings> {
+    return this.call('GET', '/__sim/rate-limit');
+  }
+
+  /** Answers every AEP, IMS and OneTrust call this many ms late; undefined (or 0) answers at once. */
+  async setLatency(ms: number | undefined): Promise<LatencySetting> {
+    return ms === undefined ? this.call('DELETE', '/__sim/latency') : this.call('PUT', '/__sim/latency', { ms });
+  }
+
+  async latency(): Promise<LatencySetting> {
+    return this.call('GET', '/__sim/latency');
+  }
+
+  /** Requests received per method and route, e.g. `{"GET /runs": 12}`. */
+  async requestCounts(): Promise<Record<string, number>> {
+    return this.call('GET', '/__sim/request-counts');
+  }
+
+  /** The same, with the AEP calls the rate limit admitted and throttled, overall and per organization. */
+  async requestCountsByOrganization(): Promise<RequestCountsByOrganization> {
+    return this.call('GET', '/__sim/request-counts?by=organization');
+  }
+
+  async clearRequestCounts(): Promise<void> {
+    await this.call('DELETE', '/__sim/request-counts');
   }
 
   private async call<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {

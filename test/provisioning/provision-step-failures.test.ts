@@ -1,11 +1,12 @@
 /**
  * A failure that retrying cannot fix, at any step k: the workflow fails naming step k with AEP's HTTP status,
- * error code and message, and the compensations leave the sandbox empty.
+ * error code and message, the other branch of the graph stops, and the compensations leave the sandbox empty.
  */
 import assert from 'node:assert/strict';
 import { getTemporal } from '../harness/temporal';
 import { progressQuery } from '../../src/workflows/provision-dataflow';
 import { provisioningSteps, type ProvisioningStepKey } from '../../src/workflows/provisioning-steps';
+import { provisioningGraph } from '../../src/workflows/provisioning/provisioning-graph';
 import {
   newScenario,
   noneOfAny,
@@ -58,10 +59,20 @@ describe('provisioning that fails for good at step k', function () {
     assert.equal(progress.phase, 'failed');
     const states = Object.fromEntries(progress.steps.map((s) => [s.key, s.state]));
     assert.equal(states[step], 'failed');
-    for (const later of provisioningSteps.slice(number)) assert.equal(states[later.key], 'pending');
-    for (const earlier of provisioningSteps.slice(0, number - 1)) {
-      assert.equal(states[earlier.key], earlier.key === 'explore-preview' ? 'done' : 'rolled-back', earlier.key);
+    // What needs the failed step never started; what it needs was built and is undone; the other branch was
+    // stopped wherever it had got to, and undone too. Only the explore preview (it builds nothing) stays done.
+    for (const later of dependentsOf(step)) assert.equal(states[later], 'pending', later);
+    for (const earlier of prerequisitesOf(step)) {
+      assert.equal(states[earlier], earlier === 'explore-preview' ? 'done' : 'rolled-back', earlier);
     }
+    for (const [key, state] of Object.entries(states)) {
+      if (key === step || key === 'explore-preview') continue;
+      assert.ok(['pending', 'cancelled', 'rolled-back'].includes(state!), `${key} ended ${state}`);
+    }
+    // Newest first: undone in the reverse of the order the steps started in.
+    const started = progress.transitions.filter((t) => t.state === 'running').map((t) => t.key);
+    const undone = progress.transitions.filter((t) => t.state === 'rolled-back').map((t) => t.key);
+    assert.deepEqual(undone, started.filter((key) => undone.includes(key)).reverse());
     return failure;
   }
 
@@ -73,14 +84,26 @@ describe('provisioning that fails for good at step k', function () {
     });
   }
 
-  it('fails at "explore-preview" when OneTrust does not accept the token, before anything else is built', async () => {
+  it('fails at "explore-preview" when OneTrust does not accept the token, before anything reads with it', async () => {
     const scenario = { ...(await newScenario()), taskQueue };
     scenario.env = { ONETRUST_ACCESS_TOKEN: unknownOneTrustToken() };
     const failure = await expectFailureAt('explore-preview', scenario);
     assert.match(failure.detail ?? '', /OneTrust answered 401/);
-    assert.deepEqual(
-      failure.rolledBack.map((entry) => entry.split(' ').slice(0, 2).join(' ')),
-      ['base connection'],
-    );
+    const undone = failure.rolledBack.map((entry) => entry.split(' ').slice(0, 2).join(' '));
+    assert.ok(undone.includes('base connection'), undone.join('; '));
+    // The connection branch stops at the refused token: no source connection or dataflow was ever made.
+    assert.ok(!undone.some((label) => ['source connection', 'dataflow'].includes(label)), undone.join('; '));
   });
 });
+
+/** Every step that needs `key`, directly or through others. */
+function dependentsOf(key: ProvisioningStepKey): ProvisioningStepKey[] {
+  const dependents = provisioningGraph.filter((step) => step.needs.includes(key)).map((step) => step.key);
+  return [...new Set([...dependents, ...dependents.flatMap(dependentsOf)])];
+}
+
+/** Every step `key` needs, directly or through others. */
+function prerequisitesOf(key: ProvisioningStepKey): ProvisioningStepKey[] {
+  const needs = provisioningGraph.find((step) => step.key === key)?.needs ?? [];
+  return [...new Set([...needs, ...needs.flatMap(prerequisitesOf)])];
+}
