@@ -1,305 +1,249 @@
 /**
- * How long one provisioning takes against the simulator, end to end through Temporal, next to the same HTTP work
- * done directly: (a) the same idempotent step functions called in sequence without Temporal, and (b) only the
- * seed's bare calls (stats, 8 creates and the explore preview, no look-ups).
+ * How fast and how politely provisioning runs, in one table (issue 12):
+ *  - one provisioning when every AEP and IMS call takes +50 ms, end to end through Temporal (workflow start to
+ *    close, monitor start included), next to the seed's bare calls in sequence on the same simulator, with the AEP
+ *    calls each makes;
+ *  - bulk: N dataflows started at once behind the simulator's per-organisation limit, with the worker's pacing on
+ *    and, for comparison, off (retrying through 429s as before).
  *
- *   npx tsx scripts/benchmark-provisioning.ts [--runs N] [--eager]
+ *   npm run benchmark:provisioning -- [--runs 7] [--latency-ms 50] [--bulk 30,200] [--rate-limit 20] [--unpaced]
  *
- * --eager turns on the server's eager activity execution (dynamic config) for the dev server it starts.
- *
- * Uses TEMPORAL_ADDRESS when set, else starts a throwaway dev server with the Temporal CLI.
+ * The simulator runs as its own process; the Temporal dev server is a fresh one (TEMPORAL_CLI_PATH, eager activities
+ * on as scripts/temporal.sh has them); the worker runs in this process so each measurement gets a fresh AEP client.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
 import { createAepClient, type AepClient, type AepSettings } from '../src/aep';
 import { toProvisionInput } from '../src/cli/provision-input';
-import { resolveDataflowSpec } from '../src/config';
-import { defaultMapping } from '../src/dataflow/default-mapping';
-import {
-  dataLakeConnectionSpec,
-  oneTrustConnectionSpec,
-  oneTrustFlowSpec,
-  xdmFullContentType,
-} from '../src/dataflow/platform-ids';
-import { fieldGroupBody, schemaBody, withTenant } from '../src/dataflow/target-schema';
-import { createSecretBox } from '../src/secrets';
-import { startSimulator } from '../src/simulator/server';
+import { resolveDataflowSpec, type ResolvedDataflowSpec } from '../src/config';
+import { createSecretBox, type SecretBox } from '../src/secrets';
+import { simulatorDefaults } from '../src/simulator/defaults';
 import { registerSearchAttributes } from '../src/temporal/register-search-attributes';
 import { provisionDataflow } from '../src/workflows/provision-dataflow';
+import { SimulatorAdmin } from '../test/harness/simulator-admin';
+import { freePort, startChild, startDevServer, waitForOutput } from './benchmark-fleet/processes';
+import { provisionInBulk, type BulkFigures } from './benchmark-provisioning/bulk-provisioning';
+import { seedCallsInSequence } from './benchmark-provisioning/seed-calls';
 
-const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 5;
+function option(name: string, fallback: string): string {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback;
+}
+
+const runs = Number(option('runs', '7'));
+const latencyMs = Number(option('latency-ms', '50'));
+const bulkSizes = option('bulk', '30,200').split(',').filter(Boolean).map(Number);
+const rateLimit = Number(option('rate-limit', '20'));
+const alsoUnpaced = process.argv.includes('--unpaced');
+
+interface Harness {
+  settings: AepSettings;
+  admin: SimulatorAdmin;
+  client: Client;
+  secrets: SecretBox;
+  workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>;
+  nativeConnection: NativeConnection;
+  spec: (sandbox: string, name?: string) => ResolvedDataflowSpec;
+}
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const simulator = await startSimulator({ port: 0 });
-  const { clientId, clientSecret, orgId } = simulator.context.settings;
-  const settings: AepSettings = {
-    platformUrl: simulator.url,
-    imsUrl: simulator.url,
-    clientId,
-    clientSecret,
-    orgId,
-    scopes: 'openid',
-  };
-  const temporal = await temporalServer();
-  const secrets = createSecretBox(randomBytes(32));
-  const aep = createAepClient(settings);
+  const simulatorPort = await freePort();
+  const simulator = startChild(
+    process.execPath,
+    ['--import', 'tsx', 'src/simulator/main.ts', '--port', String(simulatorPort), '--onetrust-subjects', '3'],
+    { cwd: process.cwd(), env: process.env },
+  );
+  await waitForOutput(simulator, /listening on/, 60_000, 'the simulator');
+  const simulatorUrl = `http://127.0.0.1:${simulatorPort}`;
+  const temporal = await startDevServer(process.env.TEMPORAL_CLI_PATH ?? '.tools/bin/temporal');
   const connection = await Connection.connect({ address: temporal.address });
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
   await registerSearchAttributes(connection, 'default');
-  const client = new Client({ connection });
-  const taskQueue = `benchmark-${randomBytes(3).toString('hex')}`;
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    taskQueue,
+  const admin = new SimulatorAdmin(simulatorUrl);
+  const settings: AepSettings = {
+    platformUrl: simulatorUrl,
+    imsUrl: simulatorUrl,
+    clientId: simulatorDefaults.clientId,
+    clientSecret: simulatorDefaults.clientSecret,
+    orgId: simulatorDefaults.orgId,
+    scopes: 'openid',
+  };
+  const { access_token: token } = await admin.mintOneTrustToken(86_400 * 180);
+  const harness: Harness = {
+    settings,
+    admin,
+    client: new Client({ connection }),
+    secrets: createSecretBox(randomBytes(32)),
     workflowBundle: await bundleWorkflowCode({
       workflowsPath: require.resolve('../src/workflows'),
       logger: new DefaultLogger('ERROR'),
     }),
-    activities: createActivities({ aep, secrets }),
-  });
-  const running = worker.run();
-
-  try {
-    const token = async () =>
-      (
-        (await (
-          await fetch(`${simulator.url}/__sim/onetrust/tokens`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ expiresInSeconds: 86_400 * 180 }),
-          })
-        ).json()) as { access_token: string }
-      ).access_token;
-    const spec = async (sandbox: string) =>
+    nativeConnection,
+    spec: (sandbox, name = 'consent') =>
       resolveDataflowSpec(
         {
-          name: 'bench',
+          name,
           sandbox,
           onetrust: { accessToken: { env: 'TOKEN' } },
-          target: { schemaTitle: `Bench ${sandbox}`, datasetName: `Bench ${sandbox}` },
+          target: { schemaTitle: `Consent ${sandbox} ${name}`, datasetName: `Consent ${sandbox} ${name}` },
           schedule: { frequency: 'minute', interval: 15 },
         },
-        { env: { TOKEN: await token() } },
-      );
+        { env: { TOKEN: token } },
+      ),
+  };
 
-    // Warm-up: the first workflow pays for the worker's V8 context and the IMS token.
-    await client.workflow.execute(provisionDataflow, {
-      taskQueue,
-      workflowId: `provision:warm-up-${randomBytes(3).toString('hex')}:bench`,
-      args: [toProvisionInput(await spec(`w-${randomBytes(3).toString('hex')}`), secrets, { startMonitor: false })],
-    });
+  try {
+    await admin.setLatency(latencyMs);
+    const single = await measureOneProvisioning(harness);
+    await admin.setLatency(undefined);
 
-    const temporalTimes: number[] = [];
-    const stepTimes: number[] = [];
-    const bareTimes: number[] = [];
-    for (let run = 0; run < runs; run += 1) {
-      const viaTemporal = await spec(`b-${randomBytes(4).toString('hex')}`);
-      const input = toProvisionInput(viaTemporal, secrets);
-      let started = performance.now();
-      await client.workflow.execute(provisionDataflow, {
-        taskQueue,
-        workflowId: `provision:${viaTemporal.sandbox}:bench`,
-        args: [input],
-      });
-      temporalTimes.push(performance.now() - started);
-
-      const direct = await spec(`d-${randomBytes(4).toString('hex')}`);
-      const directInput = toProvisionInput(direct, secrets);
-      started = performance.now();
-      await provisionWithoutTemporal(createActivities({ aep, secrets }), directInput);
-      stepTimes.push(performance.now() - started);
-
-      const bare = await spec(`r-${randomBytes(4).toString('hex')}`);
-      started = performance.now();
-      await bareSeedCalls(aep, bare.sandbox, bare.oneTrust.accessToken.reveal(), bare.target);
-      bareTimes.push(performance.now() - started);
+    await admin.setRateLimit(rateLimit);
+    const bulk: Array<{ label: string; figures: BulkFigures }> = [];
+    for (const size of bulkSizes) {
+      for (const paced of alsoUnpaced ? [true, false] : [true]) {
+        const figures = await withWorker(harness, { paced }, (taskQueue) =>
+          provisionInBulk({
+            client: harness.client,
+            admin,
+            taskQueue,
+            secrets: harness.secrets,
+            dataflows: size,
+            dataflowsPerSandbox: 10,
+            rateLimit,
+            spec: harness.spec,
+          }),
+        );
+        bulk.push({
+          label: `${size} dataflows at once, ${paced ? 'paced (AIMD)' : 'unpaced (retry on 429)'}`,
+          figures,
+        });
+      }
     }
+    await admin.setRateLimit(undefined);
+    printTable(single, bulk);
+  } finally {
+    await nativeConnection.close();
+    await connection.close();
+    await temporal.stop();
+    await simulator.stop();
+  }
+}
 
-    const describe = (label: string, times: number[]) => {
-      const sorted = [...times].sort((a, b) => a - b);
-      const median = sorted[Math.floor(sorted.length / 2)]!;
-      const mean = times.reduce((sum, time) => sum + time, 0) / times.length;
-      console.log(
-        `${label.padEnd(58)} median ${median.toFixed(0).padStart(5)} ms   mean ${mean.toFixed(0).padStart(5)} ms   (n=${times.length})`,
-      );
+interface SingleFigures {
+  temporalTimes: number[];
+  seedTimes: number[];
+  temporalCalls: number[];
+  seedCalls: number[];
+}
+
+async function measureOneProvisioning(harness: Harness): Promise<SingleFigures> {
+  const figures: SingleFigures = { temporalTimes: [], seedTimes: [], temporalCalls: [], seedCalls: [] };
+  await withWorker(harness, { paced: true }, async (taskQueue, aep) => {
+    const provision = async (sandbox: string) => {
+      const spec = harness.spec(sandbox);
+      const started = performance.now();
+      await harness.client.workflow.execute(provisionDataflow, {
+        taskQueue,
+        workflowId: `provision:${sandbox}:${spec.name}`,
+        args: [toProvisionInput(spec, harness.secrets)],
+      });
+      return performance.now() - started;
     };
-    console.log(`One provisioning against the simulator (${runs} runs each, after one warm-up):`);
-    describe('Temporal workflow, end to end (start → result, incl. monitor start)', temporalTimes);
-    describe('Same idempotent steps called directly, no Temporal', stepTimes);
-    describe("Seed's bare HTTP calls only (no look-ups), no Temporal", bareTimes);
+    // Warm-up: the first workflow pays for the worker's V8 context and the IMS token.
+    await provision(`warm-${randomBytes(3).toString('hex')}`);
+    for (let run = 0; run < runs; run += 1) {
+      const viaTemporal = `t-${randomBytes(4).toString('hex')}`;
+      figures.temporalTimes.push(await provision(viaTemporal));
+      figures.temporalCalls.push(await provisioningCalls(harness.admin, viaTemporal));
+
+      const seed = harness.spec(`s-${randomBytes(4).toString('hex')}`);
+      const started = performance.now();
+      await seedCallsInSequence(aep, seed.sandbox, seed.oneTrust.accessToken.reveal(), seed.target);
+      figures.seedTimes.push(performance.now() - started);
+      figures.seedCalls.push(await provisioningCalls(harness.admin, seed.sandbox));
+    }
+  });
+  return figures;
+}
+
+/** AEP calls into the sandbox that built it: the run feed's and monitor's run listings are not provisioning. */
+async function provisioningCalls(admin: SimulatorAdmin, sandbox: string): Promise<number> {
+  return (await admin.requests(sandbox)).filter((entry) => !entry.path.includes('/flowservice/runs')).length;
+}
+
+/** A worker with a fresh AEP client (so a fresh pacer) on its own task queue, for the length of `work`. */
+async function withWorker<T>(
+  harness: Harness,
+  options: { paced: boolean },
+  work: (taskQueue: string, aep: AepClient) => Promise<T>,
+): Promise<T> {
+  const aep = createAepClient(harness.settings, { adaptivePacing: options.paced });
+  const taskQueue = `benchmark-${randomBytes(3).toString('hex')}`;
+  const worker = await Worker.create({
+    connection: harness.nativeConnection,
+    taskQueue,
+    workflowBundle: harness.workflowBundle,
+    activities: createActivities({ aep, secrets: harness.secrets }),
+  });
+  const running = worker.run();
+  try {
+    return await work(taskQueue, aep);
   } finally {
     worker.shutdown();
     await running;
     await aep.close();
-    await nativeConnection.close();
-    await connection.close();
-    await temporal.stop();
-    await simulator.close();
   }
 }
 
-type Steps = ReturnType<typeof createActivities>;
-
-/** The workflow's sequence, minus Temporal: survey, then each ensure-step in the seed's order. */
-async function provisionWithoutTemporal(steps: Steps, input: ReturnType<typeof toProvisionInput>): Promise<void> {
-  const dataflow = { sandbox: input.sandbox, name: input.name, ...input.target };
-  const description = 'benchmark';
-  await steps.findExistingResources({ dataflow });
-  const { baseConnectionId } = await steps.ensureBaseConnection({ dataflow, token: input.oneTrust.token, description });
-  await steps.checkExplorePreview({
-    dataflow,
-    baseConnectionId,
-    mappingSources: input.mapping.map((rule) => rule.source),
-  });
-  const { sourceConnectionId } = await steps.ensureSourceConnection({ dataflow, baseConnectionId, description });
-  const schema = await steps.ensureTargetSchema({
-    dataflow,
-    description,
-    tenantFields: ['Identifier', 'Language', 'CreatedDate', 'LastUpdatedDate', 'DataElements', 'Purposes'],
-    classFields: ['_id'],
-  });
-  const { datasetId } = await steps.ensureDataset({ dataflow, schemaId: schema.schemaId, description });
-  const { targetConnectionId } = await steps.ensureTargetConnection({ dataflow, datasetId, description });
-  const mapping = await steps.ensureMappingSet({
-    dataflow,
-    schemaId: schema.schemaId,
-    tenantId: schema.tenantId,
-    mapping: input.mapping,
-    description,
-  });
-  await steps.ensureDataflow({
-    dataflow,
-    description,
-    sourceConnectionId,
-    targetConnectionId,
-    mappingSetId: mapping.mappingSetId,
-    mappingVersion: mapping.mappingVersion,
-    schedule: input.schedule,
-    startTimeIsDefault: true,
-  });
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
-/** The tutorial's calls as a person would paste them: no look-ups, no retries. */
-async function bareSeedCalls(
-  aep: AepClient,
-  sandbox: string,
-  token: string,
-  target: { schemaTitle: string; datasetName: string },
-): Promise<void> {
-  const api = aep.forSandbox(sandbox);
-  const { tenantId } = await api.schemaRegistry.getStats();
-  const base = await api.flowService.createConnection({
-    name: 'base',
-    connectionSpec: { ...oneTrustConnectionSpec },
-    auth: { specName: 'OAuth2 Refresh Code', params: { accessToken: token } },
-  });
-  await api.flowService.exploreConnection(base.id, {
-    objectType: 'rest',
-    object: 'json',
-    fileType: 'json',
-    preview: true,
-  });
-  const source = await api.flowService.createSourceConnection({
-    name: 'source',
-    baseConnectionId: base.id,
-    connectionSpec: { ...oneTrustConnectionSpec },
-    data: { format: 'json' },
-    params: {},
-  });
-  const fieldGroup = await api.schemaRegistry.createFieldGroup(
-    fieldGroupBody({ tenantId, title: `${target.schemaTitle} fields`, description: 'bench' }),
-  );
-  const schema = await api.schemaRegistry.createSchema(
-    schemaBody({ title: target.schemaTitle, description: 'bench', fieldGroupId: fieldGroup.$id }),
-  );
-  const datasetId = await api.catalog.createDataset({
-    name: target.datasetName,
-    schemaRef: { id: schema.$id, contentType: xdmFullContentType },
-  });
-  const targetConnection = await api.flowService.createTargetConnection({
-    name: 'target',
-    connectionSpec: { ...dataLakeConnectionSpec },
-    data: { format: 'json' },
-    params: { dataSetId: datasetId },
-  });
-  const mapping = await api.dataPrep.createMappingSet({
-    outputSchema: { schemaRef: { id: schema.$id, contentType: xdmFullContentType } },
-    mappings: defaultMapping.map((rule) => ({ ...rule, destination: withTenant(rule.destination, tenantId) })),
-  });
-  await api.flowService.createFlow({
-    name: 'flow',
-    flowSpec: { ...oneTrustFlowSpec },
-    sourceConnectionIds: [source.id],
-    targetConnectionIds: [targetConnection.id],
-    transformations: [{ name: 'Mapping', params: { mappingId: mapping.id, mappingVersion: mapping.version } }],
-    scheduleParams: { startTime: String(Math.floor(Date.now() / 1000) + 60), frequency: 'minute', interval: 15 },
-  });
-}
-
-async function temporalServer(): Promise<{ address: string; stop(): Promise<void> }> {
-  if (process.env.TEMPORAL_ADDRESS) return { address: process.env.TEMPORAL_ADDRESS, stop: async () => {} };
-  const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'temporal-bench-'));
-  const cli = process.env.TEMPORAL_CLI_PATH ?? join(__dirname, '../.tools/bin/temporal');
-  const child: ChildProcess = spawn(
-    cli,
+function printTable(single: SingleFigures, bulk: Array<{ label: string; figures: BulkFigures }>): void {
+  const seedMedian = median(single.seedTimes);
+  const temporalMedian = median(single.temporalTimes);
+  const rows: string[][] = [
+    ['Measurement', 'Time', 'Ratio', 'AEP calls', 'Limit used', '429s per admitted call', 'Failures'],
     [
-      'server',
-      'start-dev',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--headless',
-      '--db-filename',
-      join(dataDir, 'db.sqlite'),
-      '--log-level',
-      'error',
-      // Lets a workflow task hand its activity straight to this worker, saving a poll round trip per step.
-      ...(process.argv.includes('--eager')
-        ? ['--dynamic-config-value', 'system.enableActivityEagerExecution=true']
-        : []),
+      `Seed's calls in sequence, +${latencyMs} ms per call (median of ${single.seedTimes.length})`,
+      `${seedMedian.toFixed(0)} ms`,
+      '1.00',
+      String(median(single.seedCalls)),
+      '',
+      '',
+      '',
     ],
-    { stdio: 'ignore' },
-  );
-  const address = `127.0.0.1:${port}`;
-  for (const deadline = Date.now() + 60_000; ;) {
-    try {
-      const probe = await Connection.connect({ address, connectTimeout: 1_000 });
-      await probe.close();
-      break;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    [
+      `One provisioning through Temporal, +${latencyMs} ms per call (median of ${single.temporalTimes.length})`,
+      `${temporalMedian.toFixed(0)} ms`,
+      (temporalMedian / seedMedian).toFixed(2),
+      String(median(single.temporalCalls)),
+      '',
+      '',
+      '',
+    ],
+    ...bulk.map(({ label, figures }) => [
+      `${label}, limit ${rateLimit}/s`,
+      `${(figures.elapsedMs / 1000).toFixed(1)} s`,
+      '',
+      `${figures.admitted} (${(figures.admitted / figures.dataflows).toFixed(1)} each)`,
+      figures.limitUsed.toFixed(2),
+      `${figures.throttledPerAdmitted.toFixed(3)} (${figures.throttled})`,
+      `${figures.failures}${figures.wrongResourceCounts ? `; ${figures.wrongResourceCounts} without exactly one of each` : ''}`,
+    ]),
+  ];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const line = (row: string[]) => `| ${row.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
+  console.log(line(rows[0]!));
+  console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
+  for (const row of rows.slice(1)) console.log(line(row));
+  for (const { label, figures } of bulk) {
+    if (figures.firstFailure) console.log(`${label}: first failure: ${figures.firstFailure}`);
   }
-  return {
-    address,
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 main().catch((error: unknown) => {

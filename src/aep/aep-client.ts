@@ -1,10 +1,15 @@
-/** Builds the AEP client: one connection pool and one IMS token cache shared by every sandbox view. */
+/**
+ * Builds the AEP client: one connection pool, one IMS token cache and one request pacer per organisation, shared by
+ * every sandbox view and every call scope.
+ */
+import type { AepCallScope } from './call-scope';
 import { Catalog } from './catalog';
 import { DataPrep } from './data-prep';
 import { FlowService } from './flow-service';
-import { AepRequester, HttpTransport } from './http';
+import { AepRequester, defaultConnections, HttpTransport } from './http';
 import { ImsTokenProvider } from './ims-token';
 import type { AepClient, AepClientOptions, SandboxClient } from './index';
+import { RequestPacer, type PacingSnapshot } from './request-pacer';
 import { SchemaRegistry } from './schema-registry';
 import type { AepSettings } from './settings';
 
@@ -14,8 +19,9 @@ export interface AepClientInternals extends AepClient {
 }
 
 export function createAepClient(settings: AepSettings, options: AepClientOptions = {}): AepClientInternals {
+  const connections = options.connections ?? defaultConnections;
   const transport = new HttpTransport({
-    connections: options.connections,
+    connections,
     timeoutMs: options.timeoutMs,
     retries: options.retries,
   });
@@ -30,10 +36,25 @@ export function createAepClient(settings: AepSettings, options: AepClientOptions
     { renewalMarginMs: options.tokenRenewalMarginMs },
   );
   const identity = { platformUrl: settings.platformUrl, clientId: settings.clientId, orgId: settings.orgId };
+  // Keyed by org: the gateway's limit is the organisation's, whichever sandbox or activity calls.
+  const pacers = new Map<string, RequestPacer>();
+  const pacerFor = (orgId: string): RequestPacer => {
+    let pacer = pacers.get(orgId);
+    if (!pacer) {
+      pacer = new RequestPacer({
+        maxRequestsPerSecond: settings.maxRequestsPerSecond,
+        maxInFlight: connections,
+        adaptive: options.adaptivePacing,
+      });
+      pacers.set(orgId, pacer);
+    }
+    return pacer;
+  };
+  pacerFor(settings.orgId);
   return {
     tokens,
-    forSandbox(sandboxName: string): SandboxClient {
-      const requester = new AepRequester(transport, tokens, identity, sandboxName);
+    forSandbox(sandboxName: string, scope: AepCallScope = {}): SandboxClient {
+      const requester = new AepRequester(transport, tokens, identity, sandboxName, pacerFor(identity.orgId), scope);
       return {
         sandboxName,
         flowService: new FlowService(requester),
@@ -41,6 +62,9 @@ export function createAepClient(settings: AepSettings, options: AepClientOptions
         catalog: new Catalog(requester),
         dataPrep: new DataPrep(requester),
       };
+    },
+    pacing(orgId: string = settings.orgId): PacingSnapshot | undefined {
+      return pacers.get(orgId)?.snapshot();
     },
     close: () => transport.close(),
   };

@@ -24,7 +24,7 @@ export class AepError extends Error {
   /** 'FLOW-1418-400', 'XDM-1521-400', '401013' (gateway error_code), 'invalid_client', 'UND_ERR_SOCKET', ... */
   readonly code: string | undefined;
   readonly requestId: string | undefined;
-  /** 429, 5xx, network errors and timeouts: true. Other statuses: false. */
+  /** 429, 5xx, network errors, timeouts and DEADLINE_EXCEEDED (not sent before the caller's deadline): true. */
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
   readonly method: string;
@@ -42,6 +42,24 @@ export class AepError extends Error {
     this.method = fields.method;
     this.path = fields.path;
     this.detail = fields.detail;
+  }
+}
+
+/**
+ * A call given up because its caller's AbortSignal fired (the Temporal activity was cancelled). Named AbortError:
+ * an activity that throws one after its cancellation is reported to Temporal as cancelled, not as failed.
+ */
+export class AepCallCancelledError extends Error {
+  override readonly name = 'AbortError';
+
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    /** Where the call was: 'in flight', or 'while waiting (pacing)' and the like. */
+    readonly stage: string,
+    cause?: unknown,
+  ) {
+    super(`${method} ${path} was cancelled ${stage}`, cause === undefined ? undefined : { cause });
   }
 }
 

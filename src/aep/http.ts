@@ -2,14 +2,24 @@
  * HTTP for the AEP client: one undici Agent (a keep-alive Pool per origin) shared by every sandbox view,
  * the AEP gateway headers, JSON in and out, zod-parsed responses, and failures turned into AepError.
  *
- * Retries here are deliberately narrow: only idempotent reads (GET, and the IMS token request) are retried in
- * process. Writes are sent once; the Temporal activity that issued them decides whether and when to try again,
- * because only it knows how to look for a resource that an unanswered create may have made.
+ * Retries here are deliberately narrow. A 429 means the gateway did not process the request, so it is resent for
+ * every method, after the organisation's pacer has waited out Retry-After. Other retryable failures are retried in
+ * process only for idempotent reads (GET, and the IMS token request); a write is left to the Temporal activity that
+ * issued it, because only it knows how to look for a resource that an unanswered create may have made.
  */
 import { Agent, errors as undiciErrors } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { z } from 'zod';
-import { AepError, isRetryableStatus, parseErrorBody, parseRetryAfterMs } from './errors';
+import {
+  sleepWithinScope,
+  untilCancelled,
+  WaitCancelledError,
+  WaitPastDeadlineError,
+  type AepCallScope,
+} from './call-scope';
+import { systemClock, type Clock } from './clock';
+import { AepCallCancelledError, AepError, isRetryableStatus, parseErrorBody, parseRetryAfterMs } from './errors';
+import { RequestPacer, type PacerPermit, type RequestOutcome } from './request-pacer';
 import { defaultRetryOptions, retryDelayMs, type RetryOptions } from './retry-policy';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -35,6 +45,9 @@ export interface HttpResponse {
   text: string;
 }
 
+/** Keep-alive connections per origin when the client is not told otherwise. */
+export const defaultConnections = 10;
+
 export interface HttpTransportOptions {
   connections?: number;
   timeoutMs?: number;
@@ -50,7 +63,7 @@ export class HttpTransport {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.retryOptions = { ...defaultRetryOptions, ...options.retries };
     this.agent = new Agent({
-      connections: options.connections ?? 10,
+      connections: options.connections ?? defaultConnections,
       keepAliveTimeout: 30_000,
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
@@ -58,8 +71,11 @@ export class HttpTransport {
     });
   }
 
-  /** One attempt. Resolves on 2xx; throws AepError for any other status or a network failure. */
-  async exchange(exchange: HttpExchange): Promise<HttpResponse> {
+  /**
+   * One attempt. Resolves on 2xx; throws AepError for any other status or a network failure, and
+   * AepCallCancelledError when `signal` fires before the answer is in.
+   */
+  async exchange(exchange: HttpExchange, signal?: AbortSignal): Promise<HttpResponse> {
     let response: HttpResponse;
     try {
       const answer = await this.agent.request({
@@ -70,10 +86,12 @@ export class HttpTransport {
         body: exchange.body ?? null,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
+        signal,
       });
       const text = await answer.body.text();
       response = { status: answer.statusCode, headers: answer.headers, text, body: parseJson(text) };
     } catch (error) {
+      if (signal?.aborted) throw new AepCallCancelledError(exchange.method, exchange.path, 'in flight', error);
       throw networkError(exchange, error);
     }
     if (response.status >= 200 && response.status < 300) return response;
@@ -83,6 +101,7 @@ export class HttpTransport {
   /**
    * Runs `attempt` again on retryable failures when the call is idempotent, waiting the server's Retry-After
    * or an exponential backoff. A Retry-After longer than `maxRetryAfterMs` is handed to the caller instead.
+   * Used for the IMS token request, which is neither paced nor scoped (concurrent callers share it).
    */
   async withRetries<T>(idempotent: boolean, attempt: () => Promise<T>): Promise<T> {
     const options = this.retryOptions;
@@ -238,18 +257,61 @@ export interface AepRequest<T> {
   schema: z.ZodType<T>;
 }
 
-/** Sends requests into one sandbox with the gateway headers every AEP API requires. */
+/**
+ * Sends requests into one sandbox with the gateway headers every AEP API requires. Each request waits for a slot
+ * from the organisation's pacer; every wait honours the call scope (cancellation, deadline, wait reports).
+ */
 export class AepRequester {
   constructor(
     private readonly transport: HttpTransport,
     private readonly tokens: AccessTokenSource,
     private readonly identity: AepGatewayIdentity,
     readonly sandboxName: string,
+    private readonly pacer: RequestPacer = new RequestPacer(),
+    private readonly scope: AepCallScope = {},
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async send<T>(request: AepRequest<T>): Promise<T> {
-    const idempotent = request.method === 'GET';
-    return this.transport.withRetries(idempotent, () => this.sendRenewingTokenOnce(request));
+    const options = this.transport.retryOptions;
+    const path = splitBaseUrl(this.identity.platformUrl).pathPrefix + request.path;
+    let previousFailure: AepError | undefined;
+    for (let attemptNumber = 1; ; attemptNumber++) {
+      let failure: AepError;
+      try {
+        return await this.sendRenewingTokenOnce(request, previousFailure !== undefined);
+      } catch (error) {
+        // A resend that cannot be made before the deadline: the failure it would have retried is the answer.
+        if (error instanceof WaitPastDeadlineError && previousFailure) throw withDeadlineNote(previousFailure, error);
+        if (error instanceof WaitPastDeadlineError) throw deadlineFailure(request.method, path, error);
+        if (error instanceof WaitCancelledError) throw cancelled(request.method, path, error);
+        if (!(error instanceof AepError) || !this.mayRetry(request.method, error, attemptNumber)) throw error;
+        failure = error;
+      }
+      previousFailure = failure;
+      // A 429 goes straight back to the pacer, which waits out Retry-After for the whole organisation.
+      if (failure.status === 429 && this.pacer.adaptive) continue;
+      const delayMs = retryDelayMs(options, attemptNumber, failure.retryAfterMs);
+      const reason = failure.retryAfterMs === undefined ? 'backoff' : 'retry-after';
+      try {
+        await sleepWithinScope(delayMs, reason, this.scope, this.clock);
+      } catch (error) {
+        if (error instanceof WaitPastDeadlineError) throw withDeadlineNote(failure, error);
+        if (error instanceof WaitCancelledError) throw cancelled(request.method, path, error);
+        throw error;
+      }
+    }
+  }
+
+  /** 429: every method (the gateway did not process it), unless pacing is off. Other retryable failures: GET only. */
+  private mayRetry(method: HttpMethod, error: AepError, attemptNumber: number): boolean {
+    const options = this.transport.retryOptions;
+    return (
+      error.retryable &&
+      (method === 'GET' || (error.status === 429 && this.pacer.adaptive)) &&
+      attemptNumber < options.maxAttempts &&
+      (error.retryAfterMs === undefined || error.retryAfterMs <= options.maxRetryAfterMs)
+    );
   }
 
   /**
@@ -257,18 +319,19 @@ export class AepRequester {
    * was not processed, so one resend with a freshly minted token is safe even for writes. A 401 that a service
    * answered about something else (e.g. a source's own credentials) must not churn IMS tokens.
    */
-  private async sendRenewingTokenOnce<T>(request: AepRequest<T>): Promise<T> {
-    const token = await this.tokens.accessToken();
+  private async sendRenewingTokenOnce<T>(request: AepRequest<T>, resend: boolean): Promise<T> {
+    const token = await untilCancelled(this.tokens.accessToken(), this.scope.signal);
     try {
-      return await this.sendWithToken(request, token);
+      return await this.sendWithToken(request, token, resend);
     } catch (error) {
       if (!isGatewayTokenRejection(error)) throw error;
       this.tokens.invalidate(token);
-      return await this.sendWithToken(request, await this.tokens.accessToken());
+      const renewed = await untilCancelled(this.tokens.accessToken(), this.scope.signal);
+      return await this.sendWithToken(request, renewed, true);
     }
   }
 
-  private async sendWithToken<T>(request: AepRequest<T>, token: string): Promise<T> {
+  private async sendWithToken<T>(request: AepRequest<T>, token: string, resend: boolean): Promise<T> {
     const headers: Record<string, string> = {
       authorization: `Bearer ${token}`,
       'x-api-key': this.identity.clientId,
@@ -291,9 +354,63 @@ export class AepRequester {
       headers,
       body,
     };
-    const response = await this.transport.exchange(exchange);
+    const permit = await this.pacer.acquire(this.scope, { resend });
+    const response = await this.exchangeReportingOutcome(exchange, permit);
     return parseResponse(request.schema, response, exchange);
   }
+
+  /** Tells the pacer how the request fared: an answer was admitted, a 429 was not, a network failure says nothing. */
+  private async exchangeReportingOutcome(exchange: HttpExchange, permit: PacerPermit): Promise<HttpResponse> {
+    let outcome: RequestOutcome = { kind: 'unanswered' };
+    try {
+      const response = await this.transport.exchange(exchange, this.scope.signal);
+      outcome = { kind: 'admitted' };
+      return response;
+    } catch (error) {
+      if (error instanceof AepError && error.status === 429) {
+        outcome = { kind: 'throttled', retryAfterMs: error.retryAfterMs };
+      } else if (error instanceof AepError && error.status !== undefined) {
+        outcome = { kind: 'admitted' };
+      }
+      throw error;
+    } finally {
+      permit.finish(outcome);
+    }
+  }
+}
+
+function cancelled(method: string, path: string, wait: WaitCancelledError): AepCallCancelledError {
+  return new AepCallCancelledError(method, path, `while waiting (${wait.reason})`, wait);
+}
+
+/** Not sent: its slot (or the Retry-After in force) comes after the deadline. Retryable, after about that wait. */
+function deadlineFailure(method: string, path: string, wait: WaitPastDeadlineError): AepError {
+  return new AepError({
+    method,
+    path,
+    status: undefined,
+    code: 'DEADLINE_EXCEEDED',
+    detail: `not sent: ${wait.message}`,
+    requestId: undefined,
+    retryable: true,
+    retryAfterMs: Math.round(wait.waitMs),
+    cause: wait,
+  });
+}
+
+/** The failure as it was (still retryable), saying why it was not retried in process. */
+function withDeadlineNote(failure: AepError, wait: WaitPastDeadlineError): AepError {
+  return new AepError({
+    method: failure.method,
+    path: failure.path,
+    status: failure.status,
+    code: failure.code,
+    detail: `${failure.detail} (not retried: ${wait.message})`,
+    requestId: failure.requestId,
+    retryable: failure.retryable,
+    retryAfterMs: failure.retryAfterMs,
+    cause: failure,
+  });
 }
 
 /** Gateway errors carry a numeric `error_code` (401013); Flow Service's own `FLOW-2000-401` is also about the token. */

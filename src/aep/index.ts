@@ -2,6 +2,8 @@
  * The typed AEP client: one entry point, one sandbox-scoped view per sandbox, one error type (AepError).
  * The interfaces below are the contract the Temporal activities code against (notes/aep-client-interface.md).
  */
+import type { AepCallScope } from './call-scope';
+import type { PacingSnapshot } from './request-pacer';
 import type { RetryOptions } from './retry-policy';
 import type {
   Connection,
@@ -26,15 +28,29 @@ export interface AepClientOptions {
   connections?: number;
   /** Per-request timeout for headers and body, in ms. Default 30 000. */
   timeoutMs?: number;
-  /** In-process retry of idempotent reads (GET). Writes are never retried here: the activity layer decides. */
+  /**
+   * In-process retries: a 429 for every method (the gateway did not process it), other retryable failures for
+   * reads (GET) only; for any other write the activity layer decides.
+   */
   retries?: Partial<RetryOptions>;
   /** Renew the IMS token this long before it expires. Default 5 minutes. */
   tokenRenewalMarginMs?: number;
+  /**
+   * Default true: the organisation's pacer learns the gateway's limit from 429s and Retry-After, and 429s are
+   * resent in process for every method. false, for comparisons: the behaviour before pacing (no pacing beyond
+   * AEP_MAX_REQUESTS_PER_SECOND, Retry-After delays only the request that got it, a 429 is resent for GET only).
+   */
+  adaptivePacing?: boolean;
 }
 
 export interface AepClient {
-  /** Cheap: every sandbox view shares the IMS token cache and the connection pools. */
-  forSandbox(sandboxName: string): SandboxClient;
+  /**
+   * Cheap: every sandbox view shares the IMS token cache, the connection pools and the organisation's request
+   * pacer. `scope` applies to every call made through the view: cancellation, deadline, wait reports.
+   */
+  forSandbox(sandboxName: string, scope?: AepCallScope): SandboxClient;
+  /** How the organisation's requests are paced (default: the client's own org); undefined for an org never called. */
+  pacing(orgId?: string): PacingSnapshot | undefined;
   close(): Promise<void>;
 }
 
@@ -159,7 +175,9 @@ export interface DataPrepApi {
 }
 
 export { createAepClient } from './aep-client';
-export { AepError, isNotFound } from './errors';
+export { AepCallCancelledError, AepError, isNotFound } from './errors';
+export type { AepCallScope, AepWaitInfo, AepWaitReason } from './call-scope';
+export type { PacingSnapshot } from './request-pacer';
 export { aepSettingsFromEnv } from './settings';
 export type { AepSettings } from './settings';
 export type { RetryOptions } from './retry-policy';

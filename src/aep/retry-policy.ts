@@ -1,4 +1,7 @@
-/** When and how long to wait before retrying an idempotent read. */
+/**
+ * How often, and how long to wait, before retrying in process: a read (GET) on any retryable failure, any method on
+ * a 429 (whose wait the organisation's pacer takes over). A call scope's deadline bounds every wait as well.
+ */
 export interface RetryOptions {
   /** Total attempts including the first. 1 disables in-process retries. Default 3. */
   maxAttempts: number;

@@ -14,6 +14,11 @@ export interface AepSettings {
   orgId: string;
   /** Comma-separated IMS scopes. */
   scopes: string;
+  /**
+   * AEP_MAX_REQUESTS_PER_SECOND: a fixed ceiling on this process's AEP requests per second for the organisation.
+   * Unset, the client learns the gateway's limit from its 429s; set, it paces from the first request.
+   */
+  maxRequestsPerSecond?: number;
 }
 
 export const defaultAepScopes = 'openid,session,AdobeID,read_organizations,additional_info.projectedProductContext';
@@ -24,6 +29,8 @@ const requiredText = (name: string) =>
     .trim()
     .min(1, { error: `${name} must not be empty` });
 
+const notARate = 'AEP_MAX_REQUESTS_PER_SECOND must be a positive number of requests a second';
+
 const environmentSchema = z.object({
   AEP_PLATFORM_URL: z.url({ error: 'AEP_PLATFORM_URL must be a URL' }).default('https://platform.adobe.io'),
   AEP_IMS_URL: z.url({ error: 'AEP_IMS_URL must be a URL' }).default('https://ims-na1.adobelogin.com'),
@@ -31,6 +38,13 @@ const environmentSchema = z.object({
   AEP_CLIENT_SECRET: requiredText('AEP_CLIENT_SECRET'),
   AEP_ORG_ID: requiredText('AEP_ORG_ID'),
   AEP_SCOPES: requiredText('AEP_SCOPES').default(defaultAepScopes),
+  AEP_MAX_REQUESTS_PER_SECOND: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, { error: notARate })
+    .transform(Number)
+    .refine((perSecond) => perSecond > 0, { error: notARate })
+    .optional(),
 });
 
 /**
@@ -55,6 +69,9 @@ export function aepSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AepSet
     clientSecret: values.AEP_CLIENT_SECRET,
     orgId: values.AEP_ORG_ID,
     scopes: values.AEP_SCOPES,
+    ...(values.AEP_MAX_REQUESTS_PER_SECOND !== undefined
+      ? { maxRequestsPerSecond: values.AEP_MAX_REQUESTS_PER_SECOND }
+      : {}),
   };
 }
 

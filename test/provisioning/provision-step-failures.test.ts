@@ -67,7 +67,7 @@ describe('provisioning that fails for good at step k', function () {
     }
     for (const [key, state] of Object.entries(states)) {
       if (key === step || key === 'explore-preview') continue;
-      assert.ok(['pending', 'cancelled', 'rolled-back'].includes(state!), `${key} ended ${state}`);
+      assert.ok(['pending', 'cancelled', 'rolled-back'].includes(state), `${key} ended ${state}`);
     }
     // Newest first: undone in the reverse of the order the steps started in.
     const started = progress.transitions.filter((t) => t.state === 'running').map((t) => t.key);

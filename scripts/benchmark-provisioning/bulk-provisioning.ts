@@ -1,0 +1,95 @@
+/**
+ * Bulk provisioning behind the simulator's gateway limit: N dataflows started at once on one worker, measured from
+ * outside (the simulator's per-organisation counts of admitted and throttled AEP calls, and its resources).
+ */
+import { randomBytes } from 'node:crypto';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { toProvisionInput } from '../../src/cli/provision-input';
+import type { ResolvedDataflowSpec } from '../../src/config';
+import type { SimulatorAdmin } from '../../test/harness/simulator-admin';
+import { provisionDataflow } from '../../src/workflows/provision-dataflow';
+import type { SecretBox } from '../../src/secrets';
+
+export interface BulkFigures {
+  dataflows: number;
+  elapsedMs: number;
+  admitted: number;
+  throttled: number;
+  /** Admitted AEP calls per second over the whole run, divided by the gateway's limit. */
+  limitUsed: number;
+  throttledPerAdmitted: number;
+  failures: number;
+  /** Dataflows whose sandbox does not hold exactly one of each resource kind per dataflow. */
+  wrongResourceCounts: number;
+  firstFailure?: string;
+}
+
+export interface BulkOptions {
+  client: Client;
+  admin: SimulatorAdmin;
+  taskQueue: string;
+  secrets: SecretBox;
+  dataflows: number;
+  /** Dataflows share sandboxes ten to a sandbox (each sandbox gets its own run feed). */
+  dataflowsPerSandbox: number;
+  rateLimit: number;
+  spec: (sandbox: string, name: string) => ResolvedDataflowSpec;
+}
+
+const resourceKinds = [
+  'connections',
+  'sourceConnections',
+  'targetConnections',
+  'flows',
+  'schemas',
+  'fieldGroups',
+  'dataSets',
+  'mappingSets',
+];
+
+export async function provisionInBulk(options: BulkOptions): Promise<BulkFigures> {
+  const prefix = `bulk-${randomBytes(3).toString('hex')}`;
+  const dataflows = Array.from({ length: options.dataflows }, (_, index) =>
+    options.spec(`${prefix}-${Math.floor(index / options.dataflowsPerSandbox)}`, `consent-${index}`),
+  );
+
+  const before = await options.admin.requestCountsByOrganization();
+  const started = performance.now();
+  const outcomes = await Promise.all(
+    dataflows.map(async (spec) => {
+      const handle = await options.client.workflow.start(provisionDataflow, {
+        taskQueue: options.taskQueue,
+        workflowId: `provision:${spec.sandbox}:${spec.name}`,
+        args: [toProvisionInput(spec, options.secrets)],
+      });
+      return handle.result().then(
+        () => undefined,
+        (error: unknown) => (error instanceof WorkflowFailedError ? String(error.cause?.message) : String(error)),
+      );
+    }),
+  );
+  const elapsedMs = performance.now() - started;
+  const after = await options.admin.requestCountsByOrganization();
+  const admitted = after.platformCalls.admitted - before.platformCalls.admitted;
+  const throttled = after.platformCalls.throttled - before.platformCalls.throttled;
+
+  const sandboxes = [...new Set(dataflows.map((spec) => spec.sandbox))];
+  let wrongResourceCounts = 0;
+  for (const sandbox of sandboxes) {
+    const expected = dataflows.filter((spec) => spec.sandbox === sandbox).length;
+    const counts = await options.admin.resourceCounts(sandbox);
+    if (resourceKinds.some((kind) => (counts[kind] ?? 0) !== expected)) wrongResourceCounts += expected;
+  }
+  const failures = outcomes.filter((outcome) => outcome !== undefined);
+  return {
+    dataflows: options.dataflows,
+    elapsedMs,
+    admitted,
+    throttled,
+    limitUsed: admitted / (elapsedMs / 1000) / options.rateLimit,
+    throttledPerAdmitted: admitted === 0 ? 0 : throttled / admitted,
+    failures: failures.length,
+    wrongResourceCounts,
+    ...(failures[0] ? { firstFailure: failures[0] } : {}),
+  };
+}

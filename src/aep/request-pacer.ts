@@ -1,0 +1,298 @@
+/**
+ * Paces one organisation's AEP requests so a shared gateway limit (requests per second per org) is used fully
+ * while drawing few 429s. Every sandbox view and every activity of the process waits here before each request.
+ *
+ * Why this scheme:
+ * - Unpaced until the first 429 (or from the start with a ceiling): no limit is known, and one provisioning's
+ *   parallel look-ups must not be slowed for a limit it never reaches.
+ * - A 429 is the gateway saying "above my limit". The first one starts pacing at β × the answers admitted in the
+ *   trailing second (that second's admissions are the best sample of the limit). Later ones decrease the rate by β,
+ *   but only for a request sent after the last decrease and at most once a second: a burst of 429s answers one
+ *   excess, and the 429s of requests already on their way say nothing about the new rate.
+ * - Additive increase, only while requests actually wait for their slot (the pacer is the bottleneck; otherwise
+ *   there is no evidence the limit is higher): +0.5 % of the last estimated limit per second of waiting. With
+ *   β = 0.9 a probe above the limit comes every ~20 s, so the 1 s Retry-After pause it costs keeps the admitted rate
+ *   above 0.9 of the limit and 429s to a few per thousand calls.
+ * - Retry-After blocks the whole organisation until it passes: the gateway counts every caller of the org.
+ * - Strict spacing (no bursts): the next slot is one interval after the previous request actually left, so no
+ *   trailing second ever holds more than the rate, whatever the gateway's window.
+ * - At most `maxInFlight` requests (the connection pool) are out at once, so a request leaves the moment it is let
+ *   through; one queued in the pool would leave after a Retry-After began.
+ * - A fixed ceiling (AEP_MAX_REQUESTS_PER_SECOND) bounds the learned rate, for limits shared with other processes.
+ */
+import {
+  reportWhileWaiting,
+  WaitCancelledError,
+  WaitPastDeadlineError,
+  wouldPassDeadline,
+  type AepCallScope,
+  type AepWaitReason,
+} from './call-scope';
+import { systemClock, type Clock } from './clock';
+
+export const pacingTuning = {
+  /** Multiplicative decrease on a 429 (and from the first sample). */
+  decreaseFactor: 0.9,
+  /** Additive increase per second of waiting, as a share of the limit estimated at the last decrease. */
+  increaseShareRate: 0.005,
+  /** A 429 within this long of the last decrease is part of the same excess. */
+  decreaseSpacingMs: 1_000,
+  /** The window whose admitted answers give the first estimate. */
+  sampleWindowMs: 1_000,
+  /** Never slower than this, so the org is still probed when other processes take most of its limit. */
+  minimumRequestsPerSecond: 1,
+} as const;
+
+export interface RequestPacerOptions {
+  /** Requests per second never exceeded (AEP_MAX_REQUESTS_PER_SECOND); with it, pacing starts at once. */
+  maxRequestsPerSecond?: number;
+  /** Requests out at once; default unbounded. The client passes its connection pool size. */
+  maxInFlight?: number;
+  /**
+   * Default true. false: 429s are counted but teach nothing (no pacing beyond the ceiling, no Retry-After hold),
+   * the client's behaviour before pacing, kept for comparisons.
+   */
+  adaptive?: boolean;
+  clock?: Clock;
+}
+
+/** How a request let through by the pacer ended, as far as the gateway's limit is concerned. */
+export type RequestOutcome =
+  | { kind: 'admitted' }
+  | { kind: 'throttled'; retryAfterMs: number | undefined }
+  /** No answer (network failure, cancelled): says nothing about the limit. */
+  | { kind: 'unanswered' };
+
+export interface PacerPermit {
+  /** When the request was let through (epoch ms). */
+  readonly sentAt: number;
+  /** Must be called once, when the request has its answer or has failed. */
+  finish(outcome: RequestOutcome): void;
+}
+
+/** A read-only view of one organisation's pacing, for benchmarks and diagnostics. */
+export interface PacingSnapshot {
+  /** The rate requests are let through at; undefined while unpaced (no 429 seen and no ceiling). */
+  requestsPerSecond: number | undefined;
+  maxRequestsPerSecond: number | undefined;
+  /** Answers other than 429. */
+  admitted: number;
+  /** 429 answers. */
+  throttled: number;
+  waiting: number;
+  inFlight: number;
+  /** Epoch ms until which a Retry-After holds every request back; undefined when none is in force. */
+  retryAfterUntil: number | undefined;
+}
+
+export interface AcquireOptions {
+  /** A retry of a call already sent: it goes to the head of the queue, as it has waited its turn once. */
+  resend?: boolean;
+}
+
+interface Waiter {
+  resolve(permit: PacerPermit): void;
+  reject(error: Error): void;
+  /** Stops the waiter's timers and listeners. */
+  release(): void;
+}
+
+/** What last kept the head of the queue from leaving. */
+type Hold = 'rate' | 'retry-after' | 'in-flight' | undefined;
+
+export class RequestPacer {
+  /** Whether 429s and Retry-After shape the pacing (see RequestPacerOptions.adaptive). */
+  readonly adaptive: boolean;
+  private readonly clock: Clock;
+  private readonly maxInFlight: number;
+  private readonly ceiling: number | undefined;
+  private rate: number | undefined;
+  /** The rate that drew the last decrease: sizes the additive step. */
+  private limitEstimate: number | undefined;
+  private nextSlotAt = Number.NEGATIVE_INFINITY;
+  private blockedUntil = Number.NEGATIVE_INFINITY;
+  private lastDecreaseAt = Number.NEGATIVE_INFINITY;
+  private recentAdmissions: number[] = [];
+  private readonly queue: Waiter[] = [];
+  private inFlight = 0;
+  private admitted = 0;
+  private throttled = 0;
+  private hold: Hold;
+  private cancelWakeUp: (() => void) | undefined;
+
+  constructor(options: RequestPacerOptions = {}) {
+    this.adaptive = options.adaptive ?? true;
+    this.clock = options.clock ?? systemClock;
+    this.maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
+    this.ceiling = options.maxRequestsPerSecond;
+    this.rate = this.ceiling;
+    this.limitEstimate = this.ceiling;
+  }
+
+  /**
+   * Resolves when the request may be sent. Rejects with WaitCancelledError when the scope's signal fires, and with
+   * WaitPastDeadlineError at once when its slot is expected after the scope's deadline (or when the deadline comes).
+   */
+  acquire(scope: AepCallScope = {}, options: AcquireOptions = {}): Promise<PacerPermit> {
+    const now = this.clock.now();
+    const position = options.resend ? 0 : this.queue.length;
+    const { waitMs, reason } = this.expectedWait(position, now);
+    if (scope.signal?.aborted) return Promise.reject(new WaitCancelledError(reason));
+    if (wouldPassDeadline(scope, now, waitMs)) {
+      return Promise.reject(new WaitPastDeadlineError(waitMs, reason, scope.deadlineMs!));
+    }
+    if (this.queue.length === 0 && this.canSendAt(now)) return Promise.resolve(this.letThrough(now));
+    return new Promise<PacerPermit>((resolve, reject) => {
+      const cleanups: Array<() => void> = [];
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        release: () => cleanups.forEach((cleanup) => cleanup()),
+      };
+      const giveUp = (error: Error): void => {
+        const index = this.queue.indexOf(waiter);
+        if (index < 0) return;
+        this.queue.splice(index, 1);
+        waiter.release();
+        reject(error);
+        this.pump();
+      };
+      const { signal, deadlineMs } = scope;
+      if (signal) {
+        const onAbort = (): void => giveUp(new WaitCancelledError(this.waitOf(waiter).reason));
+        signal.addEventListener('abort', onAbort, { once: true });
+        cleanups.push(() => signal.removeEventListener('abort', onAbort));
+      }
+      if (deadlineMs !== undefined) {
+        cleanups.push(
+          this.clock.schedule(deadlineMs - now, () => {
+            const { waitMs: stillToWait, reason: waitingFor } = this.waitOf(waiter);
+            giveUp(new WaitPastDeadlineError(stillToWait, waitingFor, deadlineMs));
+          }),
+        );
+      }
+      cleanups.push(reportWhileWaiting(scope, this.clock, () => this.waitOf(waiter)));
+      if (options.resend) this.queue.unshift(waiter);
+      else this.queue.push(waiter);
+      this.pump();
+    });
+  }
+
+  snapshot(): PacingSnapshot {
+    const now = this.clock.now();
+    return {
+      requestsPerSecond: this.rate,
+      maxRequestsPerSecond: this.ceiling,
+      admitted: this.admitted,
+      throttled: this.throttled,
+      waiting: this.queue.length,
+      inFlight: this.inFlight,
+      retryAfterUntil: this.blockedUntil > now ? this.blockedUntil : undefined,
+    };
+  }
+
+  private canSendAt(now: number): boolean {
+    return this.inFlight < this.maxInFlight && now >= this.earliestSendAt();
+  }
+
+  private earliestSendAt(): number {
+    return Math.max(this.blockedUntil, this.rate === undefined ? Number.NEGATIVE_INFINITY : this.nextSlotAt);
+  }
+
+  /** The expected wait of the request at `position` in the queue (a newcomer's position is the queue's length). */
+  private expectedWait(position: number, now: number): { waitMs: number; reason: AepWaitReason } {
+    const start = Math.max(now, this.earliestSendAt());
+    const spacing = this.rate === undefined ? 0 : 1000 / this.rate;
+    const reason: AepWaitReason = this.blockedUntil > now ? 'retry-after' : 'pacing';
+    return { waitMs: start + position * spacing - now, reason };
+  }
+
+  private waitOf(waiter: Waiter): { waitMs: number; reason: AepWaitReason } {
+    return this.expectedWait(Math.max(0, this.queue.indexOf(waiter)), this.clock.now());
+  }
+
+  /** Lets queued requests through while their slot has come, then sleeps until the next one's. */
+  private pump(): void {
+    this.cancelWakeUp?.();
+    this.cancelWakeUp = undefined;
+    while (this.queue.length > 0) {
+      const now = this.clock.now();
+      if (this.inFlight >= this.maxInFlight) {
+        this.hold = 'in-flight';
+        return; // finish() pumps again
+      }
+      const sendAt = this.earliestSendAt();
+      if (now < sendAt) {
+        this.hold = this.blockedUntil >= sendAt ? 'retry-after' : 'rate';
+        this.cancelWakeUp = this.clock.schedule(sendAt - now, () => this.pump());
+        return;
+      }
+      const waiter = this.queue.shift()!;
+      waiter.release();
+      waiter.resolve(this.letThrough(now));
+    }
+    this.hold = undefined; // nobody waits: the next request's wait starts afresh
+  }
+
+  private letThrough(now: number): PacerPermit {
+    if (this.hold === 'rate') this.increase();
+    this.hold = undefined;
+    if (this.rate !== undefined) this.nextSlotAt = now + 1000 / this.rate;
+    this.inFlight += 1;
+    let finished = false;
+    return {
+      sentAt: now,
+      finish: (outcome) => {
+        if (finished) return;
+        finished = true;
+        this.inFlight -= 1;
+        this.record(outcome, now);
+        this.pump();
+      },
+    };
+  }
+
+  /** One request's share of the per-second step: α per second while requests keep waiting. */
+  private increase(): void {
+    if (this.rate === undefined || this.limitEstimate === undefined) return;
+    const step = (pacingTuning.increaseShareRate * this.limitEstimate) / this.rate;
+    this.rate = this.bounded(this.rate + step);
+  }
+
+  private record(outcome: RequestOutcome, sentAt: number): void {
+    const now = this.clock.now();
+    if (outcome.kind === 'admitted') {
+      this.admitted += 1;
+      this.recentAdmissions.push(now);
+      this.forgetOldAdmissions(now);
+    } else if (outcome.kind === 'throttled') {
+      this.throttled += 1;
+      if (!this.adaptive) return;
+      if (outcome.retryAfterMs !== undefined) {
+        this.blockedUntil = Math.max(this.blockedUntil, now + outcome.retryAfterMs);
+      }
+      const newExcess = sentAt >= this.lastDecreaseAt && now - this.lastDecreaseAt >= pacingTuning.decreaseSpacingMs;
+      if (newExcess) this.decrease(now);
+    }
+  }
+
+  private decrease(now: number): void {
+    this.forgetOldAdmissions(now);
+    const estimate = this.rate ?? Math.max(pacingTuning.minimumRequestsPerSecond, this.recentAdmissions.length);
+    this.limitEstimate = estimate;
+    this.rate = this.bounded(estimate * pacingTuning.decreaseFactor);
+    this.lastDecreaseAt = now;
+  }
+
+  private bounded(rate: number): number {
+    const floored = Math.max(pacingTuning.minimumRequestsPerSecond, rate);
+    return this.ceiling === undefined ? floored : Math.min(this.ceiling, floored);
+  }
+
+  private forgetOldAdmissions(now: number): void {
+    const cutoff = now - pacingTuning.sampleWindowMs;
+    let stale = 0;
+    while (stale < this.recentAdmissions.length && this.recentAdmissions[stale]! <= cutoff) stale += 1;
+    if (stale > 0) this.recentAdmissions = this.recentAdmissions.slice(stale);
+  }
+}
