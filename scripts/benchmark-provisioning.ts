@@ -6,10 +6,13 @@
  *  - bulk: N dataflows started at once behind the simulator's per-organisation limit, with the worker's pacing on
  *    and, for comparison, off (retrying through 429s as before).
  *
- *   npm run benchmark:provisioning -- [--runs 7] [--latency-ms 50] [--bulk 30,200] [--rate-limit 20] [--unpaced]
+ *   npm run benchmark:provisioning -- [--runs 7] [--latency-ms 50] [--bulk 30,200] [--rate-limit 20] [--unpaced 30]
  *
- * The simulator runs as its own process; the Temporal dev server is a fresh one (TEMPORAL_CLI_PATH, eager activities
- * on as scripts/temporal.sh has them); the worker runs in this process so each measurement gets a fresh AEP client.
+ * --unpaced lists the bulk sizes also measured with pacing off (the baseline: retrying through 429s).
+ *
+ * The simulator runs as its own process; Temporal is TEMPORAL_ADDRESS when set (e.g. the PostgreSQL-backed server
+ * of `npm run temporal:production`), else a fresh dev server (TEMPORAL_CLI_PATH, eager activities on as
+ * scripts/temporal.sh has them); the worker runs in this process so each measurement gets a fresh AEP client.
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
@@ -36,7 +39,7 @@ const runs = Number(option('runs', '7'));
 const latencyMs = Number(option('latency-ms', '50'));
 const bulkSizes = option('bulk', '30,200').split(',').filter(Boolean).map(Number);
 const rateLimit = Number(option('rate-limit', '20'));
-const alsoUnpaced = process.argv.includes('--unpaced');
+const unpacedSizes = option('unpaced', '30').split(',').filter(Boolean).map(Number);
 
 interface Harness {
   settings: AepSettings;
@@ -58,7 +61,9 @@ async function main(): Promise<void> {
   );
   await waitForOutput(simulator, /listening on/, 60_000, 'the simulator');
   const simulatorUrl = `http://127.0.0.1:${simulatorPort}`;
-  const temporal = await startDevServer(process.env.TEMPORAL_CLI_PATH ?? '.tools/bin/temporal');
+  const temporal = process.env.TEMPORAL_ADDRESS
+    ? { address: process.env.TEMPORAL_ADDRESS, stop: async () => {} }
+    : await startDevServer(process.env.TEMPORAL_CLI_PATH ?? '.tools/bin/temporal');
   const connection = await Connection.connect({ address: temporal.address });
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
   await registerSearchAttributes(connection, 'default');
@@ -103,7 +108,7 @@ async function main(): Promise<void> {
     await admin.setRateLimit(rateLimit);
     const bulk: Array<{ label: string; figures: BulkFigures }> = [];
     for (const size of bulkSizes) {
-      for (const paced of alsoUnpaced ? [true, false] : [true]) {
+      for (const paced of unpacedSizes.includes(size) ? [true, false] : [true]) {
         const figures = await withWorker(harness, { paced }, (taskQueue) =>
           provisionInBulk({
             client: harness.client,

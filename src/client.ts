@@ -31,14 +31,16 @@ export function buildProgram(): Command {
 }
 
 const generalHelp = `
-Exit codes: 0 done, 1 the workflow failed (step, HTTP status and AEP error are printed),
-            2 bad input (spec, flags, unknown dataflow; nothing started), 3 Temporal unreachable or unexpected error.
+Exit codes: 0 done, 1 the workflow failed (step, HTTP status and AEP error are printed; with several specs: any),
+            2 bad input (spec, flags, unknown dataflow; nothing started), 3 Temporal unreachable or unexpected error,
+            130 Ctrl-C while provision followed several dataflows (their workflows keep running).
 
 Environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_API_KEY and the other
   TEMPORAL_* settings, TEMPORAL_UI_URL (for links), TASK_QUEUE, DATAFLOW_SECRETS_KEY_FILE (the worker's key).
 
 Examples:
   npm run client -- provision examples/dataflow.example.json
+  npm run client -- provision specs/            # every specs/*.json, followed together
   npm run client -- status prod/consent-demo
   npm run client -- rotate-token prod/consent-demo --token-file new-token.txt
 `;

@@ -61,7 +61,9 @@ export function createExistingResourceActivities({ aep }: ActivityDependencies) 
             (flow) => flow.name === names.flow,
           ),
         ]);
-        const flow = namedFlow ?? (await findDataflowFlow(sandbox.flowService, names.flow, source?.id));
+        // Only a renamed flow needs the second look-up, and only a flow reading this dataflow's source connection can be it.
+        const flow =
+          namedFlow ?? (source ? await findDataflowFlow(sandbox.flowService, names.flow, source.id) : undefined);
         const found: ExistingResources = {};
         if (base) found.baseConnectionId = base.id;
         if (source) found.sourceConnectionId = source.id;

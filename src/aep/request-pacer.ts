@@ -13,6 +13,8 @@
  *   there is no evidence the limit is higher): +0.5 % of the last estimated limit per second of waiting. With
  *   β = 0.9 a probe above the limit comes every ~20 s, so the 1 s Retry-After pause it costs keeps the admitted rate
  *   above 0.9 of the limit and 429s to a few per thousand calls.
+ * - A first 429 with fewer than 5 answers admitted in the trailing second is no sample of a limit: only its
+ *   Retry-After is honoured. A minute without any 429 forgets the learned rate (the limit may be gone or raised).
  * - Retry-After blocks the whole organisation until it passes: the gateway counts every caller of the org.
  * - Strict spacing (no bursts): the next slot is one interval after the previous request actually left, so no
  *   trailing second ever holds more than the rate, whatever the gateway's window.
@@ -41,6 +43,13 @@ export const pacingTuning = {
   sampleWindowMs: 1_000,
   /** Never slower than this, so the org is still probed when other processes take most of its limit. */
   minimumRequestsPerSecond: 1,
+  /**
+   * A first 429 when fewer answers than this were admitted in the trailing second says nothing about a rate (a
+   * gateway hiccup, another process's burst): honour its Retry-After, but do not start pacing at a rate that low.
+   */
+  minimumSample: 5,
+  /** After this long without a 429 the limit may have gone (or been raised): unpaced again, until the next one. */
+  quietPeriodMs: 60_000,
 } as const;
 
 export interface RequestPacerOptions {
@@ -112,6 +121,7 @@ export class RequestPacer {
   private nextSlotAt = Number.NEGATIVE_INFINITY;
   private blockedUntil = Number.NEGATIVE_INFINITY;
   private lastDecreaseAt = Number.NEGATIVE_INFINITY;
+  private lastThrottledAt = Number.NEGATIVE_INFINITY;
   private recentAdmissions: number[] = [];
   private readonly queue: Waiter[] = [];
   private inFlight = 0;
@@ -196,6 +206,7 @@ export class RequestPacer {
   }
 
   private earliestSendAt(): number {
+    this.forgetLearnedRateWhenQuiet(this.clock.now());
     return Math.max(this.blockedUntil, this.rate === undefined ? Number.NEGATIVE_INFINITY : this.nextSlotAt);
   }
 
@@ -268,6 +279,7 @@ export class RequestPacer {
     } else if (outcome.kind === 'throttled') {
       this.throttled += 1;
       if (!this.adaptive) return;
+      this.lastThrottledAt = now;
       if (outcome.retryAfterMs !== undefined) {
         this.blockedUntil = Math.max(this.blockedUntil, now + outcome.retryAfterMs);
       }
@@ -278,10 +290,18 @@ export class RequestPacer {
 
   private decrease(now: number): void {
     this.forgetOldAdmissions(now);
+    this.lastDecreaseAt = now;
+    if (this.rate === undefined && this.recentAdmissions.length < pacingTuning.minimumSample) return;
     const estimate = this.rate ?? Math.max(pacingTuning.minimumRequestsPerSecond, this.recentAdmissions.length);
     this.limitEstimate = estimate;
     this.rate = this.bounded(estimate * pacingTuning.decreaseFactor);
-    this.lastDecreaseAt = now;
+  }
+
+  private forgetLearnedRateWhenQuiet(now: number): void {
+    if (this.ceiling !== undefined || this.rate === undefined) return;
+    if (now - this.lastThrottledAt < pacingTuning.quietPeriodMs) return;
+    this.rate = undefined;
+    this.limitEstimate = undefined;
   }
 
   private bounded(rate: number): number {

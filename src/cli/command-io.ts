@@ -20,4 +20,6 @@ export const exitCodes = {
   invalidInput: 2,
   /** Could not talk to Temporal, or another unexpected error. */
   unavailable: 3,
+  /** Ctrl-C while following several dataflows: the workflows keep running (128 + SIGINT, as a shell reports it). */
+  interrupted: 130,
 } as const;

@@ -3,19 +3,17 @@
  * token, starts provisionDataflow (or finds it already done), prints the workflow id and its Web UI link, then
  * follows the steps live until the end. Exit 0 with the ids; non-zero with the failing step, HTTP status, AEP
  * error code and message; 3 when Temporal cannot be reached, also if it goes away while we follow.
+ * Several specs, or a folder of them, are provisioned together by bulk-provision.ts.
  */
-import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
 import { loadDataflowSpecFile, SpecError, type ResolvedDataflowSpec } from '../config';
 import { loadSecretBox } from '../secrets';
-import { DataflowName, DataflowSandbox, DataflowStage } from '../workflows/search-attributes';
-import { monitorWorkflowId, provisionWorkflowId } from '../workflows/workflow-ids';
+import { provisionWorkflowId } from '../workflows/workflow-ids';
 import {
   describeSchedule,
   progressQuery,
   provisionDataflow,
-  provisioningFailureType,
   type ProvisionDataflowInput,
   type ProvisionDataflowResult,
   type ProvisioningFailure,
@@ -24,10 +22,15 @@ import {
   type StepTransition,
 } from '../workflows/provision-dataflow';
 import { provisioningSteps, stepNumber, stepTitle } from '../workflows/provisioning-steps';
+import { runBulkProvision, shouldProvisionInBulk } from './bulk-provision';
 import { exitCodes, processIo, type CommandIo } from './command-io';
-import { provisionStaticDetails, provisionStaticSummary, toProvisionInput } from './provision-input';
+import { toProvisionInput } from './provision-input';
+import { earlierProvisioning, startProvisioningWorkflow } from './provision-start';
+import { provisioningFailureOf } from './provisioning-failure';
 import { connectTemporal, workflowUiLink, type TemporalSession } from './temporal-client';
 import { isTemporalUnavailable } from './temporal-unavailable';
+
+export { provisioningFailureOf } from './provisioning-failure';
 
 export interface ProvisionOptions {
   wait: boolean;
@@ -46,18 +49,53 @@ export interface ProvisionDependencies {
 export function registerProvisionCommand(program: Command): void {
   program
     .command('provision')
-    .description('provision a OneTrust → AEP dataflow from a spec file and follow its progress')
-    .argument('<spec.json>', 'the dataflow spec (see examples/dataflow.example.json)')
+    .description(
+      'provision OneTrust → AEP dataflows from spec files (or every *.json of a folder) and follow their progress',
+    )
+    .argument('<spec.json|folder...>', 'dataflow specs (see examples/dataflow.example.json), or folders of them')
     .option('--no-wait', 'start provisioning and return at once')
-    .option('--json', 'print one JSON object instead of text')
-    .action(async (specPath: string, options: { wait: boolean; json?: boolean }) => {
-      process.exitCode = await runProvision(
-        specPath,
-        { wait: options.wait, json: options.json ?? false },
-        { io: processIo, connect: connectTemporal },
-      );
+    .option('--json', 'print JSON instead of text: one object, or one line per dataflow with several specs')
+    .addHelpText('after', provisionHelp)
+    .action(async (specArguments: string[], options: { wait: boolean; json?: boolean }) => {
+      const provisionOptions = { wait: options.wait, json: options.json ?? false };
+      if (!shouldProvisionInBulk(specArguments)) {
+        process.exitCode = await runProvision(specArguments[0] ?? '', provisionOptions, {
+          io: processIo,
+          connect: connectTemporal,
+        });
+        return;
+      }
+      // Ctrl-C stops following, not the workflows: the bulk command then says how to see them.
+      const interrupt = new AbortController();
+      const onSigint = () => interrupt.abort();
+      process.once('SIGINT', onSigint);
+      try {
+        process.exitCode = await runBulkProvision(specArguments, provisionOptions, {
+          io: processIo,
+          connect: connectTemporal,
+          interrupt: interrupt.signal,
+          ...(process.stdout.isTTY && process.env.TERM !== 'dumb'
+            ? { terminal: () => ({ columns: process.stdout.columns || 80, rows: process.stdout.rows || 24 }) }
+            : {}),
+        });
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
     });
 }
+
+const provisionHelp = `
+With several specs or a folder, every spec is checked before anything starts, then all are provisioned at once
+on one progress board; --json prints one line per dataflow as it finishes:
+  {"sandbox","name","spec","workflowId","uiUrl","status","ids"?,"created"?,"reused"?,"failure"?,"message"?,…}
+  status: provisioned | already-existed | failed | cancelled | started (--no-wait) | unknown (lost Temporal)
+Exit 0 when all are provisioned (or already were), 1 when any failed, 2 on a bad spec (nothing started).
+
+Examples:
+  npm run client -- provision specs/consents-eu.json
+  npm run client -- provision specs/          # every specs/*.json
+  npm run client -- provision specs/*.json --json
+`;
 
 export async function runProvision(
   specPath: string,
@@ -115,21 +153,7 @@ export async function runProvision(
       handle = session.client.workflow.getHandle(workflowId);
       print.line(`${workflowId} is already running: following it.`);
     } else {
-      const started = await session.client.workflow.start(provisionDataflow, {
-        workflowId,
-        taskQueue: session.taskQueue,
-        args: [input],
-        // A concurrent `provision` of the same spec joins this run instead of starting a second one.
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        staticSummary: provisionStaticSummary(spec),
-        staticDetails: provisionStaticDetails(spec),
-        typedSearchAttributes: [
-          { key: DataflowSandbox, value: spec.sandbox },
-          { key: DataflowName, value: spec.name },
-          { key: DataflowStage, value: 'starting' },
-        ],
-      });
+      const started = await startProvisioningWorkflow(session, spec, input);
       handle = started;
       runId = started.firstExecutionRunId;
       print.line(`Started ${workflowId}`);
@@ -151,30 +175,6 @@ export async function runProvision(
     return exitCodes.unavailable;
   } finally {
     await session.close();
-  }
-}
-
-type EarlierProvisioning = { kind: 'none' } | { kind: 'running' } | { kind: 'provisioned' };
-
-/**
- * A completed provisioning whose monitor is running means the dataflow exists and is watched. Otherwise
- * provisioning runs (again): its monitor was torn down, terminated, failed or is gone, or provisioning failed or
- * was stopped. A new run reuses every resource that is still there and starts a new monitor.
- */
-async function earlierProvisioning(session: TemporalSession, spec: ResolvedDataflowSpec): Promise<EarlierProvisioning> {
-  const status = await workflowStatus(session, provisionWorkflowId(spec.sandbox, spec.name));
-  if (status === 'RUNNING') return { kind: 'running' };
-  if (status !== 'COMPLETED') return { kind: 'none' };
-  const monitorStatus = await workflowStatus(session, monitorWorkflowId(spec.sandbox, spec.name));
-  return monitorStatus === 'RUNNING' ? { kind: 'provisioned' } : { kind: 'none' };
-}
-
-async function workflowStatus(session: TemporalSession, workflowId: string): Promise<string | undefined> {
-  try {
-    return (await session.client.workflow.getHandle(workflowId).describe()).status.name;
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return undefined;
-    throw error;
   }
 }
 
@@ -285,6 +285,7 @@ const stepWords: Record<StepProgress['state'], string> = {
   done: 'created',
   reused: 'already there',
   failed: 'FAILED',
+  cancelled: 'cancelled',
   'rolled-back': 'rolled back',
   'rollback-failed': 'ROLLBACK FAILED',
 };
@@ -328,14 +329,6 @@ function formatFailure(failure: ProvisioningFailure): string {
   else lines.push('Nothing needed rolling back.');
   if (failure.leftBehind.length > 0) lines.push(`LEFT BEHIND (delete by hand): ${failure.leftBehind.join('; ')}`);
   return lines.join('\n');
-}
-
-export function provisioningFailureOf(error: unknown): ProvisioningFailure | undefined {
-  const cause = error instanceof WorkflowFailedError ? error.cause : error;
-  if (cause instanceof ApplicationFailure && cause.type === provisioningFailureType) {
-    return cause.details?.[0] as ProvisioningFailure | undefined;
-  }
-  return undefined;
 }
 
 /** Text goes out line by line; in JSON mode only the final object is printed (progress is left out). */

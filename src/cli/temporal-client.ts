@@ -47,3 +47,8 @@ export async function connectTemporal(env: NodeJS.ProcessEnv = process.env): Pro
 export function workflowUiLink(uiUrl: string, namespace: string, workflowId: string): string {
   return `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
+
+/** The Web UI's workflow list filtered by a visibility query, e.g. `WorkflowType="provisionDataflow"`. */
+export function workflowListUiLink(uiUrl: string, namespace: string, query: string): string {
+  return `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows?query=${encodeURIComponent(query)}`;
+}

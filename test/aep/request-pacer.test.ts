@@ -104,12 +104,35 @@ describe('AEP client: request pacer (fake clock)', () => {
       );
     });
 
-    it('only counts answers of the trailing second, and never starts slower than the floor', async () => {
+    it('only counts answers of the trailing second: a 429 after a quiet second starts no pacing', async () => {
       const target = pacer();
       for (let index = 0; index < 20; index++) await sendNow(target, admitted);
       await clock.advance(1500);
       await sendNow(target, throttled());
-      assert.equal(target.snapshot().requestsPerSecond, pacingTuning.minimumRequestsPerSecond);
+      assert.equal(target.snapshot().requestsPerSecond, undefined, 'no sample of a limit, so still unpaced');
+      assert.equal(target.snapshot().throttled, 1);
+    });
+
+    it('honours the Retry-After of a lone 429 without pacing at the rate of a handful of calls', async () => {
+      const target = pacer();
+      await sendNow(target, admitted);
+      await sendNow(target, throttled(1_000));
+      assert.equal(target.snapshot().requestsPerSecond, undefined);
+      const held = track(target.acquire());
+      await settle();
+      assert.equal(held.value, undefined, 'held back by Retry-After');
+      await clock.advance(1_000);
+      assert.ok(held.value, 'let through once Retry-After passed');
+    });
+
+    it('forgets the learned rate after a quiet period without 429s', async () => {
+      const target = pacer();
+      for (let index = 0; index < 20; index++) await sendNow(target, admitted);
+      await sendNow(target, throttled());
+      assert.equal(target.snapshot().requestsPerSecond, 18);
+      await clock.advance(pacingTuning.quietPeriodMs);
+      await sendNow(target, admitted);
+      assert.equal(target.snapshot().requestsPerSecond, undefined);
     });
 
     it('decreases once for a burst of 429s, and again for a later excess', async () => {

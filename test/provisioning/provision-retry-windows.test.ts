@@ -43,8 +43,16 @@ describe('provisioning retries for a time, not a number of attempts', function (
 
     assert.equal(result.alreadyExisted, false);
     assert.deepEqual(await resourceCounts(scenario.sandbox), exactlyOneOfEach);
-    const attempts = await lastAttemptOf(handle.workflowId, 'ensureBaseConnection');
-    assert.equal(attempts, throttled + 1, 'every throttled attempt was retried');
+    // A 429 means the gateway did not process the call, so the client resends it itself (paced) before the
+    // activity gives up and Temporal retries it: every throttled call was sent again, the last one made it.
+    const creates = (await (await simulatorAdmin()).requests(scenario.sandbox)).filter(
+      (entry) => entry.method === 'POST' && entry.path === '/data/foundation/flowservice/connections',
+    );
+    assert.deepEqual(
+      creates.map((entry) => entry.status),
+      [...Array.from({ length: throttled }, () => 429), 201],
+    );
+    assert.ok((await lastAttemptOf(handle.workflowId, 'ensureBaseConnection')) > 1, 'the activity was retried too');
     // Retry-After: 1 second, each time (the step's own backoff would have been 100 ms, then 200 ms, …).
     assert.ok(Date.now() - startedAt >= throttled * 1_000, 'each retry waited for Retry-After');
   });

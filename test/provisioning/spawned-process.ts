@@ -14,7 +14,11 @@ export interface SpawnedProcess {
   child: ChildProcess;
   /** Everything written to stdout and stderr so far. */
   output(): string;
+  /** What was written to stdout alone (e.g. JSON lines). */
+  stdout(): string;
   exited: Promise<number | null>;
+  /** The exit code once its stdout and stderr are read to the end too (`exited` may come before the last output). */
+  closed: Promise<number | null>;
   waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void>;
   /** Signals the whole process group. */
   signal(signal: NodeJS.Signals): void;
@@ -22,22 +26,40 @@ export interface SpawnedProcess {
   stop(): Promise<void>;
 }
 
-export function spawnTsx(script: string, args: string[], env: NodeJS.ProcessEnv): SpawnedProcess {
-  const child = spawn('npx', ['tsx', script, ...args], {
+/**
+ * `runner: 'node'` runs `node --import tsx <script>` instead: one process, so a signal reaches the program alone
+ * and its exit code is the program's own (npx dies of a group-wide SIGINT before reporting its child's code).
+ */
+export function spawnTsx(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  options: { runner?: 'npx' | 'node' } = {},
+): SpawnedProcess {
+  const [command, commandArgs] =
+    options.runner === 'node'
+      ? [process.execPath, ['--import', 'tsx', script, ...args]]
+      : ['npx', ['tsx', script, ...args]];
+  const child = spawn(command, commandArgs, {
     cwd: projectRoot,
     env,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let stdout = '';
   const listeners = new Set<() => void>();
   const collect = (chunk: Buffer) => {
     output += chunk.toString('utf8');
     for (const listener of listeners) listener();
   };
-  child.stdout?.on('data', collect);
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+    collect(chunk);
+  });
   child.stderr?.on('data', collect);
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  const closed = new Promise<number | null>((resolveClose) => child.once('close', (code) => resolveClose(code)));
   let hasExited = false;
   void exited.then(() => (hasExited = true));
 
@@ -53,7 +75,9 @@ export function spawnTsx(script: string, args: string[], env: NodeJS.ProcessEnv)
   return {
     child,
     output: () => output,
+    stdout: () => stdout,
     exited,
+    closed,
     signal,
     waitForOutput(pattern, timeoutMs) {
       return new Promise((resolveWait, reject) => {
