@@ -2,6 +2,7 @@
  * Every activity the worker registers, built over injected clients (so tests can point them at the simulator).
  * Workflows import only the type `Activities` from here.
  */
+import { scopedToActivities } from './activity-call-scope';
 import { createCatalogActivities } from './catalog';
 import { createDataPrepActivities } from './data-prep';
 import type { ActivityDependencies } from './dependencies';
@@ -11,7 +12,8 @@ import { createMonitorActivities } from './monitor';
 import { createRunFeedActivities } from './run-feed';
 import { createSchemaRegistryActivities } from './schema-registry';
 
-export function createActivities(deps: ActivityDependencies) {
+export function createActivities(dependencies: ActivityDependencies) {
+  const deps: ActivityDependencies = { ...dependencies, aep: scopedToActivities(dependencies.aep) };
   return {
     ...createExistingResourceActivities(deps),
     ...createFlowServiceActivities(deps),

@@ -75,8 +75,12 @@ export class HttpTransport {
    * One attempt. Resolves on 2xx; throws AepError for any other status or a network failure, and
    * AepCallCancelledError when `signal` fires before the answer is in.
    */
-  async exchange(exchange: HttpExchange, signal?: AbortSignal): Promise<HttpResponse> {
+  async exchange(exchange: HttpExchange, signal?: AbortSignal, deadlineMs?: number): Promise<HttpResponse> {
     let response: HttpResponse;
+    // A call still unanswered at its caller's deadline is abandoned: the activity attempt that made it has timed
+    // out, and its retry is already looking for what this call may have made.
+    const deadline = deadlineMs === undefined ? undefined : AbortSignal.timeout(Math.max(1, deadlineMs - Date.now()));
+    const requestSignal = deadline ? (signal ? AbortSignal.any([signal, deadline]) : deadline) : signal;
     try {
       const answer = await this.agent.request({
         origin: exchange.origin,
@@ -86,12 +90,13 @@ export class HttpTransport {
         body: exchange.body ?? null,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
-        signal,
+        signal: requestSignal,
       });
       const text = await answer.body.text();
       response = { status: answer.statusCode, headers: answer.headers, text, body: parseJson(text) };
     } catch (error) {
       if (signal?.aborted) throw new AepCallCancelledError(exchange.method, exchange.path, 'in flight', error);
+      if (deadline?.aborted) throw abandonedAtDeadline(exchange, deadlineMs!, error);
       throw networkError(exchange, error);
     }
     if (response.status >= 200 && response.status < 300) return response;
@@ -363,7 +368,7 @@ export class AepRequester {
   private async exchangeReportingOutcome(exchange: HttpExchange, permit: PacerPermit): Promise<HttpResponse> {
     let outcome: RequestOutcome = { kind: 'unanswered' };
     try {
-      const response = await this.transport.exchange(exchange, this.scope.signal);
+      const response = await this.transport.exchange(exchange, this.scope.signal, this.scope.deadlineMs);
       outcome = { kind: 'admitted' };
       return response;
     } catch (error) {
@@ -381,6 +386,21 @@ export class AepRequester {
 
 function cancelled(method: string, path: string, wait: WaitCancelledError): AepCallCancelledError {
   return new AepCallCancelledError(method, path, `while waiting (${wait.reason})`, wait);
+}
+
+/** Sent, but unanswered when the caller's deadline came: it may or may not have been processed. Retryable. */
+function abandonedAtDeadline(exchange: HttpExchange, deadlineMs: number, cause: unknown): AepError {
+  return new AepError({
+    method: exchange.method,
+    path: exchange.path,
+    status: undefined,
+    code: 'DEADLINE_EXCEEDED',
+    detail: `abandoned unanswered at the caller's deadline (${new Date(deadlineMs).toISOString()})`,
+    requestId: undefined,
+    retryable: true,
+    retryAfterMs: undefined,
+    cause,
+  });
 }
 
 /** Not sent: its slot (or the Retry-After in force) comes after the deadline. Retryable, after about that wait. */

@@ -1,7 +1,8 @@
 /**
  * Applies fault rules to every request outside `/__sim/`, before the gateway: delay, answer a status instead of
  * the API (with `Retry-After` when asked), or perform the request and then destroy the socket unanswered.
- * A rule with dropAfterCommit ignores any status: the request is performed and never answered.
+ * A rule with dropAfterCommit ignores any status: the request is performed and never answered. A request whose
+ * client disconnects while a delay holds it is not performed (it was still queued at the gateway).
  */
 import type { FastifyInstance } from 'fastify';
 import { defaultErrorFor } from './api-errors';
@@ -19,6 +20,11 @@ export function registerFaultInjection(app: FastifyInstance, faults: FaultRules,
       return;
     }
     const act = () => {
+      // A delay models time queued at the gateway: a request its client gave up on meanwhile never reaches AEP.
+      if (request.raw.socket?.destroyed) {
+        done(new SimulatorHttpError(499, { message: 'client closed the request before it was processed' }));
+        return;
+      }
       if (effect.dropAfterCommit) {
         toDrop.add(request.raw);
         done();

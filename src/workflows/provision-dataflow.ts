@@ -186,7 +186,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
   /** Looks for every resource the dataflow would create; what exists now is reused and never deleted by this run. */
   async function survey(): Promise<ExistingResources> {
     try {
-      return await activities.survey.findExistingResources.executeWithOptions(
+      return await activities.steps.findExistingResources.executeWithOptions(
         { summary: 'look for resources this dataflow already has' },
         [{ dataflow }],
       );

@@ -20,15 +20,6 @@ export function provisioningActivities(timing: ActivityTiming = {}) {
     maximumInterval: timing.compensationMaximumInterval ?? '5m',
   };
   return {
-    /**
-     * The survey only reads: as a local activity it runs inside the workflow task that starts the provisioning, so
-     * the first creates are scheduled in that task's answer instead of one server round trip later.
-     */
-    survey: wf.proxyLocalActivities<Activities>({
-      startToCloseTimeout,
-      scheduleToCloseTimeout: timing.stepRetryTimeout ?? defaultStepRetryTimeout,
-      retry: stepRetry,
-    }),
     steps: wf.proxyActivities<Activities>({
       startToCloseTimeout,
       scheduleToCloseTimeout: timing.stepRetryTimeout ?? defaultStepRetryTimeout,

@@ -1,0 +1,36 @@
+/**
+ * What an activity tells the AEP client about each of its calls (issue 13): the activity's cancellation signal, so
+ * a cancelled or timed-out attempt stops at once; its attempt's deadline, so no call, pacing wait or Retry-After
+ * outlives the attempt and runs beside its retry; and a heartbeat while it waits, so a long pacing wait is not
+ * mistaken for a dead worker.
+ */
+import { Context } from '@temporalio/activity';
+import type { AepCallScope, AepClient } from '../aep';
+
+export function activityCallScope(): AepCallScope {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return {}; // not in an activity (a benchmark calling a step directly): no scope
+  }
+  const { info } = context;
+  const deadlines = [
+    info.startToCloseTimeoutMs ? info.currentAttemptScheduledTimestampMs + info.startToCloseTimeoutMs : undefined,
+    info.scheduleToCloseTimeoutMs ? info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs : undefined,
+  ].filter((deadline): deadline is number => deadline !== undefined && deadline > 0);
+  return {
+    signal: context.cancellationSignal,
+    ...(deadlines.length > 0 ? { deadlineMs: Math.min(...deadlines) } : {}),
+    onWait: (wait) => context.heartbeat({ waitingFor: wait.reason, waitMs: Math.round(wait.waitMs) }),
+  };
+}
+
+/** The AEP client as activities see it: every sandbox view carries the scope of the activity that asked for it. */
+export function scopedToActivities(aep: AepClient): AepClient {
+  return {
+    forSandbox: (sandboxName, scope) => aep.forSandbox(sandboxName, scope ?? activityCallScope()),
+    pacing: (orgId) => aep.pacing(orgId),
+    close: () => aep.close(),
+  };
+}
