@@ -61,6 +61,17 @@ export function formatStatus(status: MonitorStatus): string {
       `${status.workflowId}${status.continuedAsNew > 0 ? ` (continued as new ${status.continuedAsNew}×)` : ''}`,
     ],
     ['flow', `${status.ids.flowId}, ${describeSchedule(status.schedule)}${status.paused ? ', PAUSED' : ''}`],
+    ...(status.teardown
+      ? [
+          [
+            'teardown',
+            `${status.teardown.phase === 'tearing-down' ? 'under way' : 'STOPPED'}: ${status.teardown.deleted.length} deleted, left: ${status.teardown.left.join(', ') || 'nothing'}` +
+              (status.teardown.error
+                ? `\n${' '.repeat(16)}${status.teardown.error}\n${' '.repeat(16)}finish it: npm run client -- teardown ${target}`
+                : ''),
+          ] as [string, string],
+        ]
+      : []),
     [
       'token',
       `expires ${token.expiresAt} (${tokenWhen})` +

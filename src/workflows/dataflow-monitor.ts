@@ -85,6 +85,7 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
     raise: (draft) => raiseAlert(state, workflowId, draft),
     enqueue,
     reconcileIntervalMs: () => reconcileIntervalMs(state.dataflow, input.reconcileIntervalMs),
+    publish: () => publish(),
   };
   const runs = new RunWatcher(context);
   const wakeTimer = new WakeTimer();

@@ -1,6 +1,7 @@
 /**
  * Teardown through the monitor: everything provisioning made is deleted (flow first), or everything but the data
- * with --keep-data; the monitor then completes and refuses further work.
+ * with --keep-data; the monitor then completes and refuses further work. Deletes retry patiently through AEP
+ * outages; one AEP refuses leaves a visible teardown-failed state that a second teardown finishes.
  */
 import assert from 'node:assert/strict';
 import { runTeardown } from '../../src/cli/teardown-command';
@@ -51,7 +52,7 @@ describe('dataflow monitor: teardown', function () {
     dataflow = await monitoredDataflow();
     const io = await capturedIo(dataflow.scenario.taskQueue);
     const code = await runTeardown(dataflow.target, { keepData: true, json: true }, { io, connect: connectTemporal });
-    assert.equal(code, 0, io.stderr());
+    assert.equal(code, 0, io.stderr() + io.stdout());
     const { outcome } = JSON.parse(io.stdout()) as { outcome: { details: { deleted: string[]; kept: string[] } } };
     assert.equal(outcome.details.deleted.length, 5);
     assert.equal(outcome.details.kept.length, 3);
@@ -97,5 +98,63 @@ describe('dataflow monitor: teardown', function () {
       assert.equal(listing.query?.properties, 'name,schemaRef', 'asking only for the fields needed');
     }
     await dataflow.handle.result();
+  });
+
+  it('keeps deleting through an AEP outage longer than the old attempt limit, saying tearing-down meanwhile', async function () {
+    dataflow = await monitoredDataflow({
+      monitorInput: { teardownTiming: { initialInterval: '100ms', maximumInterval: '200ms' } },
+    });
+    // The flow's delete meets an outage for more attempts than teardown used to make (8) before giving up.
+    await dataflow.admin.addFault({
+      method: 'DELETE',
+      path: '/data/foundation/flowservice/flows/',
+      status: 503,
+      times: 12,
+    });
+
+    const io = await capturedIo(dataflow.scenario.taskQueue);
+    const teardown = runTeardown(dataflow.target, { keepData: false, json: false }, { io, connect: connectTemporal });
+    const during = await dataflow.waitForStatus('tearing-down', (status) => status.state === 'tearing-down');
+    assert.ok(
+      during.teardown?.left.some((entry) => entry.startsWith('flow ')),
+      JSON.stringify(during.teardown),
+    );
+    assert.equal(await teardown, 0, io.stderr());
+    assert.match(io.stdout(), /torn down: 8 deleted, 0 already gone, 0 kept/);
+    assert.deepEqual(await resourceCounts(dataflow.sandbox), noneOfAny);
+    assert.equal((await dataflow.handle.result()).state, 'torn-down');
+  });
+
+  it('stops as teardown-failed with what is left when AEP refuses a delete, and a second teardown finishes', async function () {
+    dataflow = await monitoredDataflow();
+    await dataflow.admin.addFault({
+      method: 'DELETE',
+      path: '/data/foundation/flowservice/targetConnections/',
+      status: 400,
+      times: 1,
+    });
+
+    const io = await capturedIo(dataflow.scenario.taskQueue);
+    const code = await runTeardown(dataflow.target, { keepData: false, json: false }, { io, connect: connectTemporal });
+    assert.notEqual(code, 0);
+    assert.match(io.stderr(), /stopped at targetConnection .*HTTP 400.*run teardown again to finish/s);
+
+    const stopped = await dataflow.status();
+    assert.equal(stopped.state, 'teardown-failed', 'never healthy while half-deleted');
+    assert.deepEqual(stopped.teardown?.deleted, [`flow ${dataflow.provisioned.ids.flowId}`]);
+    assert.equal(stopped.teardown?.left[0], `targetConnection ${dataflow.provisioned.ids.targetConnectionId}`);
+    assert.equal(stopped.teardown?.left.length, 7);
+    const attributes = (await dataflow.handle.describe()).typedSearchAttributes;
+    assert.equal(attributes.get(DataflowState), 'teardown-failed');
+
+    const again = await capturedIo(dataflow.scenario.taskQueue);
+    const secondCode = await runTeardown(
+      dataflow.target,
+      { keepData: false, json: false },
+      { io: again, connect: connectTemporal },
+    );
+    assert.equal(secondCode, 0, again.stderr());
+    assert.match(again.stdout(), /torn down: 7 deleted, 1 already gone, 0 kept/);
+    assert.deepEqual(await resourceCounts(dataflow.sandbox), noneOfAny);
   });
 });

@@ -3,13 +3,20 @@
  * (on request, or minted automatically with client credentials), change the flow (settings, schedule, mapping),
  * pause, resume, tear down, and look at the runs now.
  */
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import type { DataflowResourceKind } from '../../activities/monitor';
-import { activities, changeOptions } from './monitor-activities';
+import { activities, changeOptions, teardownActivities } from './monitor-activities';
 import { failureMessage, type MonitorContext } from './monitor-context';
 import { monitorActionFailedType } from './messages';
 import type { RunWatcher } from './run-watching';
-import type { ActionOutcome, RotateTokenRequest, TeardownRequest, UpdateDataflowRequest, WorkItem } from './state';
+import type {
+  ActionOutcome,
+  RotateTokenRequest,
+  TeardownProgress,
+  TeardownRequest,
+  UpdateDataflowRequest,
+  WorkItem,
+} from './state';
 import { tokenStateAfterRotation } from './token-schedule';
 
 export type WorkResult = { summary: string; details: ActionOutcome['details'] };
@@ -161,6 +168,77 @@ async function setEnabled(context: MonitorContext, enabled: boolean): Promise<Wo
 }
 
 async function teardown(context: MonitorContext, request: TeardownRequest): Promise<WorkResult> {
+  // Teardowns started before this change keep their old path when replayed: a few attempts per delete, no state.
+  if (!patched(patientTeardownPatch)) return teardownWithoutProgress(context, request);
+  const { state, input } = context;
+  const { ids, sandbox, name } = state.dataflow;
+  const keepData = request.keepData === true;
+  // Flow first: AEP refuses to delete a connection a flow still uses (FLOW-1418-400).
+  const plan: Array<[DataflowResourceKind, string]> = [
+    ['flow', ids.flowId],
+    ['targetConnection', ids.targetConnectionId],
+    ['sourceConnection', ids.sourceConnectionId],
+    ['baseConnection', ids.baseConnectionId],
+    ['mappingSet', ids.mappingSetId],
+  ];
+  if (!keepData) plan.push(['dataset', ids.datasetId], ['schema', ids.schemaAltId], ['fieldGroup', ids.fieldGroupId]);
+
+  const deleted: string[] = [];
+  const alreadyGone: string[] = [];
+  const kept: string[] = keepData
+    ? [`dataset ${ids.datasetId}`, `schema ${ids.schemaAltId}`, `fieldGroup ${ids.fieldGroupId}`]
+    : [];
+  // Visible from the first delete to the last: a half-deleted dataflow is never reported healthy.
+  const progress: TeardownProgress = {
+    phase: 'tearing-down',
+    left: plan.map(([kind, id]) => `${kind} ${id}`),
+    deleted: [],
+  };
+  state.teardown = progress;
+  context.publish();
+  for (const [kind, id] of plan) {
+    const label = `${kind} ${id}`;
+    // A field group still used by a schema we kept stays too.
+    if (kind === 'fieldGroup' && kept.some((entry) => entry.startsWith('schema '))) {
+      kept.push(`fieldGroup ${id} (its schema was kept)`);
+      progress.left = progress.left.filter((entry) => entry !== label);
+      continue;
+    }
+    let result;
+    try {
+      result = await teardownActivities(input.teardownTiming).deleteDataflowResource.executeWithOptions(
+        { summary: `teardown: delete ${kind}` },
+        [{ sandbox, dataflowName: name, kind, id }],
+      );
+    } catch (error) {
+      progress.phase = 'teardown-failed';
+      progress.error = `stopped at ${label}: ${failureMessage(error)}`;
+      context.publish();
+      throw ApplicationFailure.nonRetryable(
+        `teardown ${progress.error} (deleted so far: ${deleted.join(', ') || 'nothing'}; left: ${progress.left.join(', ')}); ` +
+          'run teardown again to finish',
+        monitorActionFailedType,
+      );
+    }
+    if (result.outcome === 'deleted') deleted.push(label);
+    else if (result.outcome === 'already-gone') alreadyGone.push(label);
+    else kept.push(`${label} (${result.reason ?? 'kept'})`);
+    if (result.outcome !== 'kept') progress.deleted.push(label);
+    progress.left = progress.left.filter((entry) => entry !== label);
+    context.publish();
+  }
+  state.teardown = undefined;
+  state.tornDown = true;
+  return {
+    summary: `torn down: ${deleted.length} deleted, ${alreadyGone.length} already gone, ${kept.length} kept`,
+    details: { deleted, alreadyGone, kept },
+  };
+}
+
+export const patientTeardownPatch = 'patient-teardown-with-progress';
+
+/** The teardown of releases before `patientTeardownPatch`, kept for replaying their histories. */
+async function teardownWithoutProgress(context: MonitorContext, request: TeardownRequest): Promise<WorkResult> {
   const { state } = context;
   const { ids, sandbox, name } = state.dataflow;
   const keepData = request.keepData === true;

@@ -3,6 +3,7 @@
  * payload types. Definitions only, so the CLI, the run feed's activity and tests import them without loading
  * the workflow (or anything that calls proxyActivities).
  */
+import type { Duration } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DataflowDescriptor } from '../dataflow-types';
 import type { MonitorStatus } from './monitor-status';
@@ -29,6 +30,8 @@ export interface DataflowMonitorInput {
   reconcileIntervalMs?: number;
   /** How long `status --refresh` waits for the run feed before listing the runs itself (default 20 s). */
   refreshTimeoutMs?: number;
+  /** How patiently teardown retries a delete AEP keeps failing (defaults: 1 s doubling to 5 min, for 24 h). */
+  teardownTiming?: { initialInterval?: Duration; maximumInterval?: Duration; retryTimeout?: Duration };
 }
 
 export interface DataflowMonitorResult {

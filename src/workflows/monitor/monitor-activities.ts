@@ -11,6 +11,7 @@ import {
 import type { MonitorActivities } from '../../activities/monitor';
 import type { RunFeedActivities } from '../../activities/run-feed';
 import { changeTimeoutMs, pollTimeoutMs } from './activity-timeouts';
+import type { DataflowMonitorInput } from './messages';
 
 /**
  * Reconciling: a failure only means "look again sooner" (but several in a row are alerted). A local activity (one
@@ -35,3 +36,19 @@ export const alertOptions: ActivityOptions = {
 export const activities = proxyActivities<MonitorActivities & RunFeedActivities>(changeOptions);
 /** The same activities, run in the worker's own process as local activities (see the options above). */
 export const localActivities = proxyLocalActivities<MonitorActivities>(reconcileOptions);
+
+/**
+ * Teardown's deletes: patient like provisioning's rollback (no attempt limit; 1 s doubling to 5 minutes, for 24 h),
+ * so an AEP outage delays a teardown instead of stopping it halfway. Tests shorten the timing.
+ */
+export function teardownActivities(timing: DataflowMonitorInput['teardownTiming'] = {}) {
+  return proxyActivities<MonitorActivities>({
+    startToCloseTimeout: changeTimeoutMs,
+    scheduleToCloseTimeout: timing.retryTimeout ?? '24h',
+    retry: {
+      initialInterval: timing.initialInterval ?? '1s',
+      backoffCoefficient: 2,
+      maximumInterval: timing.maximumInterval ?? '5m',
+    },
+  });
+}

@@ -13,6 +13,8 @@ export interface MonitorContext {
   /** Queues work to be done in order, one item at a time. */
   enqueue(action: MonitorAction, source: WorkItem['source']): WorkItem;
   reconcileIntervalMs(): number;
+  /** Shows the state now (Web UI details, DataflowState), e.g. while a long action is under way. */
+  publish(): void;
 }
 
 /** The most useful line of a failure: an activity's own message rather than "Activity task failed". */

@@ -12,6 +12,7 @@ import type {
   MonitorActionKind,
   MonitorState,
   RunSummary,
+  TeardownProgress,
 } from './state';
 import {
   canRotateAutomatically,
@@ -29,6 +30,8 @@ export interface MonitorStatus {
   ids: DataflowIds;
   schedule: DataflowSchedule;
   paused: boolean;
+  /** While a teardown runs, or after one stopped: what is left to delete and why it stopped. */
+  teardown?: TeardownProgress;
   /** How often the monitor double-checks its runs itself (the run feed looks every minute). */
   reconcileInterval: string;
   /** The sandbox's run feed, which hands this monitor its runs. */
@@ -69,6 +72,7 @@ export interface MonitorStatus {
  */
 export function deriveHealth(state: MonitorState, leads: WarningLead[], nowMs: number): DataflowHealth {
   if (state.tornDown) return 'torn-down';
+  if (state.teardown) return state.teardown.phase;
   if (isTokenExpired(state.token, nowMs)) return 'token-expired';
   if (state.reconcileTrouble?.alerted) return 'unmonitored';
   if (state.paused) return 'paused';
@@ -96,6 +100,7 @@ export function describeStatus(
     ids: dataflow.ids,
     schedule: dataflow.schedule,
     paused: state.paused,
+    ...(state.teardown ? { teardown: state.teardown } : {}),
     reconcileInterval: describeDuration(context.reconcileIntervalMs),
     runFeedWorkflowId: context.runFeedWorkflowId,
     token: {

@@ -34,11 +34,21 @@ export interface RunSummary {
  * not been able to list the runs for a while, so it cannot tell whether they work.
  */
 export type DataflowHealth =
-  'healthy' | 'failing' | 'token-expiring' | 'token-expired' | 'unmonitored' | 'paused' | 'torn-down';
+  | 'healthy'
+  | 'failing'
+  | 'token-expiring'
+  | 'token-expired'
+  | 'unmonitored'
+  | 'paused'
+  | 'tearing-down'
+  | 'teardown-failed'
+  | 'torn-down';
 
 /** Every state, most urgent first (README and `status --help` list them in this order). */
 export const dataflowHealthStates: readonly DataflowHealth[] = [
   'torn-down',
+  'teardown-failed',
+  'tearing-down',
   'token-expired',
   'unmonitored',
   'paused',
@@ -166,6 +176,15 @@ export interface ReconcileTrouble {
   alerted: boolean;
 }
 
+export interface TeardownProgress {
+  phase: 'tearing-down' | 'teardown-failed';
+  /** Resources still to delete, in order, e.g. `dataset 5f…`. */
+  left: string[];
+  deleted: string[];
+  /** Why it stopped (teardown-failed); `teardown` again finishes the job. */
+  error?: string;
+}
+
 export interface MonitorState {
   /** The dataflow as it is now: updates and rotations change it. */
   dataflow: DataflowDescriptor;
@@ -175,6 +194,8 @@ export interface MonitorState {
   generation: number;
   paused: boolean;
   tornDown: boolean;
+  /** A teardown under way, or one that stopped with resources left: never `healthy` while half-deleted. */
+  teardown?: TeardownProgress;
   /** Epoch ms of the next reconcile: the monitor's own look at its runs, a safety net under the run feed. */
   nextReconcileAt: number;
   lastReconcileAt?: string;

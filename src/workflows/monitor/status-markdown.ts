@@ -28,6 +28,13 @@ export function statusMarkdown(status: MonitorStatus): string {
     `- Runs handed on by \`${status.runFeedWorkflowId}\` (last ${status.lastFeedMessageAt ?? 'not yet'}); double-checked every ${status.reconcileInterval} (last ${status.lastReconcileAt ?? 'not yet'}); ${status.counts.runsLearned} finished run(s) seen, ${status.counts.runsFailed} failed`,
     `- OneTrust token expires ${status.token.expiresAt} (${status.token.expiresInMs >= 0 ? `in ${describeDuration(status.token.expiresInMs)}` : `${describeDuration(-status.token.expiresInMs)} ago`})${status.token.automaticRotation ? ', rotated automatically' : ''}`,
   ];
+  if (status.teardown) {
+    const how = status.teardown.phase === 'tearing-down' ? 'Tearing down' : '**Teardown stopped**';
+    lines.push(
+      `- ${how}: ${status.teardown.deleted.length} deleted, left: ${status.teardown.left.join(', ') || 'nothing'}` +
+        (status.teardown.error ? ` (${status.teardown.error}); run teardown again to finish` : ''),
+    );
+  }
   if (status.consecutiveFailures > 0) {
     const cause = status.failureCause ? failureCauseDescriptions[status.failureCause] : 'unknown cause';
     lines.push(`- ${status.consecutiveFailures} failed run(s) in a row since ${status.failingSince ?? '?'}: ${cause}`);
