@@ -4,11 +4,13 @@ import { xdmFullContentType } from '../dataflow/platform-ids';
 import { asStep, checkFailure } from './aep-failure';
 import { allOf, firstOf, type DataflowRef } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';
-import { deleteEach, withKnownId } from './flow-service';
 import { mustLookFirst } from './look-first';
+import { deleteOwned, ownerOf, type DeleteOutcome } from './owned-deletes';
 
 export function createCatalogActivities({ aep }: ActivityDependencies) {
   const catalog = (dataflow: DataflowRef): SandboxClient['catalog'] => aep.forSandbox(dataflow.sandbox).catalog;
+  const flowService = (dataflow: DataflowRef): SandboxClient['flowService'] =>
+    aep.forSandbox(dataflow.sandbox).flowService;
 
   return {
     async ensureDataset(input: {
@@ -42,12 +44,29 @@ export function createCatalogActivities({ aep }: ActivityDependencies) {
       });
     },
 
-    async deleteDataset(input: { dataflow: DataflowRef; datasetId?: string }): Promise<{ deleted: string[] }> {
+    /**
+     * Dataflows may share a dataset name (and one may reuse another's dataset), so only datasets with this
+     * dataflow's mark, and the recorded one unless another dataflow's mark is on it, are deleted; and not one
+     * another dataflow's target connection writes into (it reused ours while both were being provisioned).
+     */
+    async deleteDataset(input: { dataflow: DataflowRef; datasetId?: string }): Promise<DeleteOutcome> {
       return asStep('delete dataset', async () => {
         const api = catalog(input.dataflow);
         const name = input.dataflow.datasetName;
-        const named = await allOf(api.listDatasets({ name }), (dataset) => dataset.name === name);
-        return deleteEach(withKnownId(named, input.datasetId), (id) => api.deleteDataset(id));
+        return deleteOwned({
+          dataflow: input.dataflow,
+          found: await allOf(api.listDatasets({ name }), (dataset) => dataset.name === name),
+          recordedId: input.datasetId,
+          read: (id) => api.getDataset(id),
+          remove: (id) => api.deleteDataset(id),
+          usedByOthers: async (dataset) =>
+            (await firstOf(
+              flowService(input.dataflow).listTargetConnections({ property: [`params.dataSetId==${dataset.id}`] }),
+              (connection) =>
+                connection.params?.dataSetId === dataset.id &&
+                ownerOf(connection.description, input.dataflow) !== 'this-dataflow',
+            )) !== undefined,
+        });
       });
     },
   };

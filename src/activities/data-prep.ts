@@ -6,8 +6,8 @@ import type { MappingRule } from '../workflows/dataflow-types';
 import { asStep, checkFailure } from './aep-failure';
 import { allOf, firstOf, namesOf, type DataflowRef } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';
-import { deleteEach, withKnownId } from './flow-service';
 import { mustLookFirst } from './look-first';
+import { deleteEach, withKnownId, type DeleteOutcome } from './owned-deletes';
 
 export function createDataPrepActivities({ aep }: ActivityDependencies) {
   const dataPrep = (dataflow: DataflowRef): SandboxClient['dataPrep'] => aep.forSandbox(dataflow.sandbox).dataPrep;
@@ -40,7 +40,13 @@ export function createDataPrepActivities({ aep }: ActivityDependencies) {
       });
     },
 
-    async deleteMappingSet(input: { dataflow: DataflowRef; mappingSetId?: string }): Promise<{ deleted: string[] }> {
+    /**
+     * A mapping set has no description to carry an ownership mark: aep-contract.md §5 lists none among the fields
+     * GET and the list show, and the simulator keeps none of the create's. Its name, though, is this dataflow's alone
+     * (`onetrust:<sandbox>:<name>:mapping`, the same identity the mark holds; sandboxes have no colon), so the sets
+     * found by that name and the id the workflow recorded are deleted, as before.
+     */
+    async deleteMappingSet(input: { dataflow: DataflowRef; mappingSetId?: string }): Promise<DeleteOutcome> {
       return asStep('delete mapping set', async () => {
         const api = dataPrep(input.dataflow);
         const name = namesOf(input.dataflow).mappingSet;

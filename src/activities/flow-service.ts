@@ -1,9 +1,10 @@
 /**
  * Flow Service steps: base connection, explore preview, source connection, target connection, dataflow,
  * and their deletes. Each create first looks for the resource by its deterministic name (invariant 1);
- * each delete treats "already gone" as done (invariant 2).
+ * each delete treats "already gone" as done (invariant 2) and removes only what this dataflow owns (its mark in
+ * the description, or the id the workflow recorded when no other dataflow's mark is on it: owned-deletes.ts).
  */
-import { isNotFound, type SandboxClient } from '../aep';
+import type { SandboxClient } from '../aep';
 import {
   dataLakeConnectionSpec,
   oneTrustAuthSpecName,
@@ -16,6 +17,7 @@ import { asStep, checkFailure, openSealedSecret } from './aep-failure';
 import { allOf, findDataflowFlow, firstOf, namesOf, type DataflowRef } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';
 import { mustLookFirst } from './look-first';
+import { deleteOwned, type DeleteOutcome } from './owned-deletes';
 
 export interface ExplorePreviewSummary {
   format: string;
@@ -211,72 +213,69 @@ export function createFlowServiceActivities({ aep, secrets }: ActivityDependenci
       });
     },
 
-    async deleteDataflow(input: { dataflow: DataflowRef; flowId?: string }): Promise<{ deleted: string[] }> {
+    // The deletes below remove only what carries this dataflow's mark, plus the recorded id (see owned-deletes.ts).
+    async deleteDataflow(input: { dataflow: DataflowRef; flowId?: string }): Promise<DeleteOutcome> {
       return asStep('delete dataflow', async () => {
         const api = flowService(input.dataflow);
         const name = namesOf(input.dataflow).flow;
-        const named = await allOf(api.listFlows({ property: [`name==${name}`] }), (flow) => flow.name === name);
-        return deleteEach(withKnownId(named, input.flowId), (id) => api.deleteFlow(id));
+        return deleteOwned({
+          dataflow: input.dataflow,
+          found: await allOf(api.listFlows({ property: [`name==${name}`] }), (flow) => flow.name === name),
+          recordedId: input.flowId,
+          read: (id) => api.getFlow(id),
+          remove: (id) => api.deleteFlow(id),
+        });
       });
     },
 
     async deleteTargetConnection(input: {
       dataflow: DataflowRef;
       targetConnectionId?: string;
-    }): Promise<{ deleted: string[] }> {
+    }): Promise<DeleteOutcome> {
       return asStep('delete target connection', async () => {
         const api = flowService(input.dataflow);
         const name = namesOf(input.dataflow).targetConnection;
-        const named = await allOf(api.listTargetConnections({ property: [`name==${name}`] }), (c) => c.name === name);
-        return deleteEach(withKnownId(named, input.targetConnectionId), (id) => api.deleteTargetConnection(id));
+        return deleteOwned({
+          dataflow: input.dataflow,
+          found: await allOf(api.listTargetConnections({ property: [`name==${name}`] }), (c) => c.name === name),
+          recordedId: input.targetConnectionId,
+          read: (id) => api.getTargetConnection(id),
+          remove: (id) => api.deleteTargetConnection(id),
+        });
       });
     },
 
     async deleteSourceConnection(input: {
       dataflow: DataflowRef;
       sourceConnectionId?: string;
-    }): Promise<{ deleted: string[] }> {
+    }): Promise<DeleteOutcome> {
       return asStep('delete source connection', async () => {
         const api = flowService(input.dataflow);
         const name = namesOf(input.dataflow).sourceConnection;
-        const named = await allOf(api.listSourceConnections({ property: [`name==${name}`] }), (c) => c.name === name);
-        return deleteEach(withKnownId(named, input.sourceConnectionId), (id) => api.deleteSourceConnection(id));
+        return deleteOwned({
+          dataflow: input.dataflow,
+          found: await allOf(api.listSourceConnections({ property: [`name==${name}`] }), (c) => c.name === name),
+          recordedId: input.sourceConnectionId,
+          read: (id) => api.getSourceConnection(id),
+          remove: (id) => api.deleteSourceConnection(id),
+        });
       });
     },
 
-    async deleteBaseConnection(input: {
-      dataflow: DataflowRef;
-      baseConnectionId?: string;
-    }): Promise<{ deleted: string[] }> {
+    async deleteBaseConnection(input: { dataflow: DataflowRef; baseConnectionId?: string }): Promise<DeleteOutcome> {
       return asStep('delete base connection', async () => {
         const api = flowService(input.dataflow);
         const name = namesOf(input.dataflow).baseConnection;
-        const named = await allOf(api.listConnections({ property: [`name==${name}`] }), (c) => c.name === name);
-        return deleteEach(withKnownId(named, input.baseConnectionId), (id) => api.deleteConnection(id));
+        return deleteOwned({
+          dataflow: input.dataflow,
+          found: await allOf(api.listConnections({ property: [`name==${name}`] }), (c) => c.name === name),
+          recordedId: input.baseConnectionId,
+          read: (id) => api.getConnection(id),
+          remove: (id) => api.deleteConnection(id),
+        });
       });
     },
   };
-}
-
-/** Ids to delete: those found by name, plus the one the workflow recorded (it may have been renamed since). */
-export function withKnownId(found: Array<{ id: string }>, knownId: string | undefined): string[] {
-  const ids = new Set(found.map((resource) => resource.id));
-  if (knownId) ids.add(knownId);
-  return [...ids];
-}
-
-/** Deletes each id; a 404 means an earlier attempt (or someone else) already did. */
-export async function deleteEach(ids: string[], remove: (id: string) => Promise<void>): Promise<{ deleted: string[] }> {
-  const deleted: string[] = [];
-  for (const id of ids) {
-    try {
-      await remove(id);
-      deleted.push(id);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-  }
-  return { deleted };
 }
 
 function propertiesOf(node: unknown): Record<string, unknown> | undefined {

@@ -3,13 +3,13 @@
  * that already has the title is reused when it holds every field the mapping writes to, and refused clearly
  * otherwise (titles are unique per organisation, so we cannot make a second one).
  */
-import type { SandboxClient, XdmResource } from '../aep';
+import { AepError, type SandboxClient, type XdmResource } from '../aep';
 import { fieldGroupBody, missingTenantFields, schemaBody } from '../dataflow/target-schema';
 import { asStep, checkFailure } from './aep-failure';
-import { deleteEach } from './flow-service';
 import { firstOf, namesOf, type DataflowRef } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';
 import { mustLookFirst } from './look-first';
+import { deleteOwned, ownerOf, readUnlessMissing, type DeleteOutcome, type Described } from './owned-deletes';
 
 export interface TargetSchemaResult {
   /** Without the leading underscore. */
@@ -49,12 +49,14 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
       /** false: the survey found neither the schema nor the field group (see look-first.ts). */
       lookFirst?: boolean;
     }): Promise<TargetSchemaResult> {
-      return asStep('target-schema', async () => {
-        const api = registry(input.dataflow);
-        const tenantId = await tenantIdOf(api);
+      /** Reuses the schema (or the field group) with the title when it fits, or builds it. */
+      async function buildOrReuse(
+        api: SandboxClient['schemaRegistry'],
+        tenantId: string,
+        lookFirst: boolean,
+      ): Promise<TargetSchemaResult> {
         const schemaTitle = input.dataflow.schemaTitle;
         const fieldGroupTitle = namesOf(input.dataflow).fieldGroupTitle;
-        const lookFirst = mustLookFirst(input.lookFirst);
 
         const existingSchema = lookFirst
           ? await firstOf(api.listSchemas({ title: schemaTitle }), (s) => s.title === schemaTitle)
@@ -120,36 +122,147 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
           fieldGroupCreated,
           schemaCreated: true,
         };
+      }
+
+      return asStep('target-schema', async () => {
+        const api = registry(input.dataflow);
+        const tenantId = await tenantIdOf(api);
+        // Titles are unique: when a provisioning sharing this schema title (started at the same time) made the
+        // field group or the schema between our look and our create, AEP refuses ours (XDM-1521-400). Look again
+        // and reuse theirs, as if it had been there before: it carries their mark, so our rollback keeps it.
+        for (let pass = 1; ; pass += 1) {
+          try {
+            return await buildOrReuse(api, tenantId, pass === 1 ? mustLookFirst(input.lookFirst) : true);
+          } catch (error) {
+            if (!isTitleTaken(error) || pass >= titleRacePasses) throw error;
+          }
+        }
       });
     },
 
-    /** Compensation and teardown: the schema first (it references the field group), each only when asked. */
+    /**
+     * Compensation: the schema first (it references the field group), each only when asked, and each only when it
+     * is this dataflow's (see owned-deletes.ts): a schema with the spec's title may be another dataflow's, made
+     * while both were provisioned. XDM lists show no description, so each candidate is read for its mark. One of
+     * ours that another dataflow has meanwhile built on (its dataset or mapping set on the schema, its schema on
+     * the field group) is kept.
+     */
     async deleteTargetSchema(input: {
       dataflow: DataflowRef;
       removeSchema: boolean;
       removeFieldGroup: boolean;
       schemaId?: string;
       fieldGroupId?: string;
-    }): Promise<{ deleted: string[] }> {
+    }): Promise<DeleteOutcome> {
       return asStep('delete target schema', async () => {
-        const api = registry(input.dataflow);
-        const deleted: string[] = [];
+        const { dataflow } = input;
+        const sandbox = aep.forSandbox(dataflow.sandbox);
+        const api = sandbox.schemaRegistry;
+        const schemaTitle = dataflow.schemaTitle;
+        const readSchema = async (id: string) => describedXdm(await api.getSchema(id, 'xed'));
+        const titled = async () => {
+          const summary = await firstOf(api.listSchemas({ title: schemaTitle }), (s) => s.title === schemaTitle);
+          return summary ? readUnlessMissing(() => readSchema(summary['meta:altId'])) : undefined;
+        };
+        const outcomes: DeleteOutcome[] = [];
         if (input.removeSchema) {
-          const title = input.dataflow.schemaTitle;
-          const named = await firstOf(api.listSchemas({ title }), (s) => s.title === title);
-          const ids = [...new Set([named?.['meta:altId'], input.schemaId].filter((id): id is string => !!id))];
-          deleted.push(...(await deleteEach(ids, (id) => api.deleteSchema(id))).deleted);
+          const found = await titled();
+          outcomes.push(
+            await deleteOwned({
+              dataflow,
+              found: found ? [found] : [],
+              recordedId: input.schemaId,
+              read: readSchema,
+              remove: (id) => api.deleteSchema(id),
+              usedByOthers: (schema) => schemaUsedByOthers(sandbox, dataflow, schema.$id),
+            }),
+          );
         }
         if (input.removeFieldGroup) {
-          const title = namesOf(input.dataflow).fieldGroupTitle;
-          const named = await firstOf(api.listFieldGroups({ title }), (f) => f.title === title);
-          const ids = [...new Set([named?.['meta:altId'], input.fieldGroupId].filter((id): id is string => !!id))];
-          deleted.push(...(await deleteEach(ids, (id) => api.deleteFieldGroup(id))).deleted);
+          const title = namesOf(dataflow).fieldGroupTitle;
+          const readFieldGroup = async (id: string) => describedXdm(await api.getFieldGroup(id, 'xed'));
+          const summary = await firstOf(api.listFieldGroups({ title }), (f) => f.title === title);
+          const found = summary ? await readUnlessMissing(() => readFieldGroup(summary['meta:altId'])) : undefined;
+          outcomes.push(
+            await deleteOwned({
+              dataflow,
+              found: found ? [found] : [],
+              recordedId: input.fieldGroupId,
+              read: readFieldGroup,
+              remove: (id) => api.deleteFieldGroup(id),
+              // Titles are unique, so the schema with the spec's title is the one provisioning builds on this field
+              // group; if it is still there (another dataflow's, or ours kept for others), so is its field group.
+              usedByOthers: async (fieldGroup) => (await titled())?.extends.includes(fieldGroup.$id) ?? false,
+            }),
+          );
         }
-        return { deleted };
+        const keptForOthers = outcomes.flatMap((outcome) => outcome.keptForOthers ?? []);
+        return {
+          deleted: outcomes.flatMap((outcome) => outcome.deleted),
+          ...(keptForOthers.length > 0 ? { keptForOthers } : {}),
+        };
       });
     },
   };
+}
+
+/** Tries to create the target schema this many times when a concurrent provisioning takes its title first. */
+const titleRacePasses = 3;
+
+/** AEP's answer to a create whose title another schema or field group of the organisation already has. */
+function isTitleTaken(error: unknown): boolean {
+  return error instanceof AepError && error.code === 'XDM-1521-400';
+}
+
+interface DescribedXdm extends Described {
+  $id: string;
+  /** What the resource builds on: `meta:extends` and the `$ref`s of `allOf`. */
+  extends: string[];
+}
+
+/** An XDM resource as a delete candidate: deleted by `meta:altId`, also known by `$id` (what the workflow records). */
+function describedXdm(resource: XdmResource): DescribedXdm {
+  const references = (resource.allOf ?? []).flatMap((entry) =>
+    typeof entry === 'object' && entry !== null && typeof (entry as { $ref?: unknown }).$ref === 'string'
+      ? [(entry as { $ref: string }).$ref]
+      : [],
+  );
+  return {
+    id: resource['meta:altId'],
+    aliases: [resource.$id],
+    $id: resource.$id,
+    description: resource.description,
+    extends: [...new Set([...(resource['meta:extends'] ?? []), ...references])],
+  };
+}
+
+/**
+ * Whether a dataset or a mapping set that is not this dataflow's follows the schema (page by page, no further than
+ * the first): another provisioning with the same title reused our schema while both ran. Our own were deleted
+ * before the schema (the rollback goes newest first); the mapping set carries no mark, so its name tells.
+ */
+async function schemaUsedByOthers(sandbox: SandboxClient, dataflow: DataflowRef, schemaId: string): Promise<boolean> {
+  for await (const dataset of sandbox.catalog.listDatasets({ properties: ['schemaRef', 'description'] })) {
+    if (dataset.schemaRef?.id === schemaId && ownerOf(dataset.description, dataflow) !== 'this-dataflow') return true;
+  }
+  const ourMappingSet = namesOf(dataflow).mappingSet;
+  for await (const mappingSet of sandbox.dataPrep.listMappingSets()) {
+    if (mappingSet.name !== ourMappingSet && mappingSetSchemaIds(mappingSet).includes(schemaId)) return true;
+  }
+  return false;
+}
+
+/** The schema a mapping set writes to, in whichever of its shapes AEP shows it. */
+function mappingSetSchemaIds(mappingSet: {
+  outputSchema?: Record<string, unknown> | null;
+  schemaRef?: Record<string, unknown> | null;
+  xdmSchema?: string | null;
+}): string[] {
+  const idOf = (reference: unknown) =>
+    typeof reference === 'object' && reference !== null ? (reference as { id?: unknown }).id : undefined;
+  return [idOf(mappingSet.outputSchema?.schemaRef), idOf(mappingSet.schemaRef), mappingSet.xdmSchema].filter(
+    (id): id is string => typeof id === 'string',
+  );
 }
 
 function hasRootProperty(resolved: XdmResource, field: string): boolean {

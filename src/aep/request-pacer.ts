@@ -14,7 +14,8 @@
  *   β = 0.9 a probe above the limit comes every ~20 s, so the 1 s Retry-After pause it costs keeps the admitted rate
  *   above 0.9 of the limit and 429s to a few per thousand calls.
  * - A first 429 with fewer than 5 answers admitted in the trailing second is no sample of a limit: only its
- *   Retry-After is honoured. A minute without any 429 forgets the learned rate (the limit may be gone or raised).
+ *   Retry-After is honoured; so is a 429 while the process sends at under half its rate (a lone resend, one
+ *   throttled endpoint). A minute without any 429 forgets the learned rate (the limit may be gone or raised).
  * - Retry-After blocks the whole organisation until it passes: the gateway counts every caller of the org.
  * - Strict spacing (no bursts): the next slot is one interval after the previous request actually left, so no
  *   trailing second ever holds more than the rate, whatever the gateway's window.
@@ -48,6 +49,8 @@ export const pacingTuning = {
    * gateway hiccup, another process's burst): honour its Retry-After, but do not start pacing at a rate that low.
    */
   minimumSample: 5,
+  /** A 429 lowers the rate only when the trailing second admitted at least this share of it. */
+  busyShare: 0.5,
   /** After this long without a 429 the limit may have gone (or been raised): unpaced again, until the next one. */
   quietPeriodMs: 60_000,
 } as const;
@@ -284,7 +287,7 @@ export class RequestPacer {
         this.blockedUntil = Math.max(this.blockedUntil, now + outcome.retryAfterMs);
       }
       const newExcess = sentAt >= this.lastDecreaseAt && now - this.lastDecreaseAt >= pacingTuning.decreaseSpacingMs;
-      if (newExcess) this.decrease(now);
+      if (newExcess && this.usesItsRate(now)) this.decrease(now);
     }
   }
 
@@ -295,6 +298,16 @@ export class RequestPacer {
     const estimate = this.rate ?? Math.max(pacingTuning.minimumRequestsPerSecond, this.recentAdmissions.length);
     this.limitEstimate = estimate;
     this.rate = this.bounded(estimate * pacingTuning.decreaseFactor);
+  }
+
+  /**
+   * A 429 while this process sends far below its own rate (a lone resend, one throttled endpoint, another process
+   * taking the limit) says nothing about that rate: lowering it would only slow every other call.
+   */
+  private usesItsRate(now: number): boolean {
+    if (this.rate === undefined) return true;
+    this.forgetOldAdmissions(now);
+    return this.recentAdmissions.length >= this.rate * pacingTuning.busyShare;
   }
 
   private forgetLearnedRateWhenQuiet(now: number): void {

@@ -125,6 +125,18 @@ describe('AEP client: request pacer (fake clock)', () => {
       assert.ok(held.value, 'let through once Retry-After passed');
     });
 
+    it('keeps its rate on a 429 while it sends at under half of it (a lone resend says nothing about the rate)', async () => {
+      const target = pacer();
+      for (let index = 0; index < 20; index++) await sendNow(target, admitted);
+      await sendNow(target, throttled());
+      assert.equal(target.snapshot().requestsPerSecond, 18);
+      await clock.advance(2_000);
+      await sendNow(target, throttled());
+      await clock.advance(2_000);
+      await sendNow(target, throttled());
+      assert.equal(target.snapshot().requestsPerSecond, 18);
+    });
+
     it('forgets the learned rate after a quiet period without 429s', async () => {
       const target = pacer();
       for (let index = 0; index < 20; index++) await sendNow(target, admitted);
@@ -150,11 +162,14 @@ describe('AEP client: request pacer (fake clock)', () => {
       sentBeforeTheDecrease.value!.finish(throttled());
       assert.equal(target.snapshot().requestsPerSecond, 18, 'a 429 for a request sent before the decrease');
 
+      queueAdmitted(target, 10);
+      await clock.advance(600);
+      const beforeExcess = target.snapshot().requestsPerSecond!; // a little over 18: those requests waited
       await sendNow(target, throttled());
-      assert.equal(target.snapshot().requestsPerSecond, 18 * 0.9, 'a new excess');
+      assert.equal(target.snapshot().requestsPerSecond, beforeExcess * 0.9, 'a new excess, while sending at the rate');
       await clock.advance(500);
       await sendNow(target, throttled());
-      assert.equal(target.snapshot().requestsPerSecond, 18 * 0.9, 'within a second of the last decrease');
+      assert.equal(target.snapshot().requestsPerSecond, beforeExcess * 0.9, 'within a second of the last decrease');
       assert.equal(target.snapshot().throttled, 13);
     });
   });
@@ -204,6 +219,8 @@ describe('AEP client: request pacer (fake clock)', () => {
 
     it('decreases below the ceiling on a 429, and climbs back to it but not past it', async () => {
       const target = pacer({ maxRequestsPerSecond: 5 });
+      queueAdmitted(target, 3);
+      await clock.advance(600);
       await sendNow(target, throttled());
       assert.equal(target.snapshot().requestsPerSecond, 4.5);
       queueAdmitted(target, 2000);
