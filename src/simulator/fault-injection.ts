@@ -38,8 +38,19 @@ export function registerFaultInjection(app: FastifyInstance, faults: FaultRules,
         done();
       }
     };
-    if (effect.delayMs) setTimeout(act, effect.delayMs);
-    else act();
+    if (effect.delayMs) {
+      // Held until the delay passes, or until a test clears the fault rules (releasing it at once).
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        clearTimeout(timer);
+        unregister();
+        act();
+      };
+      const timer = setTimeout(release, effect.delayMs);
+      const unregister = faults.onClear(release);
+    } else act();
   });
 
   // onSend runs after the handler changed state and before any byte of the answer is written.

@@ -38,6 +38,7 @@ export interface FaultEffect {
 }
 
 export class FaultRules {
+  private readonly releases = new Set<() => void>();
   private rules: Array<FaultRule & { pattern: RegExp }> = [];
   private nextId = 1;
 
@@ -53,8 +54,16 @@ export class FaultRules {
     return this.rules.map(describe);
   }
 
+  /** Removes every rule and lets go of every request a delay still holds (a test's "release now"). */
   clear(): void {
     this.rules = [];
+    for (const release of [...this.releases]) release();
+  }
+
+  /** Registers what releases a held request early when the rules are cleared; returns how to unregister it. */
+  onClear(release: () => void): () => void {
+    this.releases.add(release);
+    return () => this.releases.delete(release);
   }
 
   remove(id: string): boolean {

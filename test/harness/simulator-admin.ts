@@ -104,6 +104,18 @@ export class SimulatorAdmin {
     return this.call('GET', '/__sim/request-counts?by=organization');
   }
 
+  /**
+   * Resolves once the simulator has received more than `seen` calls of a route (e.g. `POST /connections`): the
+   * event a test needs (a held create has reached AEP), rather than a guess at how long it takes.
+   */
+  async waitForArrivals(routeKey: string, seen: number, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (((await this.requestCounts())[routeKey] ?? 0) <= seen) {
+      if (Date.now() > deadline) throw new Error(`no new ${routeKey} reached the simulator within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
   async clearRequestCounts(): Promise<void> {
     await this.call('DELETE', '/__sim/request-counts');
   }

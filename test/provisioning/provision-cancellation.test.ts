@@ -24,15 +24,17 @@ describe('cancelling provisioning', function () {
     const scenario = { ...(await newScenario()), taskQueue };
     // AEP holds the base connection's create for 3 s before making it.
     const holdMs = 3_000;
-    await (await simulatorAdmin()).addFault({ method: 'POST', path: createBaseConnection, delayMs: holdMs, times: 1 });
+    const admin = await simulatorAdmin();
+    await admin.addFault({ method: 'POST', path: createBaseConnection, delayMs: holdMs, times: 1 });
+    const createsBefore = (await admin.requestCounts())['POST /connections'] ?? 0;
 
     const handle = await startProvisioning(scenario);
     await waitUntil(async () => {
       const progress = await handle.query(progressQuery).catch(() => undefined);
       return stateOf(progress, 'base-connection') === 'running';
     }, 30_000);
-    // Let the create reach AEP (the step first looks the connection up by name).
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Cancel once the create has reached AEP (which holds it), not after a guessed delay.
+    await admin.waitForArrivals('POST /connections', createsBefore);
     const cancelledAt = Date.now();
     await handle.cancel();
 

@@ -93,10 +93,10 @@ describe('provisioning under faults', function () {
       WORKFLOW_BUNDLE_PATH: await workflowBundleFile(),
       LOG_LEVEL: 'INFO',
     };
-    // The target connection's create is held for 3 s, so the kill lands while AEP is committing it.
-    await (
-      await simulatorAdmin()
-    ).addFault({
+    // The target connection's create is held for 3 s at AEP's gateway, so the kill lands while it is in flight.
+    const admin = await simulatorAdmin();
+    const targetConnectionCreatesBefore = (await admin.requestCounts())['POST /targetConnections'] ?? 0;
+    await admin.addFault({
       method: 'POST',
       path: createCalls[5]!,
       delayMs: 3_000,
@@ -114,7 +114,8 @@ describe('provisioning under faults', function () {
         const progress = await handle.query(progressQuery).catch(() => undefined);
         return progress?.steps.find((step) => step.key === 'target-connection')?.state === 'running';
       }, 30_000);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Kill once the held create has reached AEP: the crash lands while AEP is making the resource.
+      await admin.waitForArrivals('POST /targetConnections', targetConnectionCreatesBefore);
 
       worker.signal('SIGKILL');
       const exitCode = await worker.exited;

@@ -20,8 +20,8 @@ import { spawnTsx } from '../provisioning/spawned-process';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const screenshotDirectory = resolve(__dirname, '../../test-output/web-ui');
-/** Long enough to load the page and read it while step 5 (the dataset) is still being created. */
-const datasetCreateDelayMs = 25_000;
+/** Step 5 (the dataset) is held until the page has been read, then released by clearing the fault rules. */
+const datasetCreateDelayMs = 110_000;
 
 describe('the Temporal Web UI, in a browser', function () {
   this.timeout(120_000);
@@ -49,7 +49,7 @@ describe('the Temporal Web UI, in a browser', function () {
     const workflowId = provisionWorkflowId(scenario.sandbox, scenario.name);
     worker = await startTestWorker({ taskQueue: scenario.taskQueue });
 
-    // Hold provisioning at step 5 (dataset) so the page is read mid-flight.
+    // Hold provisioning at step 5 (dataset) so the page is read mid-flight, however long reading it takes.
     await (
       await simulatorAdmin()
     ).addFault({
@@ -88,6 +88,7 @@ describe('the Temporal Web UI, in a browser', function () {
     assert.ok(!midFlight.includes(scenario.token), 'the OneTrust token is not on the page');
     assert.ok(statSync(runningScreenshot).size > 10_000, 'the screenshot was written');
 
+    await (await simulatorAdmin()).clearFaults(); // releases the held dataset create
     await handle.result();
     const finished = await openCurrentDetails(page, workflowPage);
     await page.screenshot({ path: join(screenshotDirectory, 'provisioned.png'), fullPage: true });
