@@ -36,7 +36,8 @@ Exit codes: 0 done, 1 the workflow failed (step, HTTP status and AEP error are p
             130 Ctrl-C while provision followed several dataflows (their workflows keep running).
 
 Environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_API_KEY and the other
-  TEMPORAL_* settings, TEMPORAL_UI_URL (for links), TASK_QUEUE, DATAFLOW_SECRETS_KEY_FILE (the worker's key).
+  TEMPORAL_* settings, TEMPORAL_UI_URL (for links), TASK_QUEUE, DATAFLOW_SECRETS_PUBLIC_KEY_FILE (the worker's
+  public key, from npm run secrets -- public-key; or the legacy shared DATAFLOW_SECRETS_KEY_FILE).
 
 Examples:
   npm run client -- provision examples/dataflow.example.json

@@ -2,10 +2,11 @@
  * The worker process (`npm run worker`): runs the provisioning, monitor and run feed workflows and their
  * activities, on every task queue it is given (one by default; see src/temporal/task-queue.ts).
  * Temporal connection from Temporal's env config (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, profile
- * file); AEP settings from AEP_*; the secrets key from DATAFLOW_SECRETS_KEY(_FILE); optionally a prebuilt
- * workflow bundle from WORKFLOW_BUNDLE_PATH; with WORKER_VERSIONING=true, the worker deployment version it belongs to
- * (src/temporal/worker-deployment.ts). SIGINT/SIGTERM stop it gracefully: no new tasks are taken and running
- * activities get SHUTDOWN_GRACE_TIME to finish.
+ * file); AEP settings from AEP_*; the secrets keyring from DATAFLOW_SECRETS_KEYRING(_FILE) and/or the legacy
+ * shared key from DATAFLOW_SECRETS_KEY(_FILE) (with neither, NODE_ENV=production refuses to start: src/secrets);
+ * optionally a prebuilt workflow bundle from WORKFLOW_BUNDLE_PATH; with WORKER_VERSIONING=true, the worker
+ * deployment version it belongs to (src/temporal/worker-deployment.ts). SIGINT/SIGTERM stop it gracefully: no new
+ * tasks are taken and running activities get SHUTDOWN_GRACE_TIME to finish.
  */
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { Duration } from '@temporalio/common';
@@ -44,7 +45,11 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
   const aepSettings = aepSettingsFromEnv(env);
   // The secret may come from AEP_CLIENT_SECRET_FILE, which the redactor's look at the environment cannot see.
   redactor.addKnownSecret(aepSettings.clientSecret);
-  const secrets = loadSecretBox(env);
+  // Development only: production refuses to start without a configured key (src/secrets/production-mode.ts).
+  const onDevelopmentKeyringCreated = (path: string, keyId: string): void => {
+    logger.warn('created a development secrets keyring', { path, keyId });
+  };
+  const secrets = loadSecretBox(env, { onDevelopmentKeyringCreated });
   const queues = taskQueuesFromEnv(env);
   const polled = workerTaskQueuesFromEnv(env);
   const tuning = workerTuningFromEnv(env);
@@ -94,6 +99,8 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
       address: config.connectionOptions.address ?? 'localhost:7233',
       aepPlatformUrl: aepSettings.platformUrl,
       secretsKeyId: secrets.keyId,
+      secretsKeyringKeyIds: secrets.keyringKeyIds.join(',') || 'none',
+      secretsLegacyKeyId: secrets.legacyKeyId ?? 'none',
       deploymentVersion: deployment ? describeVersion(deployment.version) : 'unversioned',
       ...(deployment ? { buildIdFrom: deployment.buildIdSource } : {}),
     });

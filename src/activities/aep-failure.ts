@@ -3,7 +3,7 @@
  * network errors) is retried, after Retry-After when the server gave one; what cannot (400, 401, 403, 404, 409,
  * 412 after a re-read) stops at once. Either way the message names the step, the HTTP status, AEP's error code
  * and AEP's message, and the details carry the same fields for the workflow and the CLI. A sealed secret the
- * worker cannot open (sealed with another key) stops at once too: no retry will open it.
+ * worker cannot open (sealed to a key it does not hold) stops at once too: no retry will open it.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { AepError } from '../aep';
@@ -73,9 +73,8 @@ export function toActivityFailure(error: unknown, step: string): unknown {
   if (error instanceof SecretBoxError) {
     const details: AepFailureDetails = {
       step,
-      detail:
-        "cannot open the sealed secret: the worker's DATAFLOW_SECRETS_KEY (or DATAFLOW_SECRETS_KEY_FILE) differs " +
-        `from the CLI's (${error.message})`,
+      // The message names the key it was sealed with, the keys this worker holds, and which setting to fix.
+      detail: `cannot open the sealed secret: ${error.message}`,
     };
     return ApplicationFailure.create({
       message: describeFailure(details),

@@ -8,7 +8,6 @@
 import { setMaxListeners } from 'node:events';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { ResolvedDataflowSpec } from '../config';
-import { loadSecretBox } from '../secrets';
 import { progressQuery, type provisionDataflow, type ProvisionDataflowInput } from '../workflows/provision-dataflow';
 import { provisioningSteps } from '../workflows/provisioning-steps';
 import { provisionWorkflowId } from '../workflows/workflow-ids';
@@ -23,6 +22,7 @@ import {
 } from './bulk-report';
 import { exitCodes, type CommandIo } from './command-io';
 import { concurrencyLimit } from './concurrency-limit';
+import { loadCliSecretSealer } from './cli-secret-sealer';
 import { ProgressBoard, rowProgress, type BoardRow, type TerminalSize } from './progress-board';
 import type { ProvisionDependencies, ProvisionOptions } from './provision-command';
 import { toProvisionInput } from './provision-input';
@@ -73,7 +73,7 @@ export async function runBulkProvision(
 
   let dataflows: BulkDataflow[];
   try {
-    const secrets = loadSecretBox(io.env);
+    const secrets = loadCliSecretSealer(io);
     const monitorTaskQueue = io.env.MONITOR_TASK_QUEUE?.trim();
     dataflows = batch.specs.map(({ file, spec }) => ({
       file,

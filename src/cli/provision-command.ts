@@ -8,7 +8,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
 import { loadDataflowSpecFile, SpecError, type ResolvedDataflowSpec } from '../config';
-import { loadSecretBox } from '../secrets';
 import { provisionWorkflowId } from '../workflows/workflow-ids';
 import {
   describeSchedule,
@@ -23,6 +22,7 @@ import {
 } from '../workflows/provision-dataflow';
 import { provisioningSteps, stepNumber, stepTitle } from '../workflows/provisioning-steps';
 import { runBulkProvision, shouldProvisionInBulk } from './bulk-provision';
+import { loadCliSecretSealer } from './cli-secret-sealer';
 import { exitCodes, processIo, type CommandIo } from './command-io';
 import { toProvisionInput } from './provision-input';
 import { earlierProvisioning, startProvisioningWorkflow } from './provision-start';
@@ -110,7 +110,7 @@ export async function runProvision(
   try {
     spec = loadDataflowSpecFile(specPath, { env: io.env });
     const monitorTaskQueue = io.env.MONITOR_TASK_QUEUE?.trim();
-    input = toProvisionInput(spec, loadSecretBox(io.env), {
+    input = toProvisionInput(spec, loadCliSecretSealer(io), {
       ...(monitorTaskQueue ? { monitorTaskQueue } : {}),
       ...deps.inputOverrides,
     });

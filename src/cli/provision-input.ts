@@ -1,12 +1,15 @@
-/** Turns a validated spec into the provisioning workflow's input: secrets are sealed here, in the CLI. */
+/**
+ * Turns a validated spec into the provisioning workflow's input: secrets are sealed here, in the CLI, with the
+ * worker's public key (so the CLI cannot open them again).
+ */
 import { forWebUi } from '../workflows/web-ui-markdown';
 import type { ResolvedDataflowSpec } from '../config';
-import type { SecretBox } from '../secrets';
+import type { SecretSealer } from '../secrets';
 import type { ProvisionDataflowInput } from '../workflows/provision-dataflow';
 
 export function toProvisionInput(
   spec: ResolvedDataflowSpec,
-  secrets: SecretBox,
+  secrets: SecretSealer,
   extra: Pick<ProvisionDataflowInput, 'activityTiming' | 'startMonitor' | 'monitorTaskQueue'> = {},
 ): ProvisionDataflowInput {
   const clientCredentials = spec.oneTrust.clientCredentials;

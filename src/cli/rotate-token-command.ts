@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readJwtExpiry } from '../onetrust';
-import { loadSecretBox } from '../secrets';
 import { rotateTokenUpdate } from '../workflows/monitor/messages';
 import type { RotateTokenRequest } from '../workflows/monitor/state';
+import { loadCliSecretSealer } from './cli-secret-sealer';
 import { exitCodes, processIo } from './command-io';
 import { readHiddenLine } from './hidden-terminal-input';
 import { connectTemporal } from './temporal-client';
@@ -69,7 +69,7 @@ export async function runRotateToken(
   try {
     const token = await readToken(options, deps);
     const expiresAt = tokenExpiry(token, options.expiresAt);
-    request = { token: loadSecretBox(deps.io.env).seal(token), expiresAt };
+    request = { token: loadCliSecretSealer(deps.io).seal(token), expiresAt };
   } catch (error) {
     return reporter.fail(exitCodes.invalidInput, 'invalid-input', messageOf(error));
   }

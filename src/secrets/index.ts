@@ -1,6 +1,12 @@
 /** Sealed secrets: workflow code may import only the types from here. */
 export type { SealedSecret } from './sealed-secret';
 export { isSealedSecret } from './sealed-secret';
-export type { SecretBox } from './secret-box';
-export { createSecretBox, SecretBoxError } from './secret-box';
-export { loadSecretBox, defaultSecretsKeyFile } from './load-secret-box';
+export type { SecretBox, SecretSealer } from './secret-box';
+export { SecretBoxError } from './secret-box';
+export { createSecretBox } from './legacy-secret-box';
+export { createPublicKeySealer } from './public-key-sealing';
+export { createKeyringSecretBox, type KeyringSecretBox } from './keyring-secret-box';
+export { generateSecretsKeyPair, encodePublicKey, type SecretsKeyPair } from './secrets-key-pair';
+export { loadSecretBox } from './load-secret-box';
+export { loadSecretSealer } from './load-secret-sealer';
+export { developmentKeyringFile } from './development-keys';

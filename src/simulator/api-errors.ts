@@ -37,11 +37,15 @@ export function defaultErrorFor(path: string, status: number, message?: string):
   const detail = message ?? `${reasonPhrase(status)} (simulated).`;
   if (path.startsWith(platformPrefix)) {
     // Adobe's API gateway answers auth and throttling failures itself, before any service sees the call.
+    // 401013 and 403003 are quoted in help/landing/troubleshooting.md. 429001 is in no Adobe document (only in
+    // Adobe's open-source gateway, adobe-apiplatform/api-gateway-request-validation, as "Service usage limit
+    // reached"); the documented throttling body is 429050 (rate-limit.ts). Kept as the simulator's own choice.
     if (status === 401) return gatewayError(401, '401013', 'Oauth token is not valid');
     if (status === 403) return gatewayError(403, '403003', 'Api Key is invalid');
     if (status === 429) return gatewayError(429, '429001', 'Too many requests');
     if (path.startsWith(flowServicePrefix))
       return flowError(status, flowCodes[status] ?? (status >= 500 ? 1102 : 1100), detail);
+    // XDM-1000, CATALOG-1000, DATAPREP-1000 and PLATFORM-1000 are the simulator's own codes, in no Adobe document.
     if (path.startsWith('/data/foundation/schemaregistry')) return xdmError(status, 1000, reasonPhrase(status), detail);
     if (path.startsWith('/data/foundation/catalog'))
       return serviceError(status, `CATALOG-1000-${status}`, reasonPhrase(status), detail);

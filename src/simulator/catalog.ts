@@ -4,6 +4,7 @@
  * Catalog documents no error body; errors use the problem body of problems.ts `serviceError` with these codes:
  * CATALOG-1001-400 malformed body or query, CATALOG-1002-400 a schemaRef naming no schema of the sandbox,
  * CATALOG-1004-404 unknown dataset (also on DELETE: the docs hint at `200 []`, we choose the stricter 404).
+ * No Adobe document names a CATALOG- code: these are the simulator's own.
  * Duplicate dataset names are allowed (nothing documents a refusal).
  */
 import { randomBytes } from 'node:crypto';

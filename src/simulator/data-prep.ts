@@ -9,6 +9,8 @@
  *   one destination: 400 MAPPER-2203-400. A source or expression that cannot be evaluated: 400 MAPPER-2201-400.
  * - GET without `version` answers the latest version; PUT answers the new version in full; DELETE answers 204.
  * - Unknown mapping set or version: 404 DATAPREP-1004-404; malformed body or query: 400 DATAPREP-1001-400.
+ * - None of these MAPPER-22xx / DATAPREP- codes is in an Adobe document (Data Prep documents no error body):
+ *   they are the simulator's own. Only MAPPER-3700-400, the run-time mapping error, is documented (mapping.ts).
  * - Lists are ordered newest change first by default (`orderBy=-updatedDate`); `_page.count` counts this page.
  */
 import { randomBytes } from 'node:crypto';

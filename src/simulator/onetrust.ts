@@ -248,6 +248,8 @@ function authenticate(request: FastifyRequest, oneTrust: SimulatedOneTrust): voi
   const authorization = headerValue(request, 'authorization') ?? '';
   const match = /^Bearer\s+(\S+)$/i.exec(authorization);
   if (!match?.[1]) {
+    // OneTrust documents the 401 but not its body; `unauthorized` is the simulator's own choice (no document names
+    // it). `invalid_token` below is OAuth 2's code for a refused bearer token (RFC 6750 §3.1).
     throw unauthorized('unauthorized', 'Full authentication is required to access this resource');
   }
   const check = oneTrust.checkAccessToken(match[1]);

@@ -72,7 +72,10 @@ export function oauthError(status: number, error: string, description: string): 
   return new SimulatorHttpError(status, { error, error_description: description });
 }
 
-/** Catalog and Data Prep document no error body; we use a problem body with a readable code. */
+/**
+ * Catalog and Data Prep document no error body; we use a problem body with a readable code. The CATALOG-/DATAPREP-/
+ * MAPPER-22xx codes passed here are the simulator's own: no Adobe document names them.
+ */
 export function serviceError(status: number, code: string, title: string, detail: string): SimulatorHttpError {
   return new SimulatorHttpError(status, {
     type: `https://ns.adobe.com/aep/errors/${code}`,

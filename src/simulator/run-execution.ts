@@ -25,7 +25,12 @@ const simulatedRunBaseMs = 20_000;
 const simulatedMsPerRecord = 20;
 const simulatedFailureMs = 5_000;
 
-/** Error codes in AEP's CONNECTOR-/MAPPER- style (help/sources/notifications.md, monitor.md). */
+/**
+ * Error codes in AEP's CONNECTOR-/MAPPER- style (help/sources/notifications.md, monitor.md). Documented there:
+ * CONNECTOR-2001-500 (processing error) and MAPPER-3700-400 (Mapper Transform Error). CONNECTOR-1001-401 and
+ * CONNECTOR-2002-500 are in no Adobe document (Adobe lists only CONNECTOR-1001-500, a failed copy from the
+ * source): they are the simulator's own choice.
+ */
 export const runErrorCodes = {
   sourceAuthentication: 'CONNECTOR-1001-401',
   missingConfiguration: 'CONNECTOR-2001-500',

@@ -4,7 +4,10 @@
  *
  * Codes chosen where the docs are silent: XDM-1000-400 malformed body or patch, XDM-1016-400 a reference
  * (class or field group) that does not exist or does not fit, XDM-1525-400 deleting a resource still used
- * (a field group by a schema, a schema by a dataset), XDM-1010-404 / XDM-1012-404 unknown field group / schema.
+ * (a field group by a schema, a schema by a dataset). No Adobe document names XDM-1000-400, XDM-1016-400 (XDM-1016
+ * is documented only as a 404) or XDM-1525-400: they are the simulator's own. Documented in
+ * help/xdm/troubleshooting-guide.md and the SR spec: XDM-1010..1017-404 not found (we use XDM-1010-404 / XDM-1012-404
+ * for an unknown field group / schema), XDM-1006/1007-400 Accept header, XDM-1020-400 namespace, XDM-1521-400 title.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';

@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { AepError } from '../../src/aep';
 import { parseErrorBody, parseRetryAfterMs } from '../../src/aep/errors';
 
+// The bodies below are Adobe's documented examples: the gateway's {error_code, message} and BadRequestError from
+// help/landing/troubleshooting.md (aep-contract.md §1), FLOW-1418-400 from help/sources/errors/flow-service-errors.md
+// (§2), XDM-1521-400 from help/xdm/troubleshooting-guide.md (§3), the bare errorMessage from the troubleshooting
+// guide's "Refresh etag error" (§2); invalid_client is the OAuth 2 code of RFC 6749 §5.2 (IMS errors, §1).
 describe('AEP client: error bodies', () => {
   const parse = (body: unknown) => parseErrorBody(body, JSON.stringify(body));
 

@@ -70,6 +70,7 @@ describe('AEP client: Flow Service', () => {
     );
     assert.ok(stale instanceof AepError);
     assert.equal(stale.status, 412);
+    // FLOW-1404-412 "Version not matching": help/sources/errors/flow-service-errors.md (aep-contract.md §2).
     assert.equal(stale.code, 'FLOW-1404-412');
     assert.equal(stale.retryable, false);
     assert.equal(stale.method, 'PATCH');
@@ -133,6 +134,7 @@ describe('AEP client: Flow Service', () => {
     const inUse = await rejectionOf(flowService.deleteConnection(chain.baseConnectionId));
     assert.ok(inUse instanceof AepError);
     assert.equal(inUse.status, 400);
+    // FLOW-1418-400: help/sources/errors/flow-service-errors.md (aep-contract.md §2).
     assert.equal(inUse.code, 'FLOW-1418-400');
     assert.equal(inUse.retryable, false);
     assert.match(inUse.message, /^DELETE \S+ failed: HTTP 400 FLOW-1418-400: \S/);
@@ -221,6 +223,8 @@ describe('AEP client: Flow Service', () => {
     const missing = await rejectionOf(flowService.getFlow('00000000-0000-0000-0000-000000000000'));
     assert.ok(missing instanceof AepError);
     assert.equal(missing.status, 404);
+    // The guide lists more than one not-found code (1101-404; 1439, returned as FLOW-1439-404 in labels.md), so
+    // only the documented FLOW-<code>-404 form is checked.
     assert.match(missing.code ?? '', /^FLOW-\d+-404$/);
     assert.equal(missing.retryable, false);
     assert.ok(isNotFound(missing));

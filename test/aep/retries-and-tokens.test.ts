@@ -9,6 +9,8 @@ import { baseConnectionBody } from './onetrust-resources';
 
 const connectionsPath = '/data/foundation/flowservice/connections';
 
+// The gateway codes asserted here, 403003 "Api Key is invalid" and 401013 "Oauth token is not valid", are quoted in
+// help/landing/troubleshooting.md (aep-contract.md §1); IMS's invalid_client is the OAuth 2 code of RFC 6749 §5.2.
 describe('AEP client: retries and IMS tokens', () => {
   let fixture: SimulatorFixture;
 

@@ -63,6 +63,7 @@ describe('AEP client: Schema Registry', () => {
     const duplicate = await rejectionOf(schemaRegistry.createFieldGroup(fieldGroupBody('Duplicate title')));
     assert.ok(duplicate instanceof AepError);
     assert.equal(duplicate.status, 400);
+    // XDM-1521-400 "Title not unique": help/xdm/troubleshooting-guide.md (aep-contract.md §3).
     assert.equal(duplicate.code, 'XDM-1521-400');
     assert.equal(duplicate.retryable, false);
     assert.ok(duplicate.requestId);

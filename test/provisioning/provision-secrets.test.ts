@@ -83,7 +83,10 @@ describe('a token sealed with another key', function () {
 
       assert.equal(failure.step, 'base-connection');
       assert.match(failure.message, /^Provisioning failed at step 1 of 8 \(Base connection\): /);
-      assert.match(failure.message, /DATAFLOW_SECRETS_KEY \(or DATAFLOW_SECRETS_KEY_FILE\) differs from the CLI's/);
+      assert.match(
+        failure.message,
+        /cannot open the sealed secret: the secret was sealed with legacy key \S+ but this process holds legacy key \S+: give the worker the DATAFLOW_SECRETS_KEY/,
+      );
       assert.ok(!failure.message.includes(scenario.token), 'the token is not in the message');
       assert.deepEqual(await resourceCounts(scenario.sandbox), noneOfAny);
       assert.ok(Date.now() - startedAt < 15_000, 'not retried for minutes');

@@ -1,4 +1,4 @@
-/** Sealed secrets: what the CLI seals only a holder of the same key opens, and tampering is detected. */
+/** The legacy v1 format (one shared AES key): what it sealed only a holder of the same key opens; tampering is detected. */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSecretBox, isSealedSecret, loadSecretBox, SecretBoxError } from '../../src/secrets';
 
-describe('sealed secrets', () => {
+describe('sealed secrets: the legacy shared key (v1)', () => {
   const token = 'eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE5MDAwMDAwMDB9.c2lnbmF0dXJl';
 
   it('opens what it sealed, and the sealed text does not contain the secret', () => {
@@ -19,9 +19,16 @@ describe('sealed secrets', () => {
     assert.equal(box.open(sealed), token);
   });
 
-  it('refuses another key with a message that says which key to share', () => {
-    const sealed = createSecretBox(randomBytes(32)).seal(token);
-    assert.throws(() => createSecretBox(randomBytes(32)).open(sealed), /sealed with key .* same DATAFLOW_SECRETS_KEY/);
+  it('refuses another key with a message that names both keys and the setting to fix', () => {
+    const cliBox = createSecretBox(randomBytes(32));
+    const workerBox = createSecretBox(randomBytes(32));
+    assert.throws(
+      () => workerBox.open(cliBox.seal(token)),
+      new RegExp(
+        `sealed with legacy key ${cliBox.keyId} but this process holds legacy key ${workerBox.keyId}: ` +
+          'give the worker the DATAFLOW_SECRETS_KEY',
+      ),
+    );
   });
 
   it('detects tampering', () => {
@@ -32,6 +39,7 @@ describe('sealed secrets', () => {
     parts[3] = body.toString('base64url');
     assert.throws(() => box.open({ sealed: parts.join('.') }), SecretBoxError);
     assert.throws(() => box.open({ sealed: 'plaintext-token' }), /not a sealed secret/);
+    assert.ok(!isSealedSecret({ sealed: 'plaintext-token' }));
   });
 
   it('loads the key from DATAFLOW_SECRETS_KEY or DATAFLOW_SECRETS_KEY_FILE, refusing a key of the wrong size', () => {
@@ -41,6 +49,7 @@ describe('sealed secrets', () => {
     writeFileSync(file, `${key}\n`, { mode: 0o600 });
     const fromFile = loadSecretBox({ DATAFLOW_SECRETS_KEY_FILE: file });
     assert.equal(fromFile.open(fromEnv.seal(token)), token);
+    assert.match(fromEnv.seal(token).sealed, /^v1\./, 'with no keyring, the worker still seals with the legacy key');
     assert.throws(
       () => loadSecretBox({ DATAFLOW_SECRETS_KEY: randomBytes(16).toString('base64') }),
       /exactly 32 bytes/,

@@ -19,6 +19,11 @@ interface ListBody {
   count: number;
 }
 
+// Every FLOW-<code>-<status> asserted here is in Adobe's Flow Service errors guide,
+// help/sources/errors/flow-service-errors.md (aep-contract.md §2 "Flow Service error body"): 1100-400, 1401-400,
+// 1403-400, 1404-412, 1413-400, 1414-400, 1415-400, 1418-400, 1434-400, 1447-400, 1453-400, 1455-400.
+// FLOW-1439-404 is the not-found body of help/sources/tutorials/api/labels.md (the guide lists 1439 as -400).
+// The simulator also uses the guide's generic 1100-400 "Invalid request" for refusals the guide has no code for.
 describe('simulator Flow Service: base connections', () => {
   let platform: TestPlatform;
   let oneTrustToken: string;

@@ -20,6 +20,7 @@ describe('simulator fault rules', () => {
     await addFault({ path: '/flowservice/connections', status: 503 });
     const flow = await listConnections();
     assert.equal(flow.status, 503);
+    // FLOW-1103-503 "Service Unavailable": help/sources/errors/flow-service-errors.md (aep-contract.md §2).
     assert.equal(flow.body.type, 'https://ns.adobe.com/aep/errors/FLOW-1103-503');
 
     await addFault({ path: '/catalog/', status: 500 });

@@ -12,6 +12,11 @@ interface FlowItem {
   runs: string;
 }
 
+// Every FLOW-<code>-<status> asserted here is in Adobe's Flow Service errors guide,
+// help/sources/errors/flow-service-errors.md (aep-contract.md §2 "Flow Service error body"): 1100-400, 1410-400,
+// 1412-400, 1419-400, 1422-400, 1425-400. FLOW-1439-404 is the not-found body of
+// help/sources/tutorials/api/labels.md (the guide lists 1439 as -400).
+// The simulator also uses the guide's generic 1100-400 "Invalid request" for refusals the guide has no code for.
 describe('simulator Flow Service: flows', () => {
   let platform: TestPlatform;
   let pipeline: Pipeline;

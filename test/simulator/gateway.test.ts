@@ -2,6 +2,11 @@ import assert from 'node:assert/strict';
 import { simulatorDefaults } from '../../src/simulator';
 import { TestPlatform } from './test-platform';
 
+// The gateway's {error_code, message} bodies asserted here (403010, 401013, 403000, 403003, 400003, 403025) and
+// the BadRequestError body are quoted in help/landing/troubleshooting.md (aep-contract.md §1 "Gateway header
+// errors"). FLOW-2105-400, FLOW-2100-404 and FLOW-1101-404 are in help/sources/errors/flow-service-errors.md
+// (aep-contract.md §2). IMS's invalid_client is the OAuth 2 code of RFC 6749 §5.2 (IMS errors are OAuth-style,
+// aep-contract.md §1).
 describe('simulator gateway (every /data/foundation call)', () => {
   let platform: TestPlatform;
   before(async () => {

@@ -44,6 +44,8 @@ async function listDatasets(baseUrl: string, accessToken: string): Promise<numbe
   return response.status;
 }
 
+// IMS answers errors OAuth-style, {error, error_description} (aep-contract.md §1); invalid_client,
+// unsupported_grant_type and invalid_request are the OAuth 2 codes of RFC 6749 §5.2.
 describe('simulator Adobe IMS (POST /ims/token/v3)', () => {
   let simulator: Awaited<ReturnType<typeof startSimulator>>;
   before(async () => {

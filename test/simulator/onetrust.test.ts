@@ -66,6 +66,8 @@ describe('simulator OneTrust', () => {
     return { status: response.status, headers: response.headers, body: (await response.json()) as ProfilePage };
   }
 
+  // OneTrust documents 401 "Invalid client credentials" and 400 "Invalid grant_type" for its token endpoint
+  // (developer.onetrust.com getoauthtoken-1, aep-contract.md §7); the `error` codes are OAuth 2's (RFC 6749 §5.2).
   describe('OAuth token (POST /api/access/v1/oauth/token)', () => {
     it("mints a JWT-shaped bearer token that lives as long as the credential's lifetime (one year)", async () => {
       const before = Math.floor(Date.now() / 1000);
@@ -122,10 +124,16 @@ describe('simulator OneTrust', () => {
     });
 
     it('needs a bearer token: 401 with a JSON body when it is missing, unknown or expired', async () => {
+      // OneTrust documents the 401 but not its body (aep-contract.md §7), and no document names a code for a
+      // missing token: the simulator's `unauthorized` is its own choice, so only the OAuth-style shape is checked.
       const missing = await getProfiles(undefined);
       assert.equal(missing.status, 401);
-      assert.equal((missing.body as unknown as { error: string }).error, 'unauthorized');
+      const missingBody = missing.body as unknown as Record<string, unknown>;
+      assert.equal(typeof missingBody.error, 'string');
+      assert.equal(typeof missingBody.error_description, 'string');
 
+      // invalid_token is OAuth 2's code for a refused bearer token (RFC 6750 §3.1); the descriptions are the
+      // simulator's own.
       const unknown = await getProfiles('not.a.token');
       assert.equal(unknown.status, 401);
       assert.deepEqual(unknown.body, { error: 'invalid_token', error_description: 'Invalid access token' });

@@ -7,6 +7,8 @@ import { RateLimit } from '../../src/simulator/rate-limit';
 import { SimulatorAdmin } from '../harness/simulator-admin';
 import { listeningUrl, spawnSimulatorProcess, TestPlatform, type ApiResponse, type Json } from './test-platform';
 
+// AEP's own docs declare no 429 (aep-contract.md §6). This body is the adobe.io gateway's throttling answer as
+// Adobe's Analytics 2.0 API FAQ documents it (developer.adobe.com/analytics-apis/docs/2.0/guides/faq).
 const throttledBody = { error_code: '429050', message: 'Too many requests' };
 
 describe('simulator rate limit (sliding window per organization)', () => {
@@ -127,6 +129,7 @@ describe('simulator rate limit and latency over HTTP', () => {
     // Not throttled: the gateway sees it and refuses the organization this integration is not entitled to.
     const otherOrganization = await listConnections({ 'x-gw-ims-org-id': 'ANOTHER@AdobeOrg' });
     assert.equal(otherOrganization.status, 403);
+    // 403025 "Profile is not valid": help/landing/troubleshooting.md (aep-contract.md §1).
     assert.equal(otherOrganization.body.error_code, '403025');
 
     for (let request = 0; request < 3; request += 1) assert.equal((await imsToken()).status, 200);

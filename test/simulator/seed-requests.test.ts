@@ -190,6 +190,7 @@ describe('simulator: the seed tutorial requests', () => {
       authorization: undefined,
     });
     assert.equal(withoutAuthorization.status, 403);
+    // 403010 "Oauth token is missing.": help/landing/troubleshooting.md (aep-contract.md §1).
     assert.equal(withoutAuthorization.body.error_code, '403010');
 
     ids.flow = assertCreated(await seedPost('/data/foundation/flowservice/flows', seedFlowBody()));

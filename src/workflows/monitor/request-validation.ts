@@ -21,8 +21,9 @@ export function rotateTokenProblem(request: unknown, nowMs: number): string | un
   const token = request.token;
   // Only a sealed token may be acted on. As an update's validator this refuses plaintext before it is recorded; a
   // signal's payload is already in history when its handler refuses it (hence: rotate with the CLI, an update).
-  if (!isRecord(token) || typeof token.sealed !== 'string' || !token.sealed.startsWith('v1.')) {
-    return 'token: must be a sealed secret {sealed: "v1.…"} (the CLI seals tokens; never send one in plaintext)';
+  // v1: the legacy shared key; v2: sealed to the worker's public key (widening what is accepted replays safely).
+  if (!isRecord(token) || typeof token.sealed !== 'string' || !/^v[12]\./.test(token.sealed)) {
+    return 'token: must be a sealed secret {sealed: "v2.…"} (the CLI seals tokens; never send one in plaintext)';
   }
   if (request.expiresAt !== undefined) {
     if (typeof request.expiresAt !== 'string' || Number.isNaN(Date.parse(request.expiresAt))) {
