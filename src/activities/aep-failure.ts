@@ -8,6 +8,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { AepError } from '../aep';
 import { OneTrustError } from '../onetrust';
+import { createSecretRedactor } from '../observability/secret-redaction';
 import { SecretBoxError, type SealedSecret, type SecretBox } from '../secrets';
 
 /** Structured facts about a failed call, carried as the ApplicationFailure's first detail. */
@@ -35,6 +36,12 @@ export const failureTypes = {
   sealedSecretUnreadable: 'SealedSecretUnreadable',
 } as const;
 
+/**
+ * AEP's and OneTrust's messages go into workflow history, action outcomes and alerts: an error body that echoes a
+ * token (`access_token=…`, a JWT, a bearer header) is scrubbed before it gets there.
+ */
+const failureTextRedactor = createSecretRedactor();
+
 export function toActivityFailure(error: unknown, step: string): unknown {
   if (error instanceof ApplicationFailure) return error;
   if (error instanceof AepError) {
@@ -42,7 +49,7 @@ export function toActivityFailure(error: unknown, step: string): unknown {
       step,
       ...(error.status !== undefined ? { status: error.status } : {}),
       ...(error.code !== undefined ? { code: error.code } : {}),
-      detail: error.detail,
+      detail: failureTextRedactor.redactText(error.detail),
       ...(error.requestId !== undefined ? { requestId: error.requestId } : {}),
       method: error.method,
       path: error.path,
@@ -60,7 +67,7 @@ export function toActivityFailure(error: unknown, step: string): unknown {
       step,
       ...(error.status !== undefined ? { status: error.status } : {}),
       ...(error.code !== undefined ? { code: error.code } : {}),
-      detail: error.message,
+      detail: failureTextRedactor.redactText(error.message),
     };
     return ApplicationFailure.create({
       message: describeFailure(details),
@@ -83,7 +90,8 @@ export function toActivityFailure(error: unknown, step: string): unknown {
       details: [details],
     });
   }
-  // Anything else (a bug, an unexpected body) is retried by the activity's policy, then reported as is.
+  // Anything else (a bug, an unexpected body) is retried by the activity's policy, then reported (scrubbed).
+  if (error instanceof Error) error.message = failureTextRedactor.redactText(error.message);
   return error;
 }
 

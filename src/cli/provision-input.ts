@@ -34,7 +34,7 @@ export function toProvisionInput(
     mapping: spec.mapping.map((rule) => ({ ...rule })),
     schedule: { ...spec.schedule },
     startTimeIsDefault: spec.startTimeIsDefault,
-    ...(spec.alerts ? { alerts: { ...spec.alerts } } : {}),
+    ...(spec.alerts ? { alerts: { webhookUrl: secrets.seal(spec.alerts.webhookUrl) } } : {}),
     ...(spec.monitor ? { monitor: { ...spec.monitor } } : {}),
     ...extra,
   };

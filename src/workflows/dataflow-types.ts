@@ -43,7 +43,8 @@ export interface DataflowDescriptor {
   ids: DataflowIds;
   schedule: DataflowSchedule;
   oneTrust: OneTrustAccess;
-  alerts?: { webhookUrl: string };
+  /** The URL often embeds a secret (Slack, Teams): the CLI seals it; a plain string is what older releases sent. */
+  alerts?: { webhookUrl: string | SealedSecret };
   monitor?: { pollInterval?: string; tokenWarnings?: string[] };
 }
 

@@ -18,6 +18,8 @@ import {
   noneOfAny,
   provisionExpectingFailure,
   resourceCounts,
+  simulatorAdmin,
+  useProvisioningWorker,
   workflowInput,
 } from './provisioning-fixtures';
 import { spawnTsx, workflowBundleFile, type SpawnedProcess } from './spawned-process';
@@ -109,6 +111,49 @@ describe('a token sealed with another key', function () {
 });
 
 /** History payloads are base64 JSON: decode every `data` field so the search covers what the Web UI shows. */
+describe('secrets on failing paths', function () {
+  const { taskQueue } = useProvisioningWorker('provisioning-secret-failures');
+
+  it('keeps a token AEP echoes in its error out of the failure, and the alert webhook URL out of history', async function () {
+    this.timeout(60_000);
+    const webhookSecret = `T0${randomBytes(6).toString('hex')}/B0/${randomBytes(12).toString('hex')}`;
+    const scenario = {
+      ...(await newScenario({ alerts: { webhookUrl: `https://hooks.example.com/services/${webhookSecret}` } })),
+      taskQueue,
+    };
+    // OneTrust refuses the token at the explore step, and the error AEP relays quotes it back.
+    await (
+      await simulatorAdmin()
+    ).addFault({
+      method: 'GET',
+      path: '/data/foundation/flowservice/connections/[^/]+/explore',
+      status: 400,
+      times: 1,
+      body: {
+        type: 'https://ns.adobe.com/aep/errors/FLOW-1100-400',
+        title: 'Bad Request',
+        status: 400,
+        report: { detailedMessage: `OneTrust answered 401 for access_token=${scenario.token}` },
+        detail: `OneTrust answered 401 for access_token=${scenario.token} (Bearer ${scenario.token})`,
+      },
+    });
+
+    const { failure } = await provisionExpectingFailure(scenario);
+    assert.equal(failure.step, 'explore-preview');
+    assert.ok(!failure.message.includes(scenario.token), failure.message);
+    assert.match(failure.message, /\[REDACTED\]/, 'the echoed token was scrubbed, not the whole message');
+
+    const { client } = await getTemporal();
+    const history = JSON.stringify(
+      await client.workflow.getHandle(provisionWorkflowId(scenario.sandbox, 'consent')).fetchHistory(),
+    );
+    const decoded = decodePayloads(history);
+    for (const secret of [scenario.token, webhookSecret]) {
+      assert.ok(!history.includes(secret) && !decoded.includes(secret), 'a secret is in the provisioning history');
+    }
+  });
+});
+
 function decodePayloads(historyJson: string): string {
   const decoded: string[] = [];
   JSON.parse(historyJson, (key, value: unknown) => {

@@ -5,11 +5,14 @@
  */
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Alert } from '../../workflows/monitor/state';
+import type { SealedSecret } from '../../secrets';
+import { openSealedSecret } from '../aep-failure';
 import type { ActivityDependencies, WebhookSender } from '../dependencies';
 
 export interface SendAlertInput {
   alert: Alert;
-  webhookUrl?: string;
+  /** Sealed by the CLI (it may embed a secret); a plain string from monitors of older releases. */
+  webhookUrl?: string | SealedSecret;
 }
 
 export interface SendAlertResult {
@@ -39,7 +42,7 @@ function originOf(url: string): string {
   }
 }
 
-export function createAlertActivities({ fetchWebhook }: ActivityDependencies) {
+export function createAlertActivities({ fetchWebhook, secrets }: ActivityDependencies) {
   const send = fetchWebhook ?? postJson;
   return {
     async sendAlert(input: SendAlertInput): Promise<SendAlertResult> {
@@ -50,20 +53,24 @@ export function createAlertActivities({ fetchWebhook }: ActivityDependencies) {
         log[level](`dataflow alert: ${alert.message}`, { alert });
       }
       if (!input.webhookUrl) return { delivery: 'log' };
+      const webhookUrl =
+        typeof input.webhookUrl === 'string'
+          ? input.webhookUrl
+          : openSealedSecret(secrets, input.webhookUrl, 'send alert (webhook URL)');
 
       let status: number;
       try {
-        ({ status } = await send(input.webhookUrl, alert, { 'Idempotency-Key': alert.id }));
+        ({ status } = await send(webhookUrl, alert, { 'Idempotency-Key': alert.id }));
       } catch (error) {
         throw ApplicationFailure.retryable(
-          `alert webhook ${originOf(input.webhookUrl)} unreachable: ${(error as Error).message}`,
+          `alert webhook ${originOf(webhookUrl)} unreachable: ${(error as Error).message}`,
           'AlertWebhookUnavailable',
         );
       }
       // 409: the receiver already has this alert id.
       if ((status >= 200 && status < 300) || status === 409) return { delivery: 'webhook' };
       const retryable = status === 408 || status === 429 || status >= 500;
-      const message = `alert webhook ${originOf(input.webhookUrl)} answered HTTP ${status}`;
+      const message = `alert webhook ${originOf(webhookUrl)} answered HTTP ${status}`;
       throw retryable
         ? ApplicationFailure.retryable(message, 'AlertWebhookUnavailable')
         : ApplicationFailure.nonRetryable(message, 'AlertWebhookRejected');

@@ -2,6 +2,7 @@
  * What provisionDataflow takes, returns and shows while it runs: its input and result, the progress query the CLI,
  * the tests and the Web UI read, and the failure it ends with.
  */
+import type { SealedSecret } from '../../secrets';
 import * as wf from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { AepFailureDetails } from '../../activities';
@@ -20,7 +21,8 @@ export interface ProvisionDataflowInput {
   schedule: DataflowSchedule;
   /** The spec gave no start time: the dataflow step may move it forward if it is about to pass. */
   startTimeIsDefault?: boolean;
-  alerts?: { webhookUrl: string };
+  /** The URL often embeds a secret (Slack, Teams): the CLI seals it; a plain string is what older releases sent. */
+  alerts?: { webhookUrl: string | SealedSecret };
   monitor?: { pollInterval?: string; tokenWarnings?: string[] };
   /** Start the monitor on success (default true). */
   startMonitor?: boolean;
