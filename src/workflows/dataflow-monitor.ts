@@ -16,6 +16,7 @@ import {
   condition,
   log,
   makeContinueAsNewFunc,
+  patched,
   setCurrentDetails,
   setHandler,
   setWorkflowOptions,
@@ -64,6 +65,9 @@ import { attendToToken } from './monitor/token-watch';
 import { WakeTimer } from './monitor/wake-timer';
 import { DataflowName, DataflowSandbox, DataflowState } from './search-attributes';
 import { runFeedWorkflowId } from './workflow-ids';
+
+/** Monitors started before re-sealing at continue-as-new replay without it. */
+export const resealAtContinueAsNewPatch = 'reseal-secrets-at-continue-as-new';
 
 export type { DataflowMonitorInput, DataflowMonitorResult } from './monitor/messages';
 
@@ -193,6 +197,24 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
     { validator: () => refuseIf(undefined) },
   );
 
+  /**
+   * Before continuing as new, the carried secrets move to the worker's newest key, so a rotated-out key can be
+   * retired once every monitor has continued as new. A failure keeps the old sealing (still openable) and says so.
+   */
+  async function resealSecrets(): Promise<void> {
+    try {
+      const { dataflow } = await activities.resealDataflowSecrets.executeWithOptions(
+        { summary: 're-seal the carried secrets with the newest key' },
+        [{ dataflow: state.dataflow }],
+      );
+      state.dataflow = dataflow;
+    } catch (error) {
+      log.warn('could not re-seal the secrets with the newest key; they keep their current sealing', {
+        reason: failureMessage(error),
+      });
+    }
+  }
+
   // -- What the Web UI and `list` show.
 
   function publish(): void {
@@ -310,6 +332,11 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
       // Let every update handler deliver its answer; new work arriving meanwhile is done before moving on.
       await condition(() => allHandlersFinished() || state.queue.length > 0 || runs.hasNews);
       if (state.queue.length === 0 && !runs.hasNews) {
+        if (patched(resealAtContinueAsNewPatch)) {
+          await resealSecrets();
+          // Work that arrived while the secrets were re-sealed is done before moving on.
+          if (state.queue.length > 0 || runs.hasNews) continue;
+        }
         state.generation += 1;
         // The next run starts on the deployment's current build (this one stays on the build it began on).
         return makeContinueAsNewFunc<typeof dataflowMonitor>({ initialVersioningBehavior: 'AUTO_UPGRADE' })({

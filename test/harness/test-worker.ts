@@ -76,6 +76,8 @@ export interface TestWorkerOptions {
   maxTaskQueueActivitiesPerSecond?: number;
   /** The sandbox run feeds this worker starts: look every second by default (tests wait for runs). */
   runFeed?: { intervalMs?: number; pageSize?: number };
+  /** The worker's secret box (default: the run's shared legacy key, as the CLI in tests seals with). */
+  secrets?: SecretBox;
 }
 
 export interface TestWorker {
@@ -94,7 +96,7 @@ export async function startTestWorker(options: TestWorkerOptions): Promise<TestW
     simulatorAepSettings(),
   ]);
   const aep = createAepClient(aepSettings);
-  const secrets = testSecretBox();
+  const secrets = options.secrets ?? testSecretBox();
   const worker = await Worker.create({
     connection: temporal.nativeConnection,
     namespace: temporal.namespace,

@@ -3,11 +3,14 @@
  * intact, and processes every signal sent while that happens. Also measures how much history one run costs.
  */
 import assert from 'node:assert/strict';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
+import { createKeyringSecretBox, generateSecretsKeyPair } from '../../src/secrets';
+import type { DataflowMonitorInput } from '../../src/workflows/monitor/messages';
 import { pauseSignal, updateDataflowSignal } from '../../src/workflows/monitor/messages';
 import { DataflowName, DataflowSandbox, DataflowState } from '../../src/workflows/search-attributes';
 import { getTemporal } from '../harness/temporal';
-import { getWorkflowBundle } from '../harness/test-worker';
+import { getWorkflowBundle, testSecretBox } from '../harness/test-worker';
 import { monitoredDataflow, sleep, waitFor, type MonitoredDataflow } from './monitor-fixtures';
 
 describe('dataflow monitor: continue-as-new', function () {
@@ -80,6 +83,25 @@ describe('dataflow monitor: continue-as-new', function () {
       return processed >= signals ? processed : undefined;
     });
     assert.equal(updateEvents, signals, 'each signal was done exactly once, across generations');
+  });
+
+  it('re-seals the secrets it carries with the worker’s newest key when it continues as new', async function () {
+    // The worker's keyring has a key newer than the legacy one the CLI sealed this dataflow's secrets with.
+    const worker = createKeyringSecretBox({ keyring: [generateSecretsKeyPair()], legacy: testSecretBox() });
+    dataflow = await monitoredDataflow({ monitorInput: { continueAsNewAfterEvents: 60 }, workerSecrets: worker });
+    assert.match(dataflow.descriptor.oneTrust.token.sealed, /^v1\./, 'sealed with the legacy key to begin with');
+
+    await dataflow.waitForStatus('a continue-as-new', (status) => status.continuedAsNew >= 1, 40_000);
+    const history = await dataflow.handle.fetchHistory(); // the newest run's
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    const input = defaultPayloadConverter.fromPayload<DataflowMonitorInput>(started!);
+    const carried = input.carriedState!.dataflow;
+    const newest = new RegExp(`^v2\\.${worker.keyId}\\.`);
+    assert.match(carried.oneTrust.token.sealed, newest);
+    const webhookUrl = carried.alerts?.webhookUrl;
+    assert.ok(typeof webhookUrl === 'object' && newest.test(webhookUrl.sealed), JSON.stringify(webhookUrl));
+    assert.equal(worker.open(carried.oneTrust.token), dataflow.token, 'the same token, sealed anew');
+    assert.equal((await dataflow.status()).state, 'healthy');
   });
 
   it('adds four history events per message from the run feed, and no timer churn', async function () {

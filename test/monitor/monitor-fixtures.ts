@@ -3,6 +3,7 @@
  * server and simulator), its monitor watching at a one-second cadence, a webhook that records alerts, and
  * helpers to wait for what the scenario expects.
  */
+import type { SecretBox } from '../../src/secrets';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -135,6 +136,8 @@ export interface MonitoredDataflowOptions {
   monitorInput?: Omit<DataflowMonitorInput, 'dataflow'>;
   /** The sandbox's run feed (default: looks every second, pages of 500). */
   runFeed?: { intervalMs?: number; pageSize?: number };
+  /** The worker's secret box (e.g. a keyring with a newer key than the one the dataflow was sealed with). */
+  workerSecrets?: SecretBox;
 }
 
 export interface MonitoredDataflow {
@@ -183,6 +186,7 @@ export async function monitoredDataflow(options: MonitoredDataflowOptions = {}):
   const worker = await startTestWorker({
     taskQueue: scenario.taskQueue,
     ...(options.runFeed ? { runFeed: options.runFeed } : {}),
+    ...(options.workerSecrets ? { secrets: options.workerSecrets } : {}),
   });
   const startsItsOwnMonitor = options.monitorInput !== undefined;
   const input = workflowInput(scenario, { startMonitor: !startsItsOwnMonitor });

@@ -6,6 +6,7 @@ import type { ActivityDependencies } from '../dependencies';
 import { createAlertActivities } from './alerts';
 import { createDataflowChangeActivities } from './dataflow-changes';
 import { createRunListingActivities } from './list-runs';
+import { createResealActivities } from './reseal-secrets';
 import { createTeardownActivities } from './teardown';
 import { createTokenRotationActivities } from './token-rotation';
 
@@ -16,6 +17,7 @@ export function createMonitorActivities(deps: ActivityDependencies) {
     ...createDataflowChangeActivities(deps),
     ...createTeardownActivities(deps),
     ...createAlertActivities(deps),
+    ...createResealActivities(deps),
   };
 }
 
