@@ -60,10 +60,22 @@ async function main(): Promise<number> {
     console.log(
       `\nRuns of ${spec.sandbox}/${spec.name} (simulated time ×${simulatorTimeScale}). Ctrl-C stops the demo.\n`,
     );
+    // A process of the demo that dies (a crashed worker) stops the demo, saying which and where its log is: the
+    // run counts would otherwise go on as if all were well.
+    let died: string | undefined;
+    const oneDied = Promise.race(
+      started.map((managed) =>
+        managed.exited.then((how) => {
+          died ??=
+            `the ${managed.name} (pid ${managed.pid}) stopped unexpectedly (${how}); ` +
+            `its log is ${context.relative(managed.logFile)}`;
+        }),
+      ),
+    );
     await watchRuns(simulator, {
       sandbox: spec.sandbox,
       since: provisioningStartedAt,
-      interrupted,
+      interrupted: Promise.race([interrupted, oneDied]),
       afterRuns: {
         count: 3,
         action: async () => {
@@ -73,6 +85,10 @@ async function main(): Promise<number> {
         },
       },
     });
+    if (died) {
+      console.error(`\ndemo: ${died}. Stopping the demo.`);
+      return 1;
+    }
     return 0;
   } catch (error) {
     console.error(`\ndemo: ${(error as Error).message}`);

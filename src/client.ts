@@ -49,6 +49,7 @@ Examples:
 if (require.main === module) {
   // `npm run client` runs in the project folder; file arguments are meant relative to where the user typed it.
   if (process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
+  endQuietlyWhenTheReaderGoes();
   buildProgram()
     .parseAsync(process.argv)
     .catch((error: unknown) => {
@@ -60,4 +61,17 @@ if (require.main === module) {
       console.error(`Error: ${error instanceof Error ? error.message : String(error)}`);
       process.exitCode = exitCodes.unavailable;
     });
+}
+
+/**
+ * `provision … | head`: once the reader has closed the pipe there is nobody to tell anything, so the CLI ends
+ * quietly (the workflows it started keep running) instead of dying with an EPIPE stack trace.
+ */
+function endQuietlyWhenTheReaderGoes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      process.exit(process.exitCode ?? exitCodes.ok);
+    });
+  }
 }

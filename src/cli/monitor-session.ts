@@ -192,13 +192,21 @@ export function describeOutcome(outcome: ActionOutcome): string {
   const lines = [outcome.summary];
   for (const [key, value] of Object.entries(outcome.details)) {
     if (Array.isArray(value)) {
-      lines.push(`  ${key}:${value.length === 0 ? ' (none)' : ''}`);
+      lines.push(`  ${labelFor(key)}:${value.length === 0 ? ' (none)' : ''}`);
       for (const entry of value) lines.push(`    - ${entry}`);
     } else {
-      lines.push(`  ${key}: ${String(value)}`);
+      lines.push(`  ${labelFor(key)}: ${String(value)}`);
     }
   }
   return lines.join('\n');
+}
+
+/** Labels for people, not field names: `tokenExpiresAt` → "token expires at" (`--json` keeps the field names). */
+export function labelFor(key: string): string {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .toLowerCase();
 }
 
 export function messageOf(error: unknown): string {

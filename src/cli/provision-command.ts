@@ -22,6 +22,7 @@ import {
 } from '../workflows/provision-dataflow';
 import { provisioningSteps, stepNumber, stepTitle } from '../workflows/provisioning-steps';
 import { runBulkProvision, shouldProvisionInBulk } from './bulk-provision';
+import { reportFromResult } from './bulk-report';
 import { loadCliSecretSealer } from './cli-secret-sealer';
 import { exitCodes, processIo, type CommandIo } from './command-io';
 import { toProvisionInput } from './provision-input';
@@ -138,8 +139,17 @@ export async function runProvision(
 
     if (earlier.kind === 'provisioned') {
       const result = await session.client.workflow.getHandle<typeof provisionDataflow>(workflowId).result();
+      // The same shape as a provisioning that just ran, minus created/reused: this run created and reused nothing.
+      const {
+        created: _created,
+        reused: _reused,
+        ...earlierResult
+      } = reportFromResult(
+        { sandbox: spec.sandbox, name: spec.name, spec: specPath, workflowId, uiUrl: uiLink },
+        result,
+      );
       print.result(
-        { ok: true, status: 'already-exists', uiUrl: uiLink, ...result },
+        { ok: true, ...earlierResult, status: 'already-existed' },
         `Dataflow ${spec.name} already exists in sandbox ${spec.sandbox} (provisioned by ${workflowId}); nothing was created.\n` +
           `Web UI: ${uiLink}\n${formatIds(result)}\n` +
           `To change it: npm run client -- update ${spec.sandbox}/${spec.name} …`,
@@ -168,7 +178,7 @@ export async function runProvision(
       return exitCodes.ok;
     }
 
-    return await follow(handle, { session, spec, uiLink, print, pollIntervalMs: deps.pollIntervalMs ?? 500 });
+    return await follow(handle, { session, spec, specPath, uiLink, print, pollIntervalMs: deps.pollIntervalMs ?? 500 });
   } catch (error) {
     const code = isTemporalUnavailable(error) ? 'temporal-unavailable' : 'unexpected';
     print.result({ ok: false, error: code, message: messageOf(error) }, `Error: ${messageOf(error)}`);
@@ -183,6 +193,7 @@ async function follow(
   context: {
     session: TemporalSession;
     spec: ResolvedDataflowSpec;
+    specPath: string;
     uiLink: string;
     print: Printer;
     pollIntervalMs: number;
@@ -226,7 +237,19 @@ async function follow(
       : '';
     const warnings = (result.warnings ?? []).map((warning) => `\nWarning: ${warning}`).join('');
     print.result(
-      { ok: true, status: result.alreadyExisted ? 'already-exists' : 'provisioned', uiUrl: context.uiLink, ...result },
+      {
+        ok: true,
+        ...reportFromResult(
+          {
+            sandbox: result.sandbox,
+            name: result.name,
+            spec: context.specPath,
+            workflowId: result.workflowId,
+            uiUrl: context.uiLink,
+          },
+          result,
+        ),
+      },
       `${headline}\n${formatIds(result)}${monitorLink}${warnings}`,
     );
     return exitCodes.ok;

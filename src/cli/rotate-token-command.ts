@@ -76,7 +76,7 @@ export async function runRotateToken(
   const lifetimeMs = Date.parse(request.expiresAt) - Date.now();
   if (lifetimeMs < shortTokenLifetimeMs) {
     reporter.warn(
-      `this token expires in ${Math.max(1, Math.round(lifetimeMs / 3_600_000))} hour(s), at ${request.expiresAt}: ` +
+      `this token expires in ${describeLifetime(lifetimeMs)}, at ${request.expiresAt}: ` +
         'mint one with a longer lifetime in OneTrust (up to a year), or give the spec client credentials',
     );
   }
@@ -123,6 +123,13 @@ function tokenExpiry(token: string, expiresAtOption: string | undefined): string
       throw new InputError(`--expires-at ${expiresAtOption}: must be an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z`);
     }
   }
+  if (given !== undefined && claimed !== undefined && given > claimed + 60_000) {
+    // The token dies at its own exp: a later --expires-at would only silence the warnings.
+    throw new InputError(
+      `--expires-at ${expiresAtOption}: later than the token's own expiry (${new Date(claimed).toISOString()}, ` +
+        'its "exp" claim): leave --expires-at out, or give one no later than that',
+    );
+  }
   const expiresAtMs = given === undefined ? claimed : claimed === undefined ? given : Math.min(given, claimed);
   if (expiresAtMs === undefined) {
     throw new InputError('the token is not a JWT with an "exp" claim: give its expiry with --expires-at');
@@ -131,4 +138,13 @@ function tokenExpiry(token: string, expiresAtOption: string | undefined): string
     throw new InputError(`the token expired at ${new Date(expiresAtMs).toISOString()}: mint a fresh one`);
   }
   return new Date(expiresAtMs).toISOString();
+}
+
+/** "9 minutes", "1 minute", "5 hours": the unit a person would say (a 10-minute token is not "1 hour(s)"). */
+export function describeLifetime(milliseconds: number): string {
+  const minutes = Math.max(1, Math.round(milliseconds / 60_000));
+  if (minutes < 120) return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} hours`;
+  return `${Math.round(hours / 24)} days`;
 }

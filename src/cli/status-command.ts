@@ -4,6 +4,8 @@
  */
 import type { Command } from 'commander';
 import { refreshUpdate, statusQuery } from '../workflows/monitor/messages';
+import { noWorkerProblem } from './worker-presence';
+import { exitCodes } from './command-io';
 import { describeDuration } from '../workflows/monitor/durations';
 import type { MonitorStatus } from '../workflows/monitor/monitor-status';
 import { failureCauseDescriptions } from '../workflows/monitor/run-classification';
@@ -43,6 +45,12 @@ export async function runStatus(
 ): Promise<number> {
   const reporter = new Reporter(deps.io, options.json);
   return withMonitor(target, reporter, deps, async (monitor) => {
+    if (!options.refresh) {
+      // A query needs a worker to answer it: with none, say so now rather than time out in silence.
+      const { taskQueue, status: execution } = await monitor.handle.describe();
+      const problem = execution.name === 'RUNNING' ? await noWorkerProblem(monitor.session, taskQueue) : undefined;
+      if (problem) return reporter.fail(exitCodes.unavailable, 'no-worker', problem);
+    }
     const status = options.refresh ? await monitor.update(refreshUpdate) : await monitor.handle.query(statusQuery);
     return reporter.succeed({ status }, formatStatus(status));
   });

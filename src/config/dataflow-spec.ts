@@ -151,6 +151,9 @@ export interface ResolveOptions {
 }
 
 /** Validates a parsed JSON value; throws SpecError listing every problem with its field. */
+/** A spec's expiresAt may round the token's exp up by this much (people write whole minutes). */
+const jwtExpirySlackMs = 60_000;
+
 export function resolveDataflowSpec(value: unknown, options: ResolveOptions = {}): ResolvedDataflowSpec {
   const env = options.env ?? process.env;
   const baseDir = options.baseDir ?? process.cwd();
@@ -178,10 +181,19 @@ export function resolveDataflowSpec(value: unknown, options: ResolveOptions = {}
   let expirySource: 'spec' | 'jwt' = 'spec';
   if (raw.onetrust.expiresAt !== undefined) {
     expiresAt = new Date(raw.onetrust.expiresAt);
+    const jwtExpiry = token ? readJwtExpiry(token.reveal()) : undefined;
     if (expiresAt.getTime() <= now) {
       problems.push({
         field: 'onetrust.expiresAt',
         message: `${raw.onetrust.expiresAt} is in the past: the token has expired`,
+      });
+    } else if (jwtExpiry && expiresAt.getTime() > jwtExpiry.getTime() + jwtExpirySlackMs) {
+      // The token dies at its own exp whatever the spec says: a later expiresAt would silence the warnings.
+      problems.push({
+        field: 'onetrust.expiresAt',
+        message:
+          `${raw.onetrust.expiresAt} is later than the token's own expiry (${jwtExpiry.toISOString()}, its "exp" ` +
+          'claim): remove expiresAt, or give one no later than that',
       });
     }
   } else if (token) {

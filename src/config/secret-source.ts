@@ -1,5 +1,6 @@
 /**
- * Where a secret in the spec comes from: `{ "env": "NAME" }` or `{ "file": "path" }` (relative to the spec file).
+ * Where a secret in the spec comes from: `{ "env": "NAME" }`, `{ "file": "path" }` (relative to the spec file), or
+ * both: the variable when it is set, else the file (the example spec reads the demo's token file that way).
  * Never inline: a token written into the spec would be committed, copied and shown to anyone who reads the file.
  */
 import { readFileSync } from 'node:fs';
@@ -7,7 +8,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { RevealedSecret } from './revealed-secret';
 
-export type SecretSource = { env: string } | { file: string };
+export type SecretSource = { env: string } | { file: string } | { env: string; file: string };
 
 export const secretSourceSchema = z.unknown().transform((value, context): SecretSource => {
   if (typeof value === 'string') {
@@ -21,6 +22,7 @@ export const secretSourceSchema = z.unknown().transform((value, context): Secret
   }
   const parsed = z
     .union([
+      z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), file: z.string().min(1) }),
       z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/) }),
       z.strictObject({ file: z.string().min(1) }),
     ])
@@ -30,8 +32,8 @@ export const secretSourceSchema = z.unknown().transform((value, context): Secret
       code: 'custom',
       message:
         value === undefined
-          ? 'is required: give {"env": "VARIABLE"} or {"file": "path"}'
-          : 'must be {"env": "VARIABLE"} or {"file": "path"}',
+          ? 'is required: give {"env": "VARIABLE"}, {"file": "path"} or both (the variable, else the file)'
+          : 'must be {"env": "VARIABLE"}, {"file": "path"} or both (the variable, else the file)',
     });
     return z.NEVER;
   }
@@ -45,10 +47,20 @@ export function readSecret(
 ): { ok: true; secret: RevealedSecret } | { ok: false; message: string } {
   if ('env' in source) {
     const value = options.env[source.env]?.trim();
-    if (!value) return { ok: false, message: `environment variable ${source.env} is not set or empty` };
-    return { ok: true, secret: new RevealedSecret(value) };
+    if (value) return { ok: true, secret: new RevealedSecret(value) };
+    const unset = `environment variable ${source.env} is not set or empty`;
+    if (!('file' in source)) return { ok: false, message: unset };
+    const fromFile = readSecretFile(source.file, options.baseDir);
+    return fromFile.ok ? fromFile : { ok: false, message: `${unset}, and ${fromFile.message}` };
   }
-  const path = resolve(options.baseDir, source.file);
+  return readSecretFile(source.file, options.baseDir);
+}
+
+function readSecretFile(
+  file: string,
+  baseDir: string,
+): { ok: true; secret: RevealedSecret } | { ok: false; message: string } {
+  const path = resolve(baseDir, file);
   let value: string;
   try {
     value = readFileSync(path, 'utf8').trim();

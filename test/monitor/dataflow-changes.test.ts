@@ -12,6 +12,7 @@ import { runPause, runResume } from '../../src/cli/pause-resume-commands';
 import { runUpdate } from '../../src/cli/update-command';
 import { connectTemporal } from '../../src/cli/temporal-client';
 import { updateDataflowUpdate } from '../../src/workflows/monitor/messages';
+import { detailLabels, readmeSample } from '../harness/readme-samples';
 import { getSimulator } from '../harness/simulator';
 import {
   capturedIo,
@@ -88,6 +89,23 @@ describe('dataflow monitor: changing the dataflow', function () {
     assert.equal(status.paused, false);
   });
 
+  it('pausing a paused flow, or resuming a running one, is a no-op that says so', async function () {
+    dataflow = await monitoredDataflow();
+    const first = await cli();
+    assert.equal(await runPause(dataflow.target, { json: false }, first.deps), 0, first.io.stderr());
+    const again = await cli();
+    assert.equal(await runPause(dataflow.target, { json: false }, again.deps), 0, again.io.stderr());
+    assert.match(again.io.stdout(), /flow already paused: nothing to do \(AEP state: disabled\)/);
+    assert.doesNotMatch(again.io.stdout() + again.io.stderr(), /1422/);
+
+    const resume = await cli();
+    assert.equal(await runResume(dataflow.target, { json: false }, resume.deps), 0, resume.io.stderr());
+    const resumeAgain = await cli();
+    assert.equal(await runResume(dataflow.target, { json: false }, resumeAgain.deps), 0, resumeAgain.io.stderr());
+    assert.match(resumeAgain.io.stdout(), /flow already resumed: nothing to do \(AEP state: enabled\)/);
+    assert.equal((await simulatedFlow()).state, 'enabled');
+  });
+
   it('changes the schedule, name and description with a PATCH of the flow', async function () {
     dataflow = await monitoredDataflow();
     const before = await simulatedFlow();
@@ -100,6 +118,9 @@ describe('dataflow monitor: changing the dataflow', function () {
     );
     assert.equal(code, 0, change.io.stderr());
     assert.match(change.io.stdout(), /dataflow updated: name, description, schedule/);
+    // The README's sample changes no name: each of its labels is one the CLI really prints.
+    const printed = detailLabels(change.io.stdout());
+    for (const label of detailLabels(readmeSample('update'))) assert.ok(printed.includes(label), `README: "${label}"`);
 
     const after = await simulatedFlow();
     assert.equal(after.scheduleParams.frequency, 'hour');

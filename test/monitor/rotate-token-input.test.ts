@@ -99,9 +99,37 @@ describe('rotate-token: checking the token before anything is sent', () => {
     const token = unsignedJwt(20 * 3600);
     const { stderr, connected } = await rotateWithToken(token);
 
-    assert.match(stderr, /^Warning: this token expires in 20 hour\(s\), at \d{4}-/m);
+    assert.match(stderr, /^Warning: this token expires in 20 hours, at \d{4}-/m);
     assert.ok(connected, 'the rotation still goes ahead');
     assert.ok(!stderr.includes(token), 'the token is never printed');
+  });
+
+  it('refuses an --expires-at later than the token’s own exp', async () => {
+    const token = unsignedJwt(30 * 24 * 3600);
+    const err: string[] = [];
+    const exitCode = await runRotateToken(
+      'prod/consent',
+      { json: false, expiresAt: new Date(Date.now() + 60 * 24 * 3600 * 1000).toISOString() },
+      {
+        io: {
+          out: () => {},
+          err: (text) => err.push(text),
+          env: { DATAFLOW_SECRETS_KEY: randomBytes(32).toString('base64') },
+        },
+        readStdin: () => Promise.resolve(`${token}\n`),
+        stdinIsTerminal: false,
+        connect: () => Promise.reject(new Error('not reached')),
+      },
+    );
+    assert.equal(exitCode, 2);
+    assert.match(err.join(''), /--expires-at .*: later than the token's own expiry/);
+  });
+
+  it('says minutes for a token of minutes, not "1 hour(s)"', async () => {
+    const { stderr: tenMinutes } = await rotateWithToken(unsignedJwt(10 * 60));
+    assert.match(tenMinutes, /^Warning: this token expires in (9|10) minutes, at \d{4}-/m);
+    const { stderr: oneMinute } = await rotateWithToken(unsignedJwt(70));
+    assert.match(oneMinute, /^Warning: this token expires in 1 minute, at \d{4}-/m);
   });
 
   it('says nothing of a token that lives for months', async () => {

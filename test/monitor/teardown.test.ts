@@ -9,6 +9,7 @@ import { runPause } from '../../src/cli/pause-resume-commands';
 import { connectTemporal } from '../../src/cli/temporal-client';
 import { DataflowState } from '../../src/workflows/search-attributes';
 import { noneOfAny, resourceCounts } from '../provisioning/provisioning-fixtures';
+import { detailLabels, readmeSample } from '../harness/readme-samples';
 import { capturedIo, monitoredDataflow, simulatorRequests, type MonitoredDataflow } from './monitor-fixtures';
 
 describe('dataflow monitor: teardown', function () {
@@ -28,6 +29,7 @@ describe('dataflow monitor: teardown', function () {
     const code = await runTeardown(dataflow.target, { keepData: false, json: false }, { io, connect: connectTemporal });
     assert.equal(code, 0, io.stderr());
     assert.match(io.stdout(), /torn down: 8 deleted, 0 already gone, 0 kept/);
+    assert.deepEqual(detailLabels(io.stdout()), detailLabels(readmeSample('teardown')), 'the README sample is real');
 
     assert.deepEqual(await resourceCounts(dataflow.sandbox), noneOfAny);
     const deletes = (await simulatorRequests(dataflow.sandbox)).filter(

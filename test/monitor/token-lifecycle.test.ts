@@ -3,6 +3,7 @@
  * real CLI) proven by later runs, a concurrent change during rotation (412) retried, warnings at the configured
  * lead times, automatic rotation with client credentials, and the token never in plaintext in history or output.
  */
+import { simulatorDefaults } from '../../src/simulator/defaults';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -315,5 +316,10 @@ describe('dataflow monitor: the OneTrust token', function () {
     assert.equal(alerts.ofKind('token-rotated').length, 1);
     assert.equal(alerts.ofKind('token-expiring').length, 0, 'nobody was warned: the monitor handled it');
     assert.equal(alerts.ofKind('token-expired').length, 0);
+
+    // Neither the OneTrust client secret nor any token, the one the monitor minted included, is in history.
+    const histories = await historiesText(dataflow.handle.workflowId);
+    assert.ok(!histories.includes(simulatorDefaults.oneTrustClient.clientSecret), 'the client secret is in history');
+    assert.doesNotMatch(histories, /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\./, 'a token (a JWT) is in history');
   });
 });

@@ -1,11 +1,14 @@
 /**
- * A monitor verb sent while no worker runs does not wait in silence: after a short while it says which task queue
- * needs a worker, keeps waiting, and completes once one is started.
+ * A monitor verb sent while no worker runs does not wait in silence: an update says after a short while which task
+ * queue needs a worker, keeps waiting, and completes once one is started; status, a query, says at once.
  */
 import assert from 'node:assert/strict';
 import { runPause } from '../../src/cli/pause-resume-commands';
 import { runStatus } from '../../src/cli/status-command';
 import { connectTemporal } from '../../src/cli/temporal-client';
+import { dataflowMonitor } from '../../src/workflows/dataflow-monitor';
+import { monitorWorkflowId } from '../../src/workflows/workflow-ids';
+import { getTemporal } from '../harness/temporal';
 import type { MonitorStatus } from '../../src/workflows/monitor/monitor-status';
 import { startTestWorker, type TestWorker } from '../harness/test-worker';
 import { capturedIo, monitoredDataflow, sleep, waitFor, type MonitoredDataflow } from './monitor-fixtures';
@@ -54,5 +57,34 @@ describe('monitor verbs with no worker running', function () {
     const { status } = JSON.parse(refreshIo.stdout()) as { status: MonitorStatus };
     assert.equal(status.workflowId, dataflow.handle.workflowId);
     assert.equal([...refreshIo.stderr().matchAll(hintPattern)].length, 1);
+  });
+
+  it('status says within seconds that no worker polls the monitor’s task queue, and how to start one', async function () {
+    dataflow = await monitoredDataflow();
+    // The same monitor input, on a task queue no worker has ever polled.
+    const { client } = await getTemporal();
+    const orphanQueue = `${dataflow.scenario.taskQueue}-nobody`;
+    const orphan = await client.workflow.start(dataflowMonitor, {
+      workflowId: monitorWorkflowId(dataflow.sandbox, 'orphan'),
+      taskQueue: orphanQueue,
+      args: [{ dataflow: { ...dataflow.descriptor, name: 'orphan' } }],
+    });
+    try {
+      const io = await capturedIo(dataflow.scenario.taskQueue);
+      const startedAt = Date.now();
+      const code = await runStatus(
+        `${dataflow.sandbox}/orphan`,
+        { json: false, refresh: false },
+        { connect: connectTemporal, io },
+      );
+      assert.equal(code, 3);
+      assert.ok(Date.now() - startedAt < 10_000, 'within seconds');
+      assert.match(
+        io.stderr(),
+        new RegExp(`no worker is polling task queue "${orphanQueue}".*start one with npm run worker`),
+      );
+    } finally {
+      await orphan.terminate('test over');
+    }
   });
 });

@@ -1,5 +1,8 @@
 /** The dataflow spec's defaults and its token-expiry rules (the CLI-level refusals are in provision-spec-validation). */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { resolveDataflowSpec, SpecError } from '../../src/config';
 import { defaultMapping } from '../../src/dataflow/default-mapping';
 
@@ -44,6 +47,45 @@ describe('the dataflow spec', () => {
     assert.throws(
       () => resolveDataflowSpec(minimal, { env: { TOKEN: jwt(now / 1000 - 1) }, now }),
       /onetrust\.accessToken: the token expired at/,
+    );
+  });
+
+  it('refuses an expiresAt later than the JWT’s own exp, and takes an earlier one', () => {
+    const exp = now / 1000 + 86_400 * 30;
+    const later = {
+      ...minimal,
+      onetrust: { ...minimal.onetrust, expiresAt: new Date((exp + 86_400) * 1000).toISOString() },
+    };
+    assert.throws(
+      () => resolveDataflowSpec(later, { env: { TOKEN: jwt(exp) }, now }),
+      /onetrust\.expiresAt: .* is later than the token's own expiry \(/,
+    );
+    const earlier = new Date((exp - 86_400) * 1000).toISOString();
+    const spec = resolveDataflowSpec(
+      { ...minimal, onetrust: { ...minimal.onetrust, expiresAt: earlier } },
+      { env: { TOKEN: jwt(exp) }, now },
+    );
+    assert.equal(spec.oneTrust.expiresAt.toISOString(), earlier);
+  });
+
+  it('reads a token from the variable when it is set, else from the file ({env, file}: the example spec)', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'spec-token-'));
+    writeFileSync(join(directory, 'token.txt'), `${jwt(now / 1000 + 86_400 * 10)}\n`);
+    const both = { ...minimal, onetrust: { accessToken: { env: 'TOKEN', file: 'token.txt' } } };
+    const fromFile = resolveDataflowSpec(both, { env: {}, now, baseDir: directory });
+    assert.equal(fromFile.oneTrust.accessToken.reveal(), jwt(now / 1000 + 86_400 * 10));
+    const fromEnv = resolveDataflowSpec(both, { env: { TOKEN: jwt(now / 1000 + 86_400) }, now, baseDir: directory });
+    assert.equal(fromEnv.oneTrust.accessToken.reveal(), jwt(now / 1000 + 86_400));
+    assert.throws(
+      () => resolveDataflowSpec(both, { env: {}, now, baseDir: join(directory, 'elsewhere') }),
+      /onetrust\.accessToken: environment variable TOKEN is not set or empty, and cannot read the file .*token\.txt/,
+    );
+    // The README's `provision examples/dataflow.example.json` works beside the demo: its token is where the demo mints it.
+    const examplePath = resolve(__dirname, '../../examples/dataflow.example.json');
+    const example = JSON.parse(readFileSync(examplePath, 'utf8')) as { onetrust: { accessToken: { file: string } } };
+    assert.equal(
+      resolve(dirname(examplePath), example.onetrust.accessToken.file),
+      resolve(__dirname, '../../data/onetrust-token.txt'),
     );
   });
 

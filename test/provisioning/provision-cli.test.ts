@@ -100,9 +100,18 @@ describe('the provision command', function () {
     assert.deepEqual(await resourceCounts(scenario.sandbox), exactlyOneOfEach);
 
     const json = await runCli(scenario, { json: true });
-    const report = JSON.parse(json.stdout) as { ok: boolean; status: string; ids: { flowId: string } };
-    assert.equal(report.status, 'already-exists');
+    const report = JSON.parse(json.stdout) as {
+      ok: boolean;
+      status: string;
+      ids: { flowId: string };
+      created?: unknown;
+      alreadyExisted?: unknown;
+    };
+    // The shape of every provision result (README): this run created nothing, so it lists nothing as created.
+    assert.equal(report.status, 'already-existed');
     assert.equal(report.ids.flowId, flow!.id);
+    assert.equal(report.created, undefined);
+    assert.equal(report.alreadyExisted, undefined);
   });
 
   it('provisions again when the monitor was terminated: reuses every resource and starts a new monitor', async () => {

@@ -97,8 +97,9 @@ describe('provisioning a dataflow', function () {
     assert.equal(result.monitorWorkflowId, `dataflow:${scenario.sandbox}:${scenario.name}`);
     const monitor = await client.workflow.getHandle(result.monitorWorkflowId ?? '').describe();
     assert.equal(monitor.status.name, 'RUNNING', 'the monitor outlives provisioning');
-    const feed = await client.workflow.getHandle(`runs:${scenario.sandbox}`).describe();
-    assert.equal(feed.status.name, 'RUNNING', "provisioning started the sandbox's run feed");
+    // The monitor makes sure of its sandbox's run feed when it first starts.
+    const feed = await waitForFeed(`runs:${scenario.sandbox}`);
+    assert.equal(feed.status.name, 'RUNNING', "the monitor started the sandbox's run feed");
     assert.equal(feed.type, 'sandboxRunFeed');
   });
 
@@ -193,3 +194,16 @@ describe('provisioning a dataflow', function () {
     assert.deepEqual(progress.warnings, again.warnings);
   });
 });
+
+async function waitForFeed(workflowId: string) {
+  const { client } = await getTemporal();
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      return await client.workflow.getHandle(workflowId).describe();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}

@@ -150,12 +150,23 @@ export function createDataflowChangeActivities({ aep }: ActivityDependencies) {
       return { etag: patched.etag, patchAttempts: patched.attempts, changed: ['mapping'] };
     },
 
-    async setFlowEnabled(input: { sandbox: string; flowId: string; enabled: boolean }): Promise<{ flowState: string }> {
+    /**
+     * Enables or disables the flow. Asking for the state it is already in is a no-op that says so (`unchanged`):
+     * AEP refuses it with FLOW-1422-400, which is no failure of the user's.
+     */
+    async setFlowEnabled(input: {
+      sandbox: string;
+      flowId: string;
+      enabled: boolean;
+    }): Promise<{ flowState: string; unchanged?: boolean }> {
       const flowService = aep.forSandbox(input.sandbox).flowService;
+      const wanted = input.enabled ? 'enabled' : 'disabled';
       return asStep(input.enabled ? 'resume: enable the flow' : 'pause: disable the flow', async () => {
+        const before = await flowService.getFlow(input.flowId);
+        if (before.state === wanted) return { flowState: wanted, unchanged: true };
         await flowService.flowAction(input.flowId, input.enabled ? 'enable' : 'disable');
         const flow = await flowService.getFlow(input.flowId);
-        return { flowState: flow.state ?? (input.enabled ? 'enabled' : 'disabled') };
+        return { flowState: flow.state ?? wanted };
       });
     },
   };

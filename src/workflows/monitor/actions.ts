@@ -164,7 +164,13 @@ async function setEnabled(context: MonitorContext, enabled: boolean): Promise<Wo
     [{ sandbox: state.dataflow.sandbox, flowId: state.dataflow.ids.flowId, enabled }],
   );
   state.paused = !enabled;
-  return { summary: `flow ${enabled ? 'resumed' : 'paused'} (AEP state: ${result.flowState})`, details: result };
+  const done = enabled ? 'resumed' : 'paused';
+  return {
+    summary: result.unchanged
+      ? `flow already ${done}: nothing to do (AEP state: ${result.flowState})`
+      : `flow ${done} (AEP state: ${result.flowState})`,
+    details: result,
+  };
 }
 
 async function teardown(context: MonitorContext, request: TeardownRequest): Promise<WorkResult> {
