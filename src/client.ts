@@ -11,6 +11,7 @@ import { registerRotateTokenCommand } from './cli/rotate-token-command';
 import { registerUpdateCommand } from './cli/update-command';
 import { registerPauseAndResumeCommands } from './cli/pause-resume-commands';
 import { registerTeardownCommand } from './cli/teardown-command';
+import { registerPlanCommand } from './cli/plan-command';
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .addHelpText('after', generalHelp);
   registerProvisionCommand(program);
+  registerPlanCommand(program);
   registerStatusCommand(program);
   registerListCommand(program);
   registerRotateTokenCommand(program);

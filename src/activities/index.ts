@@ -9,6 +9,7 @@ import type { ActivityDependencies } from './dependencies';
 import { createExistingResourceActivities } from './existing-resources';
 import { createFlowServiceActivities } from './flow-service';
 import { createMonitorActivities } from './monitor';
+import { createPlanActivities } from './plan/plan-dataflow';
 import { createRunFeedActivities } from './run-feed';
 import { createSchemaRegistryActivities } from './schema-registry';
 
@@ -22,6 +23,7 @@ export function createActivities(dependencies: ActivityDependencies) {
     ...createDataPrepActivities(deps),
     ...createMonitorActivities(deps),
     ...createRunFeedActivities(deps),
+    ...createPlanActivities(deps),
   };
 }
 
@@ -32,3 +34,4 @@ export type { ExistingResources } from './existing-resources';
 export type { ExplorePreviewSummary, DataflowCreated } from './flow-service';
 export type { TargetSchemaResult } from './schema-registry';
 export type { AepFailureDetails } from './aep-failure';
+export type { DataflowPlan, PlanDataflowInput, PlannedResource, PlannedAction } from './plan/plan-dataflow';

@@ -1,0 +1,179 @@
+/**
+ * `plan`: what provisioning the spec would do to AEP, read without a write of any kind. Per resource: create (not
+ * there), keep (there as the spec says), change (there, with the fields that differ) or shared (there, but another
+ * dataflow's: provisioning reuses it and never changes it). The OneTrust token is judged by expiry only.
+ */
+import type { SandboxClient } from '../../aep';
+import { isManagedBy, markedDataflow } from '../../dataflow/ownership-mark';
+import type { ProvisioningStepKey } from '../../workflows/provisioning-steps';
+import type { DataflowSchedule, MappingRule } from '../../workflows/dataflow-types';
+import { asStep } from '../aep-failure';
+import { resolveMapping } from '../data-prep';
+import type { DataflowRef } from '../dataflow-ref';
+import type { ActivityDependencies } from '../dependencies';
+import { createExistingResourceActivities } from '../existing-resources';
+
+export type PlannedAction = 'create' | 'keep' | 'change' | 'shared';
+
+export interface PlannedResource {
+  key: ProvisioningStepKey;
+  action: PlannedAction;
+  id?: string;
+  /** Field-level differences, e.g. `schedule.interval 15 → 30`. */
+  changes?: string[];
+  note?: string;
+}
+
+export interface DataflowPlan {
+  resources: PlannedResource[];
+  token: { action: 'replace' | 'keep' | 'set'; reason: string };
+  /** How many things provisioning would create or change. */
+  changeCount: number;
+}
+
+export interface PlanDataflowInput {
+  dataflow: DataflowRef;
+  /** The description provisioning gives its resources (with the ownership mark). */
+  description: string;
+  schedule: DataflowSchedule;
+  mapping: MappingRule[];
+  /** ISO instants: the spec's token, and the one in use (the monitor's), when there is a monitor. */
+  tokenExpiresAt: string;
+  tokenInUseExpiresAt?: string;
+}
+
+export function createPlanActivities(deps: ActivityDependencies) {
+  const survey = createExistingResourceActivities(deps);
+  return {
+    async planDataflowChanges(input: PlanDataflowInput): Promise<DataflowPlan> {
+      return asStep('plan', async () => {
+        const api = deps.aep.forSandbox(input.dataflow.sandbox);
+        const existing = await survey.findExistingResources({ dataflow: input.dataflow });
+        const { sandbox, name } = input.dataflow;
+        const simple = (key: ProvisioningStepKey, id: string | undefined): PlannedResource =>
+          id === undefined ? { key, action: 'create' } : { key, action: 'keep', id };
+
+        const resources: PlannedResource[] = [
+          simple('base-connection', existing.baseConnectionId),
+          simple('source-connection', existing.sourceConnectionId),
+          await planSchema(api, existing.schemaId, sandbox, name),
+          await planDataset(api, existing.datasetId, sandbox, name),
+          simple('target-connection', existing.targetConnectionId),
+          await planMapping(api, existing.mappingSetId, input.mapping),
+          await planFlow(api, existing.flowId, input),
+        ];
+        const token = planToken(input, existing.baseConnectionId !== undefined);
+        const changeCount =
+          resources.filter((resource) => resource.action === 'create' || resource.action === 'change').length +
+          (token.action === 'keep' ? 0 : 1);
+        return { resources, token, changeCount };
+      });
+    },
+  };
+}
+
+/** A resource someone else made is reused as it is: say whose it is. */
+function sharedNote(description: unknown, sandbox: string, name: string): string | undefined {
+  if (isManagedBy(description, sandbox, name)) return undefined;
+  const owner = markedDataflow(description);
+  return owner
+    ? `belongs to dataflow ${owner.sandbox}/${owner.name}: reused, never changed by this one`
+    : 'made outside this tool: reused, never changed by this dataflow';
+}
+
+async function planSchema(
+  api: SandboxClient,
+  schemaId: string | undefined,
+  sandbox: string,
+  name: string,
+): Promise<PlannedResource> {
+  if (schemaId === undefined) return { key: 'target-schema', action: 'create' };
+  const schema = await api.schemaRegistry.getSchema(schemaId);
+  const note = sharedNote(schema.description, sandbox, name);
+  return note
+    ? { key: 'target-schema', action: 'shared', id: schemaId, note }
+    : { key: 'target-schema', action: 'keep', id: schemaId };
+}
+
+async function planDataset(
+  api: SandboxClient,
+  datasetId: string | undefined,
+  sandbox: string,
+  name: string,
+): Promise<PlannedResource> {
+  if (datasetId === undefined) return { key: 'dataset', action: 'create' };
+  const dataset = await api.catalog.getDataset(datasetId);
+  const note = sharedNote(dataset.description, sandbox, name);
+  return note
+    ? { key: 'dataset', action: 'shared', id: datasetId, note }
+    : { key: 'dataset', action: 'keep', id: datasetId };
+}
+
+async function planMapping(
+  api: SandboxClient,
+  mappingSetId: string | undefined,
+  mapping: MappingRule[],
+): Promise<PlannedResource> {
+  if (mappingSetId === undefined) return { key: 'mapping-set', action: 'create' };
+  const current = await api.dataPrep.getMappingSet(mappingSetId);
+  const { tenantId } = await api.schemaRegistry.getStats();
+  const rule = (entry: { source: string; destination: string }) => `${entry.source} → ${entry.destination}`;
+  const wanted = new Set(resolveMapping(mapping, tenantId).map(rule));
+  const have = new Set(current.mappings.map(rule));
+  const added = [...wanted].filter((entry) => !have.has(entry));
+  const removed = [...have].filter((entry) => !wanted.has(entry));
+  if (added.length === 0 && removed.length === 0) return { key: 'mapping-set', action: 'keep', id: mappingSetId };
+  const changes = [
+    ...(added.length > 0 ? [`mapping: ${added.length} rule(s) added (${added.join('; ')})`] : []),
+    ...(removed.length > 0 ? [`mapping: ${removed.length} rule(s) removed (${removed.join('; ')})`] : []),
+  ];
+  return { key: 'mapping-set', action: 'change', id: mappingSetId, changes, note: 'a new mapping-set version' };
+}
+
+async function planFlow(
+  api: SandboxClient,
+  flowId: string | undefined,
+  input: PlanDataflowInput,
+): Promise<PlannedResource> {
+  if (flowId === undefined) return { key: 'dataflow', action: 'create' };
+  const flow = await api.flowService.getFlow(flowId);
+  const changes: string[] = [];
+  const params = flow.scheduleParams;
+  if (params?.frequency !== input.schedule.frequency) {
+    changes.push(`schedule.frequency ${params?.frequency ?? '(none)'} → ${input.schedule.frequency}`);
+  }
+  const interval = params?.interval === undefined ? undefined : Number(params.interval);
+  if (interval !== input.schedule.interval) {
+    changes.push(`schedule.interval ${interval ?? '(none)'} → ${input.schedule.interval ?? '(none)'}`);
+  }
+  if (flow.description !== input.description) changes.push('description changed');
+  if (flow.state !== undefined && flow.state !== 'enabled')
+    changes.push(`state ${flow.state} (provision leaves it; resume enables it)`);
+  const real = changes.filter((change) => !change.startsWith('state '));
+  return real.length > 0
+    ? { key: 'dataflow', action: 'change', id: flowId, changes }
+    : { key: 'dataflow', action: 'keep', id: flowId, ...(changes.length > 0 ? { changes } : {}) };
+}
+
+function planToken(input: PlanDataflowInput, connectionExists: boolean): DataflowPlan['token'] {
+  if (!connectionExists)
+    return { action: 'set', reason: `a new connection gets the spec's token (expires ${input.tokenExpiresAt})` };
+  if (input.tokenInUseExpiresAt === undefined) {
+    return { action: 'keep', reason: 'no monitor tracks the token in use: provisioning keeps the connection’s token' };
+  }
+  const spec = Date.parse(input.tokenExpiresAt);
+  const inUse = Date.parse(input.tokenInUseExpiresAt);
+  if (spec > inUse) {
+    return {
+      action: 'replace',
+      reason: `the spec's token expires later (${input.tokenExpiresAt} > ${input.tokenInUseExpiresAt})`,
+    };
+  }
+  return {
+    action: 'keep',
+    reason:
+      spec === inUse
+        ? `the same expiry as the token in use (${input.tokenInUseExpiresAt})`
+        : `the spec's token is older (expires ${input.tokenExpiresAt}, the one in use ${input.tokenInUseExpiresAt})`,
+  };
+}

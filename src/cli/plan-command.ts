@@ -1,0 +1,132 @@
+/**
+ * `plan <spec…> [--json]`: for each spec, what provisioning would do to AEP, read without a write (a short
+ * `planDataflow` workflow on the worker, which holds the AEP credentials). Exit 0 when nothing would change, 2 when
+ * something would (like `terraform plan -detailed-exitcode`), 1 on an error.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Command } from 'commander';
+import type { DataflowPlan, PlannedResource } from '../activities';
+import type { ResolvedDataflowSpec } from '../config';
+import { ownershipMark } from '../dataflow/ownership-mark';
+import { statusQuery } from '../workflows/monitor/messages';
+import type { planDataflow } from '../workflows/plan-dataflow';
+import { stepNumber, stepTitle } from '../workflows/provisioning-steps';
+import { monitorWorkflowId } from '../workflows/workflow-ids';
+import { processIo, type CommandIo } from './command-io';
+import { formatSpecBatchProblems, loadSpecBatch } from './spec-batch';
+import { expandSpecArguments } from './spec-files';
+import { connectTemporal, type TemporalSession } from './temporal-client';
+
+export const planExitCodes = { nothingToDo: 0, error: 1, changes: 2 } as const;
+
+export interface PlanDependencies {
+  io: CommandIo;
+  connect: (env: NodeJS.ProcessEnv) => Promise<TemporalSession>;
+}
+
+export function registerPlanCommand(program: Command): void {
+  program
+    .command('plan')
+    .description('show what provision would do to AEP for each spec, without writing anything')
+    .argument('<spec...>', 'dataflow spec files, or folders of them')
+    .option('--json', 'one JSON object per dataflow')
+    .addHelpText('after', '\nExit 0: nothing would change; 2: something would; 1: an error (bad spec, Temporal).')
+    .action(async (specs: string[], options: { json?: boolean }) => {
+      process.exitCode = await runPlan(
+        specs,
+        { json: options.json ?? false },
+        { io: processIo, connect: connectTemporal },
+      );
+    });
+}
+
+export async function runPlan(
+  specArguments: string[],
+  options: { json: boolean },
+  deps: PlanDependencies,
+): Promise<number> {
+  const { io } = deps;
+  const batch = loadSpecBatch(expandSpecArguments(specArguments), io.env);
+  if (batch.problems.length > 0) {
+    if (options.json) io.out(`${JSON.stringify({ ok: false, error: 'invalid-spec', problems: batch.problems })}\n`);
+    else io.err(`Invalid dataflow specs; nothing was planned:\n${formatSpecBatchProblems(batch.problems)}\n`);
+    return planExitCodes.error;
+  }
+  let session: TemporalSession;
+  try {
+    session = await deps.connect(io.env);
+  } catch (error) {
+    io.err(`Error: ${(error as Error).message}\n`);
+    return planExitCodes.error;
+  }
+  let anyChange = false;
+  try {
+    for (const { file, spec } of batch.specs) {
+      const plan = await planOne(session, spec);
+      anyChange ||= plan.changeCount > 0;
+      if (options.json) io.out(`${JSON.stringify({ sandbox: spec.sandbox, name: spec.name, spec: file, ...plan })}\n`);
+      else io.out(`${formatPlan(spec, plan)}\n`);
+    }
+  } catch (error) {
+    io.err(`Error: ${(error as Error).message}\n`);
+    return planExitCodes.error;
+  } finally {
+    await session.close();
+  }
+  return anyChange ? planExitCodes.changes : planExitCodes.nothingToDo;
+}
+
+async function planOne(session: TemporalSession, spec: ResolvedDataflowSpec): Promise<DataflowPlan> {
+  // The token in use is the one the monitor tracks (AEP never shows a connection's token).
+  const tokenInUseExpiresAt = await session.client.workflow
+    .getHandle(monitorWorkflowId(spec.sandbox, spec.name))
+    .query(statusQuery)
+    .then((status) => status.token.expiresAt)
+    .catch(() => undefined);
+  const description = `OneTrust consent dataflow "${spec.name}"${spec.description ? `: ${spec.description}` : ''} ${ownershipMark(spec.sandbox, spec.name)}`;
+  return session.client.workflow.execute<typeof planDataflow>('planDataflow', {
+    taskQueue: session.taskQueue,
+    workflowId: `plan:${spec.sandbox}:${spec.name}:${randomUUID()}`,
+    args: [
+      {
+        dataflow: {
+          sandbox: spec.sandbox,
+          name: spec.name,
+          schemaTitle: spec.target.schemaTitle,
+          datasetName: spec.target.datasetName,
+        },
+        description,
+        schedule: spec.schedule,
+        mapping: spec.mapping,
+        tokenExpiresAt: spec.oneTrust.expiresAt.toISOString(),
+        ...(tokenInUseExpiresAt ? { tokenInUseExpiresAt } : {}),
+      },
+    ],
+    workflowExecutionTimeout: '5m',
+  });
+}
+
+const marks: Record<PlannedResource['action'], string> = { create: '+', keep: '=', change: '~', shared: '!' };
+
+export function formatPlan(spec: ResolvedDataflowSpec, plan: DataflowPlan): string {
+  const target = `${spec.sandbox}/${spec.name}`;
+  const lines = [`${target}: ${plan.changeCount === 0 ? 'nothing to do' : `${plan.changeCount} change(s)`}`];
+  for (const resource of plan.resources) {
+    const title = `[${stepNumber(resource.key)}/8] ${stepTitle(resource.key)}`;
+    const detail = [resource.id, resource.note].filter(Boolean).join('; ');
+    lines.push(`  ${marks[resource.action]} ${title}: ${resource.action}${detail ? ` (${detail})` : ''}`);
+    for (const change of resource.changes ?? []) lines.push(`      ${change}`);
+  }
+  lines.push(
+    `  ${plan.token.action === 'keep' ? '=' : '~'} OneTrust token: ${plan.token.action} (${plan.token.reason})`,
+  );
+  const existingChanges =
+    plan.resources.some((resource) => resource.action === 'change') || plan.token.action === 'replace';
+  if (existingChanges) {
+    lines.push(
+      `  provision does not change what exists yet: apply these with npm run client -- update ${target} … ` +
+        `(schedule, description, mapping) and rotate-token ${target} (the token)`,
+    );
+  }
+  return lines.join('\n');
+}
