@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import type { DataflowPlan, PlannedResource } from '../activities';
 import type { ResolvedDataflowSpec } from '../config';
-import { ownershipMark } from '../dataflow/ownership-mark';
+import { resourceDescription } from '../dataflow/ownership-mark';
 import { statusQuery } from '../workflows/monitor/messages';
 import type { planDataflow } from '../workflows/plan-dataflow';
 import { stepNumber, stepTitle } from '../workflows/provisioning-steps';
@@ -83,7 +83,7 @@ async function planOne(session: TemporalSession, spec: ResolvedDataflowSpec): Pr
     .query(statusQuery)
     .then((status) => status.token.expiresAt)
     .catch(() => undefined);
-  const description = `OneTrust consent dataflow "${spec.name}"${spec.description ? `: ${spec.description}` : ''} ${ownershipMark(spec.sandbox, spec.name)}`;
+  const description = resourceDescription(spec.sandbox, spec.name, spec.description);
   return session.client.workflow.execute<typeof planDataflow>('planDataflow', {
     taskQueue: session.taskQueue,
     workflowId: `plan:${spec.sandbox}:${spec.name}:${randomUUID()}`,

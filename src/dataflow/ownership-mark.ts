@@ -24,3 +24,8 @@ export function markedDataflow(description: unknown): { sandbox: string; name: s
   const match = markedDataflowPattern.exec(description);
   return match ? { sandbox: match[1]!, name: match[2]! } : undefined;
 }
+
+/** The description every resource of a dataflow carries: what it is, the spec's words, and the ownership mark. */
+export function resourceDescription(sandbox: string, name: string, description: string | undefined): string {
+  return `OneTrust consent dataflow "${name}"${description ? `: ${description}` : ''} ${ownershipMark(sandbox, name)}`;
+}

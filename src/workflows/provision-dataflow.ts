@@ -13,7 +13,7 @@ import type { DataflowRef, ExistingResources } from '../activities';
 import type { DataflowDescriptor, DataflowIds } from './dataflow-types';
 import { provisioningSteps, stepNumber, stepTitle, type ProvisioningStepKey } from './provisioning-steps';
 import { DataflowName, DataflowSandbox, DataflowStage, DataflowState } from './search-attributes';
-import { ownershipMark } from '../dataflow/ownership-mark';
+import { resourceDescription } from '../dataflow/ownership-mark';
 import { monitorWorkflowId } from './workflow-ids';
 import { defaultStepRetryTimeout, provisioningActivities } from './provisioning/activity-options';
 import {
@@ -53,7 +53,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     schemaTitle: input.target.schemaTitle,
     datasetName: input.target.datasetName,
   };
-  const description = `OneTrust consent dataflow "${input.name}"${input.description ? `: ${input.description}` : ''} ${ownershipMark(input.sandbox, input.name)}`;
+  const description = resourceDescription(input.sandbox, input.name, input.description);
 
   const progress: ProvisioningProgress = {
     workflowId,

@@ -4,6 +4,7 @@
  * Runs the real programs: `npx tsx src/worker.ts` and `npx tsx src/client.ts provision <spec>`.
  */
 import assert from 'node:assert/strict';
+import { decodedPayloads } from '../harness/history-payloads';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,7 +55,7 @@ describe('the OneTrust token stays secret', function () {
       const { client: temporal } = await getTemporal();
       for (const workflowId of [`provision:${scenario.sandbox}:consent`, `dataflow:${scenario.sandbox}:consent`]) {
         const history = JSON.stringify(await temporal.workflow.getHandle(workflowId).fetchHistory());
-        const decoded = decodePayloads(history);
+        const decoded = decodedPayloads(history);
         assert.ok(!history.includes(scenario.token) && !decoded.includes(scenario.token), `token in ${workflowId}`);
         assert.match(decoded, /"sealed":"v1\./, `${workflowId} carries the sealed token`);
       }
@@ -147,21 +148,9 @@ describe('secrets on failing paths', function () {
     const history = JSON.stringify(
       await client.workflow.getHandle(provisionWorkflowId(scenario.sandbox, 'consent')).fetchHistory(),
     );
-    const decoded = decodePayloads(history);
+    const decoded = decodedPayloads(history);
     for (const secret of [scenario.token, webhookSecret]) {
       assert.ok(!history.includes(secret) && !decoded.includes(secret), 'a secret is in the provisioning history');
     }
   });
 });
-
-function decodePayloads(historyJson: string): string {
-  const decoded: string[] = [];
-  JSON.parse(historyJson, (key, value: unknown) => {
-    if (key === 'data' && typeof value === 'string') decoded.push(Buffer.from(value, 'base64').toString('utf8'));
-    if (key === 'data' && typeof value === 'object' && value !== null) {
-      decoded.push(Buffer.from(Object.values(value as Record<string, number>)).toString('utf8'));
-    }
-    return value;
-  });
-  return decoded.join('\n');
-}

@@ -4,6 +4,7 @@
  * hold fails at once, naming that key and the keys the worker has.
  */
 import assert from 'node:assert/strict';
+import { decodedPayloads } from '../harness/history-payloads';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,16 +80,3 @@ describe('provisioning with a token sealed to the worker’s public key', functi
     }
   });
 });
-
-/** History payloads are base64 JSON: decoded, they are what the Web UI shows. */
-function decodedPayloads(historyJson: string): string {
-  const decoded: string[] = [];
-  JSON.parse(historyJson, (key, value: unknown) => {
-    if (key === 'data' && typeof value === 'string') decoded.push(Buffer.from(value, 'base64').toString('utf8'));
-    if (key === 'data' && typeof value === 'object' && value !== null) {
-      decoded.push(Buffer.from(Object.values(value as Record<string, number>)).toString('utf8'));
-    }
-    return value;
-  });
-  return decoded.join('\n');
-}

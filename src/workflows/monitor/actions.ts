@@ -5,6 +5,7 @@
  */
 import { ApplicationFailure, patched } from '@temporalio/workflow';
 import type { DataflowResourceKind } from '../../activities/monitor';
+import type { DataflowIds } from '../dataflow-types';
 import { activities, changeOptions, teardownActivities } from './monitor-activities';
 import { failureMessage, type MonitorContext } from './monitor-context';
 import { monitorActionFailedType } from './messages';
@@ -178,22 +179,9 @@ async function teardown(context: MonitorContext, request: TeardownRequest): Prom
   if (!patched(patientTeardownPatch)) return teardownWithoutProgress(context, request);
   const { state, input } = context;
   const { ids, sandbox, name } = state.dataflow;
-  const keepData = request.keepData === true;
-  // Flow first: AEP refuses to delete a connection a flow still uses (FLOW-1418-400).
-  const plan: Array<[DataflowResourceKind, string]> = [
-    ['flow', ids.flowId],
-    ['targetConnection', ids.targetConnectionId],
-    ['sourceConnection', ids.sourceConnectionId],
-    ['baseConnection', ids.baseConnectionId],
-    ['mappingSet', ids.mappingSetId],
-  ];
-  if (!keepData) plan.push(['dataset', ids.datasetId], ['schema', ids.schemaAltId], ['fieldGroup', ids.fieldGroupId]);
-
+  const { plan, kept } = teardownPlan(ids, request.keepData === true);
   const deleted: string[] = [];
   const alreadyGone: string[] = [];
-  const kept: string[] = keepData
-    ? [`dataset ${ids.datasetId}`, `schema ${ids.schemaAltId}`, `fieldGroup ${ids.fieldGroupId}`]
-    : [];
   // Visible from the first delete to the last: a half-deleted dataflow is never reported healthy.
   const progress: TeardownProgress = {
     phase: 'tearing-down',
@@ -243,11 +231,11 @@ async function teardown(context: MonitorContext, request: TeardownRequest): Prom
 
 export const patientTeardownPatch = 'patient-teardown-with-progress';
 
-/** The teardown of releases before `patientTeardownPatch`, kept for replaying their histories. */
-async function teardownWithoutProgress(context: MonitorContext, request: TeardownRequest): Promise<WorkResult> {
-  const { state } = context;
-  const { ids, sandbox, name } = state.dataflow;
-  const keepData = request.keepData === true;
+/** What a teardown deletes, in order, and what --keep-data keeps. */
+function teardownPlan(
+  ids: DataflowIds,
+  keepData: boolean,
+): { plan: Array<[DataflowResourceKind, string]>; kept: string[] } {
   // Flow first: AEP refuses to delete a connection a flow still uses (FLOW-1418-400).
   const plan: Array<[DataflowResourceKind, string]> = [
     ['flow', ids.flowId],
@@ -257,12 +245,19 @@ async function teardownWithoutProgress(context: MonitorContext, request: Teardow
     ['mappingSet', ids.mappingSetId],
   ];
   if (!keepData) plan.push(['dataset', ids.datasetId], ['schema', ids.schemaAltId], ['fieldGroup', ids.fieldGroupId]);
-
-  const deleted: string[] = [];
-  const alreadyGone: string[] = [];
-  const kept: string[] = keepData
+  const kept = keepData
     ? [`dataset ${ids.datasetId}`, `schema ${ids.schemaAltId}`, `fieldGroup ${ids.fieldGroupId}`]
     : [];
+  return { plan, kept };
+}
+
+/** The teardown of releases before `patientTeardownPatch`, kept for replaying their histories. */
+async function teardownWithoutProgress(context: MonitorContext, request: TeardownRequest): Promise<WorkResult> {
+  const { state } = context;
+  const { ids, sandbox, name } = state.dataflow;
+  const { plan, kept } = teardownPlan(ids, request.keepData === true);
+  const deleted: string[] = [];
+  const alreadyGone: string[] = [];
   for (const [kind, id] of plan) {
     // A field group still used by a schema we kept stays too.
     if (kind === 'fieldGroup' && kept.some((entry) => entry.startsWith('schema '))) {

@@ -10,7 +10,7 @@ import type { DataflowRef, ExistingResources } from '../../activities';
 import type { DataflowDescriptor, DataflowIds } from '../dataflow-types';
 import { provisioningSteps, stepNumber, stepTitle, type ProvisioningStepKey } from '../provisioning-steps';
 import { DataflowName, DataflowSandbox, DataflowStage, DataflowState } from '../search-attributes';
-import { ownershipMark } from '../../dataflow/ownership-mark';
+import { resourceDescription } from '../../dataflow/ownership-mark';
 import { monitorWorkflowId } from '../workflow-ids';
 import { defaultStepRetryTimeout, provisioningActivities } from './activity-options';
 import { describeAepFailure, failureDetails, formatDuration, messageOf, usedUpRetryWindow } from './failure-causes';
@@ -35,7 +35,7 @@ export async function provisionInSeedOrder(input: ProvisionDataflowInput): Promi
     schemaTitle: input.target.schemaTitle,
     datasetName: input.target.datasetName,
   };
-  const description = `OneTrust consent dataflow "${input.name}"${input.description ? `: ${input.description}` : ''} ${ownershipMark(input.sandbox, input.name)}`;
+  const description = resourceDescription(input.sandbox, input.name, input.description);
 
   const progress: ProvisioningProgress = {
     workflowId,
