@@ -10,6 +10,7 @@ import { AepError } from '../aep';
 import { OneTrustError } from '../onetrust';
 import { createSecretRedactor } from '../observability/secret-redaction';
 import { SecretBoxError, type SealedSecret, type SecretBox } from '../secrets';
+import { withEarlierAnswer } from './earlier-answers';
 
 /** Structured facts about a failed call, carried as the ApplicationFailure's first detail. */
 export interface AepFailureDetails {
@@ -45,7 +46,7 @@ const failureTextRedactor = createSecretRedactor();
 export function toActivityFailure(error: unknown, step: string): unknown {
   if (error instanceof ApplicationFailure) return error;
   if (error instanceof AepError) {
-    const details: AepFailureDetails = {
+    const details: AepFailureDetails = withEarlierAnswer({
       step,
       ...(error.status !== undefined ? { status: error.status } : {}),
       ...(error.code !== undefined ? { code: error.code } : {}),
@@ -53,7 +54,7 @@ export function toActivityFailure(error: unknown, step: string): unknown {
       ...(error.requestId !== undefined ? { requestId: error.requestId } : {}),
       method: error.method,
       path: error.path,
-    };
+    });
     return ApplicationFailure.create({
       message: describeFailure(details),
       type: error.retryable ? failureTypes.unavailable : failureTypes.rejected,
