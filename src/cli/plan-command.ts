@@ -8,7 +8,10 @@ import type { Command } from 'commander';
 import type { DataflowPlan, PlannedResource } from '../activities';
 import type { ResolvedDataflowSpec } from '../config';
 import { resourceDescription } from '../dataflow/ownership-mark';
+import type { DataflowDescriptor } from '../workflows/dataflow-types';
 import { statusQuery } from '../workflows/monitor/messages';
+import type { MonitorStatus } from '../workflows/monitor/monitor-status';
+import { tokenWarningLeads } from '../workflows/monitor/token-schedule';
 import type { planDataflow } from '../workflows/plan-dataflow';
 import { stepNumber, stepTitle } from '../workflows/provisioning-steps';
 import { monitorWorkflowId } from '../workflows/workflow-ids';
@@ -78,13 +81,13 @@ export async function runPlan(
 
 async function planOne(session: TemporalSession, spec: ResolvedDataflowSpec): Promise<DataflowPlan> {
   // The token in use is the one the monitor tracks (AEP never shows a connection's token).
-  const tokenInUseExpiresAt = await session.client.workflow
+  const monitor = await session.client.workflow
     .getHandle(monitorWorkflowId(spec.sandbox, spec.name))
     .query(statusQuery)
-    .then((status) => status.token.expiresAt)
     .catch(() => undefined);
+  const tokenInUseExpiresAt = monitor?.token.expiresAt;
   const description = resourceDescription(spec.sandbox, spec.name, spec.description);
-  return session.client.workflow.execute<typeof planDataflow>('planDataflow', {
+  const plan = await session.client.workflow.execute<typeof planDataflow>('planDataflow', {
     taskQueue: session.taskQueue,
     workflowId: `plan:${spec.sandbox}:${spec.name}:${randomUUID()}`,
     args: [
@@ -100,10 +103,27 @@ async function planOne(session: TemporalSession, spec: ResolvedDataflowSpec): Pr
         mapping: spec.mapping,
         tokenExpiresAt: spec.oneTrust.expiresAt.toISOString(),
         ...(tokenInUseExpiresAt ? { tokenInUseExpiresAt } : {}),
+        ...(monitor ? { mappingVersion: monitor.ids.mappingVersion } : {}),
       },
     ],
     workflowExecutionTimeout: '5m',
   });
+  const monitorChanges = monitor ? monitorChangesOf(spec, monitor) : [];
+  return monitorChanges.length === 0
+    ? plan
+    : { ...plan, monitor: monitorChanges, changeCount: plan.changeCount + monitorChanges.length };
+}
+
+/** What the monitor holds that the spec changes: token warnings, and whether alerts go to a webhook. */
+function monitorChangesOf(spec: ResolvedDataflowSpec, monitor: MonitorStatus): string[] {
+  const changes: string[] = [];
+  const wanted = tokenWarningLeads({ monitor: spec.monitor } as DataflowDescriptor).map((lead) => lead.text);
+  const current = monitor.token.warningLeadTimes;
+  if (wanted.join(', ') !== current.join(', '))
+    changes.push(`token warnings ${current.join(', ')} → ${wanted.join(', ')}`);
+  if (spec.alerts && monitor.alerts === 'log') changes.push('alerts: webhook set (alerts go to the log now)');
+  if (!spec.alerts && monitor.alerts === 'webhook') changes.push('alerts: webhook removed (alerts go to the log)');
+  return changes;
 }
 
 const marks: Record<PlannedResource['action'], string> = { create: '+', keep: '=', change: '~', shared: '!' };
@@ -120,13 +140,7 @@ export function formatPlan(spec: ResolvedDataflowSpec, plan: DataflowPlan): stri
   lines.push(
     `  ${plan.token.action === 'keep' ? '=' : '~'} OneTrust token: ${plan.token.action} (${plan.token.reason})`,
   );
-  const existingChanges =
-    plan.resources.some((resource) => resource.action === 'change') || plan.token.action === 'replace';
-  if (existingChanges) {
-    lines.push(
-      `  provision does not change what exists yet: apply these with npm run client -- update ${target} … ` +
-        `(schedule, description, mapping) and rotate-token ${target} (the token)`,
-    );
-  }
+  for (const change of plan.monitor ?? []) lines.push(`  ~ Monitor: ${change}`);
+  if (plan.changeCount > 0) lines.push(`  apply with: npm run client -- provision <spec.json> (${target})`);
   return lines.join('\n');
 }

@@ -22,6 +22,7 @@ import {
 } from '../workflows/provision-dataflow';
 import { provisioningSteps, stepNumber, stepTitle } from '../workflows/provisioning-steps';
 import { runBulkProvision, shouldProvisionInBulk } from './bulk-provision';
+import { applySpecToDataflow, describeApplied } from './apply-spec';
 import { reportFromResult } from './bulk-report';
 import { loadCliSecretSealer } from './cli-secret-sealer';
 import { exitCodes, processIo, type CommandIo } from './command-io';
@@ -148,13 +149,13 @@ export async function runProvision(
         { sandbox: spec.sandbox, name: spec.name, spec: specPath, workflowId, uiUrl: uiLink },
         result,
       );
+      const applied = await applySpecToDataflow(session, input, { tokenUnconfirmed: false });
       print.result(
-        { ok: true, ...earlierResult, status: 'already-existed' },
+        { ok: applied.ok, ...earlierResult, status: 'already-existed', applied },
         `Dataflow ${spec.name} already exists in sandbox ${spec.sandbox} (provisioned by ${workflowId}); nothing was created.\n` +
-          `Web UI: ${uiLink}\n${formatIds(result)}\n` +
-          `To change it: npm run client -- update ${spec.sandbox}/${spec.name} …`,
+          `Web UI: ${uiLink}\n${formatIds(result)}\n${describeApplied(applied)}`,
       );
-      return exitCodes.ok;
+      return applied.ok ? exitCodes.ok : exitCodes.failed;
     }
 
     let handle: WorkflowHandle<typeof provisionDataflow>;
@@ -178,7 +179,15 @@ export async function runProvision(
       return exitCodes.ok;
     }
 
-    return await follow(handle, { session, spec, specPath, uiLink, print, pollIntervalMs: deps.pollIntervalMs ?? 500 });
+    return await follow(handle, {
+      session,
+      spec,
+      specPath,
+      input,
+      uiLink,
+      print,
+      pollIntervalMs: deps.pollIntervalMs ?? 500,
+    });
   } catch (error) {
     const code = isTemporalUnavailable(error) ? 'temporal-unavailable' : 'unexpected';
     print.result({ ok: false, error: code, message: messageOf(error) }, `Error: ${messageOf(error)}`);
@@ -194,6 +203,7 @@ async function follow(
     session: TemporalSession;
     spec: ResolvedDataflowSpec;
     specPath: string;
+    input: ProvisionDataflowInput;
     uiLink: string;
     print: Printer;
     pollIntervalMs: number;
@@ -236,9 +246,17 @@ async function follow(
       ? `\nMonitor: ${result.monitorWorkflowId}  ${workflowUiLink(session.uiUrl, session.namespace, result.monitorWorkflowId)}`
       : '';
     const warnings = (result.warnings ?? []).map((warning) => `\nWarning: ${warning}`).join('');
+    // What existed already is made to match the spec; what this run created already does.
+    const applied =
+      result.reused.length > 0 && result.monitorWorkflowId
+        ? await applySpecToDataflow(session, context.input, {
+            tokenUnconfirmed: result.reused.includes('base-connection') && result.monitorStartedNow === true,
+          })
+        : undefined;
     print.result(
       {
-        ok: true,
+        ok: applied?.ok ?? true,
+        ...(applied ? { applied } : {}),
         ...reportFromResult(
           {
             sandbox: result.sandbox,
@@ -250,9 +268,9 @@ async function follow(
           result,
         ),
       },
-      `${headline}\n${formatIds(result)}${monitorLink}${warnings}`,
+      `${headline}\n${formatIds(result)}${monitorLink}${warnings}${applied ? `\n${describeApplied(applied)}` : ''}`,
     );
-    return exitCodes.ok;
+    return applied?.ok === false ? exitCodes.failed : exitCodes.ok;
   }
 
   // Temporal went away while we waited: the workflow goes on without us; following it again will show the end.

@@ -69,6 +69,15 @@ export function formatStatus(status: MonitorStatus): string {
       `${status.workflowId}${status.continuedAsNew > 0 ? ` (continued as new ${status.continuedAsNew}×)` : ''}`,
     ],
     ['flow', `${status.ids.flowId}, ${describeSchedule(status.schedule)}${status.paused ? ', PAUSED' : ''}`],
+    ...(status.drift
+      ? [
+          [
+            'drift',
+            `since ${status.drift.since}: ${status.drift.differences.join('; ')}` +
+              `\n${' '.repeat(16)}${status.drift.repair.replace('<sandbox/name>', target)}`,
+          ] as [string, string],
+        ]
+      : []),
     ...(status.teardown
       ? [
           [

@@ -27,6 +27,7 @@ import {
 import { perform } from './monitor/actions';
 import { raiseAlert } from './monitor/alerting';
 import {
+  applySpecUpdate,
   monitorActionFailedType,
   pauseSignal,
   pauseUpdate,
@@ -48,7 +49,13 @@ import { activities } from './monitor/monitor-activities';
 import { failureMessage, isoNow, type MonitorContext } from './monitor/monitor-context';
 import { describeStatus, type MonitorStatus } from './monitor/monitor-status';
 import { jittered, reconcileIntervalMs } from './monitor/reconcile-cadence';
-import { rotateTokenProblem, teardownProblem, updateDataflowProblem } from './monitor/request-validation';
+import {
+  applySpecProblem,
+  rotateTokenProblem,
+  teardownProblem,
+  updateDataflowProblem,
+} from './monitor/request-validation';
+import { driftDetectionPatch, lookForDrift } from './monitor/drift';
 import { RunWatcher } from './monitor/run-watching';
 import {
   initialMonitorState,
@@ -188,6 +195,9 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
   setHandler(teardownUpdate, (request) => outcomeOf(enqueue({ kind: 'teardown', request: request ?? {} }, 'update')), {
     validator: (request) => refuseIf(teardownProblem(request)),
   });
+  setHandler(applySpecUpdate, (request) => outcomeOf(enqueue({ kind: 'applySpec', request }, 'update')), {
+    validator: (request) => refuseIf(applySpecProblem(request, Date.now())),
+  });
   setHandler(
     refreshUpdate,
     async () => {
@@ -247,6 +257,10 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
         publish();
         try {
           const result = await perform(context, runs, item);
+          // After every action (and `status --refresh`): does the dataflow still match what was applied?
+          if (item.action.kind !== 'teardown' && !state.tornDown && patched(driftDetectionPatch)) {
+            await lookForDrift(context);
+          }
           outcome = { ...base, ok: true, ...result, finishedAt: isoNow() };
         } catch (error) {
           outcome = { ...base, ok: false, summary: failureMessage(error), finishedAt: isoNow(), details: {} };
@@ -322,7 +336,10 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
     await runs.takeNews();
     await drainQueue();
     if (state.tornDown) break;
-    if (Date.now() >= state.nextReconcileAt) await runs.reconcile();
+    if (Date.now() >= state.nextReconcileAt) {
+      await runs.reconcile();
+      if (patched(driftDetectionPatch)) await lookForDrift(context);
+    }
     await attendToToken(context);
     await drainQueue();
     if (state.tornDown) break;

@@ -136,6 +136,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
 
   const completeIds = progress.ids as DataflowIds;
   let monitorId: string | undefined;
+  let monitorStartedNow = false;
   const warnings: string[] = [];
   if (input.startMonitor ?? true) {
     progress.phase = 'starting-monitor';
@@ -153,6 +154,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
       }),
     );
     monitorId = monitor.workflowId;
+    monitorStartedNow = !monitor.alreadyRunning;
     progress.monitorWorkflowId = monitorId;
     // A monitor cannot be told new ids, and workflow code cannot restart it: say so instead of hiding it.
     if (monitor.alreadyRunning && created.length > 0) {
@@ -176,7 +178,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     ids: completeIds,
     schedule: context.built.schedule,
     tenantId: context.built.tenantId,
-    ...(monitorId ? { monitorWorkflowId: monitorId } : {}),
+    ...(monitorId ? { monitorWorkflowId: monitorId, monitorStartedNow } : {}),
     created: inSeedOrder(created),
     reused: inSeedOrder(reused),
     alreadyExisted: created.length === 0,

@@ -74,6 +74,7 @@ describe('plan', function () {
       ...scenario.spec,
       description: 'Every half hour now',
       schedule: { ...schedule, interval: Number(schedule.interval) + 15 },
+      monitor: { tokenWarnings: ['30d'] },
       mapping: [
         { sourceType: 'ATTRIBUTE', source: 'content.Identifier', destination: '_{TENANT_ID}.Identifier' },
         { sourceType: 'ATTRIBUTE', source: 'content.Language', destination: '_{TENANT_ID}.Language' },
@@ -86,11 +87,17 @@ describe('plan', function () {
       flow.changes?.includes(`schedule.interval ${Number(schedule.interval)} → ${Number(schedule.interval) + 15}`),
       JSON.stringify(flow),
     );
-    assert.ok(flow.changes?.includes('description changed'));
+    assert.ok(
+      flow.changes?.some(
+        (change) => change.startsWith('description changed: ') && change.endsWith(': Every half hour now"'),
+      ),
+    );
     const mapping = changed.plan.resources.find((resource) => resource.key === 'mapping-set')!;
     assert.equal(mapping.action, 'change');
     assert.match(mapping.changes?.join(' ') ?? '', /rule\(s\) removed/);
     assert.match(changed.stdout, /~ \[8\/8\] Dataflow: change/);
+    assert.deepEqual(changed.plan.monitor, [`token warnings 30d, 7d, 1d → 30d`]);
+    assert.match(changed.stdout, /~ Monitor: token warnings 30d, 7d, 1d → 30d/);
     assert.deepEqual(changed.writes, [], 'plan wrote nothing');
   });
 });

@@ -5,6 +5,7 @@
 import type { ActivityDependencies } from '../dependencies';
 import { createAlertActivities } from './alerts';
 import { createDataflowChangeActivities } from './dataflow-changes';
+import { createInspectionActivities } from './inspect-dataflow';
 import { createRunListingActivities } from './list-runs';
 import { createResealActivities } from './reseal-secrets';
 import { createTeardownActivities } from './teardown';
@@ -18,6 +19,7 @@ export function createMonitorActivities(deps: ActivityDependencies) {
     ...createTeardownActivities(deps),
     ...createAlertActivities(deps),
     ...createResealActivities(deps),
+    ...createInspectionActivities(deps),
   };
 }
 
@@ -32,3 +34,4 @@ export type {
 export type { UpdateFlowSettingsInput, FlowPatchResult, PublishMappingVersionInput } from './dataflow-changes';
 export type { DataflowResourceKind, DeleteDataflowResourceInput, DeleteDataflowResourceResult } from './teardown';
 export type { SendAlertInput, SendAlertResult } from './alerts';
+export type { LiveDataflow, LiveFlow, CompareWithSpecInput, SpecComparison } from './inspect-dataflow';

@@ -8,10 +8,10 @@ import { isManagedBy, markedDataflow } from '../../dataflow/ownership-mark';
 import type { ProvisioningStepKey } from '../../workflows/provisioning-steps';
 import type { DataflowSchedule, MappingRule } from '../../workflows/dataflow-types';
 import { asStep } from '../aep-failure';
-import { resolveMapping } from '../data-prep';
 import type { DataflowRef } from '../dataflow-ref';
 import type { ActivityDependencies } from '../dependencies';
 import { createExistingResourceActivities } from '../existing-resources';
+import { flowSettingDifferences, mappingDifferences } from './spec-differences';
 
 export type PlannedAction = 'create' | 'keep' | 'change' | 'shared';
 
@@ -27,6 +27,8 @@ export interface PlannedResource {
 export interface DataflowPlan {
   resources: PlannedResource[];
   token: { action: 'replace' | 'keep' | 'set'; reason: string };
+  /** What the monitor would change (token warnings, alerts); filled in by the CLI, which reads the monitor. */
+  monitor?: string[];
   /** How many things provisioning would create or change. */
   changeCount: number;
 }
@@ -40,6 +42,8 @@ export interface PlanDataflowInput {
   /** ISO instants: the spec's token, and the one in use (the monitor's), when there is a monitor. */
   tokenExpiresAt: string;
   tokenInUseExpiresAt?: string;
+  /** The mapping-set version the monitor applied, when there is a monitor (else the latest is compared). */
+  mappingVersion?: number;
 }
 
 export function createPlanActivities(deps: ActivityDependencies) {
@@ -59,7 +63,7 @@ export function createPlanActivities(deps: ActivityDependencies) {
           await planSchema(api, existing.schemaId, sandbox, name),
           await planDataset(api, existing.datasetId, sandbox, name),
           simple('target-connection', existing.targetConnectionId),
-          await planMapping(api, existing.mappingSetId, input.mapping),
+          await planMapping(api, existing.mappingSetId, input.mapping, input.mappingVersion),
           await planFlow(api, existing.flowId, input),
         ];
         const token = planToken(input, existing.baseConnectionId !== undefined);
@@ -113,21 +117,13 @@ async function planMapping(
   api: SandboxClient,
   mappingSetId: string | undefined,
   mapping: MappingRule[],
+  version: number | undefined,
 ): Promise<PlannedResource> {
   if (mappingSetId === undefined) return { key: 'mapping-set', action: 'create' };
-  const current = await api.dataPrep.getMappingSet(mappingSetId);
-  const { tenantId } = await api.schemaRegistry.getStats();
-  const rule = (entry: { source: string; destination: string }) => `${entry.source} → ${entry.destination}`;
-  const wanted = new Set(resolveMapping(mapping, tenantId).map(rule));
-  const have = new Set(current.mappings.map(rule));
-  const added = [...wanted].filter((entry) => !have.has(entry));
-  const removed = [...have].filter((entry) => !wanted.has(entry));
-  if (added.length === 0 && removed.length === 0) return { key: 'mapping-set', action: 'keep', id: mappingSetId };
-  const changes = [
-    ...(added.length > 0 ? [`mapping: ${added.length} rule(s) added (${added.join('; ')})`] : []),
-    ...(removed.length > 0 ? [`mapping: ${removed.length} rule(s) removed (${removed.join('; ')})`] : []),
-  ];
-  return { key: 'mapping-set', action: 'change', id: mappingSetId, changes, note: 'a new mapping-set version' };
+  const changes = await mappingDifferences(api, mappingSetId, mapping, version);
+  return changes.length === 0
+    ? { key: 'mapping-set', action: 'keep', id: mappingSetId }
+    : { key: 'mapping-set', action: 'change', id: mappingSetId, changes, note: 'a new mapping-set version' };
 }
 
 async function planFlow(
@@ -137,29 +133,21 @@ async function planFlow(
 ): Promise<PlannedResource> {
   if (flowId === undefined) return { key: 'dataflow', action: 'create' };
   const flow = await api.flowService.getFlow(flowId);
-  const changes: string[] = [];
-  const params = flow.scheduleParams;
-  if (params?.frequency !== input.schedule.frequency) {
-    changes.push(`schedule.frequency ${params?.frequency ?? '(none)'} → ${input.schedule.frequency}`);
-  }
-  const interval = params?.interval === undefined ? undefined : Number(params.interval);
-  if (interval !== input.schedule.interval) {
-    changes.push(`schedule.interval ${interval ?? '(none)'} → ${input.schedule.interval ?? '(none)'}`);
-  }
-  if (flow.description !== input.description) changes.push('description changed');
-  if (flow.state !== undefined && flow.state !== 'enabled')
-    changes.push(`state ${flow.state} (provision leaves it; resume enables it)`);
-  const real = changes.filter((change) => !change.startsWith('state '));
-  return real.length > 0
-    ? { key: 'dataflow', action: 'change', id: flowId, changes }
-    : { key: 'dataflow', action: 'keep', id: flowId, ...(changes.length > 0 ? { changes } : {}) };
+  const { changes } = flowSettingDifferences(flow, input);
+  const notes = flow.state !== undefined && flow.state !== 'enabled' ? [`state ${flow.state} (resume enables it)`] : [];
+  return changes.length > 0
+    ? { key: 'dataflow', action: 'change', id: flowId, changes: [...changes, ...notes] }
+    : { key: 'dataflow', action: 'keep', id: flowId, ...(notes.length > 0 ? { changes: notes } : {}) };
 }
 
 function planToken(input: PlanDataflowInput, connectionExists: boolean): DataflowPlan['token'] {
   if (!connectionExists)
     return { action: 'set', reason: `a new connection gets the spec's token (expires ${input.tokenExpiresAt})` };
   if (input.tokenInUseExpiresAt === undefined) {
-    return { action: 'keep', reason: 'no monitor tracks the token in use: provisioning keeps the connection’s token' };
+    return {
+      action: 'replace',
+      reason: "no monitor tracks the connection's token: provision puts the spec's in (proven by an explore preview)",
+    };
   }
   const spec = Date.parse(input.tokenExpiresAt);
   const inUse = Date.parse(input.tokenInUseExpiresAt);

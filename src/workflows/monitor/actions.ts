@@ -19,13 +19,14 @@ import type {
   WorkItem,
 } from './state';
 import { tokenStateAfterRotation } from './token-schedule';
+import { applySpec } from './apply-spec';
 
 export type WorkResult = { summary: string; details: ActionOutcome['details'] };
 
 async function rotate(
   context: MonitorContext,
   request: RotateTokenRequest,
-  how: 'on request' | 'automatically',
+  how: 'on request' | 'automatically' | 'from the spec',
 ): Promise<WorkResult> {
   const { state } = context;
   const result = await activities.rotateOneTrustToken.executeWithOptions(
@@ -303,6 +304,8 @@ export async function perform(context: MonitorContext, runs: RunWatcher, item: W
       return setEnabled(context, true);
     case 'teardown':
       return teardown(context, action.request);
+    case 'applySpec':
+      return applySpec(context, action.request, { updateDataflow, rotate, setEnabled });
     case 'refresh': {
       const how = await runs.refresh();
       const { lastReconcileError } = context.state;

@@ -9,6 +9,7 @@ import type { DataflowDescriptor } from '../dataflow-types';
 import type { MonitorStatus } from './monitor-status';
 import type {
   ActionOutcome,
+  ApplySpecRequest,
   DataflowHealth,
   MonitorState,
   RotateTokenRequest,
@@ -63,6 +64,8 @@ export const updateDataflowUpdate = defineUpdate<ActionOutcome, [UpdateDataflowR
 export const pauseUpdate = defineUpdate<ActionOutcome>('pause');
 export const resumeUpdate = defineUpdate<ActionOutcome>('resume');
 export const teardownUpdate = defineUpdate<ActionOutcome, [TeardownRequest]>('teardown');
+/** `provision` of an existing dataflow: make AEP and the monitor match the spec (see apply-spec.ts). */
+export const applySpecUpdate = defineUpdate<ActionOutcome, [ApplySpecRequest]>('applySpec');
 /** Ask the run feed to look now and answer with what the monitor then knows (`status --refresh`). */
 export const refreshUpdate = defineUpdate<MonitorStatus>('refresh');
 

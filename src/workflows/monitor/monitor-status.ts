@@ -3,11 +3,13 @@
  * plain view.
  */
 import type { DataflowIds, DataflowSchedule } from '../dataflow-types';
+import { howToRepair } from './drift';
 import { describeDuration } from './durations';
 import type {
   ActionOutcome,
   AlertRecord,
   DataflowHealth,
+  DriftState,
   FailureCause,
   MonitorActionKind,
   MonitorState,
@@ -30,8 +32,12 @@ export interface MonitorStatus {
   ids: DataflowIds;
   schedule: DataflowSchedule;
   paused: boolean;
+  /** While the dataflow in AEP differs from what the monitor applied: what differs, and how to put it back. */
+  drift?: DriftState & { repair: string };
   /** While a teardown runs, or after one stopped: what is left to delete and why it stopped. */
   teardown?: TeardownProgress;
+  /** Where alerts go: the spec's webhook, or the worker's log when there is none. */
+  alerts: 'webhook' | 'log';
   /** How often the monitor double-checks its runs itself (the run feed looks every minute). */
   reconcileInterval: string;
   /** The sandbox's run feed, which hands this monitor its runs. */
@@ -75,6 +81,7 @@ export function deriveHealth(state: MonitorState, leads: WarningLead[], nowMs: n
   if (state.teardown) return state.teardown.phase;
   if (isTokenExpired(state.token, nowMs)) return 'token-expired';
   if (state.reconcileTrouble?.alerted) return 'unmonitored';
+  if (state.drift) return 'drifted';
   if (state.paused) return 'paused';
   if (state.consecutiveFailures > 0) return 'failing';
   if (isTokenExpiring(state.token, leads, nowMs)) return 'token-expiring';
@@ -100,7 +107,9 @@ export function describeStatus(
     ids: dataflow.ids,
     schedule: dataflow.schedule,
     paused: state.paused,
+    ...(state.drift ? { drift: { ...state.drift, repair: howToRepair(state.drift) } } : {}),
     ...(state.teardown ? { teardown: state.teardown } : {}),
+    alerts: dataflow.alerts ? 'webhook' : 'log',
     reconcileInterval: describeDuration(context.reconcileIntervalMs),
     runFeedWorkflowId: context.runFeedWorkflowId,
     token: {

@@ -98,3 +98,17 @@ export function teardownProblem(request: unknown): string | undefined {
   if (keepData !== undefined && typeof keepData !== 'boolean') return 'keepData: must be true or false';
   return undefined;
 }
+
+export function applySpecProblem(request: unknown, nowMs: number): string | undefined {
+  if (!isRecord(request)) return 'applySpec expects an object {description, schedule, mapping, token, tokenExpiresAt}';
+  if (typeof request.description !== 'string') return 'description: must be a string';
+  const sealed = isRecord(request.alerts) ? request.alerts.webhookUrl : undefined;
+  if (request.alerts !== undefined && (!isRecord(sealed) || typeof sealed.sealed !== 'string')) {
+    return 'alerts.webhookUrl: must be sealed';
+  }
+  return (
+    scheduleProblem(request.schedule) ??
+    mappingProblem(request.mapping) ??
+    rotateTokenProblem({ token: request.token, expiresAt: request.tokenExpiresAt }, nowMs)
+  );
+}

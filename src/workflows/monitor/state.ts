@@ -39,6 +39,7 @@ export type DataflowHealth =
   | 'token-expiring'
   | 'token-expired'
   | 'unmonitored'
+  | 'drifted'
   | 'paused'
   | 'tearing-down'
   | 'teardown-failed'
@@ -51,6 +52,7 @@ export const dataflowHealthStates: readonly DataflowHealth[] = [
   'tearing-down',
   'token-expired',
   'unmonitored',
+  'drifted',
   'paused',
   'failing',
   'token-expiring',
@@ -66,7 +68,9 @@ export type AlertKind =
   | 'token-rotation-failed'
   | 'action-failed'
   | 'unmonitored'
-  | 'monitoring-resumed';
+  | 'monitoring-resumed'
+  | 'drifted'
+  | 'drift-resolved';
 
 export type AlertSeverity = 'info' | 'warning' | 'critical';
 
@@ -116,6 +120,28 @@ export interface UpdateDataflowRequest {
   mapping?: MappingRule[];
 }
 
+/**
+ * What a spec asks the dataflow to be (`provision` sends it when the dataflow already exists): the monitor changes
+ * what differs through the same paths as its verbs, and says what it changed and what it kept.
+ */
+export interface ApplySpecRequest {
+  /** The flow's full description, with the ownership mark (as provisioning writes it). */
+  description: string;
+  schedule: ScheduleChange;
+  mapping: MappingRule[];
+  token: SealedSecret;
+  /** ISO instant (the JWT's `exp`, or the spec's `expiresAt`). */
+  tokenExpiresAt: string;
+  /**
+   * The connection's token is not known to be the monitor's (provisioning reused a base connection under a new
+   * monitor): the spec's token is put in, whatever its expiry.
+   */
+  tokenUnconfirmed?: boolean;
+  /** Absent: no alert webhook. */
+  alerts?: { webhookUrl: SealedSecret };
+  monitor?: { pollInterval?: string; tokenWarnings?: string[] };
+}
+
 export interface TeardownRequest {
   /** Keep the dataset (and the data in it), its schema and field group. */
   keepData?: boolean;
@@ -129,7 +155,8 @@ export type MonitorAction =
   | { kind: 'resume' }
   | { kind: 'teardown'; request: TeardownRequest }
   | { kind: 'refresh' }
-  | { kind: 'autoRotateToken' };
+  | { kind: 'autoRotateToken' }
+  | { kind: 'applySpec'; request: ApplySpecRequest };
 
 export type MonitorActionKind = MonitorAction['kind'];
 
@@ -185,6 +212,16 @@ export interface TeardownProgress {
   error?: string;
 }
 
+/** The dataflow differs from what the monitor last applied (someone changed it in AEP, or deleted part of it). */
+export interface DriftState {
+  /** What differs, for people: `flow state disabled (expected enabled)`, `dataset 5f… was deleted`. */
+  differences: string[];
+  /** ISO instant it was first seen. */
+  since: string;
+  /** Whether `provision` can put everything back (a deleted resource needs teardown and provision). */
+  repairable: boolean;
+}
+
 export interface MonitorState {
   /** The dataflow as it is now: updates and rotations change it. */
   dataflow: DataflowDescriptor;
@@ -222,6 +259,8 @@ export interface MonitorState {
   recentActions: ActionOutcome[];
   /** Work not finished yet, oldest first; the head is the one in progress. */
   queue: WorkItem[];
+  /** Set while the dataflow in AEP differs from what the monitor last applied; cleared when it matches again. */
+  drift?: DriftState;
   /** Counters since the monitor first started. */
   counts: { runsLearned: number; runsFailed: number; feedMessages: number; reconciles: number };
 }

@@ -28,6 +28,11 @@ export function statusMarkdown(status: MonitorStatus): string {
     `- Runs handed on by \`${status.runFeedWorkflowId}\` (last ${status.lastFeedMessageAt ?? 'not yet'}); double-checked every ${status.reconcileInterval} (last ${status.lastReconcileAt ?? 'not yet'}); ${status.counts.runsLearned} finished run(s) seen, ${status.counts.runsFailed} failed`,
     `- OneTrust token expires ${status.token.expiresAt} (${status.token.expiresInMs >= 0 ? `in ${describeDuration(status.token.expiresInMs)}` : `${describeDuration(-status.token.expiresInMs)} ago`})${status.token.automaticRotation ? ', rotated automatically' : ''}`,
   ];
+  if (status.drift) {
+    lines.push(
+      `- **Drifted** since ${status.drift.since}: ${status.drift.differences.join('; ')}. To fix: ${status.drift.repair}`,
+    );
+  }
   if (status.teardown) {
     const how = status.teardown.phase === 'tearing-down' ? 'Tearing down' : '**Teardown stopped**';
     lines.push(

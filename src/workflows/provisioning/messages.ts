@@ -58,6 +58,8 @@ export interface ProvisionDataflowResult {
   schedule: DataflowSchedule;
   tenantId: string;
   monitorWorkflowId?: string;
+  /** This run started the monitor (it was not running yet): it tracks the spec's token from now on. */
+  monitorStartedNow?: boolean;
   /** Steps whose resource this run created, and those it found already there. */
   created: ProvisioningStepKey[];
   reused: ProvisioningStepKey[];

@@ -1,0 +1,159 @@
+/**
+ * What the monitor reads to tell whether its dataflow still is what it last applied (drift) and what a spec would
+ * change (apply): the live flow (state, schedule, mapping version, connection ids), whether its dataset and
+ * connections still exist, and whether two sealed secrets hold the same value (compared here, in the worker, so
+ * neither is ever opened in workflow code or history).
+ */
+import { AepError, type SandboxClient } from '../../aep';
+import { isManagedBy, markedDataflow } from '../../dataflow/ownership-mark';
+import type { SealedSecret } from '../../secrets';
+import type { DataflowIds, MappingRule } from '../../workflows/dataflow-types';
+import type { ScheduleChange } from '../../workflows/monitor/state';
+import { asStep, openSealedSecret } from '../aep-failure';
+import type { ActivityDependencies } from '../dependencies';
+import { flowSettingDifferences, mappingDifferences } from '../plan/spec-differences';
+
+export interface LiveFlow {
+  state?: string;
+  frequency?: string;
+  interval?: number;
+  mappingSetId?: string;
+  mappingVersion?: number;
+  sourceConnectionIds: string[];
+  targetConnectionIds: string[];
+}
+
+export interface LiveDataflow {
+  /** Absent when the flow itself is gone. */
+  flow?: LiveFlow;
+  /** What no longer exists, as `dataset 5f…`, `base connection 6a…`. */
+  missing: string[];
+}
+
+export interface CompareWithSpecInput {
+  sandbox: string;
+  dataflowName: string;
+  ids: DataflowIds;
+  /** The full resource description provisioning writes (with the ownership mark). */
+  description: string;
+  schedule: ScheduleChange;
+  mapping: MappingRule[];
+}
+
+export interface SpecComparison {
+  description: boolean;
+  schedule: boolean;
+  /** Field-level differences of the flow's settings, for people. */
+  flowChanges: string[];
+  /** Rules the spec adds or removes; empty when the mapping matches. */
+  mappingChanges: string[];
+  /** The flow's transformation does not use the dataflow's mapping set and version. */
+  mappingPointsElsewhere: boolean;
+  flowState?: string;
+  /** Resources another dataflow (or someone else) owns: never changed by this one. */
+  shared: string[];
+}
+
+export function createInspectionActivities({ aep, secrets }: ActivityDependencies) {
+  return {
+    async inspectDataflow(input: { sandbox: string; ids: DataflowIds }): Promise<LiveDataflow> {
+      return asStep('look for drift', async () => {
+        const api = aep.forSandbox(input.sandbox);
+        const { ids } = input;
+        const [flow, ...existing] = await Promise.all([
+          ifFound(api.flowService.getFlow(ids.flowId)),
+          exists(`dataset ${ids.datasetId}`, api.catalog.getDataset(ids.datasetId)),
+          exists(`base connection ${ids.baseConnectionId}`, api.flowService.getConnection(ids.baseConnectionId)),
+          exists(
+            `source connection ${ids.sourceConnectionId}`,
+            api.flowService.getSourceConnection(ids.sourceConnectionId),
+          ),
+          exists(
+            `target connection ${ids.targetConnectionId}`,
+            api.flowService.getTargetConnection(ids.targetConnectionId),
+          ),
+        ]);
+        const missing = existing.filter((entry): entry is string => entry !== undefined);
+        if (flow === undefined) return { missing: [`flow ${ids.flowId}`, ...missing] };
+        const mapping = flow.transformations?.find((transformation) => transformation.params?.mappingId)?.params;
+        return {
+          flow: {
+            ...(flow.state !== undefined ? { state: flow.state } : {}),
+            ...(flow.scheduleParams?.frequency !== undefined ? { frequency: flow.scheduleParams.frequency } : {}),
+            ...(flow.scheduleParams?.interval !== undefined ? { interval: Number(flow.scheduleParams.interval) } : {}),
+            ...(typeof mapping?.mappingId === 'string' ? { mappingSetId: mapping.mappingId } : {}),
+            ...(mapping?.mappingVersion !== undefined ? { mappingVersion: Number(mapping.mappingVersion) } : {}),
+            sourceConnectionIds: flow.sourceConnectionIds,
+            targetConnectionIds: flow.targetConnectionIds,
+          },
+          missing,
+        };
+      });
+    },
+
+    async compareDataflowWithSpec(input: CompareWithSpecInput): Promise<SpecComparison> {
+      return asStep('compare with the spec', async () => {
+        const api = aep.forSandbox(input.sandbox);
+        const { ids } = input;
+        const [flow, mappingChanges, shared] = await Promise.all([
+          api.flowService.getFlow(ids.flowId),
+          mappingDifferences(api, ids.mappingSetId, input.mapping, ids.mappingVersion),
+          sharedResources(api, input.sandbox, input.dataflowName, ids),
+        ]);
+        const settings = flowSettingDifferences(flow, input);
+        const params = flow.transformations?.find((transformation) => transformation.params?.mappingId)?.params;
+        const mappingPointsElsewhere =
+          params !== undefined &&
+          (params.mappingId !== ids.mappingSetId || Number(params.mappingVersion) !== ids.mappingVersion);
+        return {
+          description: settings.description,
+          schedule: settings.schedule,
+          flowChanges: settings.changes,
+          mappingChanges,
+          mappingPointsElsewhere,
+          ...(flow.state !== undefined ? { flowState: flow.state } : {}),
+          shared,
+        };
+      });
+    },
+
+    /** Whether two sealed secrets hold the same value (either may be absent). */
+    sameSecret(input: { first?: SealedSecret | string; second?: SealedSecret | string }): Promise<boolean> {
+      const open = (secret: SealedSecret | string | undefined) =>
+        secret === undefined || typeof secret === 'string' ? secret : openSealedSecret(secrets, secret, 'compare');
+      return new Promise((resolve) => resolve(open(input.first) === open(input.second)));
+    },
+  };
+}
+
+async function ifFound<T>(request: Promise<T>): Promise<T | undefined> {
+  try {
+    return await request;
+  } catch (error) {
+    if (error instanceof AepError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+async function exists(label: string, request: Promise<unknown>): Promise<string | undefined> {
+  return (await ifFound(request)) === undefined ? label : undefined;
+}
+
+async function sharedResources(api: SandboxClient, sandbox: string, name: string, ids: DataflowIds): Promise<string[]> {
+  const [schema, dataset] = await Promise.all([
+    api.schemaRegistry.getSchema(ids.schemaId),
+    api.catalog.getDataset(ids.datasetId),
+  ]);
+  const whose = (description: unknown) => {
+    const owner = markedDataflow(description);
+    return owner ? `dataflow ${owner.sandbox}/${owner.name}'s` : 'made outside this tool';
+  };
+  return [
+    ...(isManagedBy(schema.description, sandbox, name)
+      ? []
+      : [`target schema ${ids.schemaId} (${whose(schema.description)}): reused, never changed by this dataflow`]),
+    ...(isManagedBy(dataset.description, sandbox, name)
+      ? []
+      : [`dataset ${ids.datasetId} (${whose(dataset.description)}): reused, never changed by this dataflow`]),
+  ];
+}

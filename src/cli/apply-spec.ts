@@ -1,0 +1,98 @@
+/**
+ * After `provision` finds a dataflow that already exists, the spec is applied to it: the dataflow's monitor
+ * compares AEP and itself with the spec and changes what differs (the `applySpec` update; see
+ * workflows/monitor/apply-spec.ts). This is what makes `provision` converge rather than only reuse.
+ */
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { resourceDescription } from '../dataflow/ownership-mark';
+import type { SealedSecret } from '../secrets';
+import { applySpecUpdate } from '../workflows/monitor/messages';
+import type { ActionOutcome, ApplySpecRequest } from '../workflows/monitor/state';
+import type { ProvisionDataflowInput } from '../workflows/provision-dataflow';
+import { monitorWorkflowId } from '../workflows/workflow-ids';
+import { describeOutcome, messageOf } from './monitor-session';
+import type { TemporalSession } from './temporal-client';
+
+/** What applying the spec did, as `--json` shows it. */
+export interface AppliedSpec {
+  ok: boolean;
+  summary: string;
+  changed: string[];
+  kept: string[];
+  shared: string[];
+}
+
+export function applySpecRequest(input: ProvisionDataflowInput, tokenUnconfirmed: boolean): ApplySpecRequest {
+  const { frequency, interval } = input.schedule;
+  return {
+    description: resourceDescription(input.sandbox, input.name, input.description),
+    schedule: { frequency, ...(interval !== undefined ? { interval } : {}) },
+    mapping: input.mapping,
+    token: input.oneTrust.token,
+    tokenExpiresAt: input.oneTrust.tokenExpiresAt,
+    ...(tokenUnconfirmed ? { tokenUnconfirmed } : {}),
+    // The CLI always seals the webhook URL; a plain string never reaches this point.
+    ...(input.alerts ? { alerts: { webhookUrl: input.alerts.webhookUrl as SealedSecret } } : {}),
+    ...(input.monitor ? { monitor: input.monitor } : {}),
+  };
+}
+
+export async function applySpecToDataflow(
+  session: TemporalSession,
+  input: ProvisionDataflowInput,
+  options: { tokenUnconfirmed: boolean },
+): Promise<AppliedSpec> {
+  const monitor = session.client.workflow.getHandle(monitorWorkflowId(input.sandbox, input.name));
+  try {
+    const outcome = await monitor.executeUpdate(applySpecUpdate, {
+      args: [applySpecRequest(input, options.tokenUnconfirmed)],
+    });
+    return appliedFrom(outcome);
+  } catch (error) {
+    const outcome = error instanceof WorkflowUpdateFailedError ? outcomeOfFailure(error) : undefined;
+    return {
+      ok: false,
+      summary: `the spec could not be applied: ${outcome?.summary ?? causeMessage(error)}`,
+      changed: [],
+      kept: [],
+      shared: [],
+    };
+  }
+}
+
+/** Lines for people: what changed, what was kept and why, what is shared. */
+export function describeApplied(applied: AppliedSpec): string {
+  if (!applied.ok) return `Error: ${applied.summary}`;
+  return describeOutcome({
+    id: '',
+    kind: 'applySpec',
+    source: 'update',
+    ok: true,
+    summary: applied.changed.length === 0 ? 'Nothing to change: the dataflow matches the spec.' : 'Applied the spec:',
+    finishedAt: '',
+    details: {
+      ...(applied.changed.length > 0 ? { changed: applied.changed } : {}),
+      ...(applied.kept.length > 0 ? { kept: applied.kept } : {}),
+      ...(applied.shared.length > 0 ? { shared: applied.shared } : {}),
+    },
+  });
+}
+
+function appliedFrom(outcome: ActionOutcome): AppliedSpec {
+  const list = (key: string) => {
+    const value = outcome.details[key];
+    return Array.isArray(value) ? value : [];
+  };
+  return { ok: true, summary: outcome.summary, changed: list('changed'), kept: list('kept'), shared: list('shared') };
+}
+
+function outcomeOfFailure(error: WorkflowUpdateFailedError): ActionOutcome | undefined {
+  const cause = error.cause as { details?: unknown[] } | undefined;
+  const first = cause?.details?.[0];
+  return typeof first === 'object' && first !== null && 'summary' in first ? (first as ActionOutcome) : undefined;
+}
+
+function causeMessage(error: unknown): string {
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error ? cause.message : messageOf(error);
+}

@@ -1,0 +1,129 @@
+/**
+ * Drift: the dataflow in AEP no longer is what the monitor last applied. Someone disabled the flow or changed its
+ * schedule in the AEP UI, pointed it at another mapping, or deleted its dataset or a connection. The monitor looks
+ * on its reconcile, on `status --refresh` and after every action; a difference is the `drifted` state and one alert
+ * per distinct drift, and `provision` with the spec puts back what it can.
+ */
+import { log } from '@temporalio/workflow';
+import type { LiveDataflow } from '../../activities/monitor';
+import { localActivities } from './monitor-activities';
+import { failureMessage, isoNow, type MonitorContext } from './monitor-context';
+import type { DriftState, MonitorState } from './state';
+
+/** Monitors that started before drift detection replay without its reads. */
+export const driftDetectionPatch = 'drift-detection';
+
+interface Difference {
+  text: string;
+  /** `provision` with the spec changes it back; a deleted resource needs teardown and provision instead. */
+  repairable: boolean;
+}
+
+export function differencesFrom(state: MonitorState, live: LiveDataflow): Difference[] {
+  const gone = live.missing.map((label) => ({ text: `${label} was deleted`, repairable: false }));
+  const flow = live.flow;
+  if (flow === undefined) return gone;
+  const { ids, schedule } = state.dataflow;
+  const differences: Difference[] = [];
+  const expectedState = state.paused ? 'disabled' : 'enabled';
+  if (flow.state !== undefined && flow.state !== expectedState) {
+    differences.push({
+      text: `flow state ${flow.state} (expected ${expectedState}${state.paused ? ': paused with pause' : ''})`,
+      repairable: true,
+    });
+  }
+  if (flow.frequency !== schedule.frequency || flow.interval !== schedule.interval) {
+    differences.push({
+      text: `schedule ${describeEvery(flow.frequency, flow.interval)} (expected ${describeEvery(schedule.frequency, schedule.interval)})`,
+      repairable: true,
+    });
+  }
+  if (flow.mappingSetId !== ids.mappingSetId || flow.mappingVersion !== ids.mappingVersion) {
+    differences.push({
+      text: `mapping ${flow.mappingSetId ?? '(none)'} v${flow.mappingVersion ?? '?'} (expected ${ids.mappingSetId} v${ids.mappingVersion})`,
+      repairable: true,
+    });
+  }
+  if (!sameIds(flow.sourceConnectionIds, [ids.sourceConnectionId])) {
+    differences.push({
+      text: `source connections ${flow.sourceConnectionIds.join(', ') || '(none)'} (expected ${ids.sourceConnectionId})`,
+      repairable: false,
+    });
+  }
+  if (!sameIds(flow.targetConnectionIds, [ids.targetConnectionId])) {
+    differences.push({
+      text: `target connections ${flow.targetConnectionIds.join(', ') || '(none)'} (expected ${ids.targetConnectionId})`,
+      repairable: false,
+    });
+  }
+  return [...differences, ...gone];
+}
+
+/** Reads the dataflow and records, alerts or clears drift. A failed read changes nothing (the next look retries). */
+export async function lookForDrift(context: MonitorContext): Promise<void> {
+  const { state } = context;
+  let live: LiveDataflow;
+  try {
+    live = await localActivities.inspectDataflow.executeWithOptions({ summary: 'look for drift' }, [
+      { sandbox: state.dataflow.sandbox, ids: state.dataflow.ids },
+    ]);
+  } catch (error) {
+    log.warn('could not look for drift; the next look tries again', { reason: failureMessage(error) });
+    return;
+  }
+  const differences = differencesFrom(state, live);
+  const before = state.drift;
+  if (differences.length === 0) {
+    if (before === undefined) return;
+    state.drift = undefined;
+    await context.raise({
+      kind: 'drift-resolved',
+      severity: 'info',
+      discriminator: `${before.since}:${isoNow()}`,
+      message: 'the dataflow in AEP matches what the monitor applied again',
+      details: { was: before.differences.join('; ') },
+    });
+    return;
+  }
+  const texts = differences.map((difference) => difference.text);
+  if (before !== undefined && texts.join('\n') === before.differences.join('\n')) return;
+  const drift: DriftState = {
+    differences: texts,
+    since: before?.since ?? isoNow(),
+    repairable: differences.every((difference) => difference.repairable),
+  };
+  state.drift = drift;
+  context.publish();
+  await context.raise({
+    kind: 'drifted',
+    severity: 'warning',
+    discriminator: `${drift.since}:${fingerprint(texts.join('\n'))}`,
+    message: `the dataflow in AEP differs from what the monitor applied: ${texts.join('; ')}; ${howToRepair(drift)}`,
+    details: { differences: texts.join('; '), repairable: drift.repairable },
+  });
+}
+
+export function howToRepair(drift: DriftState): string {
+  return drift.repairable
+    ? 'provision the spec again to put it back (npm run client -- provision <spec.json>)'
+    : 'part of it is gone: tear it down and provision it again (npm run client -- teardown <sandbox/name>, then provision <spec.json>)';
+}
+
+function describeEvery(frequency: string | undefined, interval: number | undefined): string {
+  if (frequency === undefined) return '(none)';
+  return frequency === 'once' ? 'once' : `every ${interval ?? '?'} ${frequency}(s)`;
+}
+
+function sameIds(actual: readonly string[], expected: readonly string[]): boolean {
+  return actual.length === expected.length && expected.every((id) => actual.includes(id));
+}
+
+/** A short stable id for a set of differences (FNV-1a), so the same drift is alerted once. */
+function fingerprint(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index += 1) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, '0');
+}
