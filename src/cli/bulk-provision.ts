@@ -20,6 +20,7 @@ import {
   type BulkDataflowReport,
   type ReportSubject,
 } from './bulk-report';
+import { applySpecToDataflow } from './apply-spec';
 import { exitCodes, type CommandIo } from './command-io';
 import { concurrencyLimit } from './concurrency-limit';
 import { loadCliSecretSealer } from './cli-secret-sealer';
@@ -223,7 +224,8 @@ class BulkProvisioning {
       const result = await client.workflow.getHandle<typeof provisionDataflow>(dataflow.subject.workflowId).result();
       // Its ids, but not what that earlier run created or reused: this run did nothing.
       const { created: _created, reused: _reused, ...earlierReport } = reportFromResult(dataflow.subject, result);
-      this.finish(dataflow, { ...earlierReport, status: 'already-existed' });
+      const applied = await applySpecToDataflow(this.session, dataflow.input, { tokenUnconfirmed: false });
+      this.finish(dataflow, { ...earlierReport, status: 'already-existed', applied });
       return undefined;
     }
     if (earlier.kind === 'running') {
@@ -240,7 +242,14 @@ class BulkProvisioning {
   private async follow(dataflow: TrackedDataflow, handle: WorkflowHandle<typeof provisionDataflow>): Promise<void> {
     let report: BulkDataflowReport;
     try {
-      report = reportFromResult(dataflow.subject, await this.follows(() => this.untilStopped(() => handle.result())));
+      const result = await this.follows(() => this.untilStopped(() => handle.result()));
+      report = reportFromResult(dataflow.subject, result);
+      // What existed already is made to match the spec, as the single-spec path does.
+      if (result.reused.length > 0 && result.monitorWorkflowId) {
+        report.applied = await applySpecToDataflow(this.session, dataflow.input, {
+          tokenUnconfirmed: result.reused.includes('base-connection') && result.monitorStartedNow === true,
+        });
+      }
     } catch (error) {
       if (this.stopFollowing.signal.aborted) return;
       report = reportFromError(dataflow.subject, error, 'following it');

@@ -5,6 +5,7 @@
 import type { ProvisionDataflowResult, ProvisioningFailure } from '../workflows/provision-dataflow';
 import type { DataflowIds, DataflowSchedule } from '../workflows/dataflow-types';
 import { provisioningSteps, type ProvisioningStepKey } from '../workflows/provisioning-steps';
+import type { AppliedSpec } from './apply-spec';
 import { exitCodes } from './command-io';
 import { isCancelledProvisioning, provisioningFailureOf } from './provisioning-failure';
 import { isTemporalUnavailable } from './temporal-unavailable';
@@ -32,6 +33,8 @@ export interface BulkDataflowReport {
   created?: ProvisioningStepKey[];
   reused?: ProvisioningStepKey[];
   warnings?: string[];
+  /** The dataflow existed (in part): what applying the spec to it changed, kept and found shared. */
+  applied?: AppliedSpec;
   /** failed at a step: the step, AEP's HTTP status, code and message, what was rolled back or left behind. */
   failure?: ProvisioningFailure;
   /** failed otherwise (terminated, timed out, not started), cancelled, unknown: what happened. */
@@ -75,9 +78,9 @@ export function reportFromError(subject: ReportSubject, error: unknown, activity
 export function outcomeWords(report: BulkDataflowReport): string {
   switch (report.status) {
     case 'provisioned':
-      return 'provisioned';
+      return `provisioned${appliedWords(report.applied)}`;
     case 'already-existed':
-      return 'already existed';
+      return `already existed${appliedWords(report.applied)}`;
     case 'started':
       return 'started';
     case 'cancelled':
@@ -95,6 +98,12 @@ export function outcomeWords(report: BulkDataflowReport): string {
   }
 }
 
+function appliedWords(applied: AppliedSpec | undefined): string {
+  if (applied === undefined) return '';
+  if (!applied.ok) return `; SPEC NOT APPLIED: ${applied.summary}`;
+  return applied.changed.length === 0 ? '; matches the spec' : `; changed: ${applied.changed.join('; ')}`;
+}
+
 /** How many ended which way, then each failure with its step and AEP's answer. */
 export function formatBulkSummary(reports: readonly BulkDataflowReport[]): string {
   const count = (status: BulkStatus) => reports.filter((report) => report.status === status).length;
@@ -104,6 +113,12 @@ export function formatBulkSummary(reports: readonly BulkDataflowReport[]): strin
   if (count('unknown') > 0) counts.push(`${count('unknown')} unknown (lost Temporal; run the command again)`);
   const lines = [`${reports.length} dataflows: ${counts.join(', ')}.`];
 
+  const changed = reports.filter((report) => (report.applied?.changed.length ?? 0) > 0).length;
+  if (changed > 0) lines[0] = `${lines[0]} ${changed} changed to match their spec.`;
+  const notApplied = reports.filter((report) => report.applied?.ok === false);
+  for (const report of notApplied) {
+    lines.push(`  ${report.sandbox}/${report.name} (${report.spec}): ${report.applied!.summary}`);
+  }
   const unsuccessful = reports.filter((report) => ['failed', 'cancelled', 'unknown'].includes(report.status));
   if (unsuccessful.length > 0) lines.push('Not provisioned:');
   for (const report of unsuccessful) {
@@ -134,10 +149,11 @@ function headline(report: BulkDataflowReport): string {
   return `${report.status}: ${report.message ?? ''}`;
 }
 
-/** 0 when every dataflow is provisioned (or already was), 1 when any failed, 3 when Temporal was lost. */
+/** 0 when every dataflow is provisioned (or already was) and matches its spec, 1 when any failed, 3 when Temporal was lost. */
 export function bulkExitCode(reports: readonly BulkDataflowReport[]): number {
   if (reports.some((report) => report.status === 'unknown')) return exitCodes.unavailable;
   if (reports.some((report) => report.status === 'failed' || report.status === 'cancelled')) return exitCodes.failed;
+  if (reports.some((report) => report.applied?.ok === false)) return exitCodes.failed;
   return exitCodes.ok;
 }
 

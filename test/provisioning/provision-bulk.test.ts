@@ -128,10 +128,27 @@ describe('provision with several specs', function () {
     assert.match(second.output, /^3 dataflows: 0 provisioned, 3 already existed, 0 failed\.$/m);
     for (const { sandbox } of dataflows) {
       // Not a terminal: a line per change of state, no cursor codes.
-      assert.match(second.output, new RegExp(`^${sandbox}/consent: 8/8  already existed$`, 'm'));
+      assert.match(second.output, new RegExp(`^${sandbox}/consent: 8/8  already existed; matches the spec$`, 'm'));
       assert.deepEqual(await resourceCounts(sandbox), exactlyOneOfEach, sandbox);
     }
     assert.ok(!second.output.includes('\x1b['), 'no cursor codes');
+
+    // One spec changed: that dataflow is changed to match it, and the summary says so.
+    const changed = dataflows[1]!;
+    writeFileSync(
+      join(folder, 'b.json'),
+      JSON.stringify({ ...changed.spec, schedule: { frequency: 'minute', interval: 30 } }),
+    );
+    const third = await runCli([folder]);
+    assert.equal(third.exitCode, exitCodes.ok, third.output);
+    assert.match(
+      third.output,
+      new RegExp(`^${changed.sandbox}/consent: 8/8  already existed; changed: schedule\\.interval 15 → 30$`, 'm'),
+    );
+    assert.match(
+      third.output,
+      /^3 dataflows: 0 provisioned, 3 already existed, 0 failed\. 1 changed to match their spec\.$/m,
+    );
   });
 
   it('starts nothing when any spec is bad, and lists every problem with its file', async () => {
