@@ -63,6 +63,8 @@ export class RunExecutor {
   constructor(
     private readonly context: SimulatorContext,
     private readonly failures = new RunFailures(),
+    /** Told when a run starts and when it ends (I/O Events notifications). */
+    private readonly runChanged: (run: StoredRun) => void = () => undefined,
   ) {}
 
   /**
@@ -93,6 +95,7 @@ export class RunExecutor {
     };
     run.activities = activities(run, prepared, 'inProgress', flow);
     store.put('runs', run);
+    this.runChanged(run);
 
     const simulatedMs =
       prepared.fatalErrors.length > 0
@@ -284,6 +287,7 @@ export class RunExecutor {
       };
     }
     store.touch('runs');
+    this.runChanged(run);
   }
 
   /**

@@ -1,11 +1,11 @@
 /**
  * Builds and starts the platform simulator: one fastify server with the AEP APIs (behind the gateway rules and its
- * rate limit), Adobe IMS, OneTrust, the admin API, fault injection, added latency, the request log, the run
- * scheduler and persistence.
+ * rate limit), Adobe IMS, OneTrust, Adobe I/O Events (flow-run notifications to webhooks, their signing keys and
+ * journals), the admin API, fault injection, added latency, the request log, the run scheduler and persistence.
  */
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { registerAdminRoutes } from './admin';
+import { adminPrefix, registerAdminRoutes } from './admin';
 import { defaultErrorFor } from './api-errors';
 import { registerCatalogRoutes } from './catalog';
 import { createClock } from './clock';
@@ -17,6 +17,12 @@ import { FaultRules } from './faults';
 import { registerFlowServiceRoutes } from './flow-service';
 import { registerGateway } from './gateway';
 import { createImsService, registerImsRoutes } from './ims';
+import {
+  IoEventsService,
+  registerAdminIoEventsRoutes,
+  registerJournalRoutes,
+  registerPublicKeyRoutes,
+} from './io-events';
 import { AddedLatency, registerLatency } from './latency';
 import { createOneTrustService, registerOneTrustRoutes } from './onetrust';
 import { StatePersistence } from './persistence';
@@ -91,7 +97,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     dataPrep: createDataPrepService(services),
   };
   const runFailures = new RunFailures(options.runFailureShare ?? 0);
-  const executor = new RunExecutor(context, runFailures);
+  const ioEvents = new IoEventsService(clock, settings);
+  const executor = new RunExecutor(context, runFailures, (run) => ioEvents.runChanged(run));
   const scheduler = new RunScheduler(context, executor);
   const retention =
     options.runRetentionHours === undefined
@@ -139,6 +146,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     scheduler,
     startedAt: Date.now(),
   });
+  registerPublicKeyRoutes(app, ioEvents.keys);
+  registerJournalRoutes(app, context, ioEvents);
+  registerAdminIoEventsRoutes(app, adminPrefix, ioEvents);
 
   executor.failInterruptedRuns();
   scheduler.start();
@@ -151,6 +161,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     retention?.stop();
     scheduler.stop();
     executor.stop();
+    ioEvents.stop();
     await persistence?.close();
     throw error;
   }
@@ -168,6 +179,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       closing ??= (async () => {
         retention?.stop();
         scheduler.stop();
+        // Before the runs in progress are finished below, so their last events are not sent to webhooks.
+        ioEvents.stop();
         await app.close();
         // After the server stopped taking requests, so no run can start in between (admin API).
         executor.finishInProgress();

@@ -1,6 +1,13 @@
 /** Typed calls to the simulator's admin API (/__sim/), for arranging and checking test scenarios. */
 import { request } from 'undici';
 import type { FaultRuleInput } from '../../src/simulator/faults';
+import type {
+  DeliveryAttempt,
+  DeliveryFault,
+  DeliveryFaultInput,
+  RegistrationInput,
+  RegistrationView,
+} from '../../src/simulator/io-events';
 import type { LatencyInput } from '../../src/simulator/latency';
 import type { RateLimitSettings } from '../../src/simulator/rate-limit';
 import type { RequestCountsByOrganization } from '../../src/simulator/request-counts';
@@ -14,6 +21,13 @@ export type LoggedRequest = RequestLogEntry;
 /** What the rate limit, latency and per-organization count routes answer. */
 export type LatencySetting = LatencyInput;
 export type { RateLimitSettings, RequestCountsByOrganization };
+
+/** I/O Events: what a registration may say and what the admin API tells about it, its attempts and faults. */
+export type { DeliveryAttempt, DeliveryFault, DeliveryFaultInput, RegistrationInput, RegistrationView };
+export interface IoEventKeyPaths {
+  publicKey1Path: string;
+  publicKey2Path: string;
+}
 
 export interface SimulatorResource {
   id: string;
@@ -118,6 +132,68 @@ export class SimulatorAdmin {
 
   async clearRequestCounts(): Promise<void> {
     await this.call('DELETE', '/__sim/request-counts');
+  }
+
+  /**
+   * Registers a webhook as the Developer Console does: the simulator sends it the challenge first and refuses the
+   * registration (this rejects, saying why) when the echo is wrong. Without `url`, a journal-only registration.
+   */
+  async registerWebhook(input: RegistrationInput): Promise<RegistrationView> {
+    return this.call('POST', '/__sim/io-events/registrations', input);
+  }
+
+  async ioEventRegistrations(): Promise<RegistrationView[]> {
+    return (await this.call<{ items: RegistrationView[] }>('GET', '/__sim/io-events/registrations')).items;
+  }
+
+  /** A registration's state: active, unstable or disabled, with its delivery counts. */
+  async ioEventRegistration(id: string): Promise<RegistrationView> {
+    return this.call('GET', `/__sim/io-events/registrations/${encodeURIComponent(id)}`);
+  }
+
+  async deleteIoEventRegistration(id: string): Promise<void> {
+    await this.call('DELETE', `/__sim/io-events/registrations/${encodeURIComponent(id)}`);
+  }
+
+  /** The Console's "edit registration": the challenge again, then active. */
+  async enableIoEventRegistration(id: string): Promise<RegistrationView> {
+    return this.call('POST', `/__sim/io-events/registrations/${encodeURIComponent(id)}/enable`);
+  }
+
+  /** Every delivery attempt to the registration's webhook, oldest first. */
+  async ioEventDeliveries(id: string): Promise<DeliveryAttempt[]> {
+    const path = `/__sim/io-events/registrations/${encodeURIComponent(id)}/deliveries`;
+    return (await this.call<{ items: DeliveryAttempt[] }>('GET', path)).items;
+  }
+
+  /** The registration's journal URL on the simulator (needs an IMS token, x-api-key and x-ims-org-id). */
+  async journalUrl(id: string): Promise<string> {
+    return (await this.ioEventRegistration(id)).journalUrl;
+  }
+
+  /** Adds I/O Events delivery faults (duplicate, reorder, delay, drop, wrong-key), each for `times` events. */
+  async setIoEventFaults(...faults: DeliveryFaultInput[]): Promise<DeliveryFault[]> {
+    const added: DeliveryFault[] = [];
+    for (const fault of faults) added.push(await this.call<DeliveryFault>('POST', '/__sim/io-events/faults', fault));
+    return added;
+  }
+
+  async ioEventFaults(): Promise<DeliveryFault[]> {
+    return (await this.call<{ items: DeliveryFault[] }>('GET', '/__sim/io-events/faults')).items;
+  }
+
+  /** Removes every I/O Events fault and releases held or delayed events at once. */
+  async clearIoEventFaults(): Promise<void> {
+    await this.call('DELETE', '/__sim/io-events/faults');
+  }
+
+  /** New signing keys under new paths; the old paths keep serving for 24 simulated hours. */
+  async rotateIoEventKeys(): Promise<IoEventKeyPaths> {
+    return this.call('POST', '/__sim/io-events/keys/rotate');
+  }
+
+  async ioEventKeyPaths(): Promise<IoEventKeyPaths> {
+    return this.call('GET', '/__sim/io-events/keys');
   }
 
   private async call<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {

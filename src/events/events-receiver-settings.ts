@@ -1,0 +1,79 @@
+/**
+ * The events receiver's settings, from the environment:
+ * - IO_EVENTS_PORT (default 8091) and IO_EVENTS_HOST (default 0.0.0.0: a webhook is called from outside);
+ * - IO_EVENTS_KEY_HOST (default https://static.adobeioevents.com), where public keys are fetched;
+ * - IO_EVENTS_CLIENT_ID (default AEP_CLIENT_ID), the client id events must be meant for;
+ * - IO_EVENTS_HANDOFF_TIMEOUT_MS (default 7000), how long a hand-off may take before the delivery is answered 503,
+ *   well inside the 10 s I/O Events waits for an answer.
+ * A missing or malformed variable throws an Error naming it.
+ */
+import { z } from 'zod';
+
+export const defaultKeyHost = 'https://static.adobeioevents.com';
+export const defaultEventsPort = 8091;
+export const defaultHandOffTimeoutMs = 7_000;
+/** I/O Events waits 10 s for an answer; the hand-off must end, and be answered, before that. */
+const longestHandOffTimeoutMs = 9_000;
+
+export interface EventsReceiverSettings {
+  port: number;
+  host: string;
+  keyHost: string;
+  clientId: string;
+  handOffTimeoutMs: number;
+}
+
+const integerText = (name: string, smallest: number, largest: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { error: `${name} must be an integer from ${smallest} to ${largest}` })
+    .transform(Number)
+    .refine((value) => value >= smallest && value <= largest, {
+      error: `${name} must be an integer from ${smallest} to ${largest}`,
+    });
+
+const environmentSchema = z.object({
+  IO_EVENTS_PORT: integerText('IO_EVENTS_PORT', 0, 65_535).default(defaultEventsPort),
+  IO_EVENTS_HOST: z.string().trim().min(1).default('0.0.0.0'),
+  IO_EVENTS_KEY_HOST: z
+    .url({ protocol: /^https?$/, error: 'IO_EVENTS_KEY_HOST must be an http or https URL' })
+    .refine((url) => !url.includes('?') && !url.includes('#'), {
+      error: 'IO_EVENTS_KEY_HOST must not have a query or fragment',
+    })
+    .default(defaultKeyHost),
+  IO_EVENTS_CLIENT_ID: z
+    .string({ error: 'IO_EVENTS_CLIENT_ID (or AEP_CLIENT_ID) is required: events are checked against it' })
+    .trim()
+    .min(1),
+  IO_EVENTS_HANDOFF_TIMEOUT_MS: integerText('IO_EVENTS_HANDOFF_TIMEOUT_MS', 1, longestHandOffTimeoutMs).default(
+    defaultHandOffTimeoutMs,
+  ),
+});
+
+export function eventsReceiverSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): EventsReceiverSettings {
+  const read = (name: string) => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value;
+  };
+  const parsed = environmentSchema.safeParse({
+    IO_EVENTS_PORT: read('IO_EVENTS_PORT'),
+    IO_EVENTS_HOST: read('IO_EVENTS_HOST'),
+    IO_EVENTS_KEY_HOST: read('IO_EVENTS_KEY_HOST'),
+    IO_EVENTS_CLIENT_ID: read('IO_EVENTS_CLIENT_ID') ?? read('AEP_CLIENT_ID'),
+    IO_EVENTS_HANDOFF_TIMEOUT_MS: read('IO_EVENTS_HANDOFF_TIMEOUT_MS'),
+  });
+  if (!parsed.success) {
+    throw new Error(
+      `Invalid events receiver settings: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`,
+    );
+  }
+  const values = parsed.data;
+  return {
+    port: values.IO_EVENTS_PORT,
+    host: values.IO_EVENTS_HOST,
+    keyHost: values.IO_EVENTS_KEY_HOST.replace(/\/+$/, ''),
+    clientId: values.IO_EVENTS_CLIENT_ID,
+    handOffTimeoutMs: values.IO_EVENTS_HANDOFF_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { flowRunEventsOf, MalformedEventError } from '../../src/events';
+
+/** Trimmed to the fields the reader uses, in the shapes of Adobe's success and failure samples. */
+function successSample(): Record<string, unknown> {
+  return {
+    event_id: 'aec55616-1715-487f-8044-ba648cc8ffee',
+    recipient_client_id: 'client-a',
+    event: {
+      sandboxName: 'prod',
+      imsOrgId: 'ORG@AdobeOrg',
+      id: '933cf9f4-cf01-4d75-bcf9-f4cf010d750a',
+      flowId: '1c6f1047-dcaf-48fe-af10-47dcaf08feaf',
+      metrics: { statusSummary: { status: 'success' } },
+      header: { _adobeio: { imsOrgId: 'ORG@AdobeOrg', eventCode: 'sources_flow_run_success' } },
+    },
+  };
+}
+
+function failureSample(): unknown[] {
+  return [
+    {
+      messages: [
+        {
+          imsOrgId: 'ORG@AdobeOrg',
+          _eventNotificationMeta: { category: 'Platform Notifications', type: 'sources_flow_run_failed' },
+          value: {
+            sandboxName: 'prod',
+            id: 'd9024c32-2174-4271-824c-322174627101',
+            flowId: 'cf4fce79-8822-456d-8fce-798822556dc6',
+          },
+        },
+      ],
+    },
+  ];
+}
+
+function malformedField(body: unknown, headerEventId?: string): string {
+  try {
+    flowRunEventsOf(body, headerEventId);
+  } catch (error) {
+    if (error instanceof MalformedEventError) return `${error.field}: ${error.message}`;
+    throw error;
+  }
+  throw new Error('expected a MalformedEventError');
+}
+
+describe('events: flow-run event envelopes', () => {
+  it('reads the success sample (event envelope)', () => {
+    assert.deepEqual(flowRunEventsOf(successSample()), [
+      {
+        eventId: 'aec55616-1715-487f-8044-ba648cc8ffee',
+        eventCode: 'sources_flow_run_success',
+        outcome: 'succeeded',
+        runId: '933cf9f4-cf01-4d75-bcf9-f4cf010d750a',
+        flowId: '1c6f1047-dcaf-48fe-af10-47dcaf08feaf',
+        sandboxName: 'prod',
+        organizationId: 'ORG@AdobeOrg',
+        recipientClientId: 'client-a',
+      },
+    ]);
+  });
+
+  it('reads the failure sample (messages envelope), taking the event id from x-adobe-event-id', () => {
+    assert.deepEqual(flowRunEventsOf(failureSample(), 'header-event-id'), [
+      {
+        eventId: 'header-event-id',
+        eventCode: 'sources_flow_run_failed',
+        outcome: 'failed',
+        runId: 'd9024c32-2174-4271-824c-322174627101',
+        flowId: 'cf4fce79-8822-456d-8fce-798822556dc6',
+        sandboxName: 'prod',
+        organizationId: 'ORG@AdobeOrg',
+      },
+    ]);
+  });
+
+  it('prefers the CloudEvents-style names and reads start events', () => {
+    const body = successSample();
+    Object.assign(body, { eventid: 'new-id', recipientclientid: 'client-b' });
+    (body.event as { header: { _adobeio: { eventCode: string } } }).header._adobeio.eventCode =
+      'sources_flow_run_started';
+    const [event] = flowRunEventsOf(body);
+    assert.equal(event!.eventId, 'new-id');
+    assert.equal(event!.recipientClientId, 'client-b');
+    assert.equal(event!.outcome, 'started');
+  });
+
+  it('reads a batch of both envelopes, each with its own event id', () => {
+    const failure = failureSample()[0] as Record<string, unknown>;
+    failure.event_id = 'failure-id';
+    const events = flowRunEventsOf([successSample(), failure]);
+    assert.deepEqual(
+      events.map((event) => [event.eventId, event.outcome]),
+      [
+        ['aec55616-1715-487f-8044-ba648cc8ffee', 'succeeded'],
+        ['failure-id', 'failed'],
+      ],
+    );
+  });
+
+  it('names the field that is missing or wrong', () => {
+    const withoutFlow = successSample();
+    delete (withoutFlow.event as Record<string, unknown>).flowId;
+    assert.match(malformedField(withoutFlow), /^event\.flowId: .*event\.flowId is missing/);
+
+    const failure = failureSample();
+    delete (failure[0] as { messages: Array<{ value: Record<string, unknown> }> }).messages[0]!.value.id;
+    assert.match(malformedField(failure, 'id'), /^\[0\]\.messages\[0\]\.value\.id: /);
+
+    const numericRun = successSample();
+    (numericRun.event as Record<string, unknown>).id = 42;
+    assert.match(malformedField(numericRun), /^event\.id: .*must be a string/);
+
+    const otherCode = successSample();
+    (otherCode.event as { header: { _adobeio: { eventCode: string } } }).header._adobeio.eventCode = 'asset_created';
+    assert.match(malformedField(otherCode), /^event\.header\._adobeio\.eventCode: .*not a flow-run event code/);
+
+    const withoutId = successSample();
+    delete withoutId.event_id;
+    assert.match(malformedField(withoutId), /^event_id: .*is missing/);
+    assert.match(malformedField('text'), /must be an object/);
+  });
+});
