@@ -23,16 +23,16 @@ fail() {
 
 # 1. The file is valid in the default set-up and with every optional profile.
 "${compose[@]}" --env-file .env.example config -q || fail "docker-compose.yml is invalid with .env.example"
-"${compose[@]}" --env-file .env.example --profile simulator --profile cli config -q ||
+"${compose[@]}" --env-file .env.example --profile simulator --profile cli --profile events config -q ||
   fail "docker-compose.yml is invalid with the simulator and cli profiles"
 
 # 2. The services a deployment needs are there, and the optional ones sit behind their profile.
-rendered="$("${compose[@]}" --env-file .env.example --profile simulator --profile cli config)"
+rendered="$("${compose[@]}" --env-file .env.example --profile simulator --profile cli --profile events config)"
 python3 - "$rendered" <<'PY' || fail "services or profiles are not as expected"
 import sys, yaml
 services = yaml.safe_load(sys.argv[1])["services"]
 required = ["postgresql", "temporal-schema", "temporal", "temporal-namespace", "temporal-ui", "worker"]
-optional = {"simulator": "simulator", "client": "cli"}
+optional = {"simulator": "simulator", "client": "cli", "events": "events"}
 problems = [f"missing service {name}" for name in [*required, *optional] if name not in services]
 problems += [f"{name} must not have a profile" for name in required if services.get(name, {}).get("profiles")]
 problems += [
@@ -72,4 +72,4 @@ if ((failures > 0)); then
   echo "validate-compose: $failures problem(s)" >&2
   exit 1
 fi
-echo "docker-compose.yml is valid (default, simulator and cli profiles)"
+echo "docker-compose.yml is valid (default, simulator, cli and events profiles)"

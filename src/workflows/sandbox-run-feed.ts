@@ -21,18 +21,27 @@ import {
 import type { RunFeedActivities } from '../activities/run-feed';
 import {
   applyLook,
+  applyPush,
   defaultFeedIntervalMs,
   defaultOverlapMs,
   initialFeedState,
   listFromMs,
   nextLookDelayMs,
   recordLookFailure,
+  takeNewEvents,
   type RunFeedState,
 } from './run-feed/feed-state';
 import { describeFeed, feedMarkdown } from './run-feed/feed-status';
-import { lookNowSignal, runFeedStatusQuery, type LookNowRequest, type SandboxRunFeedInput } from './run-feed/messages';
+import {
+  flowRunEventsSignal,
+  lookNowSignal,
+  runFeedStatusQuery,
+  type LookNowRequest,
+  type PushedRunEvent,
+  type SandboxRunFeedInput,
+} from './run-feed/messages';
 
-const { deliverSandboxRuns } = proxyActivities<RunFeedActivities>({
+const { deliverSandboxRuns, deliverPushedRuns } = proxyActivities<RunFeedActivities>({
   // Pages of runs and a signal per affected monitor: seconds normally; the heartbeat notices a lost worker fast.
   startToCloseTimeout: '5m',
   heartbeatTimeout: '30s',
@@ -54,6 +63,11 @@ export async function sandboxRunFeed(input: SandboxRunFeedInput): Promise<void> 
   setHandler(runFeedStatusQuery, currentStatus);
   setHandler(lookNowSignal, (request) => {
     lookNow.push(request);
+  });
+  /** Pushed events not handed on yet (duplicates already dropped by event id); part of the carried state. */
+  const pushed: PushedRunEvent[] = (state.pendingEvents ??= []);
+  setHandler(flowRunEventsSignal, ({ events }) => {
+    pushed.push(...takeNewEvents(state, events, Date.now()));
   });
 
   const publish = () => setCurrentDetails(feedMarkdown(currentStatus()));
@@ -80,6 +94,26 @@ export async function sandboxRunFeed(input: SandboxRunFeedInput): Promise<void> 
     }
   }
 
+  /** Hands pushed runs on at once, between looks; one that cannot be read now is caught by the next look. */
+  async function handOnPushed(): Promise<void> {
+    const events = pushed.splice(0);
+    try {
+      const result = await deliverPushedRuns({
+        sandbox: input.sandbox,
+        events,
+        deliveredIds: state.delivered.map(([id]) => id),
+      });
+      applyPush(state, result);
+    } catch (error) {
+      const message = error instanceof ActivityFailure && error.cause ? error.cause.message : String(error);
+      log.warn('run feed could not hand on pushed runs; the next look lists them', {
+        sandbox: input.sandbox,
+        error: message,
+      });
+    }
+    publish();
+  }
+
   const eventBudget = input.continueAsNewAfterEvents ?? defaultEventBudget;
   const shouldContinueAsNew = () => {
     const info = workflowInfo();
@@ -94,12 +128,18 @@ export async function sandboxRunFeed(input: SandboxRunFeedInput): Promise<void> 
     const delayMs = nextLookDelayMs(state, intervalMs);
     nextTickAtMs = Date.now() + delayMs;
     publish();
-    // A failing feed does not let `lookNow` requests bypass its backoff.
-    await condition(() => lookNow.length > 0 && state.stats.consecutiveFailures === 0, delayMs);
+    // A failing feed does not let `lookNow` requests bypass its backoff. Pushed runs are handed on as they come.
+    const lookDueAtMs = Date.now() + delayMs;
+    for (;;) {
+      const lookWanted = () => lookNow.length > 0 && state.stats.consecutiveFailures === 0;
+      const woken = await condition(() => pushed.length > 0 || lookWanted(), lookDueAtMs - Date.now());
+      if (pushed.length > 0) await handOnPushed();
+      if (!woken || lookWanted() || Date.now() >= lookDueAtMs) break;
+    }
     nextTickAtMs = undefined;
     await look();
     publish();
-    if (shouldContinueAsNew() && lookNow.length === 0) {
+    if (shouldContinueAsNew() && lookNow.length === 0 && pushed.length === 0) {
       await condition(allHandlersFinished);
       state.generation += 1;
       // The next run starts on the deployment's current build (this one stays on the build it began on).

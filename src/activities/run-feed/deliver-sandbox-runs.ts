@@ -137,7 +137,7 @@ async function listRuns(aep: AepClient, input: DeliverSandboxRunsInput): Promise
   return listed;
 }
 
-async function signalMonitors(
+export async function signalMonitors(
   client: Client,
   messages: Map<string, RunUpdate>,
 ): Promise<{ signalled: number; missing: string[] }> {

@@ -3,6 +3,7 @@
  * worker's activity set by src/activities/index.ts. Workflows import only the type `RunFeedActivities`.
  */
 import type { ActivityDependencies } from '../dependencies';
+import { deliverPushedRuns, type DeliverPushedRunsInput } from './deliver-pushed-runs';
 import { deliverSandboxRuns, type DeliverSandboxRunsInput } from './deliver-sandbox-runs';
 import { ensureRunFeed } from './ensure-run-feed';
 import { FlowOwners } from './flow-owners';
@@ -16,10 +17,12 @@ export function createRunFeedActivities(deps: ActivityDependencies) {
   return {
     deliverSandboxRuns: (input: DeliverSandboxRunsInput) =>
       deliverSandboxRuns(input, { aep: deps.aep, owners, temporal }),
+    deliverPushedRuns: (input: DeliverPushedRunsInput) => deliverPushedRuns(input, { aep: deps.aep, owners, temporal }),
     ensureRunFeed: ({ sandbox }: { sandbox: string }) => ensureRunFeed(sandbox, { temporal, settings }),
   };
 }
 
 export type RunFeedActivities = ReturnType<typeof createRunFeedActivities>;
 export type { DeliverSandboxRunsInput } from './deliver-sandbox-runs';
+export type { DeliverPushedRunsInput } from './deliver-pushed-runs';
 export type { RunFeedSettings } from './ensure-run-feed';

@@ -23,6 +23,11 @@ export interface RunFeedStats {
   lastTickDurationMs?: number;
   lastError?: string;
   lastErrorAt?: string;
+  /** Pushed events (absent in states carried by releases before push). */
+  pushedEvents?: number;
+  pushedDuplicates?: number;
+  pushedRunsDelivered?: number;
+  lastPushedEventAt?: string;
 }
 
 export interface RunFeedState {
@@ -33,6 +38,28 @@ export interface RunFeedState {
   stats: RunFeedStats;
   startedAt: string;
   generation: number;
+  /** Ids of the latest pushed events, newest last: a redelivered event is dropped (absent before push). */
+  seenEventIds?: string[];
+  /** Pushed events received but not handed on yet: carried, so none is lost at continue-as-new. */
+  pendingEvents?: Array<{
+    eventId: string;
+    runId: string;
+    flowId: string;
+    outcome: 'started' | 'succeeded' | 'failed';
+  }>;
+}
+
+/** Far more events than arrive between two redeliveries of one (I/O Events retries for at most a day). */
+export const maxSeenEventIds = 5_000;
+
+/** What handing on pushed runs (the deliverPushedRuns activity) reports back. */
+export interface PushResult {
+  /** Finished runs handed on (or ignored for good). */
+  delivered: DeliveredRun[];
+  /** Runs that started: followed from now on, so their end is seen even if its event is lost. */
+  started: FollowedRun[];
+  monitorsSignalled: number;
+  runsIgnored: number;
 }
 
 /** What one look (the deliverSandboxRuns activity) reports back. */
@@ -121,4 +148,40 @@ export function nextLookDelayMs(state: RunFeedState, intervalMs: number): number
   const failures = state.stats.consecutiveFailures;
   if (failures === 0) return intervalMs;
   return Math.min(maxBackoffMs, intervalMs * 2 ** failures);
+}
+
+/**
+ * Keeps the pushed events not seen before (by event id, also within the batch) and remembers their ids; counts the
+ * duplicates dropped.
+ */
+export function takeNewEvents<T extends { eventId: string }>(state: RunFeedState, events: T[], nowMs: number): T[] {
+  const seen = new Set(state.seenEventIds ?? []);
+  const fresh: T[] = [];
+  for (const event of events) {
+    if (seen.has(event.eventId)) continue;
+    seen.add(event.eventId);
+    fresh.push(event);
+  }
+  const stats = state.stats;
+  stats.pushedEvents = (stats.pushedEvents ?? 0) + events.length;
+  stats.pushedDuplicates = (stats.pushedDuplicates ?? 0) + (events.length - fresh.length);
+  stats.lastPushedEventAt = new Date(nowMs).toISOString();
+  const ids = [...(state.seenEventIds ?? []), ...fresh.map((event) => event.eventId)];
+  state.seenEventIds = ids.length > maxSeenEventIds ? ids.slice(ids.length - maxSeenEventIds) : ids;
+  return fresh;
+}
+
+/** Folds pushed runs into the state: finished ones count as delivered (and are no longer followed), started ones are followed. */
+export function applyPush(state: RunFeedState, push: PushResult): void {
+  const finished = new Set(push.delivered.map(([id]) => id));
+  const known = new Set(state.delivered.map(([id]) => id));
+  state.delivered.push(...push.delivered.filter(([id]) => !known.has(id)));
+  const followed = state.followed.filter(([id]) => !finished.has(id));
+  const following = new Set(followed.map(([id]) => id));
+  followed.push(...push.started.filter(([id]) => !following.has(id) && !finished.has(id)));
+  state.followed = followed;
+  const stats = state.stats;
+  stats.pushedRunsDelivered = (stats.pushedRunsDelivered ?? 0) + push.delivered.length;
+  stats.monitorsSignalled += push.monitorsSignalled;
+  stats.runsIgnored += push.runsIgnored;
 }

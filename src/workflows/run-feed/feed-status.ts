@@ -22,6 +22,12 @@ export function describeFeed(
     runsDelivered: stats.runsDelivered,
     monitorsSignalled: stats.monitorsSignalled,
     runsIgnored: stats.runsIgnored,
+    pushed: {
+      events: stats.pushedEvents ?? 0,
+      duplicates: stats.pushedDuplicates ?? 0,
+      runsDelivered: stats.pushedRunsDelivered ?? 0,
+      ...(stats.lastPushedEventAt ? { lastEventAt: stats.lastPushedEventAt } : {}),
+    },
     runsInProgress: state.followed.length,
     listingErrors: stats.listingErrors,
     consecutiveFailures: stats.consecutiveFailures,
@@ -42,6 +48,7 @@ export function feedMarkdown(status: RunFeedStatus): string {
     `- Last look: ${status.lastTickAt ?? 'not yet'}${status.lastTickDurationMs !== undefined ? ` (took ${describeDuration(status.lastTickDurationMs)})` : ''}; every ${describeDuration(status.intervalMs)}${status.nextTickAt ? `, next ${status.nextTickAt}` : ''}`,
     `- Runs seen ${status.runsSeen}, handed on ${status.runsDelivered}, in progress ${status.runsInProgress}, of flows no monitor owns ${status.runsIgnored}`,
     `- Monitors signalled ${status.monitorsSignalled} (one message per monitor per look)`,
+    `- Pushed by I/O Events: ${status.pushed.events} event(s), ${status.pushed.duplicates} duplicate(s) dropped, ${status.pushed.runsDelivered} run(s) handed on${status.pushed.lastEventAt ? ` (last ${status.pushed.lastEventAt})` : ''}`,
     `- Listing errors ${status.listingErrors}${status.lastError ? `; last at ${status.lastErrorAt ?? '?'}: ${status.lastError}` : ''}`,
     `- Looks ${status.ticks}, continued as new ${status.continuedAsNew} time(s), since ${status.startedAt}`,
   ];

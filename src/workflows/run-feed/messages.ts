@@ -31,6 +31,18 @@ export interface LookNowRequest {
 
 export const lookNowSignal = defineSignal<[LookNowRequest]>('lookNow');
 
+/** A flow-run notification pushed by Adobe I/O Events (webhook or journal), as the feed needs it. */
+export interface PushedRunEvent {
+  /** I/O Events' id: the same on every redelivery, so a duplicate is dropped. */
+  eventId: string;
+  runId: string;
+  flowId: string;
+  outcome: 'started' | 'succeeded' | 'failed';
+}
+
+/** Runs that started or ended, pushed by the events receiver or the journal reader: handed on at once. */
+export const flowRunEventsSignal = defineSignal<[{ events: PushedRunEvent[] }]>('flowRunEvents');
+
 export interface RunFeedStatus {
   sandbox: string;
   /** Runs that started after this instant (less the overlap) are listed next time. */
@@ -46,6 +58,8 @@ export interface RunFeedStatus {
   monitorsSignalled: number;
   /** Runs of flows no monitor owns (not made by this tool, or their monitor is gone): ignored. */
   runsIgnored: number;
+  /** Pushed run events (I/O Events) received, duplicates dropped by event id, and runs handed on because of them. */
+  pushed: { events: number; duplicates: number; runsDelivered: number; lastEventAt?: string };
   /** Runs followed because they were still in progress at the last look. */
   runsInProgress: number;
   listingErrors: number;

@@ -1,0 +1,47 @@
+/**
+ * `npm run events`: the Adobe I/O Events receiver for flow-run notifications (README, "Push: Adobe I/O Events").
+ * Register `http(s)://<this host>:<IO_EVENTS_PORT>/events` as the webhook of a "Sources flow run" subscription in
+ * the Developer Console; every verified event is handed to its sandbox's run feed in Temporal before it is answered.
+ */
+import { connectTemporal } from '../cli/temporal-client';
+import { taskQueuesFromEnv } from '../temporal/task-queue';
+import { startEventsReceiver } from './events-receiver';
+import { eventsReceiverSettingsFromEnv } from './events-receiver-settings';
+import { stderrJsonLogger } from './receiver-logger';
+import { temporalHandOff } from './temporal-hand-off';
+
+async function main(): Promise<void> {
+  // Every setting is read before anything connects, so a misconfiguration fails at once with its own message.
+  const settings = eventsReceiverSettingsFromEnv(process.env);
+  const { runFeeds } = taskQueuesFromEnv(process.env);
+  const session = await connectTemporal(process.env);
+  const logger = stderrJsonLogger;
+  const receiver = await startEventsReceiver({
+    port: settings.port,
+    host: settings.host,
+    keyHost: settings.keyHost,
+    clientId: settings.clientId,
+    handOffTimeoutMs: settings.handOffTimeoutMs,
+    handOff: temporalHandOff({ client: session.client, runFeedTaskQueue: runFeeds, logger }),
+    logger,
+  });
+  logger.info('events receiver listening', {
+    webhook: `${receiver.url}/events`,
+    keyHost: settings.keyHost,
+    namespace: session.namespace,
+    runFeedTaskQueue: runFeeds,
+  });
+  const stop = () => {
+    void receiver
+      .close()
+      .then(() => session.close())
+      .finally(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`events receiver: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
