@@ -12,7 +12,9 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { Duration } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker, type Logger, type WorkerOptions } from '@temporalio/worker';
 import { request } from 'undici';
+import { Client } from '@temporalio/client';
 import { createActivities, type WebhookSender } from './activities';
+import { eventsJournalUrlFromEnv, startEventsJournal } from './events/events-journal-start';
 import { aepSettingsFromEnv, createAepClient } from './aep';
 import { installTemporalRuntime } from './observability/runtime';
 import { loadSecretBox } from './secrets';
@@ -55,6 +57,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
   const tuning = workerTuningFromEnv(env);
   const runFeedIntervalMs = runFeedIntervalFromEnv(env);
   const deployment = workerDeploymentFromEnv(env);
+  const journalUrl = eventsJournalUrlFromEnv(env);
 
   const config = loadClientConnectConfig({ overrideEnvVars: definedOnly(env) });
   const namespace = config.namespace ?? 'default';
@@ -93,6 +96,13 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
         Worker.create({ connection, namespace, taskQueue, workflowBundle, activities, ...tuning, ...versioning }),
       ),
     );
+    if (journalUrl !== undefined) {
+      const journalWorkflowId = await startEventsJournal(new Client({ connection, namespace }), {
+        journalUrl,
+        taskQueue: queues.runFeeds,
+      });
+      logger.info('reading the I/O Events journal (IO_EVENTS_JOURNAL_URL)', { workflowId: journalWorkflowId });
+    }
     logger.info('worker started', {
       taskQueues: polled.join(','),
       namespace,

@@ -31,6 +31,7 @@ export function scopedToActivities(aep: AepClient): AepClient {
   return {
     forSandbox: (sandboxName, scope) => aep.forSandbox(sandboxName, scope ?? activityCallScope()),
     pacing: (orgId) => aep.pacing(orgId),
+    readEventsJournal: (url) => aep.readEventsJournal(url),
     close: () => aep.close(),
   };
 }

@@ -5,6 +5,7 @@
 import type { AepCallScope } from './call-scope';
 import { Catalog } from './catalog';
 import { DataPrep } from './data-prep';
+import { createEventsJournalReader } from './events-journal';
 import { FlowService } from './flow-service';
 import { AepRequester, defaultConnections, HttpTransport } from './http';
 import { ImsTokenProvider } from './ims-token';
@@ -51,6 +52,7 @@ export function createAepClient(settings: AepSettings, options: AepClientOptions
     return pacer;
   };
   pacerFor(settings.orgId);
+  const journal = createEventsJournalReader({ tokens, clientId: settings.clientId, orgId: settings.orgId });
   return {
     tokens,
     forSandbox(sandboxName: string, scope: AepCallScope = {}): SandboxClient {
@@ -66,6 +68,7 @@ export function createAepClient(settings: AepSettings, options: AepClientOptions
     pacing(orgId: string = settings.orgId): PacingSnapshot | undefined {
       return pacers.get(orgId)?.snapshot();
     },
+    readEventsJournal: (url) => journal.readPage(url),
     close: () => transport.close(),
   };
 }

@@ -43,6 +43,8 @@ export interface AepClientOptions {
   adaptivePacing?: boolean;
 }
 
+import type { JournalPage } from './events-journal';
+
 export interface AepClient {
   /**
    * Cheap: every sandbox view shares the IMS token cache, the connection pools and the organisation's request
@@ -51,6 +53,8 @@ export interface AepClient {
   forSandbox(sandboxName: string, scope?: AepCallScope): SandboxClient;
   /** How the organisation's requests are paced (default: the client's own org); undefined for an org never called. */
   pacing(orgId?: string): PacingSnapshot | undefined;
+  /** Reads an Adobe I/O Events journal page (URL from the Developer Console) with the client's IMS credentials. */
+  readEventsJournal(url: string): Promise<JournalPage>;
   close(): Promise<void>;
 }
 
@@ -185,3 +189,4 @@ export type * from './flow-service';
 export type * from './schema-registry';
 export type * from './catalog';
 export type * from './data-prep';
+export type { JournalEntry, JournalPage } from './events-journal';

@@ -3,3 +3,4 @@ export { provisionDataflow } from './provision-dataflow';
 export { dataflowMonitor } from './dataflow-monitor';
 export { sandboxRunFeed } from './sandbox-run-feed';
 export { planDataflow } from './plan-dataflow';
+export { eventsJournal } from './events-journal';

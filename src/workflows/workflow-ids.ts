@@ -11,3 +11,9 @@ export function monitorWorkflowId(sandbox: string, name: string): string {
 export function runFeedWorkflowId(sandbox: string): string {
   return `runs:${sandbox}`;
 }
+
+/** One reader per I/O Events journal (the registration's id is the journal URL's last path segment). */
+export function eventsJournalWorkflowId(journalUrl: string): string {
+  const registration = journalUrl.split('?', 1)[0]!.replace(/\/+$/, '').split('/').pop() ?? 'journal';
+  return `io-events-journal:${registration}`;
+}

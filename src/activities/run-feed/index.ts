@@ -6,6 +6,7 @@ import type { ActivityDependencies } from '../dependencies';
 import { deliverPushedRuns, type DeliverPushedRunsInput } from './deliver-pushed-runs';
 import { deliverSandboxRuns, type DeliverSandboxRunsInput } from './deliver-sandbox-runs';
 import { ensureRunFeed } from './ensure-run-feed';
+import { readEventsJournal, type ReadEventsJournalInput } from './read-events-journal';
 import { FlowOwners } from './flow-owners';
 import { temporalClientOf } from './temporal-client';
 
@@ -19,10 +20,12 @@ export function createRunFeedActivities(deps: ActivityDependencies) {
       deliverSandboxRuns(input, { aep: deps.aep, owners, temporal }),
     deliverPushedRuns: (input: DeliverPushedRunsInput) => deliverPushedRuns(input, { aep: deps.aep, owners, temporal }),
     ensureRunFeed: ({ sandbox }: { sandbox: string }) => ensureRunFeed(sandbox, { temporal, settings }),
+    readEventsJournal: (input: ReadEventsJournalInput) => readEventsJournal(input, { aep: deps.aep, temporal }),
   };
 }
 
 export type RunFeedActivities = ReturnType<typeof createRunFeedActivities>;
 export type { DeliverSandboxRunsInput } from './deliver-sandbox-runs';
 export type { DeliverPushedRunsInput } from './deliver-pushed-runs';
+export type { ReadEventsJournalInput, JournalReadResult } from './read-events-journal';
 export type { RunFeedSettings } from './ensure-run-feed';

@@ -1,0 +1,90 @@
+/**
+ * One read of the Adobe I/O Events journal (the pull path, for users who cannot expose a webhook): read the page at
+ * the cursor, hand its flow-run events to the run feeds of their sandboxes exactly as the webhook receiver does,
+ * and only then return the next cursor. A crash in between reads the same page again; the feeds drop the events
+ * they already have by event id. An expired position (events are kept 7 days) jumps to the newest events: what
+ * was missed is left to the feeds' own listing.
+ */
+import type { Client } from '@temporalio/client';
+import { log } from '@temporalio/activity';
+import { AepError, type AepClient } from '../../aep';
+import { flowRunEventsOf, MalformedEventError } from '../../events/event-envelope';
+import type { FlowRunEvent } from '../../events/flow-run-event';
+import type { EventsReceiverLogger } from '../../events/receiver-logger';
+import { temporalHandOff } from '../../events/temporal-hand-off';
+import { asStep } from '../aep-failure';
+
+export interface ReadEventsJournalInput {
+  /** The journal URL (first read) or the next link of the previous read. */
+  url: string;
+  /** Where a sandbox's run feed runs if the events start it. */
+  runFeedTaskQueue: string;
+}
+
+export interface JournalReadResult {
+  next: string;
+  /** Flow-run events handed on (other event types in the journal are skipped). */
+  handedOn: number;
+  skipped: number;
+  /** Set when there was nothing newer: wait this long before reading `next`. */
+  retryAfterMs?: number;
+  /** The position had expired: reading resumed at the newest events. */
+  expired?: boolean;
+}
+
+export async function readEventsJournal(
+  input: ReadEventsJournalInput,
+  dependencies: { aep: AepClient; temporal: () => Client },
+): Promise<JournalReadResult> {
+  let page;
+  try {
+    page = await asStep('read the I/O Events journal', () => dependencies.aep.readEventsJournal(input.url));
+  } catch (error) {
+    const expired = error instanceof AepError && error.status === 410;
+    if (!expired) throw error;
+    log.warn('the journal position expired: resuming at the newest events; the run feeds list what was missed');
+    return { next: latestOf(input.url), handedOn: 0, skipped: 0, expired: true };
+  }
+  if (page.kind === 'empty') return { next: page.next, handedOn: 0, skipped: 0, retryAfterMs: page.retryAfterMs };
+
+  const events: FlowRunEvent[] = [];
+  let skipped = 0;
+  for (const entry of page.entries) {
+    try {
+      events.push(...flowRunEventsOf(entry.event));
+    } catch (error) {
+      if (!(error instanceof MalformedEventError)) throw error;
+      skipped += 1; // another event type of the same registration, or one we cannot read: not ours to hand on
+    }
+  }
+  if (events.length > 0) {
+    const handOff = temporalHandOff({
+      client: dependencies.temporal(),
+      runFeedTaskQueue: input.runFeedTaskQueue,
+      logger: activityLogger,
+    });
+    await handOff(events, { signal: new AbortController().signal });
+  }
+  return { next: page.next, handedOn: events.length, skipped };
+}
+
+/** The journal's base URL with `latest=true`: the next read starts after the newest event. */
+function latestOf(url: string): string {
+  const base = new URL(url);
+  base.search = '';
+  base.searchParams.set('latest', 'true');
+  return base.toString();
+}
+
+/** The activity's own logger (Temporal's, with the activity's context), as the hand-off wants it. */
+const activityLogger: EventsReceiverLogger = {
+  info(message, meta) {
+    log.info(message, meta);
+  },
+  warn(message, meta) {
+    log.warn(message, meta);
+  },
+  error(message, meta) {
+    log.error(message, meta);
+  },
+};
