@@ -15,8 +15,7 @@ export interface JournalEntry {
 }
 
 export type JournalPage =
-  | { kind: 'events'; entries: JournalEntry[]; next: string }
-  | { kind: 'empty'; next: string; retryAfterMs: number };
+  { kind: 'events'; entries: JournalEntry[]; next: string } | { kind: 'empty'; next: string; retryAfterMs: number };
 
 export interface EventsJournalReader {
   readPage(url: string): Promise<JournalPage>;
