@@ -42,7 +42,12 @@ describe('push: I/O Events flow-run notifications to the monitor', function () {
   });
 
   /** A monitored dataflow, the receiver in front of Temporal (optionally wrapped), and its webhook registered. */
-  async function pushedDataflow(options: { feedIntervalMs?: number; wrap?: (handOff: HandOff) => HandOff } = {}) {
+  async function pushedDataflow(
+    options: {
+      feedIntervalMs?: number;
+      wrap?: (handOff: HandOff, restartReceiver: () => Promise<void>) => HandOff;
+    } = {},
+  ) {
     dataflow = await monitoredDataflow({ runFeed: { intervalMs: options.feedIntervalMs ?? anHour } });
     // Paused, so the schedule starts no runs of its own (15 minutes pass in a second of simulated time): the
     // runs a test starts are the only ones, and none from before the webhook is still going.
@@ -57,13 +62,20 @@ describe('push: I/O Events flow-run notifications to the monitor', function () {
       runFeedTaskQueue: dataflow.scenario.taskQueue,
       logger: quiet,
     });
-    receiver = await startEventsReceiver({
+    const receiverOptions = {
       port: 0,
       keyHost: simulator.url,
       clientId: simulatorDefaults.clientId,
-      handOff: options.wrap ? options.wrap(handOff) : handOff,
+      handOff: options.wrap ? options.wrap(handOff, () => restartReceiver()) : handOff,
       logger: quiet,
-    });
+    };
+    receiver = await startEventsReceiver(receiverOptions);
+    /** The receiver process dies (open connections cut, no answer) and comes back on the same port. */
+    const restartReceiver = async () => {
+      const port = receiver!.port;
+      await receiver!.close();
+      receiver = await startEventsReceiver({ ...receiverOptions, port });
+    };
     const registration = await dataflow.admin.registerWebhook({
       url: `${receiver.url}/events`,
       sandboxName: dataflow.sandbox,
@@ -147,6 +159,37 @@ describe('push: I/O Events flow-run notifications to the monitor', function () {
       (await feedStatus()).pushed.duplicates >= 1 ? true : undefined,
     );
     assert.equal((await dataflow.status()).counts.runsLearned, 1);
+  });
+
+  it('processes once an event whose receiver was killed after handing it off and before answering', async function () {
+    this.timeout(90_000);
+    let killed = false;
+    const { dataflow, registration } = await pushedDataflow({
+      wrap: (handOff, restartReceiver) => async (events, context) => {
+        await handOff(events, context);
+        if (!killed && events.some((event) => event.outcome !== 'started')) {
+          killed = true;
+          // Killed mid-request: the connection is cut, this delivery is never answered.
+          void restartReceiver();
+          await new Promise(() => undefined);
+        }
+      },
+    });
+    const run = await dataflow.admin.startRun(dataflow.provisioned.ids.flowId);
+
+    await learned([run.id]);
+    const deliveries = await waitFor('the redelivery to the restarted receiver', async () => {
+      const all = await dataflow.admin.ioEventDeliveries(registration.id);
+      const cut = all.filter((delivery) => delivery.status === undefined);
+      return cut.length > 0 && all.some((delivery) => delivery.retryCount > 0 && delivery.status === 200)
+        ? all
+        : undefined;
+    });
+    assert.ok(deliveries.length >= 3, 'start, the cut delivery and its redelivery');
+    await waitFor('the duplicate to be dropped', async () =>
+      (await feedStatus()).pushed.duplicates >= 1 ? true : undefined,
+    );
+    assert.equal((await dataflow.status()).counts.runsLearned, 1, 'processed once');
   });
 
   it('refuses an event signed with a key the key host does not serve: nothing reaches the monitor', async function () {
