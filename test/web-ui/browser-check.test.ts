@@ -1,7 +1,7 @@
 /**
  * What a user sees: the Temporal Web UI page of a provisioning workflow, opened in a real headless browser
  * (Debian's Chromium, driven by playwright-core), shows the step checklist with its resource ids, and the
- * sandbox's run feed shows what it has listed and handed on. Screenshots
+ * sandbox's run feed shows what it has listed and handed on; a drifted monitor says what differs. Screenshots
  * are kept in test-output/web-ui/ as artifacts.
  */
 import assert from 'node:assert/strict';
@@ -13,7 +13,13 @@ import { progressQuery, type ProvisioningProgress } from '../../src/workflows/pr
 import type { ProvisioningStepKey } from '../../src/workflows/provisioning-steps';
 import { runFeedStatusQuery } from '../../src/workflows/run-feed/messages';
 import { provisionWorkflowId, runFeedWorkflowId } from '../../src/workflows/workflow-ids';
+import { createAepClient } from '../../src/aep';
+import { defaultAepScopes } from '../../src/aep/settings';
+import { simulatorDefaults } from '../../src/simulator/defaults';
+import { refreshUpdate } from '../../src/workflows/monitor/messages';
+import { getSimulator } from '../harness/simulator';
 import { getTemporal } from '../harness/temporal';
+import { monitoredDataflow } from '../monitor/monitor-fixtures';
 import { childProcessEnv, startTestWorker, type TestWorker } from '../harness/test-worker';
 import { newScenario, simulatorAdmin } from '../provisioning/provisioning-fixtures';
 import { spawnTsx } from '../provisioning/spawned-process';
@@ -104,6 +110,40 @@ describe('the Temporal Web UI, in a browser', function () {
     assert.match(feed, /Cursor: runs started after \d{4}-\d\d-\d\dT/, 'the cursor is shown');
     assert.match(feed, /Monitors signalled \d+/);
     assert.match(feed, /Listing errors 0/);
+  });
+
+  it('shows a drifted monitor: what differs in AEP and how to put it back', async () => {
+    const temporal = await getTemporal();
+    const dataflow = await monitoredDataflow();
+    try {
+      // Someone disables the flow in the AEP UI; `status --refresh` makes the monitor look.
+      const simulator = await getSimulator();
+      const aep = createAepClient({
+        platformUrl: simulator.url,
+        imsUrl: simulator.url,
+        clientId: simulatorDefaults.clientId,
+        clientSecret: simulatorDefaults.clientSecret,
+        orgId: simulatorDefaults.orgId,
+        scopes: defaultAepScopes,
+      });
+      await aep.forSandbox(dataflow.sandbox).flowService.flowAction(dataflow.provisioned.ids.flowId, 'disable');
+      await aep.close();
+      await dataflow.handle.executeUpdate(refreshUpdate);
+
+      browser ??= await chromium.launch({
+        executablePath: chromiumPath,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+      });
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const monitorPage = `${temporal.uiUrl}/namespaces/default/workflows/${encodeURIComponent(dataflow.handle.workflowId)}`;
+      const details = await openCurrentDetails(page, monitorPage, 'Drifted');
+      await page.screenshot({ path: join(screenshotDirectory, 'monitor-drifted.png'), fullPage: true });
+      assert.match(details, new RegExp(`${dataflow.sandbox}/consent: drifted`));
+      assert.match(details, /flow state disabled \(expected enabled\)/);
+      assert.match(details, /provision the spec again to put it back \(npm run client -- provision <spec\.json>\)/);
+    } finally {
+      await dataflow.dispose();
+    }
   });
 });
 

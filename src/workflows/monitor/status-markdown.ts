@@ -19,6 +19,11 @@ function describeRecords(run: RunSummary): string {
   return parts.join(', ');
 }
 
+/** Commands in a sentence as code: markdown would take `<spec.json>` for a tag and `--` for a dash. */
+function asCode(text: string): string {
+  return text.replace(/npm run client -- [^)]*/g, (command) => `\`${command.trim()}\``);
+}
+
 /** Markdown for the Web UI's "current details": the state at a glance, then the facts behind it. */
 export function statusMarkdown(status: MonitorStatus): string {
   const lines = [
@@ -30,7 +35,7 @@ export function statusMarkdown(status: MonitorStatus): string {
   ];
   if (status.drift) {
     lines.push(
-      `- **Drifted** since ${status.drift.since}: ${status.drift.differences.join('; ')}. To fix: ${status.drift.repair}`,
+      `- **Drifted** since ${status.drift.since}: ${status.drift.differences.join('; ')}. To fix: ${asCode(status.drift.repair)}`,
     );
   }
   if (status.teardown) {
@@ -45,7 +50,9 @@ export function statusMarkdown(status: MonitorStatus): string {
     lines.push(`- ${status.consecutiveFailures} failed run(s) in a row since ${status.failingSince ?? '?'}: ${cause}`);
   }
   if (status.lastAlert) {
-    lines.push(`- Last alert (${status.lastAlert.kind}, ${status.lastAlert.raisedAt}): ${status.lastAlert.message}`);
+    lines.push(
+      `- Last alert (${status.lastAlert.kind}, ${status.lastAlert.raisedAt}): ${asCode(status.lastAlert.message)}`,
+    );
   }
   if (status.lastReconcileError) {
     const streak = status.reconcileTrouble
