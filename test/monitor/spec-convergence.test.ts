@@ -9,13 +9,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAepClient, type AepClient } from '../../src/aep';
-import { defaultAepScopes } from '../../src/aep/settings';
 import { exitCodes } from '../../src/cli/command-io';
 import { runProvision } from '../../src/cli/provision-command';
 import { runStatus } from '../../src/cli/status-command';
 import { connectTemporal } from '../../src/cli/temporal-client';
-import { simulatorDefaults } from '../../src/simulator/defaults';
-import { getSimulator } from '../harness/simulator';
+import { simulatorAepSettings } from '../harness/test-worker';
 import { fastActivityTiming } from '../provisioning/provisioning-fixtures';
 import {
   capturedIo,
@@ -47,15 +45,7 @@ describe('provision converges a dataflow to its spec, and the monitor notices dr
 
   /** Someone with AEP credentials and the AEP UI: changes made behind the monitor's back. */
   async function someoneInAep() {
-    const simulator = await getSimulator();
-    aep ??= createAepClient({
-      platformUrl: simulator.url,
-      imsUrl: simulator.url,
-      clientId: simulatorDefaults.clientId,
-      clientSecret: simulatorDefaults.clientSecret,
-      orgId: simulatorDefaults.orgId,
-      scopes: defaultAepScopes,
-    });
+    aep ??= createAepClient(await simulatorAepSettings());
     return aep.forSandbox(dataflow!.sandbox);
   }
 

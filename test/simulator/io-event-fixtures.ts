@@ -23,6 +23,7 @@ import {
   targetConnectionBody,
   type Pipeline,
 } from './test-platform';
+import { consentFieldGroupBody } from './xdm-bodies';
 
 export interface SharedPlatform {
   simulator: RunningSimulator;
@@ -94,35 +95,11 @@ export async function createIdleFlow(sandbox: string): Promise<string> {
 
   const baseConnectionId = await create('/connections', baseConnectionBody(oneTrustToken));
   const sourceConnectionId = await create('/sourceConnections', sourceConnectionBody(baseConnectionId));
-  const text = { type: 'string' };
   const fieldGroup = await platformCall<{ $id: string }>(
     platform,
     '/data/foundation/schemaregistry/tenant/fieldgroups',
     sandbox,
-    {
-      type: 'object',
-      title: `${sandbox} consent fields`,
-      description: 'Fields the OneTrust tutorial maps to.',
-      'meta:intendedToExtend': ['https://ns.adobe.com/xdm/context/profile'],
-      definitions: {
-        consent: {
-          properties: {
-            [`_${tenant}`]: {
-              type: 'object',
-              properties: {
-                Identifier: text,
-                Language: text,
-                CreatedDate: text,
-                LastUpdatedDate: text,
-                DataElements: { type: 'array', items: { type: 'object' } },
-                Purposes: { type: 'array', items: { type: 'object' } },
-              },
-            },
-          },
-        },
-      },
-      allOf: [{ $ref: '#/definitions/consent' }],
-    },
+    consentFieldGroupBody(`${sandbox} consent fields`),
     201,
   );
   const schema = await platformCall<{ $id: string }>(

@@ -14,13 +14,10 @@ import type { ProvisioningStepKey } from '../../src/workflows/provisioning-steps
 import { runFeedStatusQuery } from '../../src/workflows/run-feed/messages';
 import { provisionWorkflowId, runFeedWorkflowId } from '../../src/workflows/workflow-ids';
 import { createAepClient } from '../../src/aep';
-import { defaultAepScopes } from '../../src/aep/settings';
-import { simulatorDefaults } from '../../src/simulator/defaults';
 import { refreshUpdate } from '../../src/workflows/monitor/messages';
-import { getSimulator } from '../harness/simulator';
 import { getTemporal } from '../harness/temporal';
 import { monitoredDataflow } from '../monitor/monitor-fixtures';
-import { childProcessEnv, startTestWorker, type TestWorker } from '../harness/test-worker';
+import { childProcessEnv, simulatorAepSettings, startTestWorker, type TestWorker } from '../harness/test-worker';
 import { newScenario, simulatorAdmin } from '../provisioning/provisioning-fixtures';
 import { spawnTsx } from '../provisioning/spawned-process';
 
@@ -117,15 +114,7 @@ describe('the Temporal Web UI, in a browser', function () {
     const dataflow = await monitoredDataflow();
     try {
       // Someone disables the flow in the AEP UI; `status --refresh` makes the monitor look.
-      const simulator = await getSimulator();
-      const aep = createAepClient({
-        platformUrl: simulator.url,
-        imsUrl: simulator.url,
-        clientId: simulatorDefaults.clientId,
-        clientSecret: simulatorDefaults.clientSecret,
-        orgId: simulatorDefaults.orgId,
-        scopes: defaultAepScopes,
-      });
+      const aep = createAepClient(await simulatorAepSettings());
       await aep.forSandbox(dataflow.sandbox).flowService.flowAction(dataflow.provisioned.ids.flowId, 'disable');
       await aep.close();
       await dataflow.handle.executeUpdate(refreshUpdate);
