@@ -3,13 +3,21 @@
  * workflow on the test Temporal server and simulator, saved under test/histories/<label>/ (label: the package
  * version and git commit, or HISTORY_LABEL). Each scenario drives one workflow through the paths a release must
  * keep replaying: provisioning that succeeds, rolls back and is cancelled; a monitor through every message type,
- * alerts, reconciles and continue-as-new; token warnings and expiry; automatic rotation; the run feed.
+ * alerts, reconciles and continue-as-new; token warnings and expiry; automatic rotation; the run feed; a spec
+ * applied and drift noticed; runs pushed by I/O Events; the journal reader.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
+import { createAepClient } from '../../../src/aep';
+import { applySpecRequest } from '../../../src/cli/apply-spec';
+import { startEventsJournal } from '../../../src/events/events-journal-start';
+import { startEventsReceiver } from '../../../src/events/events-receiver';
+import { temporalHandOff } from '../../../src/events/temporal-hand-off';
+import { eventsJournalStatusQuery } from '../../../src/workflows/events-journal/messages';
 import {
+  applySpecUpdate,
   pauseSignal,
   pauseUpdate,
   refreshUpdate,
@@ -25,7 +33,8 @@ import {
 import { progressQuery } from '../../../src/workflows/provision-dataflow';
 import { runFeedWorkflowId } from '../../../src/workflows/workflow-ids';
 import { getTemporal } from '../../harness/temporal';
-import { startTestWorker, testSecretBox, type TestWorker } from '../../harness/test-worker';
+import { getSimulator } from '../../harness/simulator';
+import { simulatorAepSettings, startTestWorker, testSecretBox, type TestWorker } from '../../harness/test-worker';
 import { monitoredDataflow, waitFor, type MonitoredDataflow } from '../../monitor/monitor-fixtures';
 import {
   mintOneTrustToken,
@@ -172,6 +181,57 @@ describe(`recording golden histories into test/histories/${label}/`, function ()
       'monitor-token-expiry',
       dataflow.handle.workflowId,
     );
+  });
+
+  it('a monitor applying a spec and noticing drift, its run feed handed pushed runs, the journal reader', async () => {
+    dataflow = await monitoredDataflow({ runFeed: { intervalMs: 2_000 } });
+    const { handle, admin } = dataflow;
+    const inAep = createAepClient(await simulatorAepSettings());
+    try {
+      await inAep.forSandbox(dataflow.sandbox).flowService.flowAction(dataflow.provisioned.ids.flowId, 'disable');
+    } finally {
+      await inAep.close();
+    }
+    await handle.executeUpdate(refreshUpdate);
+    await dataflow.waitForStatus('drift', (status) => status.state === 'drifted');
+    const input = workflowInput(dataflow.scenario);
+    const changed = { ...input, schedule: { ...input.schedule, interval: 30 } };
+    await handle.executeUpdate(applySpecUpdate, { args: [applySpecRequest(changed, true)] });
+    await dataflow.waitForStatus('drift resolved', (status) => status.state === 'healthy');
+
+    // Push: the receiver in front of Temporal, and a journal reader for a registration without a webhook.
+    const [simulator, temporal] = await Promise.all([getSimulator(), getTemporal()]);
+    const receiver = await startEventsReceiver({
+      port: 0,
+      keyHost: simulator.url,
+      clientId: simulator.context.settings.clientId,
+      handOff: temporalHandOff({
+        client: temporal.client,
+        runFeedTaskQueue: dataflow.scenario.taskQueue,
+        logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      }),
+    });
+    try {
+      await admin.registerWebhook({ url: `${receiver.url}/events`, sandboxName: dataflow.sandbox });
+      const journal = await admin.registerWebhook({ sandboxName: dataflow.sandbox });
+      const journalWorkflowId = await startEventsJournal(temporal.client, {
+        journalUrl: await admin.journalUrl(journal.id),
+        taskQueue: dataflow.scenario.taskQueue,
+        longestEmptyWaitMs: 200,
+      });
+      const run = await admin.startRun(dataflow.provisioned.ids.flowId);
+      await dataflow.waitForStatus('the pushed run', (status) => status.lastRuns.some((seen) => seen.id === run.id));
+      const reader = temporal.client.workflow.getHandle(journalWorkflowId);
+      await waitFor('the journal read', async () => (await reader.query(eventsJournalStatusQuery)).counts.reads >= 3);
+      await reader.terminate('recorded');
+      await saveAll('the I/O Events journal reader', 'events-journal', journalWorkflowId);
+    } finally {
+      await receiver.close();
+    }
+    await handle.executeUpdate(teardownUpdate, { args: [{}] });
+    await ended(handle);
+    await saveAll('a monitor applying a spec and noticing drift', 'monitor-apply-and-drift', handle.workflowId);
+    await saveAll('a run feed handed pushed runs', 'run-feed-pushed', runFeedWorkflowId(dataflow.sandbox));
   });
 
   it('a monitor rotating its token by itself with client credentials', async () => {
