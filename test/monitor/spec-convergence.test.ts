@@ -14,6 +14,8 @@ import { runProvision } from '../../src/cli/provision-command';
 import { runStatus } from '../../src/cli/status-command';
 import { connectTemporal } from '../../src/cli/temporal-client';
 import { simulatorAepSettings } from '../harness/test-worker';
+import { monitorWorkflowId } from '../../src/workflows/workflow-ids';
+import { getTemporal } from '../harness/temporal';
 import { fastActivityTiming } from '../provisioning/provisioning-fixtures';
 import {
   capturedIo,
@@ -233,6 +235,43 @@ describe('provision converges a dataflow to its spec, and the monitor notices dr
     const back = await inAep.flowService.getFlow(flowId);
     assert.equal(Number(back.transformations?.[0]?.params?.mappingVersion), mappingVersion);
     assert.equal((await dataflow.status()).state, 'healthy');
+  });
+
+  it('names the schema and dataset another dataflow shares, and never changes them', async function () {
+    this.timeout(120_000);
+    dataflow = await monitoredDataflow();
+    const { ids } = dataflow.provisioned;
+    // A second dataflow in the same sandbox writing into the first one's dataset (same schema title, dataset name).
+    const second = { ...dataflow.scenario.spec, name: 'consent-second', description: 'Into the same dataset' };
+    const first = await provisionCli(second);
+    assert.equal(first.exitCode, exitCodes.ok, first.stdout + first.stderr);
+    const inAep = await someoneInAep();
+    const datasetBefore = (await inAep.catalog.getDataset(ids.datasetId)).description;
+
+    const again = await provisionCli({ ...second, description: 'Still into the same dataset' });
+    assert.equal(again.exitCode, exitCodes.ok, again.stdout);
+    assert.match(
+      again.stdout,
+      /shared:\n\s+- target schema .*dataflow .*\/consent's\): reused, never changed by this dataflow/,
+    );
+    assert.match(
+      again.stdout,
+      new RegExp(`- dataset ${ids.datasetId} \\(dataflow .*/consent's\\): reused, never changed`),
+    );
+    assert.match(
+      again.stdout,
+      /description changed: .* → "OneTrust consent dataflow "consent-second": Still into the same dataset"/,
+    );
+    assert.equal(
+      (await inAep.catalog.getDataset(ids.datasetId)).description,
+      datasetBefore,
+      'the dataset is untouched',
+    );
+    const { client } = await getTemporal();
+    await client.workflow
+      .getHandle(monitorWorkflowId(dataflow.sandbox, 'consent-second'))
+      .terminate('test finished')
+      .catch(() => undefined);
   });
 
   it('reports a deleted dataset as drift that needs teardown and provision', async function () {
