@@ -12,6 +12,7 @@ import type { ProvisionDataflowInput } from '../workflows/provision-dataflow';
 import { monitorWorkflowId } from '../workflows/workflow-ids';
 import { describeOutcome, messageOf } from './monitor-session';
 import type { TemporalSession } from './temporal-client';
+import { noWorkerProblem } from './worker-presence';
 
 /** What applying the spec did, as `--json` shows it. */
 export interface AppliedSpec {
@@ -44,6 +45,11 @@ export async function applySpecToDataflow(
 ): Promise<AppliedSpec> {
   const monitor = session.client.workflow.getHandle(monitorWorkflowId(input.sandbox, input.name));
   try {
+    // An update with no worker to take it would wait in silence: say so instead.
+    const { taskQueue } = await monitor.describe();
+    const noWorker = await noWorkerProblem(session, taskQueue);
+    if (noWorker)
+      return { ok: false, summary: `the spec could not be applied: ${noWorker}`, changed: [], kept: [], shared: [] };
     const outcome = await monitor.executeUpdate(applySpecUpdate, {
       args: [applySpecRequest(input, options.tokenUnconfirmed)],
     });

@@ -10,13 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAepClient, type AepClient } from '../../src/aep';
 import { exitCodes } from '../../src/cli/command-io';
+import { applySpecToDataflow } from '../../src/cli/apply-spec';
 import { runProvision } from '../../src/cli/provision-command';
+import { dataflowMonitor } from '../../src/workflows/dataflow-monitor';
 import { runStatus } from '../../src/cli/status-command';
 import { connectTemporal } from '../../src/cli/temporal-client';
 import { simulatorAepSettings } from '../harness/test-worker';
 import { monitorWorkflowId } from '../../src/workflows/workflow-ids';
 import { getTemporal } from '../harness/temporal';
-import { fastActivityTiming } from '../provisioning/provisioning-fixtures';
+import { fastActivityTiming, workflowInput } from '../provisioning/provisioning-fixtures';
 import {
   capturedIo,
   monitoredDataflow,
@@ -272,6 +274,28 @@ describe('provision converges a dataflow to its spec, and the monitor notices dr
       .getHandle(monitorWorkflowId(dataflow.sandbox, 'consent-second'))
       .terminate('test finished')
       .catch(() => undefined);
+  });
+
+  it('says at once that no worker polls the monitor’s task queue, instead of waiting to apply the spec', async function () {
+    this.timeout(60_000);
+    dataflow = await monitoredDataflow();
+    const { client } = await getTemporal();
+    const orphan = await client.workflow.start(dataflowMonitor, {
+      workflowId: monitorWorkflowId(dataflow.sandbox, 'orphan'),
+      taskQueue: `${dataflow.scenario.taskQueue}-nobody`,
+      args: [{ dataflow: { ...dataflow.descriptor, name: 'orphan' } }],
+    });
+    const io = await capturedIo(dataflow.scenario.taskQueue);
+    const session = await connectTemporal(io.env);
+    try {
+      const input = { ...workflowInput(dataflow.scenario), name: 'orphan' };
+      const applied = await applySpecToDataflow(session, input, { tokenUnconfirmed: false });
+      assert.equal(applied.ok, false);
+      assert.match(applied.summary, /no worker is polling task queue ".*-nobody"/);
+    } finally {
+      await session.close();
+      await orphan.terminate('test finished');
+    }
   });
 
   it('reports a deleted dataset as drift that needs teardown and provision', async function () {
