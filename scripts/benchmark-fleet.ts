@@ -1,17 +1,29 @@
 /**
- * Fleet monitoring, measured: N OneTrust dataflows on a scaled simulator clock, watched by today's design (one
- * run feed per sandbox, event-driven monitors) and by the design before it (every monitor polling its own runs)
- * side by side, each on a fresh simulator and Temporal dev server with the same settings.
+ * Fleet monitoring, measured: N OneTrust dataflows on a scaled simulator clock, watched side by side by up to three
+ * designs, each on a fresh simulator and Temporal dev server with the same settings:
+ * - polling: the design before the run feed, every monitor polling its own runs;
+ * - feed: one run feed per sandbox listing its runs every --feed-interval, event-driven monitors;
+ * - push: the same feed and worker, plus Adobe I/O Events: the events receiver (`npm run events`) runs as its own
+ *   process, one webhook per sandbox is registered on the simulator, and each run's end is pushed to its feed at
+ *   once (the feed's looks stay as the safety net). Forged, unsigned deliveries are sent to it too: none may pass.
  *
  *   npm run benchmark:fleet -- --dataflows N [--sandboxes S] [--minutes M] [--warmup W] [--time-scale T]
  *                              [--failure-share F] [--feed-interval 60] [--poll-interval 60] [--designs polling,feed]
+ *   npm run benchmark:fleet -- --dataflows 200 --sandboxes 2 --designs feed,push     (push against the feed alone)
  *
  * The polling design runs from a git worktree of the commit before the feed (.benchmark/, shared node_modules).
  */
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { pollingDesignCheckout } from './benchmark-fleet/baseline-worktree';
-import { measureDesign, type Design, type DesignFigures, type FleetOptions } from './benchmark-fleet/measure-design';
+import { designTable } from './benchmark-fleet/design-table';
+import {
+  designs as knownDesigns,
+  measureDesign,
+  type Design,
+  type DesignFigures,
+  type FleetOptions,
+} from './benchmark-fleet/measure-design';
 import { execFileSync } from 'node:child_process';
 
 function positive(value: string): number {
@@ -37,7 +49,7 @@ async function main(): Promise<void> {
     .option('--failure-share <share>', 'share of runs that fail', share, 0.05)
     .option('--feed-interval <seconds>', "run feed's look interval", positive, 60)
     .option('--poll-interval <seconds>', "polling design's per-dataflow interval (same freshness)", positive, 60)
-    .option('--designs <list>', 'designs to measure, in order', 'polling,feed')
+    .option('--designs <list>', 'designs to measure, in order: polling, feed, push', 'polling,feed')
     .parse()
     .opts<{
       dataflows: number;
@@ -54,10 +66,13 @@ async function main(): Promise<void> {
   const temporalCli = execFileSync('bash', [resolve(projectRoot, 'scripts/install-temporal.sh')], {
     encoding: 'utf8',
   }).trim();
-  const designs = options.designs.split(',').map((design) => design.trim()) as Design[];
+  const designs = options.designs.split(',').map((design) => design.trim());
+  // Refused before anything starts, rather than after a whole design was measured.
+  const unknown = designs.filter((design) => !knownDesigns.includes(design as Design));
+  if (unknown.length > 0)
+    throw new Error(`unknown design(s) ${unknown.join(', ')}: expected ${knownDesigns.join(', ')}`);
   const results: DesignFigures[] = [];
-  for (const design of designs) {
-    if (design !== 'polling' && design !== 'feed') throw new Error(`unknown design ${String(design)}`);
+  for (const design of designs as Design[]) {
     const fleetOptions: FleetOptions = {
       dataflows: Math.floor(options.dataflows),
       sandboxes: Math.floor(options.sandboxes),
@@ -78,40 +93,7 @@ async function main(): Promise<void> {
       `clock (a run every ${(15 / options.timeScale).toFixed(1)} real minutes per dataflow), ` +
       `${(options.failureShare * 100).toFixed(0)} % of runs failing; window ${options.minutes} min after ${options.warmup} min warm-up\n`,
   );
-  console.log(table(results));
-}
-
-function table(results: DesignFigures[]): string {
-  const label = (design: Design) => (design === 'feed' ? 'run feed (this version)' : 'per-dataflow polling (before)');
-  const rows: Array<[string, (figures: DesignFigures) => string]> = [
-    ['runs finished in the window', (f) => String(f.runsFinishedInWindow)],
-    ['AEP run-listing calls / hour', (f) => whole(f.runListingCallsPerHour)],
-    ['all AEP calls / hour', (f) => whole(f.aepCallsPerHour)],
-    ['workflow tasks / hour', (f) => whole(f.workflowTasksPerHour)],
-    ['history events / hour', (f) => whole(f.historyEventsPerHour)],
-    ['history events per finished run', (f) => f.historyEventsPerFinishedRun.toFixed(1)],
-    ['largest payload in any history', (f) => `${(f.largestPayloadBytes / 1024).toFixed(1)} KiB`],
-    ['worker peak RSS', (f) => (f.workerPeakRssBytes ? `${(f.workerPeakRssBytes / 2 ** 20).toFixed(0)} MiB` : '?')],
-    [
-      'detection latency p50 / p95 / max',
-      (f) =>
-        f.latencySeconds
-          ? `${f.latencySeconds.p50.toFixed(1)} / ${f.latencySeconds.p95.toFixed(1)} / ${f.latencySeconds.max.toFixed(1)} s`
-          : 'none',
-    ],
-    ['runs never seen by their monitor', (f) => String(f.runsUnseen)],
-    ['failure streaks alerted', (f) => `${f.failureStreaksAlerted} of ${f.failureStreaks}`],
-    ['set-up (fleet + monitors)', (f) => `${f.setupSeconds.toFixed(0)} s`],
-  ];
-  const header = ['', ...results.map((figures) => label(figures.design))];
-  const body = rows.map(([name, cell]) => [name, ...results.map(cell)]);
-  const widths = header.map((_, column) => Math.max(...[header, ...body].map((row) => row[column]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
-  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...body.map(line)].join('\n');
-}
-
-function whole(value: number): string {
-  return Math.round(value).toLocaleString('en-US');
+  console.log(designTable(results));
 }
 
 main().catch((error: unknown) => {

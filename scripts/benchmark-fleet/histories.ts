@@ -1,7 +1,7 @@
 /**
  * What the workflow histories of one design say about a measurement window: history events and workflow tasks
- * recorded in it, and for every run, when its monitor first knew that it had finished (the workflow task that
- * processed the message or the activity result carrying it).
+ * recorded in it, for every run, when its monitor first knew that it had finished (the workflow task that
+ * processed the message or the activity result carrying it), and the runs the feed handed on more than once.
  */
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
@@ -23,6 +23,12 @@ export interface HistoryFigures {
   learned: Map<string, LearnedRun>;
   /** The largest payload in any history (workflow input, activity input or result, signal), in bytes. */
   largestPayloadBytes: number;
+  /**
+   * Finished runs that reached their monitor in more than one `runUpdates` message (answers to `lookNow` aside):
+   * with push, a run both pushed and listed by a look would show here. Monitors recognise runs by id, so this is
+   * wasted work rather than a double alert, but the feed promises to hand each run on once.
+   */
+  runsHandedOnTwice: number;
 }
 
 const runListingActivities = new Set(['listRecentRuns', 'reconcileRuns']);
@@ -43,19 +49,22 @@ export async function readHistories(
     workflowTasksInWindow: 0,
     learned: new Map(),
     largestPayloadBytes: 0,
+    runsHandedOnTwice: 0,
   };
+  const handOns = new Map<string, number>();
   let next = 0;
   let done = 0;
   const readNext = async (): Promise<void> => {
     for (let index = next++; index < executions.length; index = next++) {
       const { workflowId, runId } = executions[index]!;
       const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-      analyse(workflowId, history.events ?? [], window, figures);
+      analyse(workflowId, history.events ?? [], window, figures, handOns);
       done += 1;
       if (done % 500 === 0) onProgress?.(done);
     }
   };
   await Promise.all(Array.from({ length: 16 }, readNext));
+  figures.runsHandedOnTwice = [...handOns.values()].filter((count) => count > 1).length;
   return figures;
 }
 
@@ -64,6 +73,7 @@ function analyse(
   events: HistoryEvent[],
   window: { fromMs: number; toMs: number },
   figures: HistoryFigures,
+  handOns: Map<string, number>,
 ): void {
   const activityTypes = new Map<string, string>();
   /** Runs carried by an event, waiting for the workflow task that processes them. */
@@ -90,8 +100,13 @@ function analyse(
     if (scheduled?.activityType?.name) activityTypes.set(String(event.eventId), scheduled.activityType.name);
     const signal = event.workflowExecutionSignaledEventAttributes;
     if (signal?.signalName === 'runUpdates') {
-      const update = payloadJson(signal.input?.payloads?.[0]) as { runs?: RunLike[] } | undefined;
-      pending.push(...finishedRuns(update?.runs));
+      const update = payloadJson(signal.input?.payloads?.[0]) as { runs?: RunLike[]; answers?: string[] } | undefined;
+      const runs = finishedRuns(update?.runs);
+      pending.push(...runs);
+      // A `lookNow` answer repeats runs on purpose; only unasked messages count as hand-ons.
+      if ((update?.answers ?? []).length === 0) {
+        for (const run of runs) handOns.set(run.id, (handOns.get(run.id) ?? 0) + 1);
+      }
     }
     // A reconcile (a local activity since this version: its result is in a marker).
     const marker = event.markerRecordedEventAttributes;

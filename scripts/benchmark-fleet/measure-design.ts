@@ -1,8 +1,9 @@
 /**
  * One design measured on a fleet: a fresh simulator and Temporal dev server, N dataflows built straight through
  * the AEP client, their monitors started, then a measurement window on a scaled simulator clock. Everything the
- * table reports comes from outside the design: the simulator's request counts and its own record of the runs,
- * the workflow histories, the worker's peak memory and an alert webhook.
+ * table reports comes from outside the design: the simulator's request counts, its own record of the runs and of
+ * its I/O Events deliveries, the workflow histories, the worker's peak memory and an alert webhook (the run
+ * feeds' own status is logged, and its push counters reported).
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -13,12 +14,20 @@ import { simulatorDefaults } from '../../src/simulator/defaults';
 import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
 import type { DataflowDescriptor } from '../../src/workflows/dataflow-types';
 import { monitorWorkflowId, runFeedWorkflowId } from '../../src/workflows/workflow-ids';
+import type { DeliveryCounts } from '../../src/simulator/io-events/event-registration';
 import { startAlertCounter } from './alert-receiver';
 import { createFleet, type FleetDataflow } from './create-fleet';
+import { startEventsReceiverProcess, type EventsReceiverProcess } from './events-receiver-process';
+import { sendForgedDeliveries, type ForgedDeliveryOutcome } from './forged-deliveries';
 import { readHistories } from './histories';
-import { freePort, peakRssBytes, startChild, startDevServer, waitForOutput } from './processes';
+import { deliveryCounts, registerWebhooks } from './io-events-registrations';
+import { freePort, peakRssBytes, startChild, startDevServer, waitForOutput, type ChildService } from './processes';
+import { readRunFeeds, type PushedTotals } from './run-feed-status';
 
-export type Design = 'polling' | 'feed';
+/** polling: every monitor lists its own runs; feed: one run feed per sandbox; push: the feed plus I/O Events. */
+export type Design = 'polling' | 'feed' | 'push';
+
+export const designs: readonly Design[] = ['polling', 'feed', 'push'];
 
 export interface FleetOptions {
   dataflows: number;
@@ -52,6 +61,21 @@ export interface DesignFigures {
   failureStreaks: number;
   failureStreaksAlerted: number;
   setupSeconds: number;
+  /** `GET /runs/:id` calls: what each pushed event costs. */
+  runReadsPerHour: number;
+  /** Finished runs a feed handed to their monitor more than once (should be 0). */
+  runsHandedOnTwice: number;
+  /** The push design only. */
+  push?: PushFigures;
+}
+
+/** What push did over the whole benchmark (set-up, window and settling), by the simulator's and the feeds' counts. */
+export interface PushFigures {
+  deliveries: DeliveryCounts;
+  /** Registrations the simulator no longer calls as active (unstable or disabled). */
+  inactiveRegistrations: number;
+  feeds: PushedTotals;
+  forged: ForgedDeliveryOutcome;
 }
 
 interface SimulatorRun {
@@ -113,13 +137,20 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
     const alerts = await startAlertCounter();
     stops.unshift(() => alerts.close());
     const taskQueue = `benchmark-${design}-${randomBytes(3).toString('hex')}`;
+    // Everything on one queue (the histories are found by it), whatever the caller's environment says.
+    const temporalEnv: NodeJS.ProcessEnv = {
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_NAMESPACE: 'default',
+      TASK_QUEUE: taskQueue,
+      MONITOR_TASK_QUEUE: taskQueue,
+      RUN_FEED_TASK_QUEUE: taskQueue,
+      WORKER_TASK_QUEUES: '',
+    };
     const worker = startChild(process.execPath, ['--import', 'tsx', join(options.designRoot, 'src', 'worker.ts')], {
       cwd: options.designRoot,
       env: {
         ...process.env,
-        TEMPORAL_ADDRESS: temporal.address,
-        TEMPORAL_NAMESPACE: 'default',
-        TASK_QUEUE: taskQueue,
+        ...temporalEnv,
         AEP_PLATFORM_URL: simulatorUrl,
         AEP_IMS_URL: simulatorUrl,
         AEP_CLIENT_ID: simulatorDefaults.clientId,
@@ -134,7 +165,7 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
     await waitForOutput(worker, /worker started/, 120_000, `the ${design} worker`);
     log(`${design}: worker running (pid ${worker.process.pid}); starting ${fleet.length} monitors`);
 
-    if (design === 'feed') {
+    if (design !== 'polling') {
       for (const sandbox of sandboxes) {
         await client.workflow.start('sandboxRunFeed', {
           workflowId: runFeedWorkflowId(sandbox),
@@ -142,6 +173,15 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
           args: [{ sandbox, intervalMs: options.feedIntervalSeconds * 1000 }],
         });
       }
+    }
+    let receiver: EventsReceiverProcess | undefined;
+    let registrationIds: string[] = [];
+    if (design === 'push') {
+      receiver = await startEventsReceiverProcess({ projectRoot: options.projectRoot, simulatorUrl, temporalEnv });
+      const receiverService = receiver.service;
+      stops.unshift(() => receiverService.stop());
+      registrationIds = await registerWebhooks(simulatorUrl, receiver.webhookUrl, sandboxes);
+      log(`${design}: events receiver at ${receiver.webhookUrl} registered for ${sandboxes.length} sandbox(es)`);
     }
     const sealedToken = secrets.seal(token);
     const tokenExpiresAt = new Date(Date.now() + 180 * 86_400_000).toISOString();
@@ -180,28 +220,37 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
     const windowFrom = Date.now();
     const countsBefore = await requestCounts(simulatorUrl);
     log(`${design}: measuring for ${options.windowMinutes} min`);
+    const forgedDuringWindow =
+      receiver && fleet[0]
+        ? sendForgedDeliveries({
+            receiverUrl: receiver.webhookUrl,
+            simulatorUrl,
+            sandbox: fleet[0].sandbox,
+            flowId: fleet[0].flowId,
+            rounds: 3,
+          })
+        : undefined;
     await sleepMinutes(options.windowMinutes);
     const windowTo = Date.now();
     const countsAfter = await requestCounts(simulatorUrl);
-    if (worker.process.exitCode !== null || worker.process.signalCode !== null) {
-      throw new Error(`the ${design} worker died during the measurement:\n${worker.output().slice(-4000)}`);
+    const forged = await forgedDuringWindow;
+    if (forged) log(`${design}: forged deliveries answered ${forged.statuses.join(', ')}`);
+    for (const [what, service] of [
+      ['worker', worker],
+      ['events receiver', receiver?.service],
+    ] as const) {
+      if (service && hasExited(service)) {
+        throw new Error(`the ${design} ${what} died during the measurement:\n${service.output().slice(-4000)}`);
+      }
     }
     // Runs that finished just before the window closed are still detected, and their latency counted.
     const settleSeconds = 2 * Math.max(options.feedIntervalSeconds, options.pollIntervalSeconds) + 30;
     log(`${design}: window closed; letting the last runs reach their monitors (${settleSeconds} s)`);
     await new Promise((resolve) => setTimeout(resolve, settleSeconds * 1000));
-    if (design === 'feed') {
-      for (const sandbox of sandboxes) {
-        try {
-          const feed = await client.workflow
-            .getHandle(runFeedWorkflowId(sandbox))
-            .query<Record<string, unknown>>('status');
-          log(`${design}: feed of ${sandbox}: ${JSON.stringify(feed)}`);
-        } catch (error) {
-          log(`${design}: the feed of ${sandbox} does not answer: ${String(error)}\n${worker.output().slice(-3000)}`);
-        }
-      }
-    }
+    const feeds =
+      design === 'polling' ? undefined : await readRunFeeds(client, sandboxes, (text) => log(`${design}: ${text}`));
+    if (feeds && feeds.silentFeeds > 0) log(`${design}: the worker's last output:\n${worker.output().slice(-3000)}`);
+    const delivery = design === 'push' ? await deliveryCounts(simulatorUrl, registrationIds) : undefined;
     const workerPeakRssBytes = worker.process.pid ? peakRssBytes(worker.process.pid) : undefined;
     await worker.stop();
 
@@ -223,8 +272,17 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
       else latencies.push((learned.learnedAtMs - (run.completedAtUTC ?? 0)) / 1000);
     }
     const streakStarts = failureStreakStarts(runs).filter((run) => inWindow.includes(run));
-    const runListingCalls = (countsAfter['GET /runs'] ?? 0) - (countsBefore['GET /runs'] ?? 0);
+    const calls = (route: string) => (countsAfter[route] ?? 0) - (countsBefore[route] ?? 0);
+    const runListingCalls = calls('GET /runs');
     const aepCalls = sum(countsAfter) - sum(countsBefore);
+    // The table shows totals; the log says which routes they came from.
+    const byRoute = Object.keys(countsAfter)
+      .map((route) => [route, calls(route)] as const)
+      .filter(([, count]) => count > 0)
+      .sort((a, b) => b[1] - a[1]);
+    log(
+      `${design}: AEP calls in the window by route: ${byRoute.map(([route, count]) => `${route} ${count}`).join(', ')}`,
+    );
     return {
       design,
       dataflows: fleet.length,
@@ -242,6 +300,18 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
       failureStreaks: streakStarts.length,
       failureStreaksAlerted: streakStarts.filter((run) => alerts.failedRunIds.has(run.id)).length,
       setupSeconds,
+      runReadsPerHour: calls('GET /runs/:id') / windowHours,
+      runsHandedOnTwice: histories.runsHandedOnTwice,
+      ...(feeds && delivery && forged
+        ? {
+            push: {
+              deliveries: delivery.counts,
+              inactiveRegistrations: delivery.inactive,
+              feeds,
+              forged,
+            },
+          }
+        : {}),
     };
   } finally {
     for (const stop of stops) {
@@ -252,6 +322,10 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
       }
     }
   }
+}
+
+function hasExited(service: ChildService): boolean {
+  return service.process.exitCode !== null || service.process.signalCode !== null;
 }
 
 async function buildFleet(

@@ -1,0 +1,66 @@
+/** The benchmark's result: one column per design measured, one row per figure, as a Markdown table. */
+import type { Design, DesignFigures, PushFigures } from './measure-design';
+
+const designLabels: Record<Design, string> = {
+  polling: 'per-dataflow polling (before)',
+  feed: 'run feed (this version)',
+  push: 'run feed + I/O Events push',
+};
+
+/** Figures only push has read "n/a" in the other columns. */
+const notApplicable = 'n/a';
+
+export function designTable(results: DesignFigures[]): string {
+  const pushOnly =
+    (cell: (push: PushFigures) => string) =>
+    (figures: DesignFigures): string =>
+      figures.push ? cell(figures.push) : notApplicable;
+  const rows: Array<[string, (figures: DesignFigures) => string]> = [
+    ['runs finished in the window', (f) => String(f.runsFinishedInWindow)],
+    ['AEP run-listing calls / hour', (f) => whole(f.runListingCallsPerHour)],
+    ['AEP single-run reads / hour', (f) => whole(f.runReadsPerHour)],
+    ['all AEP calls / hour', (f) => whole(f.aepCallsPerHour)],
+    ['workflow tasks / hour', (f) => whole(f.workflowTasksPerHour)],
+    ['history events / hour', (f) => whole(f.historyEventsPerHour)],
+    ['history events per finished run', (f) => f.historyEventsPerFinishedRun.toFixed(1)],
+    ['largest payload in any history', (f) => `${(f.largestPayloadBytes / 1024).toFixed(1)} KiB`],
+    ['worker peak RSS', (f) => (f.workerPeakRssBytes ? `${(f.workerPeakRssBytes / 2 ** 20).toFixed(0)} MiB` : '?')],
+    [
+      'detection latency p50 / p95 / max',
+      (f) =>
+        f.latencySeconds
+          ? `${f.latencySeconds.p50.toFixed(1)} / ${f.latencySeconds.p95.toFixed(1)} / ${f.latencySeconds.max.toFixed(1)} s`
+          : 'none',
+    ],
+    ['runs never seen by their monitor', (f) => String(f.runsUnseen)],
+    ['runs handed to their monitor twice', (f) => String(f.runsHandedOnTwice)],
+    ['failure streaks alerted', (f) => `${f.failureStreaksAlerted} of ${f.failureStreaks}`],
+    // Push counts cover the whole benchmark (set-up, window and settling), not the window alone.
+    ['pushed events delivered (whole run)', pushOnly((p) => whole(p.deliveries.delivered))],
+    [
+      'delivery attempts failed / refused / given up',
+      pushOnly((p) => `${p.deliveries.failedAttempts} / ${p.deliveries.refused} / ${p.deliveries.givenUp}`),
+    ],
+    ['registrations no longer active', pushOnly((p) => String(p.inactiveRegistrations))],
+    [
+      'feed: events in / duplicates dropped',
+      pushOnly((p) => `${whole(p.feeds.events)} / ${p.feeds.duplicates}${silent(p)}`),
+    ],
+    ['feed: runs handed on because of push', pushOnly((p) => whole(p.feeds.runsDelivered))],
+    ['forged (unsigned) deliveries accepted', pushOnly((p) => `${p.forged.accepted} of ${p.forged.sent}`)],
+    ['set-up (fleet + monitors)', (f) => `${f.setupSeconds.toFixed(0)} s`],
+  ];
+  const header = ['', ...results.map((figures) => designLabels[figures.design])];
+  const body = rows.map(([name, cell]) => [name, ...results.map(cell)]);
+  const widths = header.map((_, column) => Math.max(...[header, ...body].map((row) => row[column]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...body.map(line)].join('\n');
+}
+
+function silent(push: PushFigures): string {
+  return push.feeds.silentFeeds > 0 ? ` (${push.feeds.silentFeeds} feed(s) silent)` : '';
+}
+
+function whole(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
