@@ -8,20 +8,24 @@
  */
 import {
   ActivityFailure,
+  CancellationScope,
   allHandlersFinished,
   condition,
   log,
   makeContinueAsNewFunc,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
   setWorkflowOptions,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RunFeedActivities } from '../activities/run-feed';
 import {
   applyLook,
   applyPush,
+  followPushedStarts,
   defaultFeedIntervalMs,
   defaultOverlapMs,
   initialFeedState,
@@ -48,6 +52,11 @@ const { deliverSandboxRuns, deliverPushedRuns } = proxyActivities<RunFeedActivit
   // A failed look is retried by the next look (with backoff), which lists the same window again.
   retry: { initialInterval: '2s', maximumAttempts: 2 },
 });
+
+/** Feeds that waited for their next look before this change replay restarting the timer after each push. */
+export const oneLookTimerPatch = 'one-look-timer-per-cycle';
+/** Feeds that handed on pushed runs before this change replay reading their starts too. */
+export const followPushedStartsPatch = 'follow-pushed-starts-without-reading';
 
 const defaultPageSize = 500;
 const defaultEventBudget = 500;
@@ -96,7 +105,20 @@ export async function sandboxRunFeed(input: SandboxRunFeedInput): Promise<void> 
 
   /** Hands pushed runs on at once, between looks; one that cannot be read now is caught by the next look. */
   async function handOnPushed(): Promise<void> {
-    const events = pushed.splice(0);
+    let events = pushed.splice(0);
+    // A start needs no read: the run is followed, and the next look (or its end's event) sees it end.
+    if (patched(followPushedStartsPatch)) {
+      followPushedStarts(
+        state,
+        events.filter((event) => event.outcome === 'started'),
+        Date.now(),
+      );
+      events = events.filter((event) => event.outcome !== 'started');
+      if (events.length === 0) {
+        publish();
+        return;
+      }
+    }
     try {
       const result = await deliverPushedRuns({
         sandbox: input.sandbox,
@@ -114,6 +136,38 @@ export async function sandboxRunFeed(input: SandboxRunFeedInput): Promise<void> 
     publish();
   }
 
+  const lookWanted = () => lookNow.length > 0 && state.stats.consecutiveFailures === 0;
+
+  /** One timer per look, however many pushes come between two looks (each costs no timer events). */
+  async function untilLookIsDue(delayMs: number): Promise<void> {
+    await CancellationScope.cancellable(async () => {
+      let due = false;
+      const timer = sleep(delayMs).then(() => {
+        due = true;
+      });
+      try {
+        for (;;) {
+          await Promise.race([timer, condition(() => pushed.length > 0 || lookWanted())]);
+          if (pushed.length > 0) await handOnPushed();
+          if (due || lookWanted()) return;
+        }
+      } finally {
+        // A look asked for early: the timer goes (as a condition's timeout would).
+        CancellationScope.current().cancel();
+      }
+    });
+  }
+
+  /** The wait of feeds that started before one timer per look: a new timer after each push. */
+  async function untilLookIsDueRestartingTimer(delayMs: number): Promise<void> {
+    const lookDueAtMs = Date.now() + delayMs;
+    for (;;) {
+      const woken = await condition(() => pushed.length > 0 || lookWanted(), lookDueAtMs - Date.now());
+      if (pushed.length > 0) await handOnPushed();
+      if (!woken || lookWanted() || Date.now() >= lookDueAtMs) return;
+    }
+  }
+
   const eventBudget = input.continueAsNewAfterEvents ?? defaultEventBudget;
   const shouldContinueAsNew = () => {
     const info = workflowInfo();
@@ -129,13 +183,8 @@ export async function sandboxRunFeed(input: SandboxRunFeedInput): Promise<void> 
     nextTickAtMs = Date.now() + delayMs;
     publish();
     // A failing feed does not let `lookNow` requests bypass its backoff. Pushed runs are handed on as they come.
-    const lookDueAtMs = Date.now() + delayMs;
-    for (;;) {
-      const lookWanted = () => lookNow.length > 0 && state.stats.consecutiveFailures === 0;
-      const woken = await condition(() => pushed.length > 0 || lookWanted(), lookDueAtMs - Date.now());
-      if (pushed.length > 0) await handOnPushed();
-      if (!woken || lookWanted() || Date.now() >= lookDueAtMs) break;
-    }
+    if (patched(oneLookTimerPatch)) await untilLookIsDue(delayMs);
+    else await untilLookIsDueRestartingTimer(delayMs);
     nextTickAtMs = undefined;
     await look();
     publish();

@@ -185,3 +185,20 @@ export function applyPush(state: RunFeedState, push: PushResult): void {
   stats.monitorsSignalled += push.monitorsSignalled;
   stats.runsIgnored += push.runsIgnored;
 }
+
+/**
+ * Runs whose start was pushed: followed from now on (listed by id at each look until they end), without reading
+ * them first. A run already handed on (its end came first) or already followed is left as it is.
+ */
+export function followPushedStarts(
+  state: RunFeedState,
+  events: ReadonlyArray<{ runId: string; flowId: string }>,
+  nowMs: number,
+): void {
+  const known = new Set([...state.delivered.map(([id]) => id), ...state.followed.map(([id]) => id)]);
+  for (const event of events) {
+    if (known.has(event.runId)) continue;
+    known.add(event.runId);
+    state.followed.push([event.runId, event.flowId, nowMs]);
+  }
+}
