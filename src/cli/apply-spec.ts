@@ -41,13 +41,14 @@ export function applySpecRequest(input: ProvisionDataflowInput, tokenUnconfirmed
 export async function applySpecToDataflow(
   session: TemporalSession,
   input: ProvisionDataflowInput,
-  options: { tokenUnconfirmed: boolean },
+  options: { tokenUnconfirmed: boolean; workerGraceMs?: number },
 ): Promise<AppliedSpec> {
   const monitor = session.client.workflow.getHandle(monitorWorkflowId(input.sandbox, input.name));
   try {
-    // An update with no worker to take it would wait in silence: say so instead.
+    // An update with no worker to take it would wait in silence: say so instead. A server that just restarted
+    // knows of no poller until the workers' next poll reaches it, so the answer is asked again for a while.
     const { taskQueue } = await monitor.describe();
-    const noWorker = await noWorkerProblem(session, taskQueue);
+    const noWorker = await persistentNoWorkerProblem(session, taskQueue, options.workerGraceMs ?? defaultWorkerGraceMs);
     if (noWorker)
       return { ok: false, summary: `the spec could not be applied: ${noWorker}`, changed: [], kept: [], shared: [] };
     const outcome = await monitor.executeUpdate(applySpecUpdate, {
@@ -63,6 +64,22 @@ export async function applySpecToDataflow(
       kept: [],
       shared: [],
     };
+  }
+}
+
+/** How long "no worker polls" must last before applying gives up on it. */
+const defaultWorkerGraceMs = 20_000;
+
+async function persistentNoWorkerProblem(
+  session: TemporalSession,
+  taskQueue: string,
+  graceMs: number,
+): Promise<string | undefined> {
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    const problem = await noWorkerProblem(session, taskQueue);
+    if (problem === undefined || Date.now() >= deadline) return problem;
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 

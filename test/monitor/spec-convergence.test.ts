@@ -289,7 +289,7 @@ describe('provision converges a dataflow to its spec, and the monitor notices dr
     const session = await connectTemporal(io.env);
     try {
       const input = { ...workflowInput(dataflow.scenario), name: 'orphan' };
-      const applied = await applySpecToDataflow(session, input, { tokenUnconfirmed: false });
+      const applied = await applySpecToDataflow(session, input, { tokenUnconfirmed: false, workerGraceMs: 1_000 });
       assert.equal(applied.ok, false);
       assert.match(applied.summary, /no worker is polling task queue ".*-nobody"/);
     } finally {
