@@ -4,7 +4,11 @@
  * the webhook acknowledged, refused or made the simulator give up on.
  */
 import type { RegistrationView } from '../../src/simulator/io-events/admin-io-events-routes';
-import type { DeliveryCounts, RegistrationInput } from '../../src/simulator/io-events/event-registration';
+import {
+  noDeliveries,
+  type DeliveryCounts,
+  type RegistrationInput,
+} from '../../src/simulator/io-events/event-registration';
 
 const registrationsPath = '/__sim/io-events/registrations';
 
@@ -38,15 +42,7 @@ export async function deliveryCounts(
   if (!response.ok) throw new Error(`reading the I/O Events registrations failed (${response.status})`);
   const { items } = (await response.json()) as { items: RegistrationView[] };
   const ours = items.filter((registration) => registrationIds.includes(registration.id));
-  const counts: DeliveryCounts = {
-    attempts: 0,
-    failedAttempts: 0,
-    delivered: 0,
-    pending: 0,
-    refused: 0,
-    givenUp: 0,
-    dropped: 0,
-  };
+  const counts = noDeliveries();
   for (const registration of ours) {
     for (const key of Object.keys(counts) as Array<keyof DeliveryCounts>) counts[key] += registration.counts[key];
   }

@@ -21,6 +21,7 @@ import { getTemporal } from '../harness/temporal';
 import { fastActivityTiming, workflowInput } from '../provisioning/provisioning-fixtures';
 import {
   capturedIo,
+  historiesText,
   monitoredDataflow,
   simulatorRequests,
   startAlertReceiver,
@@ -161,6 +162,15 @@ describe('provision converges a dataflow to its spec, and the monitor notices dr
     const after = (await dataflow.status()).token.expiresAt;
     assert.ok(Date.parse(after) > Date.parse(before), `${after} > ${before}`);
     assert.equal(dataflow.alerts.ofKind('token-rotated').length, 1);
+    // Both tokens went through the CLI and the monitor sealed: neither is in any history, nor in the output.
+    const histories = await historiesText(dataflow.handle.workflowId);
+    for (const token of [older, newer]) {
+      assert.ok(!histories.includes(token), 'no token in the monitor history');
+      assert.ok(
+        !`${kept!.stdout}${replaced!.stdout}${kept!.stderr}${replaced!.stderr}`.includes(token),
+        'no token printed',
+      );
+    }
   });
 
   it('notices a flow disabled and rescheduled in AEP once per distinct drift, and provision puts it back', async function () {

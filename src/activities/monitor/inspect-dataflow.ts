@@ -4,7 +4,7 @@
  * connections still exist, and whether two sealed secrets hold the same value (compared here, in the worker, so
  * neither is ever opened in workflow code or history).
  */
-import { AepError, type SandboxClient } from '../../aep';
+import { isNotFound, type SandboxClient } from '../../aep';
 import { isManagedBy, markedDataflow } from '../../dataflow/ownership-mark';
 import type { SealedSecret } from '../../secrets';
 import type { DataflowIds, MappingRule } from '../../workflows/dataflow-types';
@@ -130,7 +130,7 @@ async function ifFound<T>(request: Promise<T>): Promise<T | undefined> {
   try {
     return await request;
   } catch (error) {
-    if (error instanceof AepError && error.status === 404) return undefined;
+    if (isNotFound(error)) return undefined;
     throw error;
   }
 }

@@ -60,8 +60,18 @@ export function createPlanActivities(deps: ActivityDependencies) {
         const resources: PlannedResource[] = [
           simple('base-connection', existing.baseConnectionId),
           simple('source-connection', existing.sourceConnectionId),
-          await planSchema(api, existing.schemaId, sandbox, name),
-          await planDataset(api, existing.datasetId, sandbox, name),
+          await planOwnedOrShared(
+            'target-schema',
+            existing.schemaId,
+            async (id) => (await api.schemaRegistry.getSchema(id)).description,
+            { sandbox, name },
+          ),
+          await planOwnedOrShared(
+            'dataset',
+            existing.datasetId,
+            async (id) => (await api.catalog.getDataset(id)).description,
+            { sandbox, name },
+          ),
           simple('target-connection', existing.targetConnectionId),
           await planMapping(api, existing.mappingSetId, input.mapping, input.mappingVersion),
           await planFlow(api, existing.flowId, input),
@@ -85,32 +95,16 @@ function sharedNote(description: unknown, sandbox: string, name: string): string
     : 'made outside this tool: reused, never changed by this dataflow';
 }
 
-async function planSchema(
-  api: SandboxClient,
-  schemaId: string | undefined,
-  sandbox: string,
-  name: string,
+/** A schema or dataset: created when missing, kept when it is this dataflow's, else shared (reused, never changed). */
+async function planOwnedOrShared(
+  key: 'target-schema' | 'dataset',
+  id: string | undefined,
+  readDescription: (id: string) => Promise<unknown>,
+  dataflow: { sandbox: string; name: string },
 ): Promise<PlannedResource> {
-  if (schemaId === undefined) return { key: 'target-schema', action: 'create' };
-  const schema = await api.schemaRegistry.getSchema(schemaId);
-  const note = sharedNote(schema.description, sandbox, name);
-  return note
-    ? { key: 'target-schema', action: 'shared', id: schemaId, note }
-    : { key: 'target-schema', action: 'keep', id: schemaId };
-}
-
-async function planDataset(
-  api: SandboxClient,
-  datasetId: string | undefined,
-  sandbox: string,
-  name: string,
-): Promise<PlannedResource> {
-  if (datasetId === undefined) return { key: 'dataset', action: 'create' };
-  const dataset = await api.catalog.getDataset(datasetId);
-  const note = sharedNote(dataset.description, sandbox, name);
-  return note
-    ? { key: 'dataset', action: 'shared', id: datasetId, note }
-    : { key: 'dataset', action: 'keep', id: datasetId };
+  if (id === undefined) return { key, action: 'create' };
+  const note = sharedNote(await readDescription(id), dataflow.sandbox, dataflow.name);
+  return note ? { key, action: 'shared', id, note } : { key, action: 'keep', id };
 }
 
 async function planMapping(

@@ -5,7 +5,7 @@
  * followed, so its end is seen even if its own event never comes.
  */
 import type { Client } from '@temporalio/client';
-import { AepError, type AepClient } from '../../aep';
+import { isNotFound, type AepClient } from '../../aep';
 import type { RunUpdate } from '../../workflows/monitor/messages';
 import type { RunSummary } from '../../workflows/monitor/state';
 import type { DeliveredRun, FollowedRun, PushResult } from '../../workflows/run-feed/feed-state';
@@ -65,6 +65,6 @@ export async function deliverPushedRuns(
 }
 
 function ignoreNotFound(error: unknown): undefined {
-  if (error instanceof AepError && error.status === 404) return undefined;
+  if (isNotFound(error)) return undefined;
   throw error;
 }

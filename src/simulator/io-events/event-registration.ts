@@ -49,21 +49,18 @@ export interface DeliveryCounts {
   dropped: number;
 }
 
+/** Counts of a registration that has delivered nothing yet. */
+export function noDeliveries(): DeliveryCounts {
+  return { attempts: 0, failedAttempts: 0, delivered: 0, pending: 0, refused: 0, givenUp: 0, dropped: 0 };
+}
+
 export class EventRegistration {
   readonly id = randomUUID();
   readonly createdAt: number;
   status: RegistrationStatus = 'active';
   /** Set when the registration is deleted, so its pending deliveries stop. */
   deleted = false;
-  readonly counts: DeliveryCounts = {
-    attempts: 0,
-    failedAttempts: 0,
-    delivered: 0,
-    pending: 0,
-    refused: 0,
-    givenUp: 0,
-    dropped: 0,
-  };
+  readonly counts: DeliveryCounts = noDeliveries();
 
   constructor(
     readonly input: RegistrationInput,
