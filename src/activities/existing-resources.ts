@@ -20,7 +20,11 @@ export interface ExistingResources {
 
 export function createExistingResourceActivities({ aep }: ActivityDependencies) {
   return {
-    async findExistingResources(input: { dataflow: DataflowRef }): Promise<ExistingResources> {
+    async findExistingResources(input: {
+      dataflow: DataflowRef;
+      /** The schema and its field group are made without a survey (see ensureTargetSchema): don't look. */
+      withoutTargetSchema?: boolean;
+    }): Promise<ExistingResources> {
       return asStep('look for existing resources', async () => {
         const sandbox = aep.forSandbox(input.dataflow.sandbox);
         const names = namesOf(input.dataflow);
@@ -39,14 +43,18 @@ export function createExistingResourceActivities({ aep }: ActivityDependencies) 
             sandbox.flowService.listSourceConnections({ property: [`name==${names.sourceConnection}`] }),
             byName(names.sourceConnection),
           ),
-          firstOf(
-            sandbox.schemaRegistry.listFieldGroups({ title: names.fieldGroupTitle }),
-            byTitle(names.fieldGroupTitle),
-          ),
-          firstOf(
-            sandbox.schemaRegistry.listSchemas({ title: input.dataflow.schemaTitle }),
-            byTitle(input.dataflow.schemaTitle),
-          ),
+          input.withoutTargetSchema
+            ? undefined
+            : firstOf(
+                sandbox.schemaRegistry.listFieldGroups({ title: names.fieldGroupTitle }),
+                byTitle(names.fieldGroupTitle),
+              ),
+          input.withoutTargetSchema
+            ? undefined
+            : firstOf(
+                sandbox.schemaRegistry.listSchemas({ title: input.dataflow.schemaTitle }),
+                byTitle(input.dataflow.schemaTitle),
+              ),
           firstOf(
             sandbox.catalog.listDatasets({ name: input.dataflow.datasetName }),
             byName(input.dataflow.datasetName),

@@ -10,7 +10,7 @@ export function mustLookFirst(lookFirst: boolean | undefined): boolean {
 }
 
 /** Outside an activity (a benchmark calling the step directly) there is no attempt count: look, to be safe. */
-function isFirstAttempt(): boolean {
+export function isFirstAttempt(): boolean {
   try {
     return Context.current().info.attempt === 1;
   } catch {

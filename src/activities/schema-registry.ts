@@ -8,7 +8,8 @@ import { fieldGroupBody, missingTenantFields, schemaBody } from '../dataflow/tar
 import { asStep, checkFailure } from './aep-failure';
 import { firstOf, namesOf, type DataflowRef } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';
-import { mustLookFirst } from './look-first';
+import { isFirstAttempt, mustLookFirst } from './look-first';
+import { madeByThisRun } from './made-by-this-run';
 import { deleteOwned, ownerOf, readUnlessMissing, type DeleteOutcome, type Described } from './owned-deletes';
 
 export interface TargetSchemaResult {
@@ -48,15 +49,35 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
       classFields: string[];
       /** false: the survey found neither the schema nor the field group (see look-first.ts). */
       lookFirst?: boolean;
+      /**
+       * Set when nobody surveyed the schema and field group: the first attempt makes them at once (AEP refuses a
+       * title that exists, and then what has it is looked up and reused), and what a retry finds is judged by
+       * made-by-this-run.ts against the time the run started (epoch ms).
+       */
+      runStartedAtMs?: number;
     }): Promise<TargetSchemaResult> {
+      const { dataflow } = input;
+      // A first attempt knows what it made itself; only a retry must judge what an earlier attempt may have made.
+      const retrying = !isFirstAttempt();
+      const madeByUs = (resource: XdmResource) =>
+        input.runStartedAtMs !== undefined &&
+        retrying &&
+        madeByThisRun(
+          { description: resource.description, createdDate: createdDateOf(resource) },
+          dataflow,
+          input.runStartedAtMs,
+        );
+      /** A field group this call made, in a pass that then found the schema's title taken. */
+      let madeInEarlierPass: XdmResource | undefined;
+
       /** Reuses the schema (or the field group) with the title when it fits, or builds it. */
       async function buildOrReuse(
         api: SandboxClient['schemaRegistry'],
         tenantId: string,
         lookFirst: boolean,
       ): Promise<TargetSchemaResult> {
-        const schemaTitle = input.dataflow.schemaTitle;
-        const fieldGroupTitle = namesOf(input.dataflow).fieldGroupTitle;
+        const schemaTitle = dataflow.schemaTitle;
+        const fieldGroupTitle = namesOf(dataflow).fieldGroupTitle;
 
         const existingSchema = lookFirst
           ? await firstOf(api.listSchemas({ title: schemaTitle }), (s) => s.title === schemaTitle)
@@ -78,14 +99,28 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
             api.listFieldGroups({ title: fieldGroupTitle }),
             (f) => f.title === fieldGroupTitle,
           );
-          const fieldGroupId = ourFieldGroup?.$id ?? tenantFieldGroupOf(resolved) ?? '';
+          const extendsOurs =
+            ourFieldGroup !== undefined && (resolved['meta:extends'] ?? []).includes(ourFieldGroup.$id);
+          // A field group this run made for a schema that turned out to exist already, without it: unused, ours.
+          let unusedDeleted = false;
+          if (ourFieldGroup && !extendsOurs && (madeInEarlierPass || (retrying && input.runStartedAtMs))) {
+            const fieldGroup = madeInEarlierPass ?? (await api.getFieldGroup(ourFieldGroup['meta:altId'], 'xed'));
+            if (fieldGroup === madeInEarlierPass || madeByUs(fieldGroup)) {
+              await api.deleteFieldGroup(fieldGroup['meta:altId']);
+              unusedDeleted = true;
+            }
+          }
+          const schemaMadeByUs = madeByUs(resolved);
           return {
             tenantId,
-            fieldGroupId,
+            fieldGroupId: extendsOurs
+              ? ourFieldGroup.$id
+              : (tenantFieldGroupOf(resolved) ?? (unusedDeleted ? undefined : ourFieldGroup?.$id) ?? ''),
             schemaId: resolved.$id,
             schemaAltId: resolved['meta:altId'],
-            fieldGroupCreated: false,
-            schemaCreated: false,
+            // Only an earlier attempt of this run can have made a schema that has our field group.
+            fieldGroupCreated: schemaMadeByUs && extendsOurs,
+            schemaCreated: schemaMadeByUs,
           };
         }
 
@@ -104,11 +139,13 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
                 'choose another target.schemaTitle or delete that field group',
             );
           }
+          fieldGroupCreated = madeInEarlierPass?.$id === fieldGroup.$id || madeByUs(fieldGroup);
         } else {
           fieldGroup = await api.createFieldGroup(
             fieldGroupBody({ tenantId, title: fieldGroupTitle, description: input.description }),
           );
           fieldGroupCreated = true;
+          madeInEarlierPass = fieldGroup;
         }
 
         const schema = await api.createSchema(
@@ -125,11 +162,12 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
       }
 
       return asStep('target-schema', async () => {
-        const api = registry(input.dataflow);
+        const api = registry(dataflow);
         const tenantId = await tenantIdOf(api);
-        // Titles are unique: when a provisioning sharing this schema title (started at the same time) made the
-        // field group or the schema between our look and our create, AEP refuses ours (XDM-1521-400). Look again
-        // and reuse theirs, as if it had been there before: it carries their mark, so our rollback keeps it.
+        // Titles are unique: when something else has the field group's or the schema's title (a provisioning
+        // sharing this schema title, started at the same time, or one made before when nobody surveyed), AEP
+        // refuses ours (XDM-1521-400). Look again and reuse theirs, as if it had been there before: it carries
+        // their mark, so our rollback keeps it.
         for (let pass = 1; ; pass += 1) {
           try {
             return await buildOrReuse(api, tenantId, pass === 1 ? mustLookFirst(input.lookFirst) : true);
@@ -153,6 +191,11 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
       removeFieldGroup: boolean;
       schemaId?: string;
       fieldGroupId?: string;
+      /**
+       * Set when the step failed before saying what it made and nobody surveyed the titles first: only what this
+       * run made (made-by-this-run.ts) is deleted, not this dataflow's schema from an earlier provisioning.
+       */
+      runStartedAtMs?: number;
     }): Promise<DeleteOutcome> {
       return asStep('delete target schema', async () => {
         const { dataflow } = input;
@@ -164,13 +207,17 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
           const summary = await firstOf(api.listSchemas({ title: schemaTitle }), (s) => s.title === schemaTitle);
           return summary ? readUnlessMissing(() => readSchema(summary['meta:altId'])) : undefined;
         };
+        const thisRuns = (found: DescribedXdm | undefined): DescribedXdm[] =>
+          found && (input.runStartedAtMs === undefined || madeByThisRun(found, dataflow, input.runStartedAtMs))
+            ? [found]
+            : [];
         const outcomes: DeleteOutcome[] = [];
         if (input.removeSchema) {
           const found = await titled();
           outcomes.push(
             await deleteOwned({
               dataflow,
-              found: found ? [found] : [],
+              found: thisRuns(found),
               recordedId: input.schemaId,
               read: readSchema,
               remove: (id) => api.deleteSchema(id),
@@ -186,7 +233,7 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
           outcomes.push(
             await deleteOwned({
               dataflow,
-              found: found ? [found] : [],
+              found: thisRuns(found),
               recordedId: input.fieldGroupId,
               read: readFieldGroup,
               remove: (id) => api.deleteFieldGroup(id),
@@ -216,6 +263,7 @@ function isTitleTaken(error: unknown): boolean {
 
 interface DescribedXdm extends Described {
   $id: string;
+  createdDate: number | undefined;
   /** What the resource builds on: `meta:extends` and the `$ref`s of `allOf`. */
   extends: string[];
 }
@@ -231,6 +279,7 @@ function describedXdm(resource: XdmResource): DescribedXdm {
     id: resource['meta:altId'],
     aliases: [resource.$id],
     $id: resource.$id,
+    createdDate: createdDateOf(resource),
     description: resource.description,
     extends: [...new Set([...(resource['meta:extends'] ?? []), ...references])],
   };
@@ -272,4 +321,9 @@ function hasRootProperty(resolved: XdmResource, field: string): boolean {
 /** A reused schema's tenant field group, from `meta:extends` (tenant resources live under ns.adobe.com/<tenant>/mixins). */
 function tenantFieldGroupOf(resolved: XdmResource): string | undefined {
   return resolved['meta:extends']?.find((id) => /\/mixins\//.test(id) && !id.startsWith('https://ns.adobe.com/xdm/'));
+}
+
+/** When AEP made an XDM resource (epoch ms), from its registry metadata. */
+function createdDateOf(resource: XdmResource): number | undefined {
+  return resource['meta:registryMetadata']?.['repo:createdDate'];
 }

@@ -43,6 +43,8 @@ export const xdmResourceSchema = z.looseObject({
   allOf: z.array(z.unknown()).optional(),
   properties: z.record(z.string(), z.unknown()).optional(),
   definitions: z.record(z.string(), z.unknown()).optional(),
+  /** `repo:createdDate` is epoch milliseconds (Adobe's OpenAPI file, createSchemaResponse). */
+  'meta:registryMetadata': z.looseObject({ 'repo:createdDate': z.number().optional() }).optional(),
 });
 export type XdmResource = z.infer<typeof xdmResourceSchema>;
 

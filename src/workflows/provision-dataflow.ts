@@ -42,9 +42,12 @@ export { describeSchedule, renderDetails } from './provisioning/progress-details
 
 /** Provisionings that started on a release before the graph keep replaying the sequential code they ran. */
 export const dependencyGraphPatch = 'provisioning-as-dependency-graph';
+/** The schema branch beside the survey, the source connection beside the preview (provisioning-graph.ts). */
+export const shorterCriticalPathPatch = 'schema-beside-survey-source-beside-preview';
 
 export async function provisionDataflow(input: ProvisionDataflowInput): Promise<ProvisionDataflowResult> {
   if (!wf.patched(dependencyGraphPatch)) return provisionInSeedOrder(input);
+  const shorterCriticalPath = wf.patched(shorterCriticalPathPatch);
 
   const workflowId = wf.workflowInfo().workflowId;
   const dataflow: DataflowRef = {
@@ -78,17 +81,31 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
   };
   const setStage = (stage: string) => wf.upsertSearchAttributes([{ key: DataflowStage, value: stage }]);
 
-  wf.upsertSearchAttributes([
-    { key: DataflowSandbox, value: input.sandbox },
-    { key: DataflowName, value: input.name },
-    { key: DataflowStage, value: 'looking-for-existing' },
-  ]);
+  if (shorterCriticalPath) {
+    // One upsert while building (each costs a round of server work on the critical path): the checklist, not the
+    // stage, says which steps run. The CLI starts the workflow with the sandbox and name already set.
+    const given = wf.workflowInfo().typedSearchAttributes;
+    wf.upsertSearchAttributes([
+      ...(given.get(DataflowSandbox) === input.sandbox ? [] : [{ key: DataflowSandbox, value: input.sandbox }]),
+      ...(given.get(DataflowName) === input.name ? [] : [{ key: DataflowName, value: input.name }]),
+      { key: DataflowStage, value: 'provisioning' },
+    ]);
+  } else {
+    wf.upsertSearchAttributes([
+      { key: DataflowSandbox, value: input.sandbox },
+      { key: DataflowName, value: input.name },
+      { key: DataflowStage, value: 'looking-for-existing' },
+    ]);
+  }
   publish();
 
   const activities = provisioningActivities(input.activityTiming);
-  const existing = await survey();
+  // Before the shorter critical path, the survey ran before the build and its failure ended the workflow at once.
+  const existing: ExistingResources = shorterCriticalPath ? {} : await survey();
 
   const context: StepContext = {
+    shorterCriticalPath,
+    runStartedAtMs: wf.workflowInfo().runStartTime.getTime(),
     input,
     dataflow,
     description,
@@ -103,6 +120,8 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
   const compensations: ProvisioningStep[] = [];
   const running = new Set<ProvisioningStepKey>();
   let firstFailure: { key: ProvisioningStepKey; error: unknown } | undefined;
+  /** The survey's failure, on the shorter critical path (where the schema branch may have built already). */
+  let surveyFailure: ProvisioningFailure | undefined;
 
   // A cancel of the workflow names the steps that were running when it came (they may finish before it lands).
   const workflowScope = wf.CancellationScope.current();
@@ -115,11 +134,22 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
   const buildScope = new wf.CancellationScope();
   const finished = new Map<ProvisioningStepKey, Promise<void>>();
   await buildScope.run(async () => {
-    for (const step of provisioningGraph) finished.set(step.key, startWhenReady(step));
-    await Promise.allSettled(finished.values());
+    const surveyed = shorterCriticalPath ? surveyBesideTheBuild() : Promise.resolve();
+    for (const step of provisioningGraph) finished.set(step.key, startWhenReady(step, surveyed));
+    await Promise.allSettled([surveyed, ...finished.values()]);
   });
 
   const cancelled = workflowScope.consideredCancelled;
+  if (surveyFailure && !firstFailure && !cancelled) {
+    // What the schema branch made meanwhile is undone; the failure is the survey's, as before any step.
+    await compensate(surveyFailure, false);
+    throw wf.ApplicationFailure.create({
+      type: provisioningFailureType,
+      message: surveyFailure.message,
+      nonRetryable: true,
+      details: [surveyFailure],
+    });
+  }
   if (firstFailure || cancelled) {
     const failure = await rollBack(firstFailure, cancelled);
     // A cancelled provisioning ends as cancelled (after its rollback), not as failed.
@@ -186,12 +216,17 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
   };
 
   /** Looks for every resource the dataflow would create; what exists now is reused and never deleted by this run. */
+  async function lookForExisting(): Promise<ExistingResources> {
+    return activities.steps.findExistingResources.executeWithOptions(
+      { summary: 'look for resources this dataflow already has' },
+      [{ dataflow, ...(shorterCriticalPath ? { withoutTargetSchema: true } : {}) }],
+    );
+  }
+
+  /** The survey before the build (provisionings started before the shorter critical path). */
   async function survey(): Promise<ExistingResources> {
     try {
-      return await activities.steps.findExistingResources.executeWithOptions(
-        { summary: 'look for resources this dataflow already has' },
-        [{ dataflow }],
-      );
+      return await lookForExisting();
     } catch (error) {
       // Nothing was created yet, so there is nothing to roll back; a cancel ends the workflow as cancelled.
       if (wf.isCancellation(error)) {
@@ -200,44 +235,69 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
         publish();
         throw error;
       }
-      const details = failureDetails(error);
-      const message = `Provisioning failed before step 1 (looking for existing resources): ${details ? describeAepFailure(details) : messageOf(error)}`;
-      progress.failure = {
-        ...details,
-        step: 'look-for-existing',
-        stepNumber: 0,
-        stepTitle: 'Look for existing resources',
-        message,
-        rolledBack: [],
-        leftBehind: [],
-      };
+      progress.failure = surveyFailed(error);
       progress.phase = 'failed';
       setStage('failed:look-for-existing');
       publish();
       throw wf.ApplicationFailure.create({
         type: provisioningFailureType,
-        message,
+        message: progress.failure.message,
         nonRetryable: true,
         details: [progress.failure],
       });
     }
   }
 
-  /** Starts the step once every step it needs is done; never, if one of them failed or the build was cancelled. */
-  async function startWhenReady(step: ProvisioningStep): Promise<void> {
-    await Promise.all(step.needs.map((key) => finished.get(key)!));
+  /** The survey beside the schema branch: its failure stops the build, and what was built is rolled back. */
+  async function surveyBesideTheBuild(): Promise<void> {
+    try {
+      Object.assign(existing, await lookForExisting());
+    } catch (error) {
+      if (!wf.isCancellation(error)) {
+        surveyFailure = surveyFailed(error);
+        buildScope.cancel();
+      }
+      throw error;
+    }
+  }
+
+  function surveyFailed(error: unknown): ProvisioningFailure {
+    const details = failureDetails(error);
+    return {
+      ...details,
+      step: 'look-for-existing',
+      stepNumber: 0,
+      stepTitle: 'Look for existing resources',
+      message: `Provisioning failed before step 1 (looking for existing resources): ${details ? describeAepFailure(details) : messageOf(error)}`,
+      rolledBack: [],
+      leftBehind: [],
+    };
+  }
+
+  /**
+   * Starts the step once every step it needs is done, and the survey unless the step tells what it found itself;
+   * never, if one of them failed or the build was cancelled.
+   */
+  async function startWhenReady(step: ProvisioningStep, surveyed: Promise<void>): Promise<void> {
+    const needs = shorterCriticalPath ? step.needs : (step.neededBeforeShorterPath ?? step.needs);
+    await Promise.all([
+      ...needs.map((key) => finished.get(key)!),
+      ...(shorterCriticalPath && step.startsBeforeSurvey ? [] : [surveyed]),
+    ]);
     if (firstFailure !== undefined || buildScope.consideredCancelled) return;
     await runStep(step);
   }
 
   async function runStep(step: ProvisioningStep): Promise<void> {
     const state = stepOf(step.key);
-    const foundBefore = step.foundBefore?.(existing);
+    // A step that starts before the survey tells what it found when it is done; until then it may create.
+    const tellsItself = shorterCriticalPath && step.startsBeforeSurvey === true;
+    let foundBefore = tellsItself ? false : step.foundBefore?.(existing);
     if (step.undo && !foundBefore) compensations.unshift(step);
     running.add(step.key);
     moveStep(state, 'running');
     progress.phase = 'provisioning';
-    setStage(inSeedOrder(running).join('+'));
+    if (!shorterCriticalPath) setStage(inSeedOrder(running).join('+'));
     publish();
     try {
       const outcome = await step.run(context, {
@@ -246,6 +306,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
       });
       state.resources = outcome.resources;
       if (outcome.note) state.note = outcome.note;
+      if (tellsItself && outcome.foundBefore !== undefined) foundBefore = outcome.foundBefore;
       // Judged against the survey, not the activity's answer: a retried create finds what its lost attempt made.
       if (foundBefore) {
         moveStep(state, 'reused');
@@ -282,7 +343,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     );
   }
 
-  /** Runs every registered compensation, newest first, even if the workflow is being cancelled. */
+  /** Names where the build stopped and runs every registered compensation, even if the workflow is being cancelled. */
   async function rollBack(
     failed: { key: ProvisioningStepKey; error: unknown } | undefined,
     cancelled: boolean,
@@ -305,6 +366,13 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
       rolledBack: [],
       leftBehind: [],
     };
+    await compensate(failure, cancelled);
+    return failure;
+  }
+
+  /** Runs every registered compensation, newest first, noting in the failure what went and what is left. */
+  async function compensate(failure: ProvisioningFailure, cancelled: boolean): Promise<void> {
+    const at = failure.step;
     progress.failure = failure;
     progress.phase = 'compensating';
     setStage(`compensating:${at}`);
@@ -329,7 +397,6 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     progress.phase = cancelled ? 'cancelled' : 'failed';
     setStage(`${progress.phase}:${at}`);
     publish();
-    return failure;
   }
 
   /** The sandbox's run feed is made sure of by the monitor's first start, so this only starts the monitor. */

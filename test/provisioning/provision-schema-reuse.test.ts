@@ -1,11 +1,13 @@
 /**
- * Schema Registry titles are unique, so a target schema that already has the spec's title is reused when it holds
- * every field the mapping writes to, and refused with a clear message when it does not. What provisioning reused
- * is never deleted by its rollback.
+ * Schema Registry titles are unique, so provisioning makes the field group and the schema at once, without looking
+ * for them first, and AEP's refusal of a title that exists is what tells it to look. A target schema that already
+ * has the spec's title is reused when it holds every field the mapping writes to, and refused with a clear message
+ * when it does not. What provisioning reused is never deleted by its rollback; what a lost answer hid from it is.
  */
 import assert from 'node:assert/strict';
 import { fieldGroupBody, schemaBody } from '../../src/dataflow/target-schema';
 import {
+  noneOfAny,
   newScenario,
   provision,
   provisionExpectingFailure,
@@ -92,5 +94,60 @@ describe('provisioning with a target schema that already exists', function () {
       mappingSets: 0,
       flows: 0,
     });
+  });
+
+  it('makes the field group and the schema without looking for them first', async () => {
+    const scenario = { ...(await newScenario()), taskQueue };
+    await provision(scenario);
+
+    const registryCalls = (await (await simulatorAdmin()).requests(scenario.sandbox))
+      .filter((entry) => /\/schemaregistry\/tenant\/(schemas|fieldgroups|mixins)/.test(entry.path))
+      .map((entry) => `${entry.method} ${entry.path.replace(/\?.*$/, '')}`);
+    assert.deepEqual(registryCalls, [
+      'POST /data/foundation/schemaregistry/tenant/fieldgroups',
+      'POST /data/foundation/schemaregistry/tenant/schemas',
+    ]);
+  });
+
+  it('reuses a hand-made schema with the title, and deletes at once the field group it made before finding it', async () => {
+    const scenario = { ...(await newScenario()), taskQueue };
+    const schemaTitle = (scenario.spec.target as { schemaTitle: string }).schemaTitle;
+    const registry = worker().aep.forSandbox(scenario.sandbox).schemaRegistry;
+    const { tenantId } = await registry.getStats();
+    const handMade = await registry.createFieldGroup(
+      fieldGroupBody({ tenantId, title: 'Consent fields made by hand', description: 'not ours' }),
+    );
+    await registry.createSchema(
+      schemaBody({ title: schemaTitle, description: 'not ours', fieldGroupId: handMade.$id }),
+    );
+
+    const result = await provision(scenario);
+
+    assert.ok(result.reused.includes('target-schema'), JSON.stringify(result.reused));
+    assert.equal(result.ids.fieldGroupId, handMade.$id);
+    const counts = await resourceCounts(scenario.sandbox);
+    assert.equal(counts.fieldGroups, 1, 'only the hand-made field group is left');
+    assert.equal(counts.schemas, 1);
+  });
+
+  it('rolls back the schema a lost answer hid from it: the retry finds it made since the run began, with our mark', async () => {
+    const scenario = { ...(await newScenario()), taskQueue };
+    const admin = await simulatorAdmin();
+    await admin.addFault({
+      method: 'POST',
+      path: '/data/foundation/schemaregistry/tenant/schemas(\\?|$)',
+      dropAfterCommit: true,
+      times: 1,
+    });
+    await admin.addFault({ method: 'POST', path: '/data/foundation/flowservice/flows(\\?|$)', status: 400, times: 1 });
+
+    const { failure } = await provisionExpectingFailure(scenario);
+
+    assert.equal(failure.step, 'dataflow');
+    assert.ok(
+      failure.rolledBack.some((entry) => entry.startsWith('target schema ')),
+      failure.rolledBack.join('; '),
+    );
+    assert.deepEqual(await resourceCounts(scenario.sandbox), noneOfAny);
   });
 });

@@ -91,8 +91,27 @@ describe('provisioning that fails for good at step k', function () {
     assert.match(failure.detail ?? '', /OneTrust answered 401/);
     const undone = failure.rolledBack.map((entry) => entry.split(' ').slice(0, 2).join(' '));
     assert.ok(undone.includes('base connection'), undone.join('; '));
-    // The connection branch stops at the refused token: no source connection or dataflow was ever made.
-    assert.ok(!undone.some((label) => ['source connection', 'dataflow'].includes(label)), undone.join('; '));
+    // The source connection is made beside the preview (it reads nothing) and undone with the rest; the dataflow,
+    // which would read with the token, is never made.
+    const flowCreates = (await (await simulatorAdmin()).requests(scenario.sandbox)).filter(
+      (entry) => entry.method === 'POST' && /\/flowservice\/flows$/.test(entry.path),
+    );
+    assert.deepEqual(flowCreates, []);
+  });
+
+  it('fails before step 1 when the survey is refused, and undoes what the schema branch made beside it', async () => {
+    const scenario = { ...(await newScenario()), taskQueue };
+    // The survey looks the base connection up by name; the base connection step (which would list it too) never runs.
+    await (
+      await simulatorAdmin()
+    ).addFault({ method: 'GET', path: '/data/foundation/flowservice/connections\\?', status: 400, times: 1 });
+
+    const { failure } = await provisionExpectingFailure(scenario);
+
+    assert.equal(failure.step, 'look-for-existing');
+    assert.match(failure.message, /^Provisioning failed before step 1 \(looking for existing resources\): HTTP 400 /);
+    assert.deepEqual(failure.leftBehind, []);
+    assert.deepEqual(await resourceCounts(scenario.sandbox), noneOfAny, 'nothing is left behind');
   });
 });
 

@@ -2,12 +2,18 @@
  * The provisioning steps as a dependency graph, described once: what each step needs, how it runs and how it is
  * undone. The seed runs them in one line, but they form two branches that meet at the dataflow:
  *
- *   base connection → explore preview → source connection ─┐
+ *   base connection → explore preview
+ *                   → source connection ───────────────────┐
  *   target schema → dataset → target connection ───────────┼→ dataflow
  *                 └→ mapping set ──────────────────────────┘
  *
- * The source connection waits for the explore preview although AEP would make it without: a token OneTrust refuses
- * must stop that branch before it builds anything more, as in the seed.
+ * The schema branch is the longest (five AEP calls one after another), so it starts at once, beside the survey:
+ * schema and field group titles are unique, so they are made first and looked up only when AEP says the title is
+ * taken. Every other step waits for the survey. The source connection is made beside the explore preview: if
+ * OneTrust refuses the token, the preview fails, the source connection's create is waited for and rolled back.
+ *
+ * Provisionings started before this shape (`shorterCriticalPath` false) replay the earlier one: the schema after
+ * the survey, the source connection after the preview.
  */
 import type { DataflowRef, ExistingResources } from '../../activities';
 import type { DataflowIds, DataflowSchedule } from '../dataflow-types';
@@ -19,6 +25,10 @@ import { describeSchedule } from './progress-details';
 
 /** What every step reads, and what they build together. */
 export interface StepContext {
+  /** The graph above; false for provisionings started before it (they replay the earlier shape). */
+  shorterCriticalPath: boolean;
+  /** When the workflow run started (epoch ms): what AEP made since then, with this dataflow's mark, is this run's. */
+  runStartedAtMs: number;
   input: ProvisionDataflowInput;
   dataflow: DataflowRef;
   /** The description every resource carries, with the dataflow's ownership mark. */
@@ -26,7 +36,12 @@ export interface StepContext {
   /** What the survey before the first step found. */
   existing: ExistingResources;
   ids: Partial<DataflowIds>;
-  built: { tenantId: string; schedule: DataflowSchedule };
+  built: {
+    tenantId: string;
+    schedule: DataflowSchedule;
+    /** What the target schema step made, as it said (the schema is not surveyed on the shorter path). */
+    targetSchemaMade?: { schema: boolean; fieldGroup: boolean };
+  };
   activities: ReturnType<typeof provisioningActivities>;
 }
 
@@ -34,12 +49,18 @@ export interface StepOutcome {
   /** Resource ids (or facts) the step produced, shown in the checklist. */
   resources: Record<string, string | number>;
   note?: string;
+  /** Whether the resource was there before the run, when the step tells it instead of the survey. */
+  foundBefore?: boolean;
 }
 
 export interface ProvisioningStep {
   key: ProvisioningStepKey;
   /** Steps whose resources this one needs; it starts as soon as all of them are done. */
   needs: readonly ProvisioningStepKey[];
+  /** What the step needed in provisionings started before the shorter critical path, when that differs. */
+  neededBeforeShorterPath?: readonly ProvisioningStepKey[];
+  /** Starts without waiting for the survey (on the shorter critical path): it tells what it found itself. */
+  startsBeforeSurvey?: boolean;
   /**
    * The survey found this step's resource: it is reused, and neither created nor deleted by this run. Absent for
    * a step that builds nothing (the explore preview).
@@ -95,7 +116,8 @@ export const provisioningGraph: readonly ProvisioningStep[] = [
   },
   {
     key: 'source-connection',
-    needs: ['explore-preview'],
+    needs: ['base-connection'],
+    neededBeforeShorterPath: ['explore-preview'],
     foundBefore: (existing) => existing.sourceConnectionId !== undefined,
     async run(context, { summary, lookFirst }) {
       const { dataflow, description, ids } = context;
@@ -116,10 +138,11 @@ export const provisioningGraph: readonly ProvisioningStep[] = [
   {
     key: 'target-schema',
     needs: [],
+    startsBeforeSurvey: true,
     foundBefore: (existing) => existing.schemaId !== undefined,
     surveyFoundAny: (existing) => existing.schemaId !== undefined || existing.fieldGroupId !== undefined,
     async run(context, { summary, lookFirst }) {
-      const { dataflow, description, input, ids, built } = context;
+      const { dataflow, description, input, ids, built, shorterCriticalPath, runStartedAtMs } = context;
       const { tenantFields, classFields } = mappingDestinations(input.mapping);
       const result = await context.activities.steps.ensureTargetSchema.executeWithOptions({ summary }, [
         {
@@ -127,27 +150,40 @@ export const provisioningGraph: readonly ProvisioningStep[] = [
           description,
           tenantFields,
           classFields,
-          lookFirst,
+          ...(shorterCriticalPath ? { lookFirst: false, runStartedAtMs } : { lookFirst }),
         },
       ]);
       built.tenantId = result.tenantId;
       ids.fieldGroupId = result.fieldGroupId;
       ids.schemaId = result.schemaId;
       ids.schemaAltId = result.schemaAltId;
+      if (shorterCriticalPath)
+        built.targetSchemaMade = { schema: result.schemaCreated, fieldGroup: result.fieldGroupCreated };
       return {
         resources: { fieldGroupId: result.fieldGroupId, schemaId: result.schemaId },
         note: `tenant _${result.tenantId}`,
+        ...(shorterCriticalPath ? { foundBefore: !result.schemaCreated } : {}),
       };
     },
-    // A field group found by the survey is someone else's (or an earlier run's) even when the schema is new.
-    undo: ({ activities, dataflow, ids, existing }) =>
-      activities.rollbackSteps.deleteTargetSchema({
-        dataflow,
-        removeSchema: existing.schemaId === undefined,
-        removeFieldGroup: existing.fieldGroupId === undefined && existing.schemaId === undefined,
-        schemaId: ids.schemaAltId,
-        fieldGroupId: ids.fieldGroupId,
-      }),
+    undo: ({ activities, dataflow, ids, existing, built, shorterCriticalPath, runStartedAtMs }) => {
+      const recorded = { schemaId: ids.schemaAltId, fieldGroupId: ids.fieldGroupId };
+      if (!shorterCriticalPath) {
+        // A field group found by the survey is someone else's (or an earlier run's) even when the schema is new.
+        return activities.rollbackSteps.deleteTargetSchema({
+          dataflow,
+          removeSchema: existing.schemaId === undefined,
+          removeFieldGroup: existing.fieldGroupId === undefined && existing.schemaId === undefined,
+          ...recorded,
+        });
+      }
+      const made = built.targetSchemaMade;
+      // The step said what it made; or it failed before saying, and only what AEP made since the run began goes.
+      return activities.rollbackSteps.deleteTargetSchema(
+        made
+          ? { dataflow, removeSchema: made.schema, removeFieldGroup: made.fieldGroup, ...recorded }
+          : { dataflow, removeSchema: true, removeFieldGroup: true, runStartedAtMs, ...recorded },
+      );
+    },
   },
   {
     key: 'dataset',
