@@ -58,14 +58,13 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
     }): Promise<TargetSchemaResult> {
       const { dataflow } = input;
       // A first attempt knows what it made itself; only a retry must judge what an earlier attempt may have made.
-      const retrying = !isFirstAttempt();
+      const earlierAttemptMayHaveMade = input.runStartedAtMs !== undefined && !isFirstAttempt();
       const madeByUs = (resource: XdmResource) =>
-        input.runStartedAtMs !== undefined &&
-        retrying &&
+        earlierAttemptMayHaveMade &&
         madeByThisRun(
           { description: resource.description, createdDate: createdDateOf(resource) },
           dataflow,
-          input.runStartedAtMs,
+          input.runStartedAtMs!,
         );
       /** A field group this call made, in a pass that then found the schema's title taken. */
       let madeInEarlierPass: XdmResource | undefined;
@@ -103,7 +102,7 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
             ourFieldGroup !== undefined && (resolved['meta:extends'] ?? []).includes(ourFieldGroup.$id);
           // A field group this run made for a schema that turned out to exist already, without it: unused, ours.
           let unusedDeleted = false;
-          if (ourFieldGroup && !extendsOurs && (madeInEarlierPass || (retrying && input.runStartedAtMs))) {
+          if (ourFieldGroup && !extendsOurs && (madeInEarlierPass || earlierAttemptMayHaveMade)) {
             const fieldGroup = madeInEarlierPass ?? (await api.getFieldGroup(ourFieldGroup['meta:altId'], 'xed'));
             if (fieldGroup === madeInEarlierPass || madeByUs(fieldGroup)) {
               await api.deleteFieldGroup(fieldGroup['meta:altId']);
