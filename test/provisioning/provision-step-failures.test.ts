@@ -87,6 +87,8 @@ describe('provisioning that fails for good at step k', function () {
   it('fails at "explore-preview" when OneTrust does not accept the token, before anything reads with it', async () => {
     const scenario = { ...(await newScenario()), taskQueue };
     scenario.env = { ONETRUST_ACCESS_TOKEN: unknownOneTrustToken() };
+    // A slow preview: the schema branch and the source connection are all done long before OneTrust says no.
+    await (await simulatorAdmin()).addFault({ method: 'GET', path: '/explore', delayMs: 1_500, times: 1 });
     const failure = await expectFailureAt('explore-preview', scenario);
     assert.match(failure.detail ?? '', /OneTrust answered 401/);
     const undone = failure.rolledBack.map((entry) => entry.split(' ').slice(0, 2).join(' '));

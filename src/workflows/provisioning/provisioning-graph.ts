@@ -2,8 +2,8 @@
  * The provisioning steps as a dependency graph, described once: what each step needs, how it runs and how it is
  * undone. The seed runs them in one line, but they form two branches that meet at the dataflow:
  *
- *   base connection → explore preview
- *                   → source connection ───────────────────┐
+ *   base connection → explore preview ─────────────────────┐
+ *                   → source connection ───────────────────┤
  *   target schema → dataset → target connection ───────────┼→ dataflow
  *                 └→ mapping set ──────────────────────────┘
  *
@@ -250,7 +250,9 @@ export const provisioningGraph: readonly ProvisioningStep[] = [
   },
   {
     key: 'dataflow',
-    needs: ['source-connection', 'target-connection', 'mapping-set'],
+    // The dataflow reads with the OneTrust token: it waits for the preview to have accepted it.
+    needs: ['explore-preview', 'source-connection', 'target-connection', 'mapping-set'],
+    neededBeforeShorterPath: ['source-connection', 'target-connection', 'mapping-set'],
     foundBefore: (existing) => existing.flowId !== undefined,
     async run(context, { summary, lookFirst }) {
       const { dataflow, description, input, ids, built } = context;
