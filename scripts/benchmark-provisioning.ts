@@ -7,8 +7,10 @@
  *    and, for comparison, off (retrying through 429s as before).
  *
  *   npm run benchmark:provisioning -- [--runs 7] [--latency-ms 50] [--bulk 30,200] [--rate-limit 20] [--unpaced 30]
+ *     [--timeline]
  *
- * --unpaced lists the bulk sizes also measured with pacing off (the baseline: retrying through 429s).
+ * --unpaced lists the bulk sizes also measured with pacing off (the baseline: retrying through 429s); --timeline
+ * prints the history events and AEP calls of the last single provisioning, in milliseconds from its start.
  *
  * The simulator runs as its own process; Temporal is TEMPORAL_ADDRESS when set (e.g. the PostgreSQL-backed server
  * of `npm run temporal:production`), else a fresh dev server (TEMPORAL_CLI_PATH, eager activities on as
@@ -16,6 +18,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
 import { createAepClient, type AepClient, type AepSettings } from '../src/aep';
@@ -24,6 +27,7 @@ import { resolveDataflowSpec, type ResolvedDataflowSpec } from '../src/config';
 import { createSecretBox, type SecretBox } from '../src/secrets';
 import { simulatorDefaults } from '../src/simulator/defaults';
 import { registerSearchAttributes } from '../src/temporal/register-search-attributes';
+import { workerTuningFromEnv } from '../src/worker';
 import { provisionDataflow } from '../src/workflows/provision-dataflow';
 import { SimulatorAdmin } from '../test/harness/simulator-admin';
 import { freePort, startChild, startDevServer, waitForOutput } from './benchmark-fleet/processes';
@@ -40,6 +44,7 @@ const latencyMs = Number(option('latency-ms', '50'));
 const bulkSizes = option('bulk', '30,200').split(',').filter(Boolean).map(Number);
 const rateLimit = Number(option('rate-limit', '20'));
 const unpacedSizes = option('unpaced', '30').split(',').filter(Boolean).map(Number);
+const showTimeline = process.argv.includes('--timeline');
 
 interface Harness {
   settings: AepSettings;
@@ -181,9 +186,40 @@ async function measureOneProvisioning(harness: Harness): Promise<SingleFigures> 
       await seedCallsInSequence(aep, seed.sandbox, seed.oneTrust.accessToken.reveal(), seed.target);
       figures.seedTimes.push(performance.now() - started);
       figures.seedCalls.push(await provisioningCalls(harness.admin, seed.sandbox));
+      if (showTimeline && run === runs - 1) await printTimeline(harness, viaTemporal);
     }
   });
   return figures;
+}
+
+/**
+ * Where the time of one provisioning went (`--timeline`): every history event and every AEP call, in milliseconds
+ * from the workflow's start, so the critical path and the cost of each hop can be read off.
+ */
+async function printTimeline(harness: Harness, sandbox: string): Promise<void> {
+  const { events } = await harness.client.workflow.getHandle(`provision:${sandbox}:consent`).fetchHistory();
+  const millis = (time: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+    Number(time?.seconds ?? 0) * 1000 + (time?.nanos ?? 0) / 1e6;
+  const origin = millis(events?.[0]?.eventTime);
+  const lines: Array<{ at: number; text: string }> = [];
+  const activityNames = new Map<string, string>();
+  for (const event of events ?? []) {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled) activityNames.set(String(event.eventId), scheduled.activityType?.name ?? '?');
+    const of =
+      event.activityTaskStartedEventAttributes?.scheduledEventId ??
+      event.activityTaskCompletedEventAttributes?.scheduledEventId ??
+      event.activityTaskFailedEventAttributes?.scheduledEventId;
+    const name = scheduled?.activityType?.name ?? (of ? activityNames.get(String(of)) : undefined);
+    const type = (temporal.api.enums.v1.EventType[event.eventType ?? 0] ?? '?').replace('EVENT_TYPE_', '');
+    lines.push({ at: millis(event.eventTime) - origin, text: `history  ${type}${name ? ` ${name}` : ''}` });
+  }
+  for (const request of await harness.admin.requests(sandbox)) {
+    lines.push({ at: Date.parse(request.time) - origin, text: `aep      ${request.method} ${request.path}` });
+  }
+  lines.sort((a, b) => a.at - b.at);
+  console.log(`\nTimeline of provision:${sandbox}:consent (ms from the workflow's start):`);
+  for (const line of lines) console.log(`${line.at.toFixed(0).padStart(6)}  ${line.text}`);
 }
 
 /** Milliseconds from the workflow's first history event to its last (its close). */
@@ -212,6 +248,8 @@ async function withWorker<T>(
     taskQueue,
     workflowBundle: harness.workflowBundle,
     activities: createActivities({ aep, secrets: harness.secrets }),
+    // The worker program's own tuning (cache size, concurrency, MAX_TASK_QUEUE_ACTIVITIES_PER_SECOND …).
+    ...workerTuningFromEnv(process.env),
   });
   const running = worker.run();
   try {
