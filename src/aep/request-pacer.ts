@@ -10,9 +10,11 @@
  *   but only for a request sent after the last decrease and at most once a second: a burst of 429s answers one
  *   excess, and the 429s of requests already on their way say nothing about the new rate.
  * - Additive increase, only while requests actually wait for their slot (the pacer is the bottleneck; otherwise
- *   there is no evidence the limit is higher): +0.5 % of the last estimated limit per second of waiting. With
- *   β = 0.9 a probe above the limit comes every ~20 s, so the 1 s Retry-After pause it costs keeps the admitted rate
- *   above 0.9 of the limit and 429s to a few per thousand calls.
+ *   there is no evidence the limit is higher), in two speeds, as TCP CUBIC does around its last loss: back to 0.97
+ *   of the rate that drew the last 429 quickly (+2 % of it per second of waiting), then above that slowly (+0.1 %
+ *   a second). Every probe past the limit costs a 429 and the org's Retry-After pause (a whole second: the header
+ *   counts seconds), so probes must be rare: one every ~40 s keeps the admitted rate near 0.95 of the limit and
+ *   429s to a few per thousand calls (one linear speed, +0.5 % a second, probed every ~20 s and used 0.89).
  * - A first 429 with fewer than 5 answers admitted in the trailing second is no sample of a limit: only its
  *   Retry-After is honoured; so is a 429 while the process sends at under half its rate (a lone resend, one
  *   throttled endpoint). A minute without any 429 forgets the learned rate (the limit may be gone or raised).
@@ -36,8 +38,12 @@ import { systemClock, type Clock } from './clock';
 export const pacingTuning = {
   /** Multiplicative decrease on a 429 (and from the first sample). */
   decreaseFactor: 0.9,
-  /** Additive increase per second of waiting, as a share of the limit estimated at the last decrease. */
-  increaseShareRate: 0.005,
+  /** Additive increase per second of waiting below the plateau, as a share of the limit estimated at the last 429. */
+  recoveryShareRate: 0.02,
+  /** The share of that estimate up to which the rate recovers quickly. */
+  plateauShare: 0.97,
+  /** Additive increase per second of waiting above the plateau (probing for more), as a share of the estimate. */
+  probeShareRate: 0.001,
   /** A 429 within this long of the last decrease is part of the same excess. */
   decreaseSpacingMs: 1_000,
   /** The window whose admitted answers give the first estimate. */
@@ -119,7 +125,7 @@ export class RequestPacer {
   private readonly maxInFlight: number;
   private readonly ceiling: number | undefined;
   private rate: number | undefined;
-  /** The rate that drew the last decrease: sizes the additive step. */
+  /** The rate that drew the last decrease: sizes the additive steps and places the plateau. */
   private limitEstimate: number | undefined;
   private nextSlotAt = Number.NEGATIVE_INFINITY;
   private blockedUntil = Number.NEGATIVE_INFINITY;
@@ -266,11 +272,17 @@ export class RequestPacer {
     };
   }
 
-  /** One request's share of the per-second step: α per second while requests keep waiting. */
+  /** One request's share of the per-second step, while requests keep waiting: quick below the plateau, then slow. */
   private increase(): void {
     if (this.rate === undefined || this.limitEstimate === undefined) return;
-    const step = (pacingTuning.increaseShareRate * this.limitEstimate) / this.rate;
-    this.rate = this.bounded(this.rate + step);
+    const plateau = pacingTuning.plateauShare * this.limitEstimate;
+    if (this.rate < plateau) {
+      const step = (pacingTuning.recoveryShareRate * this.limitEstimate) / this.rate;
+      this.rate = this.bounded(Math.min(plateau, this.rate + step));
+    } else {
+      const step = (pacingTuning.probeShareRate * this.limitEstimate) / this.rate;
+      this.rate = this.bounded(this.rate + step);
+    }
   }
 
   private record(outcome: RequestOutcome, sentAt: number): void {

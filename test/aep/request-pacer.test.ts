@@ -184,14 +184,20 @@ describe('AEP client: request pacer (fake clock)', () => {
       assert.equal(target.snapshot().requestsPerSecond, 18);
     });
 
-    it('increases by about 0.5 % of the estimated limit per second while requests wait', async () => {
+    it('climbs back quickly to 0.97 of the rate that drew the 429 while requests wait, then probes above it slowly', async () => {
       const target = await pacedAfterFirst429();
-      const sentAt = queueAdmitted(target, 400);
-      await clock.advance(10_000);
-      const rate = target.snapshot().requestsPerSecond!;
-      const expected = 18 + 10 * pacingTuning.increaseShareRate * 20;
-      assert.ok(Math.abs(rate - expected) < 0.05, `rate ${rate}, expected about ${expected}`);
-      assert.ok(sentAt.length >= 180 && sentAt.length <= 190, `${sentAt.length} let through in 10 s`);
+      const sentAt = queueAdmitted(target, 1000);
+      // 18/s → 19.4/s (0.97 × 20) at +2 % of 20 a second: 3.5 s; then +0.1 % of 20 a second.
+      await clock.advance(5_000);
+      const recovered = target.snapshot().requestsPerSecond!;
+      const expectedRecovered = 20 * pacingTuning.plateauShare + 1.5 * pacingTuning.probeShareRate * 20;
+      assert.ok(Math.abs(recovered - expectedRecovered) < 0.02, `rate ${recovered}, expected ${expectedRecovered}`);
+      assert.ok(sentAt.length >= 92 && sentAt.length <= 97, `${sentAt.length} let through in 5 s`);
+      await clock.advance(20_000);
+      const probing = target.snapshot().requestsPerSecond!;
+      const expectedProbing = expectedRecovered + 20 * pacingTuning.probeShareRate * 20;
+      assert.ok(Math.abs(probing - expectedProbing) < 0.02, `rate ${probing}, expected about ${expectedProbing}`);
+      assert.ok(probing < 20, 'still below the rate that drew the 429 after 25 s');
     });
   });
 
