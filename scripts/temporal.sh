@@ -6,12 +6,14 @@ project_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 temporal_cli="$(bash "$project_root/scripts/install-temporal.sh")"
 db_file="${TEMPORAL_DB_FILE:-$project_root/data/temporal.db}"
 mkdir -p "$(dirname "$db_file")"
-# Eager activity execution lets a worker start an activity in the same round trip that scheduled it
-# (provisioning takes about half the time on the dev server).
+# The flags of src/temporal/dev-server-flags.ts (the tests' and benchmarks' dev servers), which says why: eager
+# activities, and SQLite in WAL mode synced at checkpoints.
 exec "$temporal_cli" server start-dev \
   --ip 127.0.0.1 \
   --port "${TEMPORAL_PORT:-7233}" \
   --ui-port "${TEMPORAL_UI_PORT:-8233}" \
   --db-filename "$db_file" \
   --dynamic-config-value system.enableActivityEagerExecution=true \
+  --sqlite-pragma journal_mode=wal \
+  --sqlite-pragma synchronous=normal \
   "$@"

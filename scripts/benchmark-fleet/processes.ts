@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { devServerFlags } from '../../src/temporal/dev-server-flags';
 
 export interface ChildService {
   process: ChildProcess;
@@ -94,8 +95,7 @@ export async function startDevServer(cli: string): Promise<{ address: string; st
       join(dataDir, 'temporal.db'),
       '--log-level',
       'error',
-      '--dynamic-config-value',
-      'system.enableActivityEagerExecution=true',
+      ...devServerFlags,
     ],
     { cwd: process.cwd(), env: process.env },
   );

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection, Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { devServerFlags } from '../../src/temporal/dev-server-flags';
 import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
 import { findFreePort } from './free-port';
 import { buildProductionTemporal, startProductionTemporal, usesProductionTemporal } from './production-temporal';
@@ -80,9 +81,7 @@ function startDevServer(port: number, uiPort: number): { stop(): Promise<void> }
       join(dataDir, 'temporal.db'),
       '--log-level',
       'error',
-      // As scripts/temporal.sh: eager activities halve the round trips of a provisioning.
-      '--dynamic-config-value',
-      'system.enableActivityEagerExecution=true',
+      ...devServerFlags,
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
