@@ -198,9 +198,7 @@ async function measureOneProvisioning(harness: Harness): Promise<SingleFigures> 
  */
 async function printTimeline(harness: Harness, sandbox: string): Promise<void> {
   const { events } = await harness.client.workflow.getHandle(`provision:${sandbox}:consent`).fetchHistory();
-  const millis = (time: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
-    Number(time?.seconds ?? 0) * 1000 + (time?.nanos ?? 0) / 1e6;
-  const origin = millis(events?.[0]?.eventTime);
+  const origin = eventMillis(events?.[0]);
   const lines: Array<{ at: number; text: string }> = [];
   const activityNames = new Map<string, string>();
   for (const event of events ?? []) {
@@ -212,7 +210,7 @@ async function printTimeline(harness: Harness, sandbox: string): Promise<void> {
       event.activityTaskFailedEventAttributes?.scheduledEventId;
     const name = scheduled?.activityType?.name ?? (of ? activityNames.get(String(of)) : undefined);
     const type = (temporal.api.enums.v1.EventType[event.eventType ?? 0] ?? '?').replace('EVENT_TYPE_', '');
-    lines.push({ at: millis(event.eventTime) - origin, text: `history  ${type}${name ? ` ${name}` : ''}` });
+    lines.push({ at: eventMillis(event) - origin, text: `history  ${type}${name ? ` ${name}` : ''}` });
   }
   for (const request of await harness.admin.requests(sandbox)) {
     lines.push({ at: Date.parse(request.time) - origin, text: `aep      ${request.method} ${request.path}` });
@@ -225,9 +223,12 @@ async function printTimeline(harness: Harness, sandbox: string): Promise<void> {
 /** Milliseconds from the workflow's first history event to its last (its close). */
 async function startToClose(client: Client, workflowId: string): Promise<number> {
   const { events } = await client.workflow.getHandle(workflowId).fetchHistory();
-  const millis = (event: NonNullable<typeof events>[number] | undefined) =>
-    Number(event?.eventTime?.seconds ?? 0) * 1000 + (event?.eventTime?.nanos ?? 0) / 1e6;
-  return millis(events?.at(-1)) - millis(events?.[0]);
+  return eventMillis(events?.at(-1)) - eventMillis(events?.[0]);
+}
+
+/** A history event's time in epoch milliseconds (the server's clock). */
+function eventMillis(event: temporal.api.history.v1.IHistoryEvent | undefined): number {
+  return Number(event?.eventTime?.seconds ?? 0) * 1000 + (event?.eventTime?.nanos ?? 0) / 1e6;
 }
 
 /** AEP calls into the sandbox that built it: the run feed's and monitor's run listings are not provisioning. */

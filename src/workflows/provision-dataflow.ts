@@ -21,11 +21,12 @@ import {
   failureDetails,
   formatDuration,
   messageOf,
+  surveyFailure,
   usedUpRetryWindow,
 } from './provisioning/failure-causes';
 import {
   progressQuery,
-  provisioningFailureType,
+  provisioningFailed,
   type ProvisionDataflowInput,
   type ProvisionDataflowResult,
   type ProvisioningFailure,
@@ -121,7 +122,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
   const running = new Set<ProvisioningStepKey>();
   let firstFailure: { key: ProvisioningStepKey; error: unknown } | undefined;
   /** The survey's failure, on the shorter critical path (where the schema branch may have built already). */
-  let surveyFailure: ProvisioningFailure | undefined;
+  let failedSurvey: ProvisioningFailure | undefined;
 
   // A cancel of the workflow names the steps that were running when it came (they may finish before it lands).
   const workflowScope = wf.CancellationScope.current();
@@ -140,28 +141,17 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
   });
 
   const cancelled = workflowScope.consideredCancelled;
-  if (surveyFailure && !firstFailure && !cancelled) {
+  if (failedSurvey && !firstFailure && !cancelled) {
     // What the schema branch made meanwhile is undone; the failure is the survey's, as before any step.
-    await compensate(surveyFailure, false);
-    throw wf.ApplicationFailure.create({
-      type: provisioningFailureType,
-      message: surveyFailure.message,
-      nonRetryable: true,
-      details: [surveyFailure],
-    });
+    await compensate(failedSurvey, false);
+    throw provisioningFailed(failedSurvey);
   }
   if (firstFailure || cancelled) {
     const failure = await rollBack(firstFailure, cancelled);
     // A cancelled provisioning ends as cancelled (after its rollback), not as failed.
     if (cancelled) await workflowScope.cancelRequested;
     const cause = firstFailure?.error;
-    throw wf.ApplicationFailure.create({
-      type: provisioningFailureType,
-      message: failure.message,
-      nonRetryable: true,
-      details: [failure],
-      cause: cause instanceof Error ? cause : undefined,
-    });
+    throw provisioningFailed(failure, cause);
   }
 
   const completeIds = progress.ids as DataflowIds;
@@ -235,16 +225,11 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
         publish();
         throw error;
       }
-      progress.failure = surveyFailed(error);
+      progress.failure = surveyFailure(error);
       progress.phase = 'failed';
       setStage('failed:look-for-existing');
       publish();
-      throw wf.ApplicationFailure.create({
-        type: provisioningFailureType,
-        message: progress.failure.message,
-        nonRetryable: true,
-        details: [progress.failure],
-      });
+      throw provisioningFailed(progress.failure);
     }
   }
 
@@ -254,24 +239,11 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
       Object.assign(existing, await lookForExisting());
     } catch (error) {
       if (!wf.isCancellation(error)) {
-        surveyFailure = surveyFailed(error);
+        failedSurvey = surveyFailure(error);
         buildScope.cancel();
       }
       throw error;
     }
-  }
-
-  function surveyFailed(error: unknown): ProvisioningFailure {
-    const details = failureDetails(error);
-    return {
-      ...details,
-      step: 'look-for-existing',
-      stepNumber: 0,
-      stepTitle: 'Look for existing resources',
-      message: `Provisioning failed before step 1 (looking for existing resources): ${details ? describeAepFailure(details) : messageOf(error)}`,
-      rolledBack: [],
-      leftBehind: [],
-    };
   }
 
   /**

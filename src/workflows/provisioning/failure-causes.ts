@@ -2,6 +2,7 @@
 import * as wf from '@temporalio/workflow';
 import { DefaultFailureConverter, TimeoutType, type Duration } from '@temporalio/common';
 import type { AepFailureDetails } from '../../activities';
+import type { ProvisioningFailure } from './messages';
 
 /**
  * The step kept failing with retryable errors until its retry window closed. Steps have no attempt limit, so a
@@ -63,4 +64,18 @@ export function messageOf(error: unknown): string {
     cause = causeOf(cause);
   }
   return message;
+}
+
+/** The survey before step 1 failed: nothing of this dataflow's was looked for yet, so it names no step. */
+export function surveyFailure(error: unknown): ProvisioningFailure {
+  const details = failureDetails(error);
+  return {
+    ...details,
+    step: 'look-for-existing',
+    stepNumber: 0,
+    stepTitle: 'Look for existing resources',
+    message: `Provisioning failed before step 1 (looking for existing resources): ${details ? describeAepFailure(details) : messageOf(error)}`,
+    rolledBack: [],
+    leftBehind: [],
+  };
 }

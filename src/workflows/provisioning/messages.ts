@@ -122,3 +122,14 @@ export interface ProvisioningProgress {
 export const progressQuery = wf.defineQuery<ProvisioningProgress>('progress');
 
 export const provisioningFailureType = 'ProvisioningFailed';
+
+/** How a provisioning ends for good: the failure, with what was rolled back and what is left, rides in its details. */
+export function provisioningFailed(failure: ProvisioningFailure, cause?: unknown): wf.ApplicationFailure {
+  return wf.ApplicationFailure.create({
+    type: provisioningFailureType,
+    message: failure.message,
+    nonRetryable: true,
+    details: [failure],
+    cause: cause instanceof Error ? cause : undefined,
+  });
+}

@@ -13,11 +13,18 @@ import { DataflowName, DataflowSandbox, DataflowStage, DataflowState } from '../
 import { resourceDescription } from '../../dataflow/ownership-mark';
 import { monitorWorkflowId } from '../workflow-ids';
 import { defaultStepRetryTimeout, provisioningActivities } from './activity-options';
-import { describeAepFailure, failureDetails, formatDuration, messageOf, usedUpRetryWindow } from './failure-causes';
+import {
+  describeAepFailure,
+  failureDetails,
+  formatDuration,
+  messageOf,
+  surveyFailure,
+  usedUpRetryWindow,
+} from './failure-causes';
 import { mappingDestinations } from './mapping-destinations';
 import {
   progressQuery,
-  provisioningFailureType,
+  provisioningFailed,
   type ProvisionDataflowInput,
   type ProvisionDataflowResult,
   type ProvisioningFailure,
@@ -81,26 +88,11 @@ export async function provisionInSeedOrder(input: ProvisionDataflowInput): Promi
       publish();
       throw error;
     }
-    const details = failureDetails(error);
-    const message = `Provisioning failed before step 1 (looking for existing resources): ${details ? describeAepFailure(details) : messageOf(error)}`;
-    progress.failure = {
-      ...details,
-      step: 'look-for-existing',
-      stepNumber: 0,
-      stepTitle: 'Look for existing resources',
-      message,
-      rolledBack: [],
-      leftBehind: [],
-    };
+    progress.failure = surveyFailure(error);
     progress.phase = 'failed';
     wf.upsertSearchAttributes([{ key: DataflowStage, value: 'failed:look-for-existing' }]);
     publish();
-    throw wf.ApplicationFailure.create({
-      type: provisioningFailureType,
-      message,
-      nonRetryable: true,
-      details: [progress.failure],
-    });
+    throw provisioningFailed(progress.failure);
   }
 
   const ids: Partial<DataflowIds> = progress.ids;
@@ -312,13 +304,7 @@ export async function provisionInSeedOrder(input: ProvisionDataflowInput): Promi
     const failure = await rollBack(error);
     // A cancelled provisioning ends as cancelled (after its rollback), not as failed.
     if (wf.isCancellation(error)) throw error;
-    throw wf.ApplicationFailure.create({
-      type: provisioningFailureType,
-      message: failure.message,
-      nonRetryable: true,
-      details: [failure],
-      cause: error instanceof Error ? error : undefined,
-    });
+    throw provisioningFailed(failure, error);
   }
 
   const completeIds = ids as DataflowIds;
