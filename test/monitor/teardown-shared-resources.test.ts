@@ -15,7 +15,7 @@ import { capturedIo, monitoredDataflow, waitFor, type MonitoredDataflow } from '
  * Another dataflow in A's sandbox with A's dataset name and schema title. It runs once, a month from now (most of an
  * hour at the simulator's scale): within a test it runs only when started, and its first run reads every subject.
  */
-export async function provisionSharing(a: MonitoredDataflow, name: string): Promise<ProvisionDataflowResult> {
+async function provisionSharing(a: MonitoredDataflow, name: string): Promise<ProvisionDataflowResult> {
   const b: Scenario = {
     ...a.scenario,
     name,
