@@ -5,12 +5,11 @@ import { asStep, checkFailure } from './aep-failure';
 import { allOf, firstOf, type DataflowRef } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';
 import { mustLookFirst } from './look-first';
-import { deleteOwned, ownerOf, type DeleteOutcome } from './owned-deletes';
+import { deleteOwned, type DeleteOutcome } from './owned-deletes';
+import { datasetUsedByOthers } from './used-by-others';
 
 export function createCatalogActivities({ aep }: ActivityDependencies) {
   const catalog = (dataflow: DataflowRef): SandboxClient['catalog'] => aep.forSandbox(dataflow.sandbox).catalog;
-  const flowService = (dataflow: DataflowRef): SandboxClient['flowService'] =>
-    aep.forSandbox(dataflow.sandbox).flowService;
 
   return {
     async ensureDataset(input: {
@@ -60,12 +59,8 @@ export function createCatalogActivities({ aep }: ActivityDependencies) {
           read: (id) => api.getDataset(id),
           remove: (id) => api.deleteDataset(id),
           usedByOthers: async (dataset) =>
-            (await firstOf(
-              flowService(input.dataflow).listTargetConnections({ property: [`params.dataSetId==${dataset.id}`] }),
-              (connection) =>
-                connection.params?.dataSetId === dataset.id &&
-                ownerOf(connection.description, input.dataflow) !== 'this-dataflow',
-            )) !== undefined,
+            (await datasetUsedByOthers(aep.forSandbox(input.dataflow.sandbox), input.dataflow, dataset.id)) !==
+            undefined,
         });
       });
     },

@@ -18,7 +18,7 @@ export interface DeleteOutcome {
 
 export type Owner = 'this-dataflow' | 'another-dataflow' | 'unmarked';
 
-export function ownerOf(description: unknown, dataflow: DataflowRef): Owner {
+export function ownerOf(description: unknown, dataflow: Pick<DataflowRef, 'sandbox' | 'name'>): Owner {
   if (isManagedBy(description, dataflow.sandbox, dataflow.name)) return 'this-dataflow';
   return typeof description === 'string' && ownershipMarkPattern.test(description) ? 'another-dataflow' : 'unmarked';
 }

@@ -10,7 +10,8 @@ import { firstOf, namesOf, type DataflowRef } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';
 import { isFirstAttempt, mustLookFirst } from './look-first';
 import { madeByThisRun } from './made-by-this-run';
-import { deleteOwned, ownerOf, readUnlessMissing, type DeleteOutcome, type Described } from './owned-deletes';
+import { deleteOwned, readUnlessMissing, type DeleteOutcome, type Described } from './owned-deletes';
+import { fieldGroupUsedByOthers, schemaTitled, schemaUsedByOthers } from './used-by-others';
 
 export interface TargetSchemaResult {
   /** Without the leading underscore. */
@@ -203,8 +204,8 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
         const schemaTitle = dataflow.schemaTitle;
         const readSchema = async (id: string) => describedXdm(await api.getSchema(id, 'xed'));
         const titled = async () => {
-          const summary = await firstOf(api.listSchemas({ title: schemaTitle }), (s) => s.title === schemaTitle);
-          return summary ? readUnlessMissing(() => readSchema(summary['meta:altId'])) : undefined;
+          const schema = await schemaTitled(api, schemaTitle);
+          return schema ? describedXdm(schema) : undefined;
         };
         const thisRuns = (found: DescribedXdm | undefined): DescribedXdm[] =>
           found && (input.runStartedAtMs === undefined || madeByThisRun(found, dataflow, input.runStartedAtMs))
@@ -220,7 +221,7 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
               recordedId: input.schemaId,
               read: readSchema,
               remove: (id) => api.deleteSchema(id),
-              usedByOthers: (schema) => schemaUsedByOthers(sandbox, dataflow, schema.$id),
+              usedByOthers: async (schema) => (await schemaUsedByOthers(sandbox, dataflow, schema.$id)) !== undefined,
             }),
           );
         }
@@ -236,9 +237,8 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
               recordedId: input.fieldGroupId,
               read: readFieldGroup,
               remove: (id) => api.deleteFieldGroup(id),
-              // Titles are unique, so the schema with the spec's title is the one provisioning builds on this field
-              // group; if it is still there (another dataflow's, or ours kept for others), so is its field group.
-              usedByOthers: async (fieldGroup) => (await titled())?.extends.includes(fieldGroup.$id) ?? false,
+              usedByOthers: async (fieldGroup) =>
+                (await fieldGroupUsedByOthers(api, fieldGroup, schemaTitle)) !== undefined,
             }),
           );
         }
@@ -262,55 +262,20 @@ function isTitleTaken(error: unknown): boolean {
 
 interface DescribedXdm extends Described {
   $id: string;
+  title: string;
   createdDate: number | undefined;
-  /** What the resource builds on: `meta:extends` and the `$ref`s of `allOf`. */
-  extends: string[];
 }
 
 /** An XDM resource as a delete candidate: deleted by `meta:altId`, also known by `$id` (what the workflow records). */
 function describedXdm(resource: XdmResource): DescribedXdm {
-  const references = (resource.allOf ?? []).flatMap((entry) =>
-    typeof entry === 'object' && entry !== null && typeof (entry as { $ref?: unknown }).$ref === 'string'
-      ? [(entry as { $ref: string }).$ref]
-      : [],
-  );
   return {
     id: resource['meta:altId'],
     aliases: [resource.$id],
     $id: resource.$id,
+    title: resource.title,
     createdDate: createdDateOf(resource),
     description: resource.description,
-    extends: [...new Set([...(resource['meta:extends'] ?? []), ...references])],
   };
-}
-
-/**
- * Whether a dataset or a mapping set that is not this dataflow's follows the schema (page by page, no further than
- * the first): another provisioning with the same title reused our schema while both ran. Our own were deleted
- * before the schema (the rollback goes newest first); the mapping set carries no mark, so its name tells.
- */
-async function schemaUsedByOthers(sandbox: SandboxClient, dataflow: DataflowRef, schemaId: string): Promise<boolean> {
-  for await (const dataset of sandbox.catalog.listDatasets({ properties: ['schemaRef', 'description'] })) {
-    if (dataset.schemaRef?.id === schemaId && ownerOf(dataset.description, dataflow) !== 'this-dataflow') return true;
-  }
-  const ourMappingSet = namesOf(dataflow).mappingSet;
-  for await (const mappingSet of sandbox.dataPrep.listMappingSets()) {
-    if (mappingSet.name !== ourMappingSet && mappingSetSchemaIds(mappingSet).includes(schemaId)) return true;
-  }
-  return false;
-}
-
-/** The schema a mapping set writes to, in whichever of its shapes AEP shows it. */
-function mappingSetSchemaIds(mappingSet: {
-  outputSchema?: Record<string, unknown> | null;
-  schemaRef?: Record<string, unknown> | null;
-  xdmSchema?: string | null;
-}): string[] {
-  const idOf = (reference: unknown) =>
-    typeof reference === 'object' && reference !== null ? (reference as { id?: unknown }).id : undefined;
-  return [idOf(mappingSet.outputSchema?.schemaRef), idOf(mappingSet.schemaRef), mappingSet.xdmSchema].filter(
-    (id): id is string => typeof id === 'string',
-  );
 }
 
 function hasRootProperty(resolved: XdmResource, field: string): boolean {

@@ -83,7 +83,7 @@ describe('dataflow monitor: teardown', function () {
     assert.equal(code, 0, io.stderr());
     const { outcome } = JSON.parse(io.stdout()) as { outcome: { details: { deleted: string[]; kept: string[] } } };
     assert.ok(
-      outcome.details.kept.includes(`schema ${schemaAltId} (still used by dataset ${otherDatasetId})`),
+      outcome.details.kept.includes(`schema ${schemaAltId} (used by dataset ${otherDatasetId})`),
       JSON.stringify(outcome.details.kept),
     );
     assert.ok(outcome.details.kept.some((entry) => entry.startsWith('fieldGroup ')));
@@ -97,7 +97,7 @@ describe('dataflow monitor: teardown', function () {
     );
     assert.ok(listings.length > 0, 'the datasets were looked through');
     for (const listing of listings) {
-      assert.equal(listing.query?.properties, 'name,schemaRef', 'asking only for the fields needed');
+      assert.equal(listing.query?.properties, 'name,schemaRef,description', 'asking only for the fields needed');
     }
     await dataflow.handle.result();
   });

@@ -1,13 +1,22 @@
 /**
  * Tearing a dataflow down, one resource per call so the workflow shows progress and retries each on its own.
  * "Already gone" (404) is done. Data resources (dataset, schema, field group) are deleted only when this dataflow
- * created them (provisioning tags their description) and, for the schema, when no other dataset still uses it:
- * provisioning reuses a fitting schema with the same title, so it may belong to someone else.
+ * created them (provisioning tags their description) and no other dataflow uses them, by the rule rollback uses
+ * (used-by-others.ts): provisioning reuses a dataset with the same name and a schema with the same title, so what
+ * this dataflow made may be what another dataflow writes into. What is kept says why.
  */
 import { isManagedBy } from '../../dataflow/ownership-mark';
 import { isNotFound } from '../../aep';
 import { asStep } from '../aep-failure';
 import type { ActivityDependencies } from '../dependencies';
+import { readUnlessMissing } from '../owned-deletes';
+import {
+  datasetUsedByOthers,
+  describeUse,
+  fieldGroupUsedByOthers,
+  schemaUsedByOthers,
+  type OtherUse,
+} from '../used-by-others';
 
 export type DataflowResourceKind =
   | 'flow'
@@ -42,14 +51,12 @@ async function deleteTreatingMissingAsDone(remove: () => Promise<void>): Promise
   }
 }
 
-/** Reads a resource for an ownership check; undefined when it is already gone. */
-async function readUnlessMissing<T>(read: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await read();
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+/** Deletes the resource unless another dataflow uses it: then it is kept, saying by what. */
+async function deleteUnlessUsed(
+  use: OtherUse | undefined,
+  remove: () => Promise<void>,
+): Promise<DeleteDataflowResourceResult> {
+  return use ? { outcome: 'kept', reason: describeUse(use) } : deleteTreatingMissingAsDone(remove);
 }
 
 export function createTeardownActivities({ aep }: ActivityDependencies) {
@@ -57,6 +64,7 @@ export function createTeardownActivities({ aep }: ActivityDependencies) {
     async deleteDataflowResource(input: DeleteDataflowResourceInput): Promise<DeleteDataflowResourceResult> {
       const sandbox = aep.forSandbox(input.sandbox);
       const { flowService, catalog, schemaRegistry, dataPrep } = sandbox;
+      const dataflow = { sandbox: input.sandbox, name: input.dataflowName };
       const ours = (description: unknown) => isManagedBy(description, input.sandbox, input.dataflowName);
       const notOurs: DeleteDataflowResourceResult = {
         outcome: 'kept',
@@ -79,25 +87,25 @@ export function createTeardownActivities({ aep }: ActivityDependencies) {
             const dataset = await readUnlessMissing(() => catalog.getDataset(input.id));
             if (!dataset) return { outcome: 'already-gone' };
             if (!ours(dataset.description)) return notOurs;
-            return deleteTreatingMissingAsDone(() => catalog.deleteDataset(input.id));
+            return deleteUnlessUsed(await datasetUsedByOthers(sandbox, dataflow, input.id), () =>
+              catalog.deleteDataset(input.id),
+            );
           }
           case 'schema': {
             const schema = await readUnlessMissing(() => schemaRegistry.getSchema(input.id));
             if (!schema) return { outcome: 'already-gone' };
             if (!ours(schema.description)) return notOurs;
-            // Page by page, only the fields needed, and no further than the first other user.
-            for await (const dataset of catalog.listDatasets({ properties: ['schemaRef'] })) {
-              if (dataset.schemaRef?.id === schema.$id) {
-                return { outcome: 'kept', reason: `still used by dataset ${dataset.id}` };
-              }
-            }
-            return deleteTreatingMissingAsDone(() => schemaRegistry.deleteSchema(input.id));
+            return deleteUnlessUsed(await schemaUsedByOthers(sandbox, dataflow, schema.$id), () =>
+              schemaRegistry.deleteSchema(input.id),
+            );
           }
           case 'fieldGroup': {
             const fieldGroup = await readUnlessMissing(() => schemaRegistry.getFieldGroup(input.id));
             if (!fieldGroup) return { outcome: 'already-gone' };
             if (!ours(fieldGroup.description)) return notOurs;
-            return deleteTreatingMissingAsDone(() => schemaRegistry.deleteFieldGroup(input.id));
+            return deleteUnlessUsed(await fieldGroupUsedByOthers(schemaRegistry, fieldGroup), () =>
+              schemaRegistry.deleteFieldGroup(input.id),
+            );
           }
         }
       });

@@ -5,7 +5,9 @@
  */
 import { ApplicationFailure, patched } from '@temporalio/workflow';
 import type { DataflowResourceKind } from '../../activities/monitor';
+import type { Duration } from '@temporalio/common';
 import type { DataflowIds } from '../dataflow-types';
+import { formatDuration, messageOf, usedUpRetryWindow } from '../provisioning/failure-causes';
 import { activities, changeOptions, teardownActivities } from './monitor-activities';
 import { failureMessage, type MonitorContext } from './monitor-context';
 import { monitorActionFailedType } from './messages';
@@ -207,7 +209,7 @@ async function teardown(context: MonitorContext, request: TeardownRequest): Prom
       );
     } catch (error) {
       progress.phase = 'teardown-failed';
-      progress.error = `stopped at ${label}: ${failureMessage(error)}`;
+      progress.error = `stopped at ${label}: ${teardownFailureMessage(error, input.teardownTiming?.retryTimeout)}`;
       context.publish();
       throw ApplicationFailure.nonRetryable(
         `teardown ${progress.error} (deleted so far: ${deleted.join(', ') || 'nothing'}; left: ${progress.left.join(', ')}); ` +
@@ -231,6 +233,21 @@ async function teardown(context: MonitorContext, request: TeardownRequest): Prom
 }
 
 export const patientTeardownPatch = 'patient-teardown-with-progress';
+
+/**
+ * A delete that kept failing until its retry window ended is reported by Temporal as the window's timeout, with
+ * AEP's last answer only as its cause: say that answer (step, HTTP status, AEP code, message) and that the window
+ * ended. Teardowns that failed before this change keep their message when replayed.
+ */
+export const teardownFailureNamesLastAnswerPatch = 'teardown-failure-names-last-answer';
+
+function teardownFailureMessage(error: unknown, retryTimeout: Duration | undefined): string {
+  if (!patched(teardownFailureNamesLastAnswerPatch)) return failureMessage(error);
+  const message = messageOf(error);
+  return usedUpRetryWindow(error)
+    ? `${message} (still failing when teardown's retry window of ${formatDuration(retryTimeout ?? '24h')} ended)`
+    : message;
+}
 
 /** What a teardown deletes, in order, and what --keep-data keeps. */
 function teardownPlan(

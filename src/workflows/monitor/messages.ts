@@ -31,8 +31,16 @@ export interface DataflowMonitorInput {
   reconcileIntervalMs?: number;
   /** How long `status --refresh` waits for the run feed before listing the runs itself (default 20 s). */
   refreshTimeoutMs?: number;
-  /** How patiently teardown retries a delete AEP keeps failing (defaults: 1 s doubling to 5 min, for 24 h). */
-  teardownTiming?: { initialInterval?: Duration; maximumInterval?: Duration; retryTimeout?: Duration };
+  /**
+   * How patiently teardown retries a delete AEP keeps failing (defaults: 1 s doubling to 5 min, for 24 h), and how
+   * long one attempt may run before another worker takes it over (default: the change timeout, 6 min).
+   */
+  teardownTiming?: {
+    initialInterval?: Duration;
+    maximumInterval?: Duration;
+    retryTimeout?: Duration;
+    startToCloseTimeout?: Duration;
+  };
 }
 
 export interface DataflowMonitorResult {

@@ -43,7 +43,7 @@ export const localActivities = proxyLocalActivities<MonitorActivities>(reconcile
  */
 export function teardownActivities(timing: DataflowMonitorInput['teardownTiming'] = {}) {
   return proxyActivities<MonitorActivities>({
-    startToCloseTimeout: changeTimeoutMs,
+    startToCloseTimeout: timing.startToCloseTimeout ?? changeTimeoutMs,
     scheduleToCloseTimeout: timing.retryTimeout ?? '24h',
     retry: {
       initialInterval: timing.initialInterval ?? '1s',
