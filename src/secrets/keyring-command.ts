@@ -16,6 +16,7 @@ import { keyringFromEnvironment } from './key-material-sources';
 import { newestKey, type SecretsKeyring } from './keyring';
 import { createKeyringFile, readKeyringFile, replaceKeyringFile } from './keyring-file';
 import { withKeyringLock } from './keyring-lock';
+import { gitExposureWarning, unignoredInGitWorkTree } from './git-exposure';
 import { SecretBoxError } from './secret-box';
 import { encodePublicKey, generateSecretsKeyPair, type SecretsKeyPair } from './secrets-key-pair';
 
@@ -105,6 +106,9 @@ async function createKey(options: KeyringOptions, io: CommandIo): Promise<void> 
         'token sealed to this keyring can be opened again.',
       ].join('\n'),
     );
+  // Last, so it is what the user sees; on stderr, so --json output stays one object.
+  const exposed = unignoredInGitWorkTree(path);
+  if (exposed) io.err(gitExposureWarning(path, exposed));
 }
 
 async function rotateKey(options: KeyringOptions, io: CommandIo): Promise<void> {
