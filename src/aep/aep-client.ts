@@ -46,6 +46,8 @@ export function createAepClient(settings: AepSettings, options: AepClientOptions
         maxRequestsPerSecond: settings.maxRequestsPerSecond,
         maxInFlight: connections,
         adaptive: options.adaptivePacing,
+        // The same bound as in-process resends: a longer Retry-After is left to the request that drew it.
+        maxRetryAfterHoldMs: transport.retryOptions.maxRetryAfterMs,
       });
       pacers.set(orgId, pacer);
     }

@@ -128,16 +128,8 @@ function codeFromProblemType(type: string): string | undefined {
   return /^[A-Z][A-Z0-9_]*-\d+(-\d+)?$/.test(lastSegment) ? lastSegment : undefined;
 }
 
-/** Retry-After is either delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
-export function parseRetryAfterMs(header: string | undefined, now: number = Date.now()): number | undefined {
-  if (header === undefined) return undefined;
-  const value = header.trim();
-  if (value === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
-  const date = Date.parse(value);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
-}
+/** Kept here too: callers read every part of an HTTP failure from this module. */
+export { parseRetryAfterMs } from './retry-after';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

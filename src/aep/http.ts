@@ -3,9 +3,12 @@
  * the AEP gateway headers, JSON in and out, zod-parsed responses, and failures turned into AepError.
  *
  * Retries here are deliberately narrow. A 429 means the gateway did not process the request, so it is resent for
- * every method, after the organisation's pacer has waited out Retry-After. Other retryable failures are retried in
- * process only for idempotent reads (GET, and the IMS token request); a write is left to the Temporal activity that
- * issued it, because only it knows how to look for a resource that an unanswered create may have made.
+ * every method, after the organisation's pacer has waited out Retry-After. A Retry-After longer than the retry
+ * setting maxRetryAfterMs is not waited for here: the failure, carrying it, goes to the activity, whose retry waits
+ * it out, while the pacer holds the organisation's other calls back only that bounded time. Other retryable
+ * failures are retried in process only for idempotent reads (GET, and the IMS token request); a write is left to
+ * the Temporal activity that issued it, because only it knows how to look for a resource that an unanswered create
+ * may have made.
  */
 import { Agent, errors as undiciErrors } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -294,7 +297,8 @@ export class AepRequester {
         failure = error;
       }
       previousFailure = failure;
-      // A 429 goes straight back to the pacer, which waits out Retry-After for the whole organisation.
+      // A 429 goes straight back to the pacer, which waits out Retry-After for the whole organisation (mayRetry has
+      // let through only a Retry-After within maxRetryAfterMs; a longer one went to the caller, with its full wait).
       if (failure.status === 429 && this.pacer.adaptive) continue;
       const delayMs = retryDelayMs(options, attemptNumber, failure.retryAfterMs);
       const reason = failure.retryAfterMs === undefined ? 'backoff' : 'retry-after';

@@ -18,7 +18,11 @@
  * - A first 429 with fewer than 5 answers admitted in the trailing second is no sample of a limit: only its
  *   Retry-After is honoured; so is a 429 while the process sends at under half its rate (a lone resend, one
  *   throttled endpoint). A minute without any 429 forgets the learned rate (the limit may be gone or raised).
- * - Retry-After blocks the whole organisation until it passes: the gateway counts every caller of the org.
+ * - Retry-After holds the whole organisation (the gateway counts every caller of the org), but for at most
+ *   `maxRetryAfterHoldMs`, the longest a 429 is resent after in process. A longer one (an hour, a date) is the
+ *   throttled request's own: its caller retries it after the full wait (the activity's nextRetryDelay), while the
+ *   org's other calls go on after the bounded hold, so reconciles, monitors and provisioning steps are not all stalled
+ *   for the hour by one answer.
  * - Strict spacing (no bursts): the next slot is one interval after the previous request actually left, so no
  *   trailing second ever holds more than the rate, whatever the gateway's window.
  * - At most `maxInFlight` requests (the connection pool) are out at once, so a request leaves the moment it is let
@@ -34,6 +38,7 @@ import {
   type AepWaitReason,
 } from './call-scope';
 import { systemClock, type Clock } from './clock';
+import { defaultRetryOptions } from './retry-policy';
 
 export const pacingTuning = {
   /** Multiplicative decrease on a 429 (and from the first sample). */
@@ -71,6 +76,11 @@ export interface RequestPacerOptions {
    * the client's behaviour before pacing, kept for comparisons.
    */
   adaptive?: boolean;
+  /**
+   * The longest one Retry-After holds every request of the organisation. Default (and what the client passes): the
+   * retry setting maxRetryAfterMs, beyond which a 429 is not resent in process but handed to the caller.
+   */
+  maxRetryAfterHoldMs?: number;
   clock?: Clock;
 }
 
@@ -99,7 +109,7 @@ export interface PacingSnapshot {
   throttled: number;
   waiting: number;
   inFlight: number;
-  /** Epoch ms until which a Retry-After holds every request back; undefined when none is in force. */
+  /** Epoch ms until which a Retry-After (bounded) holds every request back; undefined when none is in force. */
   retryAfterUntil: number | undefined;
 }
 
@@ -124,6 +134,7 @@ export class RequestPacer {
   private readonly clock: Clock;
   private readonly maxInFlight: number;
   private readonly ceiling: number | undefined;
+  private readonly maxRetryAfterHoldMs: number;
   private rate: number | undefined;
   /** The rate that drew the last decrease: sizes the additive steps and places the plateau. */
   private limitEstimate: number | undefined;
@@ -144,6 +155,7 @@ export class RequestPacer {
     this.clock = options.clock ?? systemClock;
     this.maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
     this.ceiling = options.maxRequestsPerSecond;
+    this.maxRetryAfterHoldMs = options.maxRetryAfterHoldMs ?? defaultRetryOptions.maxRetryAfterMs;
     this.rate = this.ceiling;
     this.limitEstimate = this.ceiling;
   }
@@ -296,7 +308,8 @@ export class RequestPacer {
       if (!this.adaptive) return;
       this.lastThrottledAt = now;
       if (outcome.retryAfterMs !== undefined) {
-        this.blockedUntil = Math.max(this.blockedUntil, now + outcome.retryAfterMs);
+        const holdMs = Math.min(outcome.retryAfterMs, this.maxRetryAfterHoldMs);
+        this.blockedUntil = Math.max(this.blockedUntil, now + holdMs);
       }
       const newExcess = sentAt >= this.lastDecreaseAt && now - this.lastDecreaseAt >= pacingTuning.decreaseSpacingMs;
       if (newExcess && this.usesItsRate(now)) this.decrease(now);

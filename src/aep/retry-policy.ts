@@ -9,7 +9,11 @@ export interface RetryOptions {
   initialDelayMs: number;
   /** Upper bound for one computed backoff delay. Default 5 000 ms. */
   maxDelayMs: number;
-  /** A Retry-After longer than this is not waited for in-process: the error goes to the caller. Default 30 000 ms. */
+  /**
+   * A Retry-After longer than this is not waited for in-process: the error goes to the caller, whose retry waits the
+   * full Retry-After (the activity's nextRetryDelay). Also the longest one Retry-After holds the organisation's other
+   * requests (the pacer's maxRetryAfterHoldMs). Default 30 000 ms.
+   */
   maxRetryAfterMs: number;
 }
 

@@ -7,14 +7,16 @@
  *   list       [--keyring <file>]                 every key's id, creation date and public key
  * The keyring is --keyring, else DATAFLOW_SECRETS_KEYRING_FILE, else the development data/secrets-keyring.json.
  */
-import { existsSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { processIo, type CommandIo } from '../cli/command-io';
 import { developmentKeyringFile } from './development-keys';
 import { keyringFromEnvironment } from './key-material-sources';
 import { newestKey, type SecretsKeyring } from './keyring';
 import { createKeyringFile, readKeyringFile, replaceKeyringFile } from './keyring-file';
+import { withKeyringLock } from './keyring-lock';
+import { gitExposureWarning, unignoredInGitWorkTree } from './git-exposure';
 import { SecretBoxError } from './secret-box';
 import { encodePublicKey, generateSecretsKeyPair, type SecretsKeyPair } from './secrets-key-pair';
 
@@ -37,7 +39,11 @@ export async function runKeyringCommand(args: readonly string[], io: CommandIo):
     .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) })
     .showHelpAfterError()
     .addHelpText('after', keyringHelp);
-  const verb = (name: string, description: string, action: (options: KeyringOptions) => void): Command =>
+  const verb = (
+    name: string,
+    description: string,
+    action: (options: KeyringOptions) => void | Promise<void>,
+  ): Command =>
     program
       .command(name)
       .description(description)
@@ -46,9 +52,9 @@ export async function runKeyringCommand(args: readonly string[], io: CommandIo):
         'the keyring file (default: DATAFLOW_SECRETS_KEYRING_FILE, else data/secrets-keyring.json)',
       )
       .option('--json', 'print one JSON object instead of text')
-      .action((options: KeyringOptions) => {
+      .action(async (options: KeyringOptions) => {
         try {
-          action(options);
+          await action(options);
         } catch (error) {
           if (!(error instanceof SecretBoxError)) throw error;
           io.err(`Error: ${error.message}`);
@@ -80,34 +86,44 @@ export async function runKeyringCommand(args: readonly string[], io: CommandIo):
   return exitCode;
 }
 
-function createKey(options: KeyringOptions, io: CommandIo): void {
+async function createKey(options: KeyringOptions, io: CommandIo): Promise<void> {
   const path = keyringPath(options, io.env);
   const key = generateSecretsKeyPair();
-  if (!createKeyringFile(path, [key])) {
+  mkdirSync(dirname(path), { recursive: true });
+  const created = await withKeyringLock(path, () => createKeyringFile(path, [key]));
+  if (!created) {
     throw new SecretBoxError(`${path} already exists: add a key with rotate-key, or choose another --keyring`);
   }
-  if (options.json) return io.out(JSON.stringify({ keyring: path, ...describeKey(key), keys: [describeKey(key)] }));
-  io.out(
-    [
-      `Created the secrets keyring ${path} (mode 0600) with key ${key.keyId}.`,
-      `  Worker: DATAFLOW_SECRETS_KEYRING_FILE=${path}`,
-      `  CLI:    DATAFLOW_SECRETS_PUBLIC_KEY=${encodePublicKey(key.publicKey)}`,
-      `          (or a file: npm run secrets -- public-key --keyring ${path} --out public.key)`,
-      'Back this file up now, somewhere only operators can read: it holds the private keys, and without them no',
-      'token sealed to this keyring can be opened again.',
-    ].join('\n'),
-  );
+  if (options.json) io.out(JSON.stringify({ keyring: path, ...describeKey(key), keys: [describeKey(key)] }));
+  else
+    io.out(
+      [
+        `Created the secrets keyring ${path} (mode 0600) with key ${key.keyId}.`,
+        `  Worker: DATAFLOW_SECRETS_KEYRING_FILE=${path}`,
+        `  CLI:    DATAFLOW_SECRETS_PUBLIC_KEY=${encodePublicKey(key.publicKey)}`,
+        `          (or a file: npm run secrets -- public-key --keyring ${path} --out public.key)`,
+        'Back this file up now, somewhere only operators can read: it holds the private keys, and without them no',
+        'token sealed to this keyring can be opened again.',
+      ].join('\n'),
+    );
+  // Last, so it is what the user sees; on stderr, so --json output stays one object.
+  const exposed = unignoredInGitWorkTree(path);
+  if (exposed) io.err(gitExposureWarning(path, exposed));
 }
 
-function rotateKey(options: KeyringOptions, io: CommandIo): void {
+async function rotateKey(options: KeyringOptions, io: CommandIo): Promise<void> {
   const path = keyringPath(options, io.env);
   if (!existsSync(path)) throw new SecretBoxError(`${path} does not exist: create it with create-key`);
-  const keyring = readKeyringFile(path);
-  // Later than the newest key already there, even with a clock set back: the new key must be the one that seals.
-  const newestCreated = Date.parse(newestKey(keyring)?.createdAt ?? '1970-01-01T00:00:00Z');
-  const key = generateSecretsKeyPair(new Date(Math.max(Date.now(), newestCreated + 1)));
-  const rotated = [...keyring, key];
-  replaceKeyringFile(path, rotated);
+  // Read, add and write back under the lock: another rotate-key in between would otherwise lose one of the two keys.
+  const { key, rotated } = await withKeyringLock(path, () => {
+    const keyring = readKeyringFile(path);
+    // Later than the newest key already there, even with a clock set back: the new key must be the one that seals.
+    const newestCreated = Date.parse(newestKey(keyring)?.createdAt ?? '1970-01-01T00:00:00Z');
+    const added = generateSecretsKeyPair(new Date(Math.max(Date.now(), newestCreated + 1)));
+    const keys = [...keyring, added];
+    replaceKeyringFile(path, keys);
+    return { key: added, rotated: keys };
+  });
   if (options.json)
     return io.out(JSON.stringify({ keyring: path, ...describeKey(key), keys: rotated.map(describeKey) }));
   io.out(

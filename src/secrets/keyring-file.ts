@@ -1,10 +1,22 @@
 /**
  * Keyring files on disk. They hold private keys, so they are written with mode 0600, and always whole: written
- * aside in the same folder, then linked (a new file: fails if one appeared meanwhile) or renamed (a rotation) into
- * place, so a worker starting at that moment never reads half a keyring.
+ * aside in the same folder and flushed to disk, then linked (a new file: fails if one appeared meanwhile) or renamed
+ * (a rotation) into place, and the folder flushed too, so neither a worker starting at that moment nor a crash ever
+ * leaves half a keyring. Changes by the secrets command run under the keyring's lock (keyring-lock.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fchmodSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { parseKeyring, serializeKeyring, type SecretsKeyring } from './keyring';
 import { SecretBoxError } from './secret-box';
@@ -26,13 +38,14 @@ export function createKeyringFile(path: string, keyring: SecretsKeyring): boolea
   const draft = writeDraft(path, keyring);
   try {
     linkSync(draft, path);
-    return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   } finally {
     unlinkSync(draft);
   }
+  syncFolder(dirname(path));
+  return true;
 }
 
 export function replaceKeyringFile(path: string, keyring: SecretsKeyring): void {
@@ -43,13 +56,37 @@ export function replaceKeyringFile(path: string, keyring: SecretsKeyring): void 
     unlinkSync(draft);
     throw error;
   }
+  syncFolder(dirname(path));
 }
 
 function writeDraft(path: string, keyring: SecretsKeyring): string {
   mkdirSync(dirname(path), { recursive: true });
   const draft = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(draft, serializeKeyring(keyring), { mode: keyringFileMode, flag: 'wx' });
-  // The mode given to writeFileSync is narrowed by the umask, never widened; this makes it exactly 0600.
-  chmodSync(draft, keyringFileMode);
+  const descriptor = openSync(draft, 'wx', keyringFileMode);
+  try {
+    // The mode given to openSync is narrowed by the umask, never widened; this makes it exactly 0600.
+    fchmodSync(descriptor, keyringFileMode);
+    const bytes = Buffer.from(serializeKeyring(keyring), 'utf8');
+    for (let written = 0; written < bytes.length;) written += writeSync(descriptor, bytes, written);
+    fsyncSync(descriptor);
+  } catch (error) {
+    closeSync(descriptor);
+    unlinkSync(draft);
+    throw error;
+  }
+  closeSync(descriptor);
   return draft;
+}
+
+/** Makes the new name durable. Some systems (Windows) cannot open a folder for that: the rename stands anyway. */
+function syncFolder(folder: string): void {
+  let descriptor: number | undefined;
+  try {
+    descriptor = openSync(folder, 'r');
+    fsyncSync(descriptor);
+  } catch {
+    // best effort, see above
+  } finally {
+    if (descriptor !== undefined) closeSync(descriptor);
+  }
 }

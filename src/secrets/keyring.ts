@@ -6,6 +6,7 @@
  */
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
+import { jsonSyntaxErrorPosition, type TextPosition } from './json-syntax-position';
 import { SecretBoxError } from './secret-box';
 import {
   decodePrivateKey,
@@ -36,18 +37,21 @@ export function parseKeyring(text: string, source: string): SecretsKeyring {
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (error) {
-    throw new SecretBoxError(`${source} is not a keyring: not JSON (${(error as Error).message})`);
+  } catch {
+    // Never JSON.parse's own message: it quotes the text around the error, which may be a private key.
+    throw new SecretBoxError(`${source} is not a keyring: not JSON (${syntaxErrorWhere(text)})`);
   }
   const parsed = keyringSchema.safeParse(json);
   if (!parsed.success) {
+    // zod's messages name the expected type or rule, never the value; the issue's `input` is not used.
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'keyring'}: ${issue.message}`);
     throw new SecretBoxError(
       `${source} is not a keyring {"keys": [{keyId, createdAt, publicKey, privateKey}]}: ` + problems.join('; '),
     );
   }
   const keys = parsed.data.keys.map((entry, index): SecretsKeyPair => {
-    const where = `${source}: keys[${index}] (${entry.keyId})`;
+    // By index only: a keyId field holding something else (a private key pasted into the wrong field) stays unsaid.
+    const where = `${source}: keys[${index}]`;
     const privateKey = decodePrivateKey(entry.privateKey, where);
     const publicKey = createPublicKey(privateKey);
     const keyId = secretsKeyId(publicKey);
@@ -59,6 +63,16 @@ export function parseKeyring(text: string, source: string): SecretsKeyring {
     return { keyId, publicKey, privateKey, createdAt: new Date(entry.createdAt).toISOString() };
   });
   return sortOldestFirst(keys);
+}
+
+function syntaxErrorWhere(text: string): string {
+  let position: TextPosition | undefined;
+  try {
+    position = jsonSyntaxErrorPosition(text);
+  } catch {
+    position = undefined; // nesting deeper than the stack: no position, and still no quote
+  }
+  return position ? `syntax error at line ${position.line}, column ${position.column}` : 'syntax error';
 }
 
 export function serializeKeyring(keyring: SecretsKeyring): string {

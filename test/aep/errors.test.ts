@@ -78,6 +78,22 @@ describe('AEP client: error bodies', () => {
     assert.equal(parseRetryAfterMs(undefined, now), undefined);
   });
 
+  it('reads every HTTP-date form of RFC 9110 as GMT, a past date as no wait, and refuses what is no date', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    assert.equal(parseRetryAfterMs('Thursday, 01-Jan-26 01:00:00 GMT', now), 3_600_000, 'the obsolete RFC 850 form');
+    assert.equal(parseRetryAfterMs('Thu Jan  1 00:00:45 2026', now), 45_000, 'asctime, which names no zone');
+    assert.equal(parseRetryAfterMs('Sun, 06 Nov 1994 08:49:37 GMT', now), 0, 'a date in the past: go now');
+    assert.equal(parseRetryAfterMs('Sunday, 06-Nov-94 08:49:37 GMT', now), 0, '94 is 1994, not 2094');
+    for (const notADate of [
+      '-5',
+      '2026-01-01T00:01:00Z',
+      'Thu, 31 Feb 2026 00:00:00 GMT',
+      'Thu, 01 Jan 2026 00:00:30',
+    ]) {
+      assert.equal(parseRetryAfterMs(notADate, now), undefined, notADate);
+    }
+  });
+
   it('formats the message as "<METHOD> <path> failed: HTTP <status> <code>: <message>"', () => {
     const error = new AepError({
       method: 'DELETE',

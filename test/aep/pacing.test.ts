@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
+import type { ApplicationFailure } from '@temporalio/common';
+import { toActivityFailure } from '../../src/activities/aep-failure';
 import { AepCallCancelledError, AepError, type AepWaitInfo } from '../../src/aep';
+import { FlowService } from '../../src/aep/flow-service';
+import { AepRequester, HttpTransport } from '../../src/aep/http';
+import { ImsTokenProvider } from '../../src/aep/ims-token';
+import { RequestPacer } from '../../src/aep/request-pacer';
 import { SimulatorAdmin } from '../harness/simulator-admin';
+import { FakeClock, settle } from './fake-clock';
 import { baseConnectionBody } from './onetrust-resources';
 import { collect, freshSandbox, rejectionOf, SimulatorFixture } from './simulator-fixture';
 
@@ -196,6 +203,71 @@ describe('AEP client: pacing under the gateway rate limit (simulator)', () => {
       const cancelledWhileWaiting = await resend;
       assert.ok(cancelledWhileWaiting instanceof AepCallCancelledError);
       assert.match(cancelledWhileWaiting.message, /was cancelled while waiting \(retry-after\)$/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('holds the organisation only for the resend cap after "Retry-After: 3600"; the throttled write waits its hour in the activity\'s retry', async () => {
+    // The client's own parts, wired as createAepClient wires them, with the pacer's waits on a fake clock.
+    const clock = new FakeClock();
+    const transport = new HttpTransport({ retries: { initialDelayMs: 20 } });
+    const settings = fixture.settings();
+    const capMs = transport.retryOptions.maxRetryAfterMs;
+    const pacer = new RequestPacer({ clock, maxRetryAfterHoldMs: capMs });
+    const requester = new AepRequester(
+      transport,
+      new ImsTokenProvider(transport, settings),
+      { platformUrl: settings.platformUrl, clientId: settings.clientId, orgId: settings.orgId },
+      freshSandbox('hour'),
+      pacer,
+      {},
+      clock,
+    );
+    const flowService = new FlowService(requester);
+    try {
+      await fixture.addFault({ method: 'POST', path: 'flowservice/connections$', status: 429, retryAfter: 3600 });
+      await fixture.clearRequests();
+      const throttled = await rejectionOf(flowService.createConnection(baseConnectionBody('an-hour')));
+      assert.ok(throttled instanceof AepError && throttled.status === 429 && throttled.retryable);
+      assert.equal(throttled.retryAfterMs, 3_600_000, 'the failure carries the whole hour');
+      assert.equal(pacer.snapshot().retryAfterUntil, clock.now() + capMs, 'the organisation is held for the cap');
+
+      // Another call of the same organisation waits out the cap, then goes.
+      const otherCall = flowService.countConnections();
+      await settle();
+      await clock.advance(capMs - 1);
+      assert.equal(pacer.snapshot().waiting, 1, 'held while the cap lasts');
+      await clock.advance(1);
+      assert.equal(pacer.snapshot().waiting, 0, 'let through when the cap ends, not after the hour');
+      assert.equal(typeof (await otherCall), 'number');
+
+      const logged = (await fixture.requests()).map((entry) => `${entry.method} ${entry.path} ${entry.status}`);
+      assert.deepEqual(
+        logged.filter((line) => line.includes(connectionsPath)),
+        [`POST ${connectionsPath} 429`, `GET ${connectionsPath} 200`],
+        'the throttled write was not resent in process',
+      );
+      // The activity hands Temporal the wait, so the write's retry comes after the hour and not earlier.
+      const failure = toActivityFailure(throttled, 'baseConnection') as ApplicationFailure;
+      assert.equal(failure.nonRetryable, false);
+      assert.equal(failure.nextRetryDelay, 3_600_000);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it("bounds the organisation's hold by the client's retries.maxRetryAfterMs, an HTTP-date Retry-After too", async () => {
+    const client = fixture.client({ retries: { maxRetryAfterMs: 20_000 } });
+    try {
+      const inAnHour = new Date(Date.now() + 3_600_000).toUTCString();
+      await fixture.addFault({ method: 'POST', path: 'flowservice/connections$', status: 429, retryAfter: inAnHour });
+      const { flowService } = client.forSandbox(freshSandbox('dated'));
+      const throttled = await rejectionOf(flowService.createConnection(baseConnectionBody('dated')));
+      assert.ok(throttled instanceof AepError && throttled.retryAfterMs !== undefined);
+      assert.ok(throttled.retryAfterMs > 3_500_000, `the date was read as ${throttled.retryAfterMs} ms away`);
+      const heldUntil = client.pacing()?.retryAfterUntil;
+      assert.ok(heldUntil !== undefined && heldUntil <= Date.now() + 20_000, `held until ${heldUntil}`);
     } finally {
       await client.close();
     }

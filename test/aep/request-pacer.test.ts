@@ -8,6 +8,7 @@ import {
   type AepWaitInfo,
 } from '../../src/aep/call-scope';
 import { pacingTuning, RequestPacer, type PacerPermit, type RequestPacerOptions } from '../../src/aep/request-pacer';
+import { defaultRetryOptions } from '../../src/aep/retry-policy';
 import { FakeClock, settle } from './fake-clock';
 
 const admitted = { kind: 'admitted' } as const;
@@ -250,6 +251,26 @@ describe('AEP client: request pacer (fake clock)', () => {
       assert.equal(sentAt.length, 2);
       assert.deepEqual(waits[0], { waitMs: 1000, reason: 'retry-after' });
       assert.equal(target.snapshot().retryAfterUntil, undefined);
+    });
+
+    it('holds the org for at most the resend cap (maxRetryAfterMs) when a 429 asks for an hour', async () => {
+      const capMs = defaultRetryOptions.maxRetryAfterMs;
+      const target = await pacedAfterFirst429({}, 20, 3_600_000);
+      const blockedAt = clock.now();
+      assert.equal(target.snapshot().retryAfterUntil, blockedAt + capMs);
+      const sentAt = queueAdmitted(target, 1);
+      await clock.advance(capMs - 1);
+      assert.deepEqual(sentAt, [], 'held while the cap lasts');
+      await clock.advance(1);
+      assert.deepEqual(sentAt, [blockedAt + capMs], 'let through when the cap ends, not after the hour');
+    });
+
+    it('takes its cap from maxRetryAfterHoldMs, and holds a shorter Retry-After only as long as it asks', async () => {
+      const target = await pacedAfterFirst429({ maxRetryAfterHoldMs: 5_000 }, 20, 60_000);
+      assert.equal(target.snapshot().retryAfterUntil, clock.now() + 5_000);
+      await clock.advance(5_000);
+      await sendNow(target, throttled(2_000));
+      assert.equal(target.snapshot().retryAfterUntil, clock.now() + 2_000);
     });
 
     it('reports a long wait at once and every 2 s while it lasts', async () => {

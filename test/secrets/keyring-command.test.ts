@@ -3,7 +3,8 @@
  * newer key and keeps the old ones; public-key writes what the CLI needs.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSecretBox, loadSecretSealer } from '../../src/secrets';
@@ -31,6 +32,28 @@ function assertNoPrivateMaterial(output: string, keyringFile: string): void {
   for (const privateKey of privateKeysIn(keyringFile))
     assert.ok(!output.includes(privateKey), 'a private key was printed');
   assert.doesNotMatch(output, /privateKey|PRIVATE KEY/);
+}
+
+/** A fresh git work tree, with `ignoreRules` in its .gitignore when given. */
+function gitWorkTree(ignoreRules?: string): string {
+  const folder = mkdtempSync(join(tmpdir(), 'keyring-git-'));
+  const init = spawnSync('git', ['init', '--quiet', folder]);
+  assert.equal(init.status, 0, String(init.stderr));
+  if (ignoreRules !== undefined) writeFileSync(join(folder, '.gitignore'), ignoreRules);
+  return folder;
+}
+
+/** The paths README.md, .env.example and docs/ tell people to keep keys and secrets at. */
+function documentedSecretPaths(): string[] {
+  const documents = ['README.md', '.env.example', ...readdirSync('docs').map((name) => join('docs', name))];
+  const mentioned = documents.flatMap((document) =>
+    [
+      ...readFileSync(document, 'utf8').matchAll(
+        /(?<![\w/.-])(?:\.\/)?(?:secrets|data)\/[\w.-]+\.(?:json|key|txt|pem)\b/g,
+      ),
+    ].map((match) => match[0].replace(/^\.\//, '')),
+  );
+  return [...new Set(mentioned)];
 }
 
 describe('the keyring command (npm run secrets)', () => {
@@ -88,6 +111,70 @@ describe('the keyring command (npm run secrets)', () => {
       assert.match(result.output, /does not exist: create it with create-key/);
     }
     assert.equal(existsSync(keyringFile), false);
+  });
+
+  describe('a keyring written where git would commit it', () => {
+    async function createKeyCapturingStderr(keyringFile: string) {
+      const err: string[] = [];
+      const exitCode = await runKeyringCommand(['create-key', '--keyring', keyringFile], {
+        out: () => undefined,
+        err: (text) => err.push(text),
+        env: {},
+      });
+      return { exitCode, stderr: err.join('\n') };
+    }
+
+    it('create-key warns on stderr when the work tree does not ignore it, naming the rule to add', async () => {
+      const workTree = gitWorkTree('node_modules/\n');
+      const keyringFile = join(workTree, 'secrets', 'dataflow-keyring.json');
+      const created = await createKeyCapturingStderr(keyringFile);
+      assert.equal(created.exitCode, 0, created.stderr);
+      assert.match(
+        created.stderr,
+        /^Warning: .*dataflow-keyring\.json holds private keys and is inside the git work tree/,
+      );
+      assert.match(created.stderr, /one `git add -A` would commit it\. Add "\/secrets\/" to .*\.gitignore/);
+      assertNoPrivateMaterial(created.stderr, keyringFile);
+    });
+
+    it('says nothing when the work tree ignores it, or outside a work tree', async () => {
+      const ignoring = await createKeyCapturingStderr(join(gitWorkTree('/secrets/\n'), 'secrets', 'keyring.json'));
+      assert.deepEqual(ignoring, { exitCode: 0, stderr: '' });
+      const plainFolder = mkdtempSync(join(tmpdir(), 'keyring-command-'));
+      const outside = await createKeyCapturingStderr(join(plainFolder, 'keyring.json'));
+      assert.deepEqual(outside, { exitCode: 0, stderr: '' });
+    });
+
+    it('says nothing when git is not installed', async function () {
+      this.timeout(60_000);
+      const keyringFile = join(gitWorkTree(), 'keyring.json');
+      // A PATH of one empty folder: node is started by its full path, and no git can be found.
+      const emptyPath = mkdtempSync(join(tmpdir(), 'no-git-'));
+      const child = spawnTsx(
+        'src/secrets/keyring-command.ts',
+        ['create-key', '--keyring', keyringFile],
+        { PATH: emptyPath },
+        { runner: 'node' },
+      );
+      assert.equal(await child.closed, 0, child.output());
+      assert.match(child.output(), /Created the secrets keyring/);
+      assert.doesNotMatch(child.output(), /Warning/);
+    });
+
+    it("the project's own .gitignore ignores every place the docs tell people to keep keys", () => {
+      const paths = documentedSecretPaths();
+      assert.ok(paths.includes('secrets/dataflow-keyring.json'), paths.join(', '));
+      const checked = spawnSync('git', ['check-ignore', '--no-index', '--verbose', '--non-matching', ...paths], {
+        encoding: 'utf8',
+      });
+      const unignored = checked.stdout
+        .split('\n')
+        .filter((line) => line.startsWith('::'))
+        .map((line) => line.replace(/^::\s*/, ''));
+      assert.deepEqual(unignored, [], 'not ignored by git');
+      const code = spawnSync('git', ['check-ignore', '--no-index', '--quiet', 'src/secrets/keyring.ts']);
+      assert.equal(code.status, 1, 'src/secrets/ is code, not ignored');
+    });
   });
 
   it('runs as a program (what `npm run secrets` starts)', async function () {
