@@ -60,7 +60,13 @@ export class OneTrustClients {
           tokenLifetimeSeconds: tokenLifetimeSeconds ?? existing.tokenLifetimeSeconds,
           secretVersion: existing.secretVersion + (existing.clientSecret === clientSecret ? 0 : 1),
         }
-      : { clientId, clientSecret, tokenLifetimeSeconds: tokenLifetimeSeconds ?? 365 * 86_400, secretVersion: 1, tokens: [] };
+      : {
+          clientId,
+          clientSecret,
+          tokenLifetimeSeconds: tokenLifetimeSeconds ?? 365 * 86_400,
+          secretVersion: 1,
+          tokens: [],
+        };
     this.clients.set(clientId, record);
     return this.view(record);
   }

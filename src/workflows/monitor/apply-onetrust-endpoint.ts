@@ -63,7 +63,11 @@ export async function applyOneTrustEndpoint(
   }
 
   const { clientCredentials: _replaced, ...rest } = oneTrust;
-  state.dataflow.oneTrust = { ...rest, baseUrl: wanted.baseUrl, ...(credentials ? { clientCredentials: credentials } : {}) };
+  state.dataflow.oneTrust = {
+    ...rest,
+    baseUrl: wanted.baseUrl,
+    ...(credentials ? { clientCredentials: credentials } : {}),
+  };
   if (differences.credentials !== 'none') {
     // A streak of failed automatic rotations belonged to the old credentials: the new ones start afresh.
     state.token.autoRotationFailures = 0;

@@ -1,9 +1,9 @@
 /**
  * `provision` with a spec for a dataflow that already exists: the monitor makes AEP and itself match the spec,
  * through the same paths as its verbs (flow PATCH with If-Match, a new mapping-set version and the flow pointed at
- * it, the token PATCHed and proven by an explore preview; the OneTrust base URL and client credentials in the monitor,
- * see apply-onetrust-endpoint.ts), and says what it changed and what it kept. Nothing
- * differs: nothing is written. Resources another dataflow shares are never changed, only named.
+ * it, the token PATCHed and proven by an explore preview, the OneTrust base URL and client credentials proven by a
+ * mint: apply-onetrust-endpoint.ts), and says what it changed and what it kept. Nothing differs: nothing is
+ * written. Resources another dataflow shares are never changed, only named.
  */
 import { patched } from '@temporalio/workflow';
 import { activities, changeOptions } from './monitor-activities';
