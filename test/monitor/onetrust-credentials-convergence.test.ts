@@ -182,7 +182,7 @@ describe('provision converges the OneTrust base URL and client credentials', fun
       typo.stdout,
       new RegExp(
         `kept:\\n\\s+- the OneTrust client credentials in use \\(client id ${client.clientId} at .*\\): ` +
-          `OneTrust did not mint a token with the spec's .*401 invalid_client`,
+          "OneTrust did not mint a token with the spec's: check the OneTrust client credentials: HTTP 401 invalid_client",
       ),
     );
 

@@ -50,7 +50,9 @@ export async function applyOneTrustEndpoint(
         [{ baseUrl: wanted.baseUrl, clientId: credentials.clientId, clientSecret: credentials.clientSecret }],
       );
     } catch (error) {
-      const reason = `OneTrust did not mint a token with the spec's (client id ${credentials.clientId} at ${wanted.baseUrl}): ${failureMessage(error)}`;
+      const inUseHere = inUse.clientCredentials?.clientId === credentials.clientId && inUse.baseUrl === wanted.baseUrl;
+      const whose = inUseHere ? '' : ` (client id ${credentials.clientId} at ${wanted.baseUrl})`;
+      const reason = `OneTrust did not mint a token with the spec's${whose}: ${failureMessage(error)}`;
       return {
         changed: [],
         kept: [
