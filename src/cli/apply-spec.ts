@@ -35,6 +35,11 @@ export function applySpecRequest(input: ProvisionDataflowInput, tokenUnconfirmed
     // The CLI always seals the webhook URL; a plain string never reaches this point.
     ...(input.alerts ? { alerts: { webhookUrl: input.alerts.webhookUrl as SealedSecret } } : {}),
     ...(input.monitor ? { monitor: input.monitor } : {}),
+    // Always sent, credentials or not: a spec without them turns automatic rotation off.
+    oneTrust: {
+      baseUrl: input.oneTrust.baseUrl,
+      ...(input.oneTrust.clientCredentials ? { clientCredentials: input.oneTrust.clientCredentials } : {}),
+    },
   };
 }
 

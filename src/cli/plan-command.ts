@@ -9,12 +9,15 @@ import type { DataflowPlan, PlannedResource } from '../activities';
 import type { ResolvedDataflowSpec } from '../config';
 import { resourceDescription } from '../dataflow/ownership-mark';
 import type { DataflowDescriptor } from '../workflows/dataflow-types';
-import { statusQuery } from '../workflows/monitor/messages';
+import type { OneTrustEndpoint } from '../dataflow/onetrust-endpoint-changes';
+import type { SecretSealer } from '../secrets';
+import { oneTrustEndpointQuery, statusQuery } from '../workflows/monitor/messages';
 import type { MonitorStatus } from '../workflows/monitor/monitor-status';
 import { tokenWarningLeads } from '../workflows/monitor/token-schedule';
 import type { planDataflow } from '../workflows/plan-dataflow';
 import { stepNumber, stepTitle } from '../workflows/provisioning-steps';
 import { monitorWorkflowId } from '../workflows/workflow-ids';
+import { loadCliSecretSealer } from './cli-secret-sealer';
 import { processIo, type CommandIo } from './command-io';
 import { formatSpecBatchProblems, loadSpecBatch } from './spec-batch';
 import { expandSpecArguments } from './spec-files';
@@ -63,9 +66,11 @@ export async function runPlan(
     return planExitCodes.error;
   }
   let anyChange = false;
+  /** Loaded only when a spec has a client secret to compare: it is sealed as provision seals it. */
+  let sealer: SecretSealer | undefined;
   try {
     for (const { file, spec } of batch.specs) {
-      const plan = await planOne(session, spec);
+      const plan = await planOne(session, spec, () => (sealer ??= loadCliSecretSealer(io)));
       anyChange ||= plan.changeCount > 0;
       if (options.json) io.out(`${JSON.stringify({ sandbox: spec.sandbox, name: spec.name, spec: file, ...plan })}\n`);
       else io.out(`${formatPlan(spec, plan)}\n`);
@@ -79,12 +84,16 @@ export async function runPlan(
   return anyChange ? planExitCodes.changes : planExitCodes.nothingToDo;
 }
 
-async function planOne(session: TemporalSession, spec: ResolvedDataflowSpec): Promise<DataflowPlan> {
+async function planOne(
+  session: TemporalSession,
+  spec: ResolvedDataflowSpec,
+  sealer: () => SecretSealer,
+): Promise<DataflowPlan> {
   // The token in use is the one the monitor tracks (AEP never shows a connection's token).
-  const monitor = await session.client.workflow
-    .getHandle(monitorWorkflowId(spec.sandbox, spec.name))
-    .query(statusQuery)
-    .catch(() => undefined);
+  const monitorHandle = session.client.workflow.getHandle(monitorWorkflowId(spec.sandbox, spec.name));
+  const monitor = await monitorHandle.query(statusQuery).catch(() => undefined);
+  // A monitor of a release without the query answers nothing: its OneTrust endpoint is then left out of the plan.
+  const endpointInUse = monitor ? await monitorHandle.query(oneTrustEndpointQuery).catch(() => undefined) : undefined;
   const tokenInUseExpiresAt = monitor?.token.expiresAt;
   const description = resourceDescription(spec.sandbox, spec.name, spec.description);
   const plan = await session.client.workflow.execute<typeof planDataflow>('planDataflow', {
@@ -104,6 +113,7 @@ async function planOne(session: TemporalSession, spec: ResolvedDataflowSpec): Pr
         tokenExpiresAt: spec.oneTrust.expiresAt.toISOString(),
         ...(tokenInUseExpiresAt ? { tokenInUseExpiresAt } : {}),
         ...(monitor ? { mappingVersion: monitor.ids.mappingVersion } : {}),
+        ...(endpointInUse ? { oneTrust: { wanted: wantedEndpoint(spec, sealer), inUse: endpointInUse } } : {}),
       },
     ],
     workflowExecutionTimeout: '5m',
@@ -111,7 +121,27 @@ async function planOne(session: TemporalSession, spec: ResolvedDataflowSpec): Pr
   const monitorChanges = monitor ? monitorChangesOf(spec, monitor) : [];
   return monitorChanges.length === 0
     ? plan
-    : { ...plan, monitor: monitorChanges, changeCount: plan.changeCount + monitorChanges.length };
+    : {
+        ...plan,
+        monitor: [...(plan.monitor ?? []), ...monitorChanges],
+        changeCount: plan.changeCount + monitorChanges.length,
+      };
+}
+
+/** The spec's endpoint as the worker compares it: the client secret sealed, as provision sends it. */
+function wantedEndpoint(spec: ResolvedDataflowSpec, sealer: () => SecretSealer): OneTrustEndpoint {
+  const credentials = spec.oneTrust.clientCredentials;
+  return {
+    baseUrl: spec.oneTrust.baseUrl,
+    ...(credentials
+      ? {
+          clientCredentials: {
+            clientId: credentials.clientId,
+            clientSecret: sealer().seal(credentials.clientSecret.reveal()),
+          },
+        }
+      : {}),
+  };
 }
 
 /** What the monitor holds that the spec changes: token warnings, and whether alerts go to a webhook. */

@@ -1,6 +1,7 @@
 /**
  * The simulator's own API under `/__sim/` (no auth): inspect resources and ingested records, read and clear the
- * request log, add and clear fault rules, mint OneTrust tokens, and start a flow run now. The routes about runs at
+ * request log, add and clear fault rules, mint OneTrust tokens, register OneTrust clients (or regenerate their
+ * secrets) and see which secret minted each token, and start a flow run now. The routes about runs at
  * fleet scale (failure share, run summaries, request counts) are in admin-run-routes.ts; the rate limit and the
  * added latency in admin-traffic-routes.ts.
  */
@@ -30,6 +31,18 @@ const tokenRequest = z
       .int()
       .min(-10 * 365 * 86_400)
       .max(10 * 365 * 86_400),
+  })
+  .strict();
+/** A OneTrust client for the client-credentials grant; a new secret for a known client regenerates it. */
+const oneTrustClientRequest = z
+  .object({
+    clientSecret: z.string().min(1),
+    tokenLifetimeSeconds: z
+      .number()
+      .int()
+      .positive()
+      .max(10 * 365 * 86_400)
+      .optional(),
   })
   .strict();
 /** A run that reports an earlier start than the moment it appears, as AEP may list a run late. */
@@ -113,6 +126,20 @@ export function registerAdminRoutes(app: FastifyInstance, dependencies: AdminDep
     if (!parsed.success) throw adminError(400, `expected {expiresInSeconds: integer}: ${parsed.error.message}`);
     const minted = context.oneTrust.mintToken(parsed.data.expiresInSeconds);
     return { access_token: minted.accessToken, expires_at: minted.expiresAt.toISOString() };
+  });
+
+  app.put<{ Params: { clientId: string } }>(`${adminPrefix}/onetrust/clients/:clientId`, (request) => {
+    const parsed = oneTrustClientRequest.safeParse(request.body ?? {});
+    if (!parsed.success) {
+      throw adminError(400, `expected {clientSecret, tokenLifetimeSeconds?: integer}: ${parsed.error.message}`);
+    }
+    const { clientSecret, tokenLifetimeSeconds } = parsed.data;
+    return context.oneTrust.registerClient(request.params.clientId, clientSecret, tokenLifetimeSeconds);
+  });
+  app.get<{ Params: { clientId: string } }>(`${adminPrefix}/onetrust/clients/:clientId`, (request) => {
+    const client = context.oneTrust.describeClient(request.params.clientId);
+    if (!client) throw adminError(404, `OneTrust client ${request.params.clientId} not found`);
+    return client;
   });
 
   app.post<{ Params: { id: string } }>(`${adminPrefix}/flows/:id/runs`, (request, reply) => {

@@ -2,6 +2,7 @@
  * What every router of the simulator is given: the store, the clock, the settings, and the
  * services one API offers another (a run needs OneTrust's data and Data Prep's mapping logic).
  */
+import type { OneTrustClientView } from './onetrust-clients';
 import type { Store } from './store';
 
 export interface SimulatorSettings {
@@ -44,6 +45,10 @@ export interface OneTrustService {
   checkAccessToken(token: string): TokenCheck;
   /** Mints a token directly (admin API and tests). */
   mintToken(expiresInSeconds: number): { accessToken: string; expiresAt: Date };
+  /** Registers a client for the client-credentials grant, or regenerates its secret (the old one stops working). */
+  registerClient(clientId: string, clientSecret: string, tokenLifetimeSeconds?: number): OneTrustClientView;
+  /** A client's secret version and the tokens it minted (fingerprints only), or undefined when unknown. */
+  describeClient(clientId: string): OneTrustClientView | undefined;
   /** Profiles whose LastUpdatedDate is after `since` (all when undefined) and not after `until`, oldest first. */
   profilesUpdatedBetween(since: Date | undefined, until: Date): OneTrustProfile[];
   /**

@@ -14,6 +14,7 @@ import type {
 import { readRequestFields } from './issued-tokens';
 import { OneTrustProfileGenerator, type ProfileSortField } from './onetrust-profiles';
 import { oneTrustRecordSchema } from './onetrust-record-schema';
+import { OneTrustClients, type OneTrustClientView } from './onetrust-clients';
 import { OneTrustTokens, oneTrustScopes } from './onetrust-tokens';
 import { oauthError, SimulatorHttpError } from './problems';
 import type { Store } from './store';
@@ -62,9 +63,11 @@ export interface ProfilePage {
 export class SimulatedOneTrust implements OneTrustService {
   private generator: OneTrustProfileGenerator | undefined;
   private readonly tokens: OneTrustTokens;
+  private readonly clients: OneTrustClients;
 
   constructor(private readonly deps: { store: Store; clock: Clock; settings: SimulatorSettings }) {
     this.tokens = new OneTrustTokens(deps.store, deps.clock);
+    this.clients = new OneTrustClients(deps.settings.oneTrustClients);
   }
 
   checkAccessToken(token: string): TokenCheck {
@@ -84,11 +87,11 @@ export class SimulatedOneTrust implements OneTrustService {
     if (!fields.client_id || !fields.client_secret) {
       throw oauthError(400, 'invalid_request', 'client_id and client_secret are required');
     }
-    const credential = this.deps.settings.oneTrustClients.find(
-      (client) => client.clientId === fields.client_id && client.clientSecret === fields.client_secret,
-    );
+    const credential = this.clients.authenticate(fields.client_id, fields.client_secret);
     if (!credential) throw oauthError(401, 'invalid_client', 'Invalid client credentials');
+    const issuedAt = new Date(this.deps.clock.now());
     const minted = this.tokens.mint(credential.tokenLifetimeSeconds, credential.clientId);
+    this.clients.recordMint(credential.clientId, minted.accessToken, issuedAt, minted.expiresAt);
     return {
       access_token: minted.accessToken,
       token_type: 'Bearer',
@@ -97,6 +100,16 @@ export class SimulatedOneTrust implements OneTrustService {
       scope: oneTrustScopes.join(' '),
       jti: minted.jti,
     };
+  }
+
+  /** Registers a OneTrust client, or regenerates its secret (the old one is refused from then on). */
+  registerClient(clientId: string, clientSecret: string, tokenLifetimeSeconds?: number): OneTrustClientView {
+    return this.clients.register(clientId, clientSecret, tokenLifetimeSeconds);
+  }
+
+  /** A client's secret version and the tokens it minted (as fingerprints), or undefined when unknown. */
+  describeClient(clientId: string): OneTrustClientView | undefined {
+    return this.clients.describe(clientId);
   }
 
   profilesUpdatedBetween(since: Date | undefined, until: Date): OneTrustProfile[] {

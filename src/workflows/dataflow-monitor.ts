@@ -29,6 +29,7 @@ import { raiseAlert } from './monitor/alerting';
 import {
   applySpecUpdate,
   monitorActionFailedType,
+  oneTrustEndpointQuery,
   pauseSignal,
   pauseUpdate,
   refreshUpdate,
@@ -113,6 +114,10 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
   // -- Handlers first, so nothing sent before the first await is missed.
 
   setHandler(statusQuery, currentStatus);
+  setHandler(oneTrustEndpointQuery, () => {
+    const { baseUrl, clientCredentials } = state.dataflow.oneTrust;
+    return { baseUrl, ...(clientCredentials ? { clientCredentials } : {}) };
+  });
   setHandler(runUpdatesSignal, (update) => runs.receive(update));
 
   /** Why no new work is accepted, if so. */

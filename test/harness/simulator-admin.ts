@@ -9,6 +9,7 @@ import type {
   RegistrationView,
 } from '../../src/simulator/io-events';
 import type { LatencyInput } from '../../src/simulator/latency';
+import type { OneTrustClientView } from '../../src/simulator/onetrust-clients';
 import type { RateLimitSettings } from '../../src/simulator/rate-limit';
 import type { RequestCountsByOrganization } from '../../src/simulator/request-counts';
 import type { RequestLogEntry } from '../../src/simulator/request-log';
@@ -20,7 +21,7 @@ export type LoggedRequest = RequestLogEntry;
 
 /** What the rate limit, latency and per-organization count routes answer. */
 export type LatencySetting = LatencyInput;
-export type { RateLimitSettings, RequestCountsByOrganization };
+export type { OneTrustClientView, RateLimitSettings, RequestCountsByOrganization };
 
 /** I/O Events: what a registration may say and what the admin API tells about it, its attempts and faults. */
 export type { DeliveryAttempt, DeliveryFault, DeliveryFaultInput, RegistrationInput, RegistrationView };
@@ -72,6 +73,24 @@ export class SimulatorAdmin {
 
   async mintOneTrustToken(expiresInSeconds: number): Promise<{ access_token: string; expires_at: string }> {
     return this.call('POST', '/__sim/onetrust/tokens', { expiresInSeconds });
+  }
+
+  /**
+   * Registers a OneTrust client for the client-credentials grant, or regenerates the secret of a known one: the old
+   * secret is refused from then on.
+   */
+  async registerOneTrustClient(
+    clientId: string,
+    clientSecret: string,
+    tokenLifetimeSeconds?: number,
+  ): Promise<OneTrustClientView> {
+    const path = `/__sim/onetrust/clients/${encodeURIComponent(clientId)}`;
+    return this.call('PUT', path, { clientSecret, ...(tokenLifetimeSeconds ? { tokenLifetimeSeconds } : {}) });
+  }
+
+  /** The client's secret version and every token it minted, each with the secret version that minted it. */
+  async oneTrustClient(clientId: string): Promise<OneTrustClientView> {
+    return this.call('GET', `/__sim/onetrust/clients/${encodeURIComponent(clientId)}`);
   }
 
   /** Starts a run now; `startedAtUTC` backdates the start it reports (a run AEP lists late). */

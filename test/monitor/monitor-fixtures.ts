@@ -127,8 +127,13 @@ export interface MonitoredDataflowOptions {
   tokenExpiresInSeconds?: number;
   /** `monitor` section of the spec (default none: reconcile every 6 h; the run feed looks every second in tests). */
   monitor?: { pollInterval?: string; tokenWarnings?: string[] };
-  /** Give the spec the simulator's OneTrust client credentials, so the monitor can mint tokens. */
-  clientCredentials?: boolean;
+  /**
+   * Give the spec OneTrust client credentials, so the monitor can mint tokens: `true` for the simulator's built-in
+   * client, or a client registered with the simulator's admin API. The secret goes in env ONETRUST_CLIENT_SECRET.
+   */
+  clientCredentials?: boolean | { clientId: string; clientSecret: string };
+  /** The spec's `onetrust.baseUrl` (default: the simulator's URL). */
+  oneTrustBaseUrl?: string;
   /**
    * Start the monitor here instead of from provisioning, with extra input (e.g. a continue-as-new threshold).
    * Provisioning then runs with startMonitor: false.
@@ -168,10 +173,11 @@ export async function monitoredDataflow(options: MonitoredDataflowOptions = {}):
   const admin = new SimulatorAdmin(simulator.url);
   const alerts = await startAlertReceiver();
   const token = (await admin.mintOneTrustToken(options.tokenExpiresInSeconds ?? 180 * 24 * 3600)).access_token;
-  const oneTrustClient = simulatorDefaults.oneTrustClient;
+  const oneTrustClient =
+    typeof options.clientCredentials === 'object' ? options.clientCredentials : simulatorDefaults.oneTrustClient;
   const scenario = await newScenario({
     onetrust: {
-      baseUrl: simulator.url,
+      baseUrl: options.oneTrustBaseUrl ?? simulator.url,
       accessToken: { env: 'ONETRUST_ACCESS_TOKEN' },
       ...(options.clientCredentials
         ? { clientCredentials: { clientId: oneTrustClient.clientId, clientSecret: { env: 'ONETRUST_CLIENT_SECRET' } } }

@@ -30,6 +30,7 @@ export type {
   TokenRotationResult,
   MintOneTrustTokenInput,
   MintedToken,
+  ClientCredentialsCheck,
 } from './token-rotation';
 export type { UpdateFlowSettingsInput, FlowPatchResult, PublishMappingVersionInput } from './dataflow-changes';
 export type { DataflowResourceKind, DeleteDataflowResourceInput, DeleteDataflowResourceResult } from './teardown';

@@ -43,6 +43,11 @@ export interface MintedToken {
   expiresAt: string;
 }
 
+/** What proving client credentials shows: only the lifetime of the token they mint (the token itself is dropped). */
+export interface ClientCredentialsCheck {
+  tokenExpiresAt: string;
+}
+
 /** The failure type when the new token was refused (and the previous one put back, or not: the message says). */
 export const tokenRefusedType = 'OneTrustTokenRefused';
 
@@ -152,6 +157,18 @@ export function createTokenRotationActivities({ aep, secrets }: ActivityDependen
         etag: patched.etag,
         previewRecords: preview.data?.length ?? 0,
       };
+    },
+
+    /**
+     * Proves client credentials (and the base URL) before a monitor relies on them: OneTrust mints a token with them.
+     * The token is dropped: the monitor keeps the one in use until its own rotation is due.
+     */
+    async checkOneTrustClientCredentials(input: MintOneTrustTokenInput): Promise<ClientCredentialsCheck> {
+      const clientSecret = openSealedSecret(secrets, input.clientSecret, 'check the client credentials');
+      const minted = await asStep('check the OneTrust client credentials', () =>
+        requestOneTrustToken({ baseUrl: input.baseUrl, clientId: input.clientId, clientSecret }),
+      );
+      return { tokenExpiresAt: minted.expiresAt.toISOString() };
     },
 
     async mintOneTrustToken(input: MintOneTrustTokenInput): Promise<MintedToken> {

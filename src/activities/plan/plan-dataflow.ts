@@ -4,10 +4,15 @@
  * dataflow's: provisioning reuses it and never changes it). The OneTrust token is judged by expiry only.
  */
 import type { SandboxClient } from '../../aep';
+import {
+  clientSecretsToCompare,
+  oneTrustEndpointDifferences,
+  type OneTrustEndpoint,
+} from '../../dataflow/onetrust-endpoint-changes';
 import { isManagedBy, markedDataflow } from '../../dataflow/ownership-mark';
 import type { ProvisioningStepKey } from '../../workflows/provisioning-steps';
 import type { DataflowSchedule, MappingRule } from '../../workflows/dataflow-types';
-import { asStep } from '../aep-failure';
+import { asStep, openSealedSecret } from '../aep-failure';
 import type { DataflowRef } from '../dataflow-ref';
 import type { ActivityDependencies } from '../dependencies';
 import { createExistingResourceActivities } from '../existing-resources';
@@ -27,7 +32,10 @@ export interface PlannedResource {
 export interface DataflowPlan {
   resources: PlannedResource[];
   token: { action: 'replace' | 'keep' | 'set'; reason: string };
-  /** What the monitor would change (token warnings, alerts); filled in by the CLI, which reads the monitor. */
+  /**
+   * What the monitor would change: its OneTrust base URL and client credentials (compared here, where the sealed
+   * secrets can be opened), then token warnings and alerts (added by the CLI, which reads the monitor).
+   */
   monitor?: string[];
   /** How many things provisioning would create or change. */
   changeCount: number;
@@ -44,6 +52,8 @@ export interface PlanDataflowInput {
   tokenInUseExpiresAt?: string;
   /** The mapping-set version the monitor applied, when there is a monitor (else the latest is compared). */
   mappingVersion?: number;
+  /** The spec's OneTrust endpoint (its client secret sealed by the CLI) and the monitor's, when there is a monitor. */
+  oneTrust?: { wanted: OneTrustEndpoint; inUse: OneTrustEndpoint };
 }
 
 export function createPlanActivities(deps: ActivityDependencies) {
@@ -77,13 +87,29 @@ export function createPlanActivities(deps: ActivityDependencies) {
           await planFlow(api, existing.flowId, input),
         ];
         const token = planToken(input, existing.baseConnectionId !== undefined);
+        const monitor = input.oneTrust ? planOneTrustEndpoint(deps.secrets, input.oneTrust) : [];
         const changeCount =
           resources.filter((resource) => resource.action === 'create' || resource.action === 'change').length +
-          (token.action === 'keep' ? 0 : 1);
-        return { resources, token, changeCount };
+          (token.action === 'keep' ? 0 : 1) +
+          monitor.length;
+        return { resources, token, ...(monitor.length > 0 ? { monitor } : {}), changeCount };
       });
     },
   };
+}
+
+/** The monitor's OneTrust base URL and client credentials against the spec's; the secrets are opened only here. */
+function planOneTrustEndpoint(
+  secrets: ActivityDependencies['secrets'],
+  { wanted, inUse }: { wanted: OneTrustEndpoint; inUse: OneTrustEndpoint },
+): string[] {
+  const [spec, monitor] = [wanted.clientCredentials, inUse.clientCredentials];
+  const sameSecret =
+    spec !== undefined &&
+    monitor !== undefined &&
+    clientSecretsToCompare(inUse, wanted) &&
+    openSealedSecret(secrets, spec.clientSecret, 'plan') === openSealedSecret(secrets, monitor.clientSecret, 'plan');
+  return oneTrustEndpointDifferences(inUse, wanted, sameSecret).changes;
 }
 
 /** A resource someone else made is reused as it is: say whose it is. */

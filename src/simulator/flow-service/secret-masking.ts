@@ -33,8 +33,13 @@ export function secretFingerprints(connection: StoredResource): Record<string, s
   const fingerprints: Record<string, string> = {};
   for (const [name, value] of Object.entries(auth.params)) {
     if (typeof value === 'string' && isSecretAuthParam(specId, specName, name)) {
-      fingerprints[name] = `sha256:${createHash('sha256').update(value).digest('hex').slice(0, 16)}`;
+      fingerprints[name] = secretFingerprint(value);
     }
   }
   return fingerprints;
+}
+
+/** `sha256:` and the first 16 hex digits of the value's digest: tells values apart without showing one. */
+export function secretFingerprint(value: string): string {
+  return `sha256:${createHash('sha256').update(value).digest('hex').slice(0, 16)}`;
 }

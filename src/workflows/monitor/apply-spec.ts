@@ -1,10 +1,13 @@
 /**
  * `provision` with a spec for a dataflow that already exists: the monitor makes AEP and itself match the spec,
  * through the same paths as its verbs (flow PATCH with If-Match, a new mapping-set version and the flow pointed at
- * it, the token PATCHed and proven by an explore preview), and says what it changed and what it kept. Nothing
- * differs: nothing is written. Resources another dataflow shares are never changed, only named.
+ * it, the token PATCHed and proven by an explore preview, the OneTrust base URL and client credentials proven by a
+ * mint: apply-onetrust-endpoint.ts), and says what it changed and what it kept. Nothing differs: nothing is
+ * written. Resources another dataflow shares are never changed, only named.
  */
+import { patched } from '@temporalio/workflow';
 import { activities, changeOptions } from './monitor-activities';
+import { applyOneTrustEndpoint, applyOneTrustEndpointPatch } from './apply-onetrust-endpoint';
 import type { MonitorContext } from './monitor-context';
 import type { ApplySpecRequest, RotateTokenRequest, UpdateDataflowRequest } from './state';
 import type { WorkResult } from './actions';
@@ -84,6 +87,13 @@ export async function applySpec(
     } else {
       kept.push(`the OneTrust token in use (expires ${inUse}): the spec's expires earlier (${request.tokenExpiresAt})`);
     }
+  }
+
+  // A spec from an older CLI carries no endpoint: what the monitor holds stays.
+  if (request.oneTrust !== undefined && patched(applyOneTrustEndpointPatch)) {
+    const endpoint = await applyOneTrustEndpoint(context, request.oneTrust);
+    changed.push(...endpoint.changed);
+    kept.push(...endpoint.kept);
   }
 
   const sameWebhook = await activities.sameSecret.executeWithOptions({ summary: 'compare the alert webhooks' }, [

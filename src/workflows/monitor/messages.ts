@@ -5,6 +5,7 @@
  */
 import type { Duration } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { OneTrustEndpoint } from '../../dataflow/onetrust-endpoint-changes';
 import type { DataflowDescriptor } from '../dataflow-types';
 import type { MonitorStatus } from './monitor-status';
 import type {
@@ -78,6 +79,11 @@ export const applySpecUpdate = defineUpdate<ActionOutcome, [ApplySpecRequest]>('
 export const refreshUpdate = defineUpdate<MonitorStatus>('refresh');
 
 export const statusQuery = defineQuery<MonitorStatus>('status');
+/**
+ * The OneTrust base URL and client credentials the monitor mints tokens with (the secret sealed, as it is in the
+ * monitor's own history): `plan` hands them to the worker, which compares them with the spec's.
+ */
+export const oneTrustEndpointQuery = defineQuery<OneTrustEndpoint>('oneTrustEndpoint');
 
 /** The failure type an update fails with when its work failed (the message says why). */
 export const monitorActionFailedType = 'MonitorActionFailed';

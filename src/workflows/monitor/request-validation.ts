@@ -109,6 +109,26 @@ export function applySpecProblem(request: unknown, nowMs: number): string | unde
   return (
     scheduleProblem(request.schedule) ??
     mappingProblem(request.mapping) ??
-    rotateTokenProblem({ token: request.token, expiresAt: request.tokenExpiresAt }, nowMs)
+    rotateTokenProblem({ token: request.token, expiresAt: request.tokenExpiresAt }, nowMs) ??
+    (request.oneTrust === undefined ? undefined : oneTrustEndpointProblem(request.oneTrust))
   );
+}
+
+/** The OneTrust base URL and client credentials a spec sends with applySpec: only a sealed client secret. */
+export function oneTrustEndpointProblem(endpoint: unknown): string | undefined {
+  if (!isRecord(endpoint)) return 'oneTrust: must be an object {baseUrl, clientCredentials?}';
+  if (typeof endpoint.baseUrl !== 'string' || !/^https?:\/\/[^/\s]/.test(endpoint.baseUrl)) {
+    return 'oneTrust.baseUrl: must be an http(s) URL';
+  }
+  const credentials = endpoint.clientCredentials;
+  if (credentials === undefined) return undefined;
+  if (!isRecord(credentials)) return 'oneTrust.clientCredentials: must be an object {clientId, clientSecret}';
+  if (typeof credentials.clientId !== 'string' || credentials.clientId.trim() === '') {
+    return 'oneTrust.clientCredentials.clientId: must be a non-empty text';
+  }
+  const secret = credentials.clientSecret;
+  if (!isRecord(secret) || typeof secret.sealed !== 'string' || !/^v[12]\./.test(secret.sealed)) {
+    return 'oneTrust.clientCredentials.clientSecret: must be a sealed secret {sealed: "v2.…"} (the CLI seals it)';
+  }
+  return undefined;
 }

@@ -2,6 +2,7 @@
  * Everything the dataflow monitor knows, as plain JSON (objects, arrays, strings, numbers), because it is
  * carried across continue-as-new as workflow input: a Map or a class instance would arrive as `{}`.
  */
+import type { OneTrustEndpoint } from '../../dataflow/onetrust-endpoint-changes';
 import type { SealedSecret } from '../../secrets';
 import type { DataflowDescriptor, MappingRule, ScheduleFrequency } from '../dataflow-types';
 
@@ -140,6 +141,11 @@ export interface ApplySpecRequest {
   /** Absent: no alert webhook. */
   alerts?: { webhookUrl: SealedSecret };
   monitor?: { pollInterval?: string; tokenWarnings?: string[] };
+  /**
+   * The spec's OneTrust base URL and client credentials (the secret sealed by the CLI). Absent only from a CLI older
+   * than this field, which leaves the monitor's as they are; with no `clientCredentials` the spec has none.
+   */
+  oneTrust?: OneTrustEndpoint;
 }
 
 export interface TeardownRequest {

@@ -4,7 +4,8 @@
  * version and git commit, or HISTORY_LABEL). Each scenario drives one workflow through the paths a release must
  * keep replaying: provisioning that succeeds, rolls back and is cancelled; a monitor through every message type,
  * alerts, reconciles and continue-as-new; token warnings and expiry; automatic rotation; the run feed; a spec
- * applied and drift noticed; runs pushed by I/O Events; the journal reader.
+ * applied and drift noticed; a spec changing the OneTrust client credentials and base URL; runs pushed by I/O
+ * Events; the journal reader.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -32,6 +33,7 @@ import {
 } from '../../../src/workflows/monitor/messages';
 import { progressQuery } from '../../../src/workflows/provision-dataflow';
 import { runFeedWorkflowId } from '../../../src/workflows/workflow-ids';
+import { randomBytes } from 'node:crypto';
 import { getTemporal } from '../../harness/temporal';
 import { getSimulator } from '../../harness/simulator';
 import { simulatorAepSettings, startTestWorker, testSecretBox, type TestWorker } from '../../harness/test-worker';
@@ -232,6 +234,58 @@ describe(`recording golden histories into test/histories/${label}/`, function ()
     await ended(handle);
     await saveAll('a monitor applying a spec and noticing drift', 'monitor-apply-and-drift', handle.workflowId);
     await saveAll('a run feed handed pushed runs', 'run-feed-pushed', runFeedWorkflowId(dataflow.sandbox));
+  });
+
+  it('a monitor applying specs that change its OneTrust client credentials and base URL', async () => {
+    const admin = await simulatorAdmin();
+    const clientId = uniqueName('record-client');
+    const secret = () => randomBytes(16).toString('hex');
+    const first = secret();
+    await admin.registerOneTrustClient(clientId, first);
+    dataflow = await monitoredDataflow({ clientCredentials: { clientId, clientSecret: first } });
+    const { handle, scenario } = dataflow;
+    const onetrust = scenario.spec.onetrust as Record<string, unknown>;
+    const baseUrl = String(onetrust.baseUrl);
+    const credentials = { clientId, clientSecret: { env: 'ONETRUST_CLIENT_SECRET' } };
+    /** The spec with these OneTrust settings, applied as `provision` applies it. */
+    const apply = (settings: Record<string, unknown>, clientSecret: string) =>
+      handle.executeUpdate(applySpecUpdate, {
+        args: [
+          applySpecRequest(
+            workflowInput({
+              ...scenario,
+              spec: { ...scenario.spec, onetrust: { accessToken: onetrust.accessToken, ...settings } },
+              env: { ...scenario.env, ONETRUST_CLIENT_SECRET: clientSecret },
+            }),
+            false,
+          ),
+        ],
+      });
+
+    const regenerated = secret();
+    await admin.registerOneTrustClient(clientId, regenerated);
+    const elsewhere = baseUrl.replace('127.0.0.1', 'localhost'); // the same simulator under another name
+    const steps: Array<[Record<string, unknown>, string, RegExp]> = [
+      [{ baseUrl, clientCredentials: credentials }, secret(), /kept: the OneTrust client credentials in use/],
+      [{ baseUrl, clientCredentials: credentials }, regenerated, /changed: OneTrust client secret replaced/],
+      [{ baseUrl }, regenerated, /changed: OneTrust client credentials removed/],
+      [{ baseUrl, clientCredentials: credentials }, regenerated, /changed: OneTrust client credentials set/],
+      [{ baseUrl: `${baseUrl}/moved`, clientCredentials: credentials }, regenerated, /kept: the OneTrust client/],
+      [{ baseUrl: elsewhere, clientCredentials: credentials }, regenerated, /changed: OneTrust base URL/],
+      [{ baseUrl: elsewhere, clientCredentials: credentials }, regenerated, /^changed: +kept: *$/],
+    ];
+    for (const [settings, clientSecret, expected] of steps) {
+      const { details } = await apply(settings, clientSecret);
+      const said = `changed: ${String(details.changed ?? '')} kept: ${String(details.kept ?? '')}`;
+      if (!expected.test(said)) throw new Error(`applying ${JSON.stringify(settings)}: ${said}`);
+    }
+    await handle.executeUpdate(teardownUpdate, { args: [{}] });
+    await ended(handle);
+    await saveAll(
+      'a monitor applying specs that change its OneTrust client credentials and base URL',
+      'monitor-apply-onetrust-endpoint',
+      handle.workflowId,
+    );
   });
 
   it('a monitor rotating its token by itself with client credentials', async () => {
