@@ -59,6 +59,8 @@ export async function runStatus(
 export function formatStatus(status: MonitorStatus): string {
   const target = `${status.sandbox}/${status.name}`;
   const token = status.token;
+  // A torn-down dataflow has no live token and its monitor has ended: nothing will expire or reconcile.
+  const tornDown = status.state === 'torn-down';
   const tokenWhen =
     token.expiresInMs >= 0
       ? `in ${describeDuration(token.expiresInMs)}`
@@ -91,11 +93,13 @@ export function formatStatus(status: MonitorStatus): string {
       : []),
     [
       'token',
-      `expires ${token.expiresAt} (${tokenWhen})` +
-        (token.automaticRotation ? ', rotated automatically' : '') +
-        (status.state === 'token-expired' || status.state === 'token-expiring'
-          ? `\n${' '.repeat(16)}rotate it: npm run client -- rotate-token ${target} --token-file <file>`
-          : ''),
+      tornDown
+        ? `none in use (torn down; it was to expire ${token.expiresAt})`
+        : `expires ${token.expiresAt} (${tokenWhen})` +
+          (token.automaticRotation ? ', rotated automatically' : '') +
+          (status.state === 'token-expired' || status.state === 'token-expiring'
+            ? `\n${' '.repeat(16)}rotate it: npm run client -- rotate-token ${target} --token-file <file>`
+            : ''),
     ],
     [
       'failures',
@@ -110,7 +114,9 @@ export function formatStatus(status: MonitorStatus): string {
     ['runs from', `${status.runFeedWorkflowId} (last message ${status.lastFeedMessageAt ?? 'none yet'})`],
     [
       'reconciled',
-      `${status.lastReconcileAt ?? 'not yet'} (every ${status.reconcileInterval}, next ${status.nextReconcileAt})` +
+      `${status.lastReconcileAt ?? 'not yet'} (` +
+        (tornDown ? 'no more: torn down' : `every ${status.reconcileInterval}, next ${status.nextReconcileAt}`) +
+        ')' +
         (status.lastReconcileError
           ? `; last reconcile failed${status.reconcileTrouble ? ` (${status.reconcileTrouble.failures} in a row since ${status.reconcileTrouble.since})` : ''}: ${status.lastReconcileError}`
           : ''),
