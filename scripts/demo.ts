@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runClient } from './demo/client-command';
 import { createDemoContext, type DemoContext } from './demo/demo-context';
+import { ensurePushReceiver } from './demo/events-push';
 import { readExampleSpec } from './demo/example-spec';
 import { killImmediately, type ManagedProcess } from './demo/managed-process';
 import { watchRuns } from './demo/run-watch';
@@ -39,6 +40,7 @@ async function main(): Promise<number> {
     const tokenFile = await ensureOneTrustToken(context, simulator);
     await ensureWorker(context, temporalServer, simulator);
     const spec = readExampleSpec(projectRoot);
+    if (process.argv.includes('--push')) await ensurePushReceiver(context, temporalServer, simulator, spec.sandbox);
 
     console.log(`\n$ npm run client -- provision ${context.relative(spec.path)}\n`);
     const provisioningStartedAt = Date.now();

@@ -17,8 +17,10 @@ export interface AepFailureDetails {
   step: string;
   status?: number;
   code?: string;
-  /** AEP's (or OneTrust's) own message. */
+  /** AEP's (or OneTrust's) own message, or ours when neither answered (see `saidBy`). */
   detail: string;
+  /** Whose words `detail` is: the CLI labels only AEP's as AEP's. Absent in older histories (AEP's when a status is given). */
+  saidBy?: 'AEP' | 'OneTrust' | 'worker';
   requestId?: string;
   method?: string;
   path?: string;
@@ -51,6 +53,8 @@ export function toActivityFailure(error: unknown, step: string): unknown {
       ...(error.status !== undefined ? { status: error.status } : {}),
       ...(error.code !== undefined ? { code: error.code } : {}),
       detail: failureTextRedactor.redactText(error.detail),
+      // Without a status AEP never answered (a network error, a deadline): the words are the client's.
+      saidBy: error.status !== undefined ? 'AEP' : 'worker',
       ...(error.requestId !== undefined ? { requestId: error.requestId } : {}),
       method: error.method,
       path: error.path,
@@ -69,6 +73,7 @@ export function toActivityFailure(error: unknown, step: string): unknown {
       ...(error.status !== undefined ? { status: error.status } : {}),
       ...(error.code !== undefined ? { code: error.code } : {}),
       detail: failureTextRedactor.redactText(error.message),
+      saidBy: 'OneTrust',
     };
     return ApplicationFailure.create({
       message: describeFailure(details),
@@ -83,6 +88,7 @@ export function toActivityFailure(error: unknown, step: string): unknown {
       step,
       // The message names the key it was sealed with, the keys this worker holds, and which setting to fix.
       detail: `cannot open the sealed secret: ${error.message}`,
+      saidBy: 'worker',
     };
     return ApplicationFailure.create({
       message: describeFailure(details),
@@ -98,7 +104,7 @@ export function toActivityFailure(error: unknown, step: string): unknown {
 
 /** A failed check of ours: not retryable, described like an AEP failure so the CLI prints it the same way. */
 export function checkFailure(step: string, detail: string): ApplicationFailure {
-  const details: AepFailureDetails = { step, detail };
+  const details: AepFailureDetails = { step, detail, saidBy: 'worker' };
   return ApplicationFailure.create({
     message: describeFailure(details),
     type: failureTypes.checkFailed,

@@ -6,7 +6,7 @@
  * dataflow's mark, or is ours but already used by another dataflow, is kept and reported as kept for others.
  */
 import { isNotFound } from '../aep';
-import { isManagedBy, ownershipMarkPattern } from '../dataflow/ownership-mark';
+import { isManagedBy, markedDataflow, ownershipMarkPattern } from '../dataflow/ownership-mark';
 import type { DataflowRef } from './dataflow-ref';
 
 /** What a delete activity answers; `keptForOthers` is left out when nothing was kept. */
@@ -14,6 +14,8 @@ export interface DeleteOutcome {
   deleted: string[];
   /** Found by name or recorded, but another dataflow's (its mark) or used by another dataflow: kept. */
   keptForOthers?: string[];
+  /** Why each kept resource was kept, by id, in words the CLI prints: "belongs to prod/consent-2". */
+  keptFor?: Record<string, string>;
 }
 
 export type Owner = 'this-dataflow' | 'another-dataflow' | 'unmarked';
@@ -64,16 +66,20 @@ export async function deleteOwned<T extends Described>(input: DeleteOwnedInput<T
 
   const deleted: string[] = [];
   const keptForOthers: string[] = [];
+  const keptFor: Record<string, string> = {};
   for (const { resource, recorded } of candidates.values()) {
     const owner = ownerOf(resource.description, dataflow);
     if (owner === 'another-dataflow') {
+      const marked = markedDataflow(resource.description);
       keptForOthers.push(resource.id);
+      keptFor[resource.id] = `belongs to ${marked ? `${marked.sandbox}/${marked.name}` : 'another dataflow'}`;
       continue;
     }
     // Unmarked and not recorded: found by a shared name, made by hand or by something else. Not ours.
     if (owner === 'unmarked' && !recorded) continue;
     if (input.usedByOthers && (await input.usedByOthers(resource))) {
       keptForOthers.push(resource.id);
+      keptFor[resource.id] = 'another dataflow uses it';
       continue;
     }
     try {
@@ -83,7 +89,7 @@ export async function deleteOwned<T extends Described>(input: DeleteOwnedInput<T
       if (!isNotFound(error)) throw error;
     }
   }
-  return keptForOthers.length > 0 ? { deleted, keptForOthers } : { deleted };
+  return keptForOthers.length > 0 ? { deleted, keptForOthers, keptFor } : { deleted };
 }
 
 /**

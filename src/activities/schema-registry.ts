@@ -4,6 +4,7 @@
  * otherwise (titles are unique per organisation, so we cannot make a second one).
  */
 import { AepError, type SandboxClient, type XdmResource } from '../aep';
+import { markedDataflow } from '../dataflow/ownership-mark';
 import { fieldGroupBody, missingTenantFields, schemaBody } from '../dataflow/target-schema';
 import { asStep, checkFailure } from './aep-failure';
 import { firstOf, namesOf, type DataflowRef } from './dataflow-ref';
@@ -22,6 +23,8 @@ export interface TargetSchemaResult {
   schemaAltId: string;
   fieldGroupCreated: boolean;
   schemaCreated: boolean;
+  /** A reused schema with another dataflow's mark: whose ("prod/consent"), so a rollback can say why it stays. */
+  schemaOwner?: string;
 }
 
 export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
@@ -111,7 +114,10 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
             }
           }
           const schemaMadeByUs = madeByUs(resolved);
+          const marked = markedDataflow(resolved.description);
+          const othersMark = marked && (marked.sandbox !== dataflow.sandbox || marked.name !== dataflow.name);
           return {
+            ...(othersMark ? { schemaOwner: `${marked.sandbox}/${marked.name}` } : {}),
             tenantId,
             fieldGroupId: extendsOurs
               ? ourFieldGroup.$id
@@ -243,9 +249,13 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
           );
         }
         const keptForOthers = outcomes.flatMap((outcome) => outcome.keptForOthers ?? []);
+        const keptFor = Object.assign({}, ...outcomes.map((outcome) => outcome.keptFor ?? {})) as Record<
+          string,
+          string
+        >;
         return {
           deleted: outcomes.flatMap((outcome) => outcome.deleted),
-          ...(keptForOthers.length > 0 ? { keptForOthers } : {}),
+          ...(keptForOthers.length > 0 ? { keptForOthers, keptFor } : {}),
         };
       });
     },

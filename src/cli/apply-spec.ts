@@ -88,20 +88,28 @@ async function persistentNoWorkerProblem(
   }
 }
 
-/** Lines for people: what changed, what was kept and why, what is shared. */
-export function describeApplied(applied: AppliedSpec): string {
+/**
+ * Lines for people: what changed, what was kept and why, what is shared. `reused`: what a fresh provisioning found
+ * already there and built on (so "nothing to change" does not read as "nothing happened").
+ */
+export function describeApplied(applied: AppliedSpec, reused: readonly string[] = []): string {
   if (!applied.ok) return `Error: ${applied.summary}`;
+  const unchanged =
+    reused.length > 0
+      ? `Reused what was already there: ${reused.join('; ')}. Nothing else to change: the dataflow matches the spec.`
+      : 'Nothing to change: the dataflow matches the spec.';
   return describeOutcome({
     id: '',
     kind: 'applySpec',
     source: 'update',
     ok: true,
-    summary: applied.changed.length === 0 ? 'Nothing to change: the dataflow matches the spec.' : 'Applied the spec:',
+    summary: applied.changed.length === 0 ? unchanged : 'Applied the spec:',
     finishedAt: '',
     details: {
       ...(applied.changed.length > 0 ? { changed: applied.changed } : {}),
       ...(applied.kept.length > 0 ? { kept: applied.kept } : {}),
       ...(applied.shared.length > 0 ? { shared: applied.shared } : {}),
+      ...(applied.changed.length > 0 && reused.length > 0 ? { reused: [...reused] } : {}),
     },
   });
 }

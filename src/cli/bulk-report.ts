@@ -7,6 +7,7 @@ import type { DataflowIds, DataflowSchedule } from '../workflows/dataflow-types'
 import { provisioningSteps, type ProvisioningStepKey } from '../workflows/provisioning-steps';
 import type { AppliedSpec } from './apply-spec';
 import { exitCodes } from './command-io';
+import { failureFacts, formatFacts, type FailureFact } from './failure-facts';
 import { isCancelledProvisioning, provisioningFailureOf } from './provisioning-failure';
 import { isTemporalUnavailable } from './temporal-unavailable';
 
@@ -124,13 +125,11 @@ export function formatBulkSummary(reports: readonly BulkDataflowReport[]): strin
   for (const report of unsuccessful) {
     lines.push(`  ${report.sandbox}/${report.name} (${report.spec}): ${headline(report)}`);
     const failure = report.failure;
-    const facts: Array<[string, string | number | undefined]> = failure
+    const facts: FailureFact[] = failure
       ? [
-          ['step', `${failure.stepNumber} of ${provisioningSteps.length} (${failure.stepTitle})`],
-          ['HTTP status', failure.status],
-          ['AEP code', failure.code],
-          ['AEP message', failure.detail],
+          ...failureFacts(failure).slice(0, 4),
           ['rolled back', failure.rolledBack.length > 0 ? failure.rolledBack.join('; ') : undefined],
+          ['kept', failure.kept && failure.kept.length > 0 ? failure.kept.join('; ') : undefined],
           [
             'LEFT BEHIND',
             failure.leftBehind.length > 0 ? `${failure.leftBehind.join('; ')} (delete by hand)` : undefined,
@@ -138,7 +137,7 @@ export function formatBulkSummary(reports: readonly BulkDataflowReport[]): strin
         ]
       : [];
     facts.push(['Web UI', report.uiUrl]);
-    for (const [label, value] of facts) if (value !== undefined) lines.push(`    ${label.padEnd(12)} ${value}`);
+    lines.push(...formatFacts(facts, '    '));
   }
   return lines.join('\n');
 }

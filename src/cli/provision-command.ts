@@ -8,19 +8,20 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
 import { loadDataflowSpecFile, SpecError, type ResolvedDataflowSpec } from '../config';
-import { provisionWorkflowId } from '../workflows/workflow-ids';
+import type { DataflowIds } from '../workflows/dataflow-types';
+import { statusQuery } from '../workflows/monitor/messages';
+import { monitorWorkflowId, provisionWorkflowId } from '../workflows/workflow-ids';
 import {
   describeSchedule,
   progressQuery,
   provisionDataflow,
   type ProvisionDataflowInput,
-  type ProvisionDataflowResult,
   type ProvisioningFailure,
   type ProvisioningProgress,
   type StepProgress,
   type StepTransition,
 } from '../workflows/provision-dataflow';
-import { provisioningSteps, stepNumber, stepTitle } from '../workflows/provisioning-steps';
+import { provisioningSteps, stepNumber, stepTitle, type ProvisioningStepKey } from '../workflows/provisioning-steps';
 import { runBulkProvision, shouldProvisionInBulk } from './bulk-provision';
 import { applySpecToDataflow, describeApplied } from './apply-spec';
 import { reportFromResult } from './bulk-report';
@@ -28,6 +29,7 @@ import { loadCliSecretSealer } from './cli-secret-sealer';
 import { exitCodes, processIo, type CommandIo } from './command-io';
 import { toProvisionInput } from './provision-input';
 import { earlierProvisioning, startProvisioningWorkflow } from './provision-start';
+import { failureFacts, formatFacts } from './failure-facts';
 import { provisioningFailureOf } from './provisioning-failure';
 import { connectTemporal, workflowUiLink, type TemporalSession } from './temporal-client';
 import { isTemporalUnavailable } from './temporal-unavailable';
@@ -150,10 +152,12 @@ export async function runProvision(
         result,
       );
       const applied = await applySpecToDataflow(session, input, { tokenUnconfirmed: false });
+      // The provisioning's result holds the ids it built with; an update since (mapping v2) moved the monitor's.
+      const ids = (await idsInUse(session, spec)) ?? result.ids;
       print.result(
-        { ok: applied.ok, ...earlierResult, status: 'already-existed', applied },
+        { ok: applied.ok, ...earlierResult, ids, status: 'already-existed', applied },
         `Dataflow ${spec.name} already exists in sandbox ${spec.sandbox} (provisioned by ${workflowId}); nothing was created.\n` +
-          `Web UI: ${uiLink}\n${formatIds(result)}\n${describeApplied(applied)}`,
+          `Web UI: ${uiLink}\n${formatIds(ids)}\n${describeApplied(applied)}`,
       );
       return applied.ok ? exitCodes.ok : exitCodes.failed;
     }
@@ -253,6 +257,10 @@ async function follow(
             tokenUnconfirmed: result.reused.includes('base-connection') && result.monitorStartedNow === true,
           })
         : undefined;
+    // A monitor that was already watching may use newer ids than this run found (a mapping moved to v2).
+    const ids = (result.monitorStartedNow === false ? await idsInUse(session, context.spec) : undefined) ?? result.ids;
+    // A fresh dataflow built on what was already there: say which, rather than only "nothing to change".
+    const reused = result.alreadyExisted ? [] : describeReused(result.reused, ids);
     print.result(
       {
         ok: applied?.ok ?? true,
@@ -265,10 +273,10 @@ async function follow(
             workflowId: result.workflowId,
             uiUrl: context.uiLink,
           },
-          result,
+          { ...result, ids },
         ),
       },
-      `${headline}\n${formatIds(result)}${monitorLink}${warnings}${applied ? `\n${describeApplied(applied)}` : ''}`,
+      `${headline}\n${formatIds(ids)}${monitorLink}${warnings}${applied ? `\n${describeApplied(applied, reused)}` : ''}`,
     );
     return applied?.ok === false ? exitCodes.failed : exitCodes.ok;
   }
@@ -328,6 +336,7 @@ const stepWords: Record<StepProgress['state'], string> = {
   failed: 'FAILED',
   cancelled: 'cancelled',
   'rolled-back': 'rolled back',
+  kept: 'kept',
   'rollback-failed': 'ROLLBACK FAILED',
 };
 
@@ -336,38 +345,60 @@ function stepLine(step: StepTransition): string {
   const resources = Object.entries(step.resources)
     .map(([key, value]) => `${key}=${value}`)
     .join(' ');
-  const note = step.state === 'failed' ? '' : step.note ? ` (${step.note})` : '';
-  const word = step.key === 'explore-preview' && step.state === 'done' ? 'checked' : stepWords[step.state];
+  const note = step.state === 'failed' || step.state === 'kept' ? '' : step.note ? ` (${step.note})` : '';
+  let word = step.key === 'explore-preview' && step.state === 'done' ? 'checked' : stepWords[step.state];
+  // "kept (belongs to prod/consent-2)": whose it is comes first, it is why the rollback left it.
+  if (step.state === 'kept' && step.note) word = `kept (${step.note})`;
   return `[${number}/${provisioningSteps.length}] ${stepTitle(step.key)}: ${word}${resources ? ` ${resources}` : ''}${note}`;
 }
 
-function formatIds(result: ProvisionDataflowResult): string {
+function formatIds(ids: DataflowIds): string {
   const rows: Array<[string, string]> = [
-    ['Base connection', result.ids.baseConnectionId],
-    ['Source connection', result.ids.sourceConnectionId],
-    ['Field group', result.ids.fieldGroupId],
-    ['Schema', result.ids.schemaId],
-    ['Dataset', result.ids.datasetId],
-    ['Target connection', result.ids.targetConnectionId],
-    ['Mapping set', `${result.ids.mappingSetId} (version ${result.ids.mappingVersion})`],
-    ['Dataflow', result.ids.flowId],
+    ['Base connection', ids.baseConnectionId],
+    ['Source connection', ids.sourceConnectionId],
+    ['Field group', ids.fieldGroupId],
+    ['Schema', ids.schemaId],
+    ['Dataset', ids.datasetId],
+    ['Target connection', ids.targetConnectionId],
+    ['Mapping set', `${ids.mappingSetId} (version ${ids.mappingVersion})`],
+    ['Dataflow', ids.flowId],
   ];
   return rows.map(([label, value]) => `  ${label.padEnd(18)} ${value}`).join('\n');
 }
 
+/** The ids the dataflow's monitor uses now (updates move them); undefined when it cannot answer. */
+async function idsInUse(session: TemporalSession, spec: ResolvedDataflowSpec): Promise<DataflowIds | undefined> {
+  const monitor = session.client.workflow.getHandle(monitorWorkflowId(spec.sandbox, spec.name));
+  try {
+    return (await session.client.withDeadline(Date.now() + 5_000, () => monitor.query(statusQuery))).ids;
+  } catch {
+    return undefined;
+  }
+}
+
+const reusedIdOf: Partial<Record<ProvisioningStepKey, keyof DataflowIds>> = {
+  'base-connection': 'baseConnectionId',
+  'source-connection': 'sourceConnectionId',
+  'target-schema': 'schemaId',
+  dataset: 'datasetId',
+  'target-connection': 'targetConnectionId',
+  'mapping-set': 'mappingSetId',
+  dataflow: 'flowId',
+};
+
+/** "target schema https://ns.adobe.com/…", "dataset 6a…": what a provisioning found and built on. */
+function describeReused(steps: readonly ProvisioningStepKey[], ids: DataflowIds): string[] {
+  return steps.map((key) => {
+    const idKey = reusedIdOf[key];
+    return `${stepTitle(key).toLowerCase()}${idKey ? ` ${ids[idKey]}` : ''}`;
+  });
+}
+
 function formatFailure(failure: ProvisioningFailure): string {
-  const lines = [failure.message];
-  const facts: Array<[string, string | number | undefined]> = [
-    ['step', `${failure.stepNumber} of ${provisioningSteps.length} (${failure.stepTitle})`],
-    ['HTTP status', failure.status],
-    ['AEP code', failure.code],
-    ['AEP message', failure.detail],
-    ['request', failure.method && failure.path ? `${failure.method} ${failure.path}` : undefined],
-    ['request id', failure.requestId],
-  ];
-  for (const [label, value] of facts) if (value !== undefined) lines.push(`  ${label.padEnd(12)} ${value}`);
+  const lines = [failure.message, ...formatFacts(failureFacts(failure), '  ')];
   if (failure.rolledBack.length > 0) lines.push(`Rolled back: ${failure.rolledBack.join('; ')}`);
   else lines.push('Nothing needed rolling back.');
+  if (failure.kept && failure.kept.length > 0) lines.push(`Kept: ${failure.kept.join('; ')}`);
   if (failure.leftBehind.length > 0) lines.push(`LEFT BEHIND (delete by hand): ${failure.leftBehind.join('; ')}`);
   return lines.join('\n');
 }

@@ -22,6 +22,15 @@ import {
   type MonitorCommandDependencies,
 } from './monitor-session';
 
+/** Where a new token comes from: the help and the terminal prompt say it, as the README does. */
+export const whereTokensComeFrom = `Where a new OneTrust token comes from: OneTrust's token endpoint, with a client credential that has the
+consent scopes (its token lifetime is at most a year; the secret is read from a file, not typed on the line):
+  curl -s https://app.onetrust.com/api/access/v1/oauth/token -d grant_type=client_credentials \\
+    -d client_id=<client id> --data-urlencode client_secret@client-secret.txt | jq -r .access_token > new-token.txt
+In the demo, the simulator's token endpoint (its built-in credential; tokens of a year):
+  curl -s http://127.0.0.1:8090/api/access/v1/oauth/token -d grant_type=client_credentials \\
+    -d client_id=simulator-onetrust-client -d client_secret=simulator-onetrust-secret | jq -r .access_token > new-token.txt`;
+
 /** A token that dies within a week will need rotating again almost at once: say so. */
 const shortTokenLifetimeMs = 7 * 24 * 3_600_000;
 
@@ -39,6 +48,7 @@ export function registerRotateTokenCommand(program: Command): void {
     .option('--expires-at <ISO>', "the token's expiry; needed when the token is not a JWT with an exp claim")
     .option('--token-file <file>', 'read the token from this file instead of standard input')
     .option('--json', 'print one JSON object instead of text')
+    .addHelpText('after', `\n${whereTokensComeFrom}`)
     .action(async (target: string, options: { expiresAt?: string; tokenFile?: string; json?: boolean }) => {
       const stdinIsTerminal = process.stdin.isTTY === true;
       process.exitCode = await runRotateToken(
@@ -98,7 +108,9 @@ async function readToken(options: RotateTokenOptions, deps: MonitorCommandDepend
     }
   } else if (deps.readStdin) {
     // Otherwise a terminal would just sit there, with nothing saying it waits for a token.
-    if (deps.stdinIsTerminal) deps.io.err('Paste the token, then press Ctrl-D (or use --token-file):');
+    if (deps.stdinIsTerminal) {
+      deps.io.err(`${whereTokensComeFrom}\n\nPaste the token, then press Ctrl-D (or use --token-file):`);
+    }
     text = await deps.readStdin();
   } else {
     throw new InputError('no token: give --token-file, or pipe the token into standard input');

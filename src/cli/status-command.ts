@@ -11,7 +11,8 @@ import type { MonitorStatus } from '../workflows/monitor/monitor-status';
 import { failureCauseDescriptions } from '../workflows/monitor/run-classification';
 import { dataflowHealthStates, type RunSummary } from '../workflows/monitor/state';
 import { processIo } from './command-io';
-import { connectTemporal } from './temporal-client';
+import { runFeedStatusQuery, type RunFeedStatus } from '../workflows/run-feed/messages';
+import { connectTemporal, type TemporalSession } from './temporal-client';
 import { Reporter, withMonitor, type MonitorCommandDependencies } from './monitor-session';
 import { formatTable } from './text-table';
 
@@ -52,13 +53,17 @@ export async function runStatus(
       if (problem) return reporter.fail(exitCodes.unavailable, 'no-worker', problem);
     }
     const status = options.refresh ? await monitor.update(refreshUpdate) : await monitor.handle.query(statusQuery);
-    return reporter.succeed({ status }, formatStatus(status));
+    // What I/O Events pushed to the sandbox's run feed (its own query): absent when the feed cannot answer.
+    const pushed = status.state === 'torn-down' ? undefined : await pushedToFeed(monitor.session, status);
+    return reporter.succeed({ status, ...(pushed ? { pushed } : {}) }, formatStatus(status, pushed));
   });
 }
 
-export function formatStatus(status: MonitorStatus): string {
+export function formatStatus(status: MonitorStatus, pushed?: RunFeedStatus['pushed']): string {
   const target = `${status.sandbox}/${status.name}`;
   const token = status.token;
+  // A torn-down dataflow has no live token and its monitor has ended: nothing will expire or reconcile.
+  const tornDown = status.state === 'torn-down';
   const tokenWhen =
     token.expiresInMs >= 0
       ? `in ${describeDuration(token.expiresInMs)}`
@@ -91,11 +96,13 @@ export function formatStatus(status: MonitorStatus): string {
       : []),
     [
       'token',
-      `expires ${token.expiresAt} (${tokenWhen})` +
-        (token.automaticRotation ? ', rotated automatically' : '') +
-        (status.state === 'token-expired' || status.state === 'token-expiring'
-          ? `\n${' '.repeat(16)}rotate it: npm run client -- rotate-token ${target} --token-file <file>`
-          : ''),
+      tornDown
+        ? `none in use (torn down; it was to expire ${token.expiresAt})`
+        : `expires ${token.expiresAt} (${tokenWhen})` +
+          (token.automaticRotation ? ', rotated automatically' : '') +
+          (status.state === 'token-expired' || status.state === 'token-expiring'
+            ? `\n${' '.repeat(16)}rotate it: npm run client -- rotate-token ${target} --token-file <file>`
+            : ''),
     ],
     [
       'failures',
@@ -108,9 +115,22 @@ export function formatStatus(status: MonitorStatus): string {
       status.lastAlert ? `[${status.lastAlert.kind}] ${status.lastAlert.raisedAt} ${status.lastAlert.message}` : 'none',
     ],
     ['runs from', `${status.runFeedWorkflowId} (last message ${status.lastFeedMessageAt ?? 'none yet'})`],
+    ...(pushed
+      ? [
+          [
+            'pushed',
+            pushed.events === 0
+              ? 'none yet (the feed lists the runs; README "Push: Adobe I/O Events")'
+              : `${pushed.events} event(s), ${pushed.duplicates} duplicate(s) dropped, ${pushed.runsDelivered} run(s) handed on` +
+                (pushed.lastEventAt ? ` (last ${pushed.lastEventAt})` : ''),
+          ] as [string, string],
+        ]
+      : []),
     [
       'reconciled',
-      `${status.lastReconcileAt ?? 'not yet'} (every ${status.reconcileInterval}, next ${status.nextReconcileAt})` +
+      `${status.lastReconcileAt ?? 'not yet'} (` +
+        (tornDown ? 'no more: torn down' : `every ${status.reconcileInterval}, next ${status.nextReconcileAt}`) +
+        ')' +
         (status.lastReconcileError
           ? `; last reconcile failed${status.reconcileTrouble ? ` (${status.reconcileTrouble.failures} in a row since ${status.reconcileTrouble.since})` : ''}: ${status.lastReconcileError}`
           : ''),
@@ -125,6 +145,18 @@ export function formatStatus(status: MonitorStatus): string {
       indent(formatTable(['RUN', 'STATUS', 'STARTED', 'IN', 'OUT', 'FAILED', 'CAUSE'], status.lastRuns.map(runRow))),
     );
   return lines.join('\n');
+}
+
+async function pushedToFeed(
+  session: TemporalSession,
+  status: MonitorStatus,
+): Promise<RunFeedStatus['pushed'] | undefined> {
+  try {
+    const feed = session.client.workflow.getHandle(status.runFeedWorkflowId);
+    return (await session.client.withDeadline(Date.now() + 3_000, () => feed.query(runFeedStatusQuery))).pushed;
+  } catch {
+    return undefined;
+  }
 }
 
 function runRow(run: RunSummary): string[] {

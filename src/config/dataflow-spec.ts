@@ -115,6 +115,7 @@ const rawSpecSchema = z.strictObject({
 });
 
 export type RawDataflowSpec = z.input<typeof rawSpecSchema>;
+type RawSpecSections = z.output<typeof rawSpecSchema>;
 
 /** A spec that passed every check, secrets read (still plaintext: the CLI seals them right away). */
 export interface ResolvedDataflowSpec {
@@ -159,40 +160,48 @@ export function resolveDataflowSpec(value: unknown, options: ResolveOptions = {}
   const baseDir = options.baseDir ?? process.cwd();
   const now = options.now ?? Date.now();
 
+  // The whole spec is parsed for its shape problems, and each section on its own as well, so a missing section or
+  // an unknown field does not hide the cross-field problems of the sections that are well formed.
   const parsed = rawSpecSchema.safeParse(value);
-  if (!parsed.success) {
-    throw new SpecError(
-      parsed.error.issues.map((issue) => ({ field: formatFieldPath(issue.path), message: describeIssue(issue) })),
-      options.source,
-    );
-  }
-  const raw = parsed.data;
-  const problems: SpecProblem[] = [];
+  const problems: SpecProblem[] = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => ({ field: formatFieldPath(issue.path), message: describeIssue(issue) }));
+  const section = <Key extends keyof RawSpecSections>(key: Key): RawSpecSections[Key] | undefined => {
+    if (parsed.success) return parsed.data[key];
+    const input = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+    const result = rawSpecSchema.shape[key].safeParse(input);
+    return result.success ? (result.data as RawSpecSections[Key]) : undefined;
+  };
 
-  const schedule = checkSchedule(raw.schedule, now, problems);
-  const mapping = (raw.mapping ?? defaultMapping).map((rule) => ({ ...rule }));
-  raw.mapping?.forEach((rule, index) => {
+  const rawSchedule = section('schedule');
+  const schedule = rawSchedule ? checkSchedule(rawSchedule, now, problems) : undefined;
+  const rawMapping = section('mapping');
+  const mapping = (rawMapping ?? defaultMapping).map((rule) => ({ ...rule }));
+  rawMapping?.forEach((rule, index) => {
     const problem = destinationProblem(rule.destination);
     if (problem) problems.push({ field: `mapping[${index}].destination`, message: problem });
   });
 
-  const token = readSecretInto('onetrust.accessToken', raw.onetrust.accessToken, { env, baseDir }, problems);
+  const rawOneTrust = section('onetrust');
+  const token = rawOneTrust
+    ? readSecretInto('onetrust.accessToken', rawOneTrust.accessToken, { env, baseDir }, problems)
+    : undefined;
   let expiresAt: Date | undefined;
   let expirySource: 'spec' | 'jwt' = 'spec';
-  if (raw.onetrust.expiresAt !== undefined) {
-    expiresAt = new Date(raw.onetrust.expiresAt);
+  if (rawOneTrust?.expiresAt !== undefined) {
+    expiresAt = new Date(rawOneTrust.expiresAt);
     const jwtExpiry = token ? readJwtExpiry(token.reveal()) : undefined;
     if (expiresAt.getTime() <= now) {
       problems.push({
         field: 'onetrust.expiresAt',
-        message: `${raw.onetrust.expiresAt} is in the past: the token has expired`,
+        message: `${rawOneTrust.expiresAt} is in the past: the token has expired`,
       });
     } else if (jwtExpiry && expiresAt.getTime() > jwtExpiry.getTime() + jwtExpirySlackMs) {
       // The token dies at its own exp whatever the spec says: a later expiresAt would silence the warnings.
       problems.push({
         field: 'onetrust.expiresAt',
         message:
-          `${raw.onetrust.expiresAt} is later than the token's own expiry (${jwtExpiry.toISOString()}, its "exp" ` +
+          `${rawOneTrust.expiresAt} is later than the token's own expiry (${jwtExpiry.toISOString()}, its "exp" ` +
           'claim): remove expiresAt, or give one no later than that',
       });
     }
@@ -213,17 +222,20 @@ export function resolveDataflowSpec(value: unknown, options: ResolveOptions = {}
   }
 
   let clientCredentials: ResolvedDataflowSpec['oneTrust']['clientCredentials'];
-  if (raw.onetrust.clientCredentials) {
+  if (rawOneTrust?.clientCredentials) {
     const secret = readSecretInto(
       'onetrust.clientCredentials.clientSecret',
-      raw.onetrust.clientCredentials.clientSecret,
+      rawOneTrust.clientCredentials.clientSecret,
       { env, baseDir },
       problems,
     );
-    if (secret) clientCredentials = { clientId: raw.onetrust.clientCredentials.clientId, clientSecret: secret };
+    if (secret) clientCredentials = { clientId: rawOneTrust.clientCredentials.clientId, clientSecret: secret };
   }
 
-  if (problems.length > 0 || !token || !expiresAt || !schedule) throw new SpecError(problems, options.source);
+  if (!parsed.success || problems.length > 0 || !token || !expiresAt || !schedule) {
+    throw new SpecError(problems, options.source);
+  }
+  const raw = parsed.data;
 
   return {
     name: raw.name,
@@ -272,7 +284,7 @@ export function loadDataflowSpecFile(
 }
 
 function checkSchedule(
-  raw: z.output<typeof rawSpecSchema>['schedule'],
+  raw: RawSpecSections['schedule'],
   now: number,
   problems: SpecProblem[],
 ): { schedule: DataflowSchedule; isDefault: boolean } | undefined {

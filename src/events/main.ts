@@ -25,8 +25,10 @@ async function main(): Promise<void> {
     handOff: temporalHandOff({ client: session.client, runFeedTaskQueue: runFeeds, logger }),
     logger,
   });
+  // The address as it is bound (0.0.0.0: every interface); the URL to register is the public one in front of it.
+  const boundHost = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
   logger.info('events receiver listening', {
-    webhook: `${receiver.url}/events`,
+    listening: `http://${boundHost}:${receiver.port}/events`,
     keyHost: settings.keyHost,
     namespace: session.namespace,
     runFeedTaskQueue: runFeeds,

@@ -12,6 +12,7 @@ import { registerAdminRunRoutes } from './admin-run-routes';
 import { registerAdminTrafficRoutes } from './admin-traffic-routes';
 import { FaultRules, faultRuleInput } from './faults';
 import type { StoredFlow } from './flow-service/entity-types';
+import { longestOneTrustTokenLifetimeSeconds } from './onetrust-tokens';
 import { secretFingerprints, withMaskedSecrets } from './flow-service/secret-masking';
 import type { AddedLatency } from './latency';
 import { SimulatorHttpError } from './problems';
@@ -30,7 +31,9 @@ const tokenRequest = z
       .number()
       .int()
       .min(-10 * 365 * 86_400)
-      .max(10 * 365 * 86_400),
+      .max(longestOneTrustTokenLifetimeSeconds, {
+        error: `OneTrust issues tokens for at most a year: expiresInSeconds must be ≤ ${longestOneTrustTokenLifetimeSeconds}`,
+      }),
   })
   .strict();
 /** A OneTrust client for the client-credentials grant; a new secret for a known client regenerates it. */

@@ -10,6 +10,11 @@ import type { Store } from './store';
 const signingKeyExtrasKey = 'oneTrustSigningKey';
 /** Scopes the consent APIs need; every simulated credential is granted both. */
 export const oneTrustScopes = ['CONSENT', 'CONSENT_READ'];
+/**
+ * OneTrust's longest "Access Token Lifetime" for a client credential is 1 Year (the choices are an hour, a day, a
+ * week, a month, a year): the simulator mints nothing longer, so nothing tested here outlives what OneTrust issues.
+ */
+export const longestOneTrustTokenLifetimeSeconds = 365 * 24 * 3600;
 
 export interface MintedOneTrustToken {
   accessToken: string;
@@ -28,6 +33,11 @@ export class OneTrustTokens {
   }
 
   mint(expiresInSeconds: number, clientId: string): MintedOneTrustToken {
+    if (expiresInSeconds > longestOneTrustTokenLifetimeSeconds) {
+      throw new RangeError(
+        `OneTrust issues tokens for at most a year (${longestOneTrustTokenLifetimeSeconds} s); asked for ${expiresInSeconds} s`,
+      );
+    }
     const issuedAtSeconds = Math.floor(this.clock.now() / 1000);
     const expiresAtSeconds = issuedAtSeconds + Math.floor(expiresInSeconds);
     const jti = randomUUID();

@@ -278,6 +278,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
       });
       state.resources = outcome.resources;
       if (outcome.note) state.note = outcome.note;
+      if (outcome.owner) state.owner = outcome.owner;
       if (tellsItself && outcome.foundBefore !== undefined) foundBefore = outcome.foundBefore;
       // Judged against the survey, not the activity's answer: a retried create finds what its lost attempt made.
       if (foundBefore) {
@@ -355,9 +356,24 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
         const label = stepTitle(compensation.key).toLowerCase();
         const step = stepOf(compensation.key);
         try {
-          const { deleted } = await compensation.undo!(context);
+          const { deleted, keptFor = {} } = await compensation.undo!(context);
           failure.rolledBack.push(...deleted.map((id) => `${label} ${id}`));
-          if (step.state !== 'failed') moveStep(step, 'rolled-back');
+          const kept = Object.entries(keptFor);
+          // A step that found its resource (another dataflow's, or there before this run) deletes nothing of it.
+          if (kept.length === 0 && deleted.length === 0 && step.state === 'reused') {
+            const mainId = Object.values(step.resources)
+              .filter((value) => typeof value === 'string')
+              .at(-1);
+            kept.push([mainId ?? '', step.owner ? `belongs to ${step.owner}` : 'it was there before this run']);
+          }
+          if (kept.length > 0) {
+            failure.kept = [...(failure.kept ?? []), ...kept.map(([id, why]) => `${label} ${id} (${why})`)];
+          }
+          // What survived the rollback says so, and whose it is, rather than "rolled back".
+          if (step.state !== 'failed' && deleted.length === 0 && kept.length > 0) {
+            step.note = [...new Set(kept.map(([, why]) => why))].join('; ');
+            moveStep(step, 'kept');
+          } else if (step.state !== 'failed') moveStep(step, 'rolled-back');
         } catch (undoError) {
           failure.leftBehind.push(`${label}: ${messageOf(undoError)}`);
           moveStep(step, 'rollback-failed');

@@ -15,7 +15,9 @@ import { runFeedStatusQuery, type RunFeedStatus } from '../../src/workflows/run-
 import { runFeedWorkflowId } from '../../src/workflows/workflow-ids';
 import { getSimulator } from '../harness/simulator';
 import { getTemporal } from '../harness/temporal';
-import { monitoredDataflow, waitFor, type MonitoredDataflow } from '../monitor/monitor-fixtures';
+import { runStatus } from '../../src/cli/status-command';
+import { connectTemporal } from '../../src/cli/temporal-client';
+import { capturedIo, monitoredDataflow, waitFor, type MonitoredDataflow } from '../monitor/monitor-fixtures';
 
 interface SimulatedRun {
   metrics: { statusSummary: { status: string } };
@@ -111,6 +113,18 @@ describe('push: I/O Events flow-run notifications to the monitor', function () {
     assert.equal(feed.ticks, 0, 'the feed never listed: push did it');
     assert.ok(feed.pushed.events >= 2, 'the start and the end were pushed');
     assert.equal(feed.pushed.runsDelivered, 1);
+
+    // `status` shows the feed's push counters: no `temporal workflow query` needed to see push work.
+    const io = await capturedIo(dataflow.scenario.taskQueue);
+    const code = await runStatus(dataflow.target, { json: false, refresh: false }, { io, connect: connectTemporal });
+    assert.equal(code, 0, io.stderr());
+    assert.match(
+      io.stdout(),
+      new RegExp(
+        `^ {2}pushed {8}[1-9]\\d* event\\(s\\), \\d+ duplicate\\(s\\) dropped, 1 run\\(s\\) handed on \\(last \\S+\\)$`,
+        'm',
+      ),
+    );
   });
 
   it('learns each run once through duplicated and reordered deliveries', async function () {

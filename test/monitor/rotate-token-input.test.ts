@@ -62,10 +62,19 @@ class FakeTerminal extends EventEmitter implements TerminalInput {
 }
 
 describe('rotate-token: checking the token before anything is sent', () => {
-  it('on a terminal, says what it waits for before reading standard input', async () => {
+  it('on a terminal, says where a token comes from and what it waits for before reading standard input', async () => {
     const { stderr } = await rotateWithToken(unsignedJwt(90 * 24 * 3600), true);
 
-    assert.match(stderr, /^Paste the token, then press Ctrl-D \(or use --token-file\):\n<reading stdin>/);
+    assert.match(stderr, /^Paste the token, then press Ctrl-D \(or use --token-file\):\n<reading stdin>/m);
+    const beforeReading = stderr.slice(0, stderr.indexOf('<reading stdin>'));
+    assert.match(
+      beforeReading,
+      /OneTrust's token endpoint[\s\S]*https:\/\/app\.onetrust\.com\/api\/access\/v1\/oauth\/token/,
+    );
+    assert.match(
+      beforeReading,
+      /In the demo, the simulator's token endpoint[\s\S]*127\.0\.0\.1:8090\/api\/access\/v1\/oauth\/token/,
+    );
   });
 
   it('says nothing when standard input is a pipe', async () => {

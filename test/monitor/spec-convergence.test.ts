@@ -131,6 +131,13 @@ describe('provision converges a dataflow to its spec, and the monitor notices dr
     const writes = await writesDuring(async () => (again = await provisionCli(changed)));
     assert.equal(again!.exitCode, exitCodes.ok, again!.stdout);
     assert.match(again!.stdout, /Nothing to change: the dataflow matches the spec\./);
+    // The ids listed are the ones in use: the mapping moved on from the version provisioning made.
+    for (const output of [applied.stdout, again!.stdout]) {
+      assert.match(
+        output,
+        new RegExp(`Mapping set +${status.ids.mappingSetId} \\(version ${status.ids.mappingVersion}\\)`),
+      );
+    }
     assert.deepEqual(writes, [], 'nothing was written to AEP');
   });
 

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { runTeardown } from '../../src/cli/teardown-command';
 import { runPause } from '../../src/cli/pause-resume-commands';
+import { runStatus } from '../../src/cli/status-command';
 import { connectTemporal } from '../../src/cli/temporal-client';
 import { DataflowState } from '../../src/workflows/search-attributes';
 import { noneOfAny, resourceCounts } from '../provisioning/provisioning-fixtures';
@@ -44,6 +45,17 @@ describe('dataflow monitor: teardown', function () {
     const description = await dataflow.handle.describe();
     assert.equal(description.status.name, 'COMPLETED');
     assert.equal(description.typedSearchAttributes.get(DataflowState), 'torn-down');
+
+    // Its status tells no live token and no reconcile to come: the monitor has ended.
+    const status = await capturedIo(dataflow.scenario.taskQueue);
+    assert.equal(
+      await runStatus(dataflow.target, { json: false, refresh: false }, { io: status, connect: connectTemporal }),
+      0,
+    );
+    assert.match(status.stdout(), /: torn-down$/m);
+    assert.match(status.stdout(), /^ {2}token {9}none in use \(torn down; it was to expire \S+\)$/m);
+    assert.match(status.stdout(), /^ {2}reconciled {4}.*\(no more: torn down\)$/m);
+    assert.doesNotMatch(status.stdout(), /next \d{4}-/);
 
     const after = await capturedIo(dataflow.scenario.taskQueue);
     assert.equal(await runPause(dataflow.target, { json: false }, { io: after, connect: connectTemporal }), 2);

@@ -110,4 +110,33 @@ describe('the dataflow spec', () => {
       /monitor\.pollInterval: must be at least 1m/,
     );
   });
+
+  it('reports every problem at once: a missing section or an unknown field does not hide a bad interval', () => {
+    const env = { TOKEN: jwt(now / 1000 + 86_400) };
+    const problemsOf = (spec: unknown) => {
+      try {
+        resolveDataflowSpec(spec, { env: {}, now });
+      } catch (error) {
+        if (error instanceof SpecError) return error.problems.map((problem) => problem.field).sort();
+        throw error;
+      }
+      assert.fail('the spec was taken');
+    };
+    const { target: _target, ...withoutTarget } = minimal;
+    const badInterval = { frequency: 'minute', interval: 5 };
+    assert.deepEqual(problemsOf({ ...withoutTarget, schedule: badInterval }), [
+      'onetrust.accessToken',
+      'schedule.interval',
+      'target',
+    ]);
+    assert.deepEqual(problemsOf({ ...minimal, colour: 'blue', schedule: badInterval }), [
+      '',
+      'onetrust.accessToken',
+      'schedule.interval',
+    ]);
+    assert.throws(
+      () => resolveDataflowSpec({ ...minimal, colour: 'blue', schedule: badInterval }, { env, now }),
+      /unknown field "colour"[\s\S]*schedule\.interval: must be ≥ 15 for frequency "minute" \(got 5\)/,
+    );
+  });
 });

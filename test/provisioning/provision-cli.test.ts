@@ -13,6 +13,7 @@ import { runProvision, type ProvisionOptions } from '../../src/cli/provision-com
 import { exitCodes } from '../../src/cli/command-io';
 import { connectTemporal } from '../../src/cli/temporal-client';
 import { monitorWorkflowId, provisionWorkflowId } from '../../src/workflows/workflow-ids';
+import { encodePublicKey, generateSecretsKeyPair } from '../../src/secrets';
 import { getTemporal } from '../harness/temporal';
 import { childProcessEnv, startTestWorker, type TestWorker } from '../harness/test-worker';
 import {
@@ -143,6 +144,37 @@ describe('the provision command', function () {
     assert.notEqual(newMonitor.runId, deadRun);
   });
 
+  it('keeps another dataflow’s schema and dataset on rollback, saying whose, and labels only AEP’s words as AEP’s', async () => {
+    // Another dataflow of the same sandbox, on consent's schema title and dataset name; its token sealed to a key
+    // no worker holds, so it fails at the base connection, after the schema branch found consent's schema.
+    const sharing = { ...scenario, name: 'consent-sharing', spec: { ...scenario.spec, name: 'consent-sharing' } };
+    const strangerKey = encodePublicKey(generateSecretsKeyPair().publicKey);
+
+    const failed = await runCli(sharing, {}, { DATAFLOW_SECRETS_PUBLIC_KEY: strangerKey });
+
+    assert.equal(failed.exitCode, exitCodes.failed, failed.stdout + failed.stderr);
+    const owner = `belongs to ${scenario.sandbox}/consent`;
+    assert.match(failed.stdout, new RegExp(`^ +\\[4/8\\] Target schema: kept \\(${owner}\\) `, 'm'));
+    assert.doesNotMatch(failed.stdout, /Target schema: rolled back|Dataset: rolled back/);
+    assert.match(failed.stderr, /^ {2}cause {8}cannot open the sealed secret: /m);
+    assert.doesNotMatch(failed.stderr, /AEP (message|code)/);
+    assert.match(failed.stderr, new RegExp(`^Kept: target schema \\S+ \\(${owner}\\)`, 'm'));
+    assert.deepEqual(await resourceCounts(scenario.sandbox), exactlyOneOfEach, 'consent’s resources are all there');
+
+    // With the worker's key it builds on them, and says it reused them rather than only "nothing to change".
+    const built = await runCli(sharing);
+
+    assert.equal(built.exitCode, exitCodes.ok, built.stderr);
+    const [schema] = (await resourcesOf(scenario.sandbox)).schemas!;
+    assert.match(
+      built.stdout,
+      new RegExp(
+        `^Reused what was already there: target schema ${escaped(String(schema!.$id))}; dataset \\S+\\. Nothing else to change`,
+        'm',
+      ),
+    );
+  });
+
   it('exits 3 (unavailable) when Temporal goes away while it follows provisioning', async function () {
     this.timeout(120_000);
     const stranded = { ...(await newScenario()), taskQueue: uniqueName('no-worker') };
@@ -243,6 +275,10 @@ async function startTcpProxy(target: string): Promise<{ address: string; cut(): 
       return closed;
     },
   };
+}
+
+function escaped(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {

@@ -145,6 +145,7 @@ describe('provisionings that share a dataset name and a schema title', function 
     assert.deepEqual(await activities.deleteDataset({ dataflow, datasetId: others }), {
       deleted: [ours],
       keptForOthers: [others],
+      keptFor: { [others]: `belongs to ${scenario.sandbox}/consent-2` },
     });
     const left = async () => (await resourcesOf(scenario.sandbox)).dataSets!.map((dataset) => dataset.id).sort();
     assert.deepEqual(await left(), [others, unmarked].sort(), 'the unmarked one was not recorded: not ours either');
@@ -153,6 +154,7 @@ describe('provisionings that share a dataset name and a schema title', function 
     assert.deepEqual(await activities.deleteDataset({ dataflow, datasetId: unmarked }), {
       deleted: [unmarked],
       keptForOthers: [others],
+      keptFor: { [others]: `belongs to ${scenario.sandbox}/consent-2` },
     });
 
     // Ours, but another dataflow's target connection writes into it (it found ours by the shared name): kept.
@@ -167,6 +169,7 @@ describe('provisionings that share a dataset name and a schema title', function 
     assert.deepEqual(await activities.deleteDataset({ dataflow, datasetId: oursAgain }), {
       deleted: [],
       keptForOthers: [others, oursAgain],
+      keptFor: { [others]: `belongs to ${scenario.sandbox}/consent-2`, [oursAgain]: 'another dataflow uses it' },
     });
   });
 
@@ -183,6 +186,10 @@ describe('provisionings that share a dataset name and a schema title', function 
     assert.deepEqual(await activities.deleteTargetSchema({ ...removeBoth, ...recordedTheirs }), {
       deleted: [],
       keptForOthers: [theirs.schema['meta:altId'], theirs.fieldGroup['meta:altId']],
+      keptFor: {
+        [theirs.schema['meta:altId']]: `belongs to ${scenario.sandbox}/consent-2`,
+        [theirs.fieldGroup['meta:altId']]: `belongs to ${scenario.sandbox}/consent-2`,
+      },
     });
     await sandbox.schemaRegistry.deleteSchema(theirs.schema['meta:altId']);
     await sandbox.schemaRegistry.deleteFieldGroup(theirs.fieldGroup['meta:altId']);
@@ -198,6 +205,10 @@ describe('provisionings that share a dataset name and a schema title', function 
     assert.deepEqual(await activities.deleteTargetSchema({ ...removeBoth, ...recordedOurs }), {
       deleted: [],
       keptForOthers: [ours.schema['meta:altId'], ours.fieldGroup['meta:altId']],
+      keptFor: {
+        [ours.schema['meta:altId']]: 'another dataflow uses it',
+        [ours.fieldGroup['meta:altId']]: 'another dataflow uses it',
+      },
     });
     await sandbox.catalog.deleteDataset(theirDataset);
     assert.deepEqual(await activities.deleteTargetSchema({ ...removeBoth, ...recordedOurs }), {

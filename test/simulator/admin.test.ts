@@ -106,6 +106,19 @@ describe('simulator admin API (/__sim)', () => {
     assert.equal((await platform.admin('POST', '/onetrust/tokens', { expiresInSeconds: 'soon' })).status, 400);
   });
 
+  it('mints OneTrust tokens of a year at most, as OneTrust issues them, and refuses a two-year one', async () => {
+    const year = 365 * 24 * 3600;
+    const yearLong = await platform.admin<{ expires_at: string }>('POST', '/onetrust/tokens', {
+      expiresInSeconds: year,
+    });
+    assert.equal(yearLong.status, 200);
+    const twoYears = await platform.admin<{ error: string }>('POST', '/onetrust/tokens', {
+      expiresInSeconds: 2 * year,
+    });
+    assert.equal(twoYears.status, 400);
+    assert.match(twoYears.body.error, /OneTrust issues tokens for at most a year/);
+  });
+
   it('starts a run now for a flow, and answers 404 for unknown flows and datasets', async () => {
     const pipeline = await platform.createPipeline({ sandbox: 'admin-run', accessToken: oneTrustToken });
     const flowId = await platform.createFlow(pipeline, {

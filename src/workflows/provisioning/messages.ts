@@ -71,7 +71,16 @@ export interface ProvisionDataflowResult {
 
 /** `cancelled`: stopped because another step failed or the provisioning was cancelled (and nothing to undo). */
 export type StepState =
-  'pending' | 'running' | 'done' | 'reused' | 'failed' | 'cancelled' | 'rolled-back' | 'rollback-failed';
+  | 'pending'
+  | 'running'
+  | 'done'
+  | 'reused'
+  | 'failed'
+  | 'cancelled'
+  | 'rolled-back'
+  /** The rollback left what the step found in place: it belongs to (or is used by) another dataflow. */
+  | 'kept'
+  | 'rollback-failed';
 
 export interface StepProgress {
   key: ProvisioningStepKey;
@@ -80,6 +89,8 @@ export interface StepProgress {
   /** Resource ids the step produced, e.g. { baseConnectionId: '…' }. */
   resources: Record<string, string | number>;
   note?: string;
+  /** Whose the resource the step found is, when another dataflow's ("prod/consent"). */
+  owner?: string;
 }
 
 /** One change of a step's state, in the order they happened (the CLI prints these, so none is skipped). */
@@ -100,6 +111,8 @@ export interface ProvisioningFailure extends Partial<AepFailureDetails> {
   /** Resources the compensation deleted, and any it could not. */
   rolledBack: string[];
   leftBehind: string[];
+  /** Resources the rollback found but left in place, each with whose it is ("schema … (belongs to prod/x)"). */
+  kept?: string[];
 }
 
 export type ProvisioningPhase =

@@ -19,6 +19,7 @@ const stateMarks: Record<StepState, [symbol: string, word: string]> = {
   failed: ['☒', '**failed**'],
   cancelled: ['⊘', 'cancelled'],
   'rolled-back': ['↩', 'rolled back'],
+  kept: ['=', 'kept'],
   'rollback-failed': ['⚠', '**rollback failed**'],
 };
 
@@ -60,6 +61,9 @@ export function renderDetails(progress: ProvisioningProgress): string {
     lines.push('', `**Failure:** ${progress.failure.message}`);
     if (progress.failure.rolledBack.length > 0) {
       lines.push('', `Rolled back: ${progress.failure.rolledBack.join('; ')}`);
+    }
+    if (progress.failure.kept && progress.failure.kept.length > 0) {
+      lines.push('', `Kept: ${progress.failure.kept.join('; ')}`);
     }
     if (progress.failure.leftBehind.length > 0)
       lines.push('', `**Left behind:** ${progress.failure.leftBehind.join('; ')}`);

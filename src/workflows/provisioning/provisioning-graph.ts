@@ -51,6 +51,8 @@ export interface StepOutcome {
   note?: string;
   /** Whether the resource was there before the run, when the step tells it instead of the survey. */
   foundBefore?: boolean;
+  /** Whose the resource it found is, when another dataflow's ("prod/consent"). */
+  owner?: string;
 }
 
 export interface ProvisioningStep {
@@ -70,7 +72,7 @@ export interface ProvisioningStep {
   surveyFoundAny?: (existing: ExistingResources) => boolean;
   run: (context: StepContext, call: { summary: string; lookFirst: boolean }) => Promise<StepOutcome>;
   /** Deletes what the step may have made; registered before the step runs, since it may create and then fail. */
-  undo?: (context: StepContext) => Promise<{ deleted: string[] }>;
+  undo?: (context: StepContext) => Promise<{ deleted: string[]; keptFor?: Record<string, string> }>;
 }
 
 /** In the seed's order: the checklist, the CLI and "step k of 8" follow this order, not the order of completion. */
@@ -163,6 +165,7 @@ export const provisioningGraph: readonly ProvisioningStep[] = [
         resources: { fieldGroupId: result.fieldGroupId, schemaId: result.schemaId },
         note: `tenant _${result.tenantId}`,
         ...(shorterCriticalPath ? { foundBefore: !result.schemaCreated } : {}),
+        ...(result.schemaOwner ? { owner: result.schemaOwner } : {}),
       };
     },
     undo: ({ activities, dataflow, ids, existing, built, shorterCriticalPath, runStartedAtMs }) => {
