@@ -196,7 +196,24 @@ export class SimulatorAdmin {
     return this.call('GET', '/__sim/io-events/keys');
   }
 
-  private async call<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  /**
+   * Sets top-level fields of a stored resource (null removes one), past the rules of AEP's PATCH: what AEP's own
+   * back end or UI may do, e.g. a flow's `sourceConnectionIds`. `kind` is the store's (`flows`, `fieldGroups`, …).
+   */
+  async alterResource(kind: string, id: string, fields: Record<string, unknown>): Promise<SimulatorResource> {
+    return this.call('PATCH', `/__sim/resources/${kind}/${encodeURIComponent(id)}`, fields);
+  }
+
+  /** Deletes a stored resource even while something still uses it (AEP's API refuses that). */
+  async forceDelete(kind: string, id: string): Promise<void> {
+    await this.call('DELETE', `/__sim/resources/${kind}/${encodeURIComponent(id)}`);
+  }
+
+  private async call<T = unknown>(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
     const response = await request(`${this.baseUrl}${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },

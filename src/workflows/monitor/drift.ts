@@ -1,8 +1,10 @@
 /**
  * Drift: the dataflow in AEP no longer is what the monitor last applied. Someone disabled the flow or changed its
- * schedule in the AEP UI, pointed it at another mapping, or deleted its dataset or a connection. The monitor looks
- * on its reconcile, on `status --refresh` and after every action; a difference is the `drifted` state and one alert
- * per distinct drift, and `provision` with the spec puts back what it can.
+ * schedule in the AEP UI, pointed it at another mapping, deleted one of its resources (flow, connections, mapping
+ * set, dataset, schema, field group), or wired a connection to another one. The monitor looks on its reconcile, on
+ * `status --refresh` and after every action; a difference is the `drifted` state and one alert per distinct drift.
+ * `provision` with the spec puts back what the monitor can change in place (flow state, schedule, mapping version);
+ * a resource deleted or rewired needs teardown and provision, which makes the dataflow anew.
  */
 import { log } from '@temporalio/workflow';
 import type { LiveDataflow } from '../../activities/monitor';
@@ -21,8 +23,9 @@ interface Difference {
 
 export function differencesFrom(state: MonitorState, live: LiveDataflow): Difference[] {
   const gone = live.missing.map((label) => ({ text: `${label} was deleted`, repairable: false }));
+  const rewired = connectionWiringDifferences(state, live);
   const flow = live.flow;
-  if (flow === undefined) return gone;
+  if (flow === undefined) return [...rewired, ...gone];
   const { ids, schedule } = state.dataflow;
   const differences: Difference[] = [];
   const expectedState = state.paused ? 'disabled' : 'enabled';
@@ -56,7 +59,32 @@ export function differencesFrom(state: MonitorState, live: LiveDataflow): Differ
       repairable: false,
     });
   }
-  return [...differences, ...gone];
+  return [...differences, ...rewired, ...gone];
+}
+
+/**
+ * A source connection reading through another base connection, a target connection writing into another dataset.
+ * AEP refuses to PATCH the first; either way the flow no longer moves this dataflow's data. What was not read
+ * (results recorded by earlier releases, a connection that is gone) is no difference.
+ */
+function connectionWiringDifferences(state: MonitorState, live: LiveDataflow): Difference[] {
+  const { ids } = state.dataflow;
+  const differences: Difference[] = [];
+  const source = live.sourceConnection;
+  if (source !== undefined && source.baseConnectionId !== ids.baseConnectionId) {
+    differences.push({
+      text: `source connection ${ids.sourceConnectionId} reads through base connection ${source.baseConnectionId ?? '(none)'} (expected ${ids.baseConnectionId})`,
+      repairable: false,
+    });
+  }
+  const target = live.targetConnection;
+  if (target !== undefined && target.dataSetId !== ids.datasetId) {
+    differences.push({
+      text: `target connection ${ids.targetConnectionId} writes into dataset ${target.dataSetId ?? '(none)'} (expected ${ids.datasetId})`,
+      repairable: false,
+    });
+  }
+  return differences;
 }
 
 /** Reads the dataflow and records, alerts or clears drift. A failed read changes nothing (the next look retries). */
@@ -106,7 +134,7 @@ export async function lookForDrift(context: MonitorContext): Promise<void> {
 export function howToRepair(drift: DriftState): string {
   return drift.repairable
     ? 'provision the spec again to put it back (npm run client -- provision <spec.json>)'
-    : 'part of it is gone: tear it down and provision it again (npm run client -- teardown <sandbox/name>, then provision <spec.json>)';
+    : 'part of it is gone or wired elsewhere, which provision cannot change in place: tear it down and provision it again (npm run client -- teardown <sandbox/name>, then provision <spec.json>)';
 }
 
 function describeEvery(frequency: string | undefined, interval: number | undefined): string {
