@@ -1,9 +1,8 @@
 /**
- * Admin routes that change a stored resource the way AEP's public API refuses to: set fields PATCH protects (a
- * flow's connection ids, a source connection's base connection) or delete what something still uses. AEP's own
- * back end and UI can leave a dataflow like that; tests use these to check that the monitor notices.
- *   PATCH  /__sim/resources/:kind/:id   body: top-level fields to set (null removes one); answers the resource
- *   DELETE /__sim/resources/:kind/:id   204, whatever uses it
+ * An admin route that changes a stored resource the way AEP's public API refuses to: it sets fields PATCH protects
+ * (a flow's connection ids, a source connection's base connection). AEP's own back end and UI can leave a dataflow
+ * like that; tests use it to check that the monitor notices.
+ *   PATCH /__sim/resources/:kind/:id   body: top-level fields to set (null removes one); answers the resource
  * `kind` is the store's name (`flows`, `sourceConnections`, `fieldGroups`, …); `id` a schema's or field group's
  * `$id` for those kinds.
  */
@@ -36,10 +35,6 @@ export function registerAdminResourceRoutes(
     if (!resource) throw adminError(404, `${kind} ${id} not found`);
     return { kind: kind as ResourceKind, resource };
   };
-  // A flow's schedule follows what is stored: re-arm (or clear) its timer after any change.
-  const afterChange = (kind: ResourceKind, id: string) => {
-    if (kind === 'flows') scheduler.refresh(id);
-  };
 
   app.patch<{ Params: { kind: string; id: string } }>(`${prefix}/resources/:kind/:id`, (request) => {
     const { kind, resource } = find(request.params.kind, request.params.id);
@@ -53,14 +48,8 @@ export function registerAdminResourceRoutes(
       else updated[field] = value;
     }
     store.put(kind, updated);
-    afterChange(kind, updated.id);
+    // A flow's schedule follows what is stored: re-arm its timer.
+    if (kind === 'flows') scheduler.refresh(updated.id);
     return updated;
-  });
-
-  app.delete<{ Params: { kind: string; id: string } }>(`${prefix}/resources/:kind/:id`, (request, reply) => {
-    const { kind, resource } = find(request.params.kind, request.params.id);
-    store.delete(kind, resource.sandboxName, resource.id);
-    afterChange(kind, resource.id);
-    void reply.code(204).send();
   });
 }

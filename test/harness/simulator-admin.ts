@@ -204,11 +204,6 @@ export class SimulatorAdmin {
     return this.call('PATCH', `/__sim/resources/${kind}/${encodeURIComponent(id)}`, fields);
   }
 
-  /** Deletes a stored resource even while something still uses it (AEP's API refuses that). */
-  async forceDelete(kind: string, id: string): Promise<void> {
-    await this.call('DELETE', `/__sim/resources/${kind}/${encodeURIComponent(id)}`);
-  }
-
   private async call<T = unknown>(
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     path: string,
