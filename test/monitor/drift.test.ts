@@ -15,6 +15,7 @@ import { runProvision } from '../../src/cli/provision-command';
 import { runStatus } from '../../src/cli/status-command';
 import { runTeardown } from '../../src/cli/teardown-command';
 import { connectTemporal } from '../../src/cli/temporal-client';
+import { isManagedBy } from '../../src/dataflow/ownership-mark';
 import { statusQuery } from '../../src/workflows/monitor/messages';
 import type { MonitorStatus } from '../../src/workflows/monitor/monitor-status';
 import { monitorWorkflowId } from '../../src/workflows/workflow-ids';
@@ -67,18 +68,31 @@ describe('the monitor notices drift of every kind at its reconcile, and names th
     return io.stdout();
   }
 
-  /** The repair `status` names for what provision cannot change in place: teardown, then provision the spec. */
-  async function teardownThenProvision(): Promise<MonitorStatus> {
-    const torn = await capturedIo(dataflow!.scenario.taskQueue);
-    const tornCode = await runTeardown(
-      dataflow!.target,
-      { keepData: false, json: false },
-      { io: torn, connect: connectTemporal },
-    );
-    assert.equal(tornCode, exitCodes.ok, torn.stdout() + torn.stderr());
+  /** How many records the simulator holds in a dataset; undefined when the dataset is gone. */
+  async function recordsIn(datasetId: string): Promise<number | undefined> {
+    const datasets = (await dataflow!.admin.resources(dataflow!.sandbox)).dataSets ?? [];
+    const found = datasets.find((dataset) => dataset.id === datasetId);
+    return found === undefined ? undefined : (found.recordCount as number);
+  }
 
+  /** Starts runs of the flow by hand until the dataset holds more than `moreThan` records; answers the count. */
+  async function runWritesInto(flowId: string, datasetId: string, moreThan: number): Promise<number> {
+    let lastStartedAt = 0;
+    return waitFor(`a run of flow ${flowId} writing into dataset ${datasetId}`, async () => {
+      const count = (await recordsIn(datasetId)) ?? 0;
+      if (count > moreThan) return count;
+      if (Date.now() - lastStartedAt > 1_500) {
+        lastStartedAt = Date.now();
+        await dataflow!.admin.startRun(flowId);
+      }
+      return undefined;
+    });
+  }
+
+  /** Provisions a spec with the CLI, waiting for the end; answers the exit code and what it printed. */
+  async function provisionCli(spec: Record<string, unknown>): Promise<{ exitCode: number; printed: string }> {
     const path = join(specDirectory, `${dataflow!.sandbox}.json`);
-    writeFileSync(path, JSON.stringify(dataflow!.scenario.spec));
+    writeFileSync(path, JSON.stringify(spec));
     const io = await capturedIo(dataflow!.scenario.taskQueue);
     const exitCode = await runProvision(
       path,
@@ -90,8 +104,46 @@ describe('the monitor notices drift of every kind at its reconcile, and names th
         inputOverrides: { activityTiming: fastActivityTiming },
       },
     );
+    return { exitCode, printed: io.stdout() + io.stderr() };
+  }
+
+  async function teardownCli(keepData: boolean): Promise<string> {
+    const io = await capturedIo(dataflow!.scenario.taskQueue);
+    const exitCode = await runTeardown(dataflow!.target, { keepData, json: false }, { io, connect: connectTemporal });
     assert.equal(exitCode, exitCodes.ok, io.stdout() + io.stderr());
-    assert.match(io.stdout(), /is provisioned in sandbox/);
+    return io.stdout();
+  }
+
+  /**
+   * Does what `status` printed as the repair, word for word: `teardown [--keep-data] <sandbox/name>`, then provision
+   * the spec (with new target names when it says so). Answers the new monitor's status once `status --refresh`
+   * finds no drift.
+   */
+  async function repairAsPrinted(printed: string): Promise<MonitorStatus> {
+    await teardownAsPrinted(printed);
+    return provisionAsPrinted(printed);
+  }
+
+  async function teardownAsPrinted(printed: string): Promise<void> {
+    const teardown = new RegExp(`teardown (--keep-data )?${dataflow!.target}\\b`).exec(printed);
+    assert.ok(teardown, `status names a teardown of ${dataflow!.target}:\n${printed}`);
+    await teardownCli(teardown[1] !== undefined);
+  }
+
+  async function provisionAsPrinted(printed: string): Promise<MonitorStatus> {
+    const { spec } = dataflow!.scenario;
+    const newTargetNames = /provision the spec with a new target\.datasetName and target\.schemaTitle/.test(printed);
+    const target = spec.target as { schemaTitle: string; datasetName: string };
+    const provisioned = await provisionCli(
+      newTargetNames
+        ? {
+            ...spec,
+            target: { schemaTitle: `${target.schemaTitle} (2)`, datasetName: `${target.datasetName} (2)` },
+          }
+        : spec,
+    );
+    assert.equal(provisioned.exitCode, exitCodes.ok, provisioned.printed);
+    assert.match(provisioned.printed, /is provisioned in sandbox/);
 
     // The new monitor looks for drift after `status --refresh`: the new dataflow matches what it applied.
     const refreshed = await capturedIo(dataflow!.scenario.taskQueue);
@@ -106,7 +158,33 @@ describe('the monitor notices drift of every kind at its reconcile, and names th
     return client.workflow.getHandle(monitorWorkflowId(dataflow!.sandbox, dataflow!.name)).query(statusQuery);
   }
 
-  it('names each resource deleted through AEP, and teardown then provision makes the dataflow anew', async function () {
+  /**
+   * What a repair that keeps the data promises: the same dataset (with this dataflow's mark), schema and field
+   * group, none of its records lost, and the next run writing into it.
+   */
+  async function assertTheDataWasKept(
+    before: { ids: MonitorStatus['ids']; records: number },
+    repaired: MonitorStatus,
+  ): Promise<void> {
+    assert.equal(repaired.state, 'healthy', JSON.stringify(repaired.drift));
+    assert.equal(repaired.ids.datasetId, before.ids.datasetId, 'provision reused the kept dataset');
+    assert.equal(repaired.ids.schemaId, before.ids.schemaId, 'and its schema');
+    assert.equal(repaired.ids.fieldGroupId, before.ids.fieldGroupId, 'and its field group');
+    assert.notEqual(repaired.ids.flowId, before.ids.flowId, 'a new flow');
+    const dataset = await (await someoneInAep()).catalog.getDataset(repaired.ids.datasetId);
+    assert.ok(isManagedBy(dataset.description, dataflow!.sandbox, dataflow!.name), dataset.description);
+    const kept = await recordsIn(before.ids.datasetId);
+    assert.ok(kept !== undefined && kept >= before.records, `records kept: ${kept} of ${before.records}`);
+    await runWritesInto(repaired.ids.flowId, before.ids.datasetId, kept);
+  }
+
+  /** The dataflow with records in its dataset: what a repair must not lose. */
+  async function withRecords(): Promise<{ ids: MonitorStatus['ids']; records: number }> {
+    const { ids } = dataflow!.provisioned;
+    return { ids, records: await runWritesInto(ids.flowId, ids.datasetId, 0) };
+  }
+
+  it('names each resource deleted through AEP; with the dataset gone, teardown then provision makes it anew', async function () {
     this.timeout(120_000);
     dataflow = await monitoredDataflow(reconcileEverySecond);
     const { ids } = dataflow.provisioned;
@@ -138,9 +216,12 @@ describe('the monitor notices drift of every kind at its reconcile, and names th
 
     const printed = await statusCli();
     for (const [resource] of deletions) assert.ok(printed.includes(`${resource} was deleted`), printed);
+    // Nothing is left to keep: a plain teardown, and status says why.
+    assert.match(printed, /its dataset is gone, so no data is left to keep/);
     assert.match(printed, new RegExp(`teardown ${dataflow.target}, then provision <spec\\.json>`));
+    assert.doesNotMatch(printed, /--keep-data/);
 
-    const repaired = await teardownThenProvision();
+    const repaired = await repairAsPrinted(printed);
     assert.equal(repaired.state, 'healthy', JSON.stringify(repaired.drift));
     for (const kind of Object.keys(ids) as Array<keyof typeof ids>) {
       if (kind !== 'mappingVersion' && kind !== 'schemaAltId') {
@@ -150,10 +231,71 @@ describe('the monitor notices drift of every kind at its reconcile, and names th
     await inAep.flowService.getFlow(repaired.ids.flowId);
   });
 
-  it('names connections wired elsewhere, and teardown then provision wires them anew', async function () {
+  it('with the flow and connections deleted but the dataset there, the repair keeps the dataset and its records', async function () {
     this.timeout(120_000);
     dataflow = await monitoredDataflow(reconcileEverySecond);
-    const { ids } = dataflow.provisioned;
+    const before = await withRecords();
+    const { ids } = before;
+    const inAep = await someoneInAep();
+
+    await inAep.flowService.deleteFlow(ids.flowId);
+    await inAep.flowService.deleteTargetConnection(ids.targetConnectionId);
+    await inAep.dataPrep.deleteMappingSet(ids.mappingSetId);
+    await driftNamed(`mapping set ${ids.mappingSetId} was deleted`);
+
+    const printed = await statusCli();
+    assert.ok(printed.includes(`flow ${ids.flowId} was deleted`), printed);
+    assert.ok(printed.includes(`target connection ${ids.targetConnectionId} was deleted`), printed);
+    assert.match(printed, new RegExp(`teardown --keep-data ${dataflow.target}, then provision <spec\\.json>`));
+    assert.match(printed, /writes into the same dataset/);
+
+    await assertTheDataWasKept(before, await repairAsPrinted(printed));
+  });
+
+  it('with the schema gone but the dataset there, the repair keeps the dataset and its records and writes anew elsewhere', async function () {
+    this.timeout(120_000);
+    dataflow = await monitoredDataflow(reconcileEverySecond);
+    const before = await withRecords();
+    const { ids } = before;
+    const inAep = await someoneInAep();
+
+    // The simulator refuses to delete a schema a dataset follows (whether AEP does is not documented): the dataset
+    // lets go of its schema for the delete and gets it back, as AEP's back end may leave them.
+    const { schemaRef } = await inAep.catalog.getDataset(ids.datasetId);
+    await dataflow.admin.alterResource('dataSets', ids.datasetId, { schemaRef: null });
+    await inAep.schemaRegistry.deleteSchema(ids.schemaId);
+    await dataflow.admin.alterResource('dataSets', ids.datasetId, { schemaRef });
+    await driftNamed(`schema ${ids.schemaId} was deleted`);
+
+    const printed = await statusCli();
+    assert.match(printed, new RegExp(`the schema of dataset ${ids.datasetId} is gone`));
+    assert.match(printed, new RegExp(`teardown --keep-data ${dataflow.target}\\)`));
+    assert.match(printed, /provision the spec with a new target\.datasetName and target\.schemaTitle/);
+
+    // Why new names: the spec as it was makes a new schema, then refuses the kept dataset, which follows the old.
+    await teardownAsPrinted(printed);
+    const kept = await recordsIn(ids.datasetId);
+    assert.ok(kept !== undefined && kept >= before.records, `records kept: ${kept} of ${before.records}`);
+    const asItWas = await provisionCli(dataflow.scenario.spec);
+    assert.notEqual(asItWas.exitCode, exitCodes.ok, asItWas.printed);
+    assert.match(asItWas.printed, new RegExp(`already exists with schema ${ids.schemaId}`));
+
+    const repaired = await provisionAsPrinted(printed);
+    assert.equal(repaired.state, 'healthy', JSON.stringify(repaired.drift));
+    assert.notEqual(repaired.ids.datasetId, ids.datasetId, 'a new dataset');
+    await runWritesInto(repaired.ids.flowId, repaired.ids.datasetId, 0);
+    assert.equal(
+      await recordsIn(ids.datasetId),
+      kept,
+      'the kept dataset holds its records, and new runs write elsewhere',
+    );
+  });
+
+  it('names connections wired elsewhere, and teardown --keep-data then provision wires them anew into the same dataset', async function () {
+    this.timeout(120_000);
+    dataflow = await monitoredDataflow(reconcileEverySecond);
+    const before = await withRecords();
+    const { ids } = before;
     const { admin } = dataflow;
     const inAep = await someoneInAep();
 
@@ -186,10 +328,12 @@ describe('the monitor notices drift of every kind at its reconcile, and names th
 
     const printed = await statusCli();
     assert.match(printed, /wired elsewhere, which provision cannot change in place/);
-    assert.match(printed, new RegExp(`teardown ${dataflow.target}, then provision <spec\\.json>`));
+    assert.match(printed, new RegExp(`teardown --keep-data ${dataflow.target}, then provision <spec\\.json>`));
 
-    const repaired = await teardownThenProvision();
-    assert.equal(repaired.state, 'healthy', JSON.stringify(repaired.drift));
+    const repaired = await repairAsPrinted(printed);
+    await assertTheDataWasKept(before, repaired);
+    const targetConnection = await inAep.flowService.getTargetConnection(repaired.ids.targetConnectionId);
+    assert.equal(targetConnection.params?.dataSetId, ids.datasetId);
     const flow = await inAep.flowService.getFlow(repaired.ids.flowId);
     assert.deepEqual(flow.sourceConnectionIds, [repaired.ids.sourceConnectionId]);
     assert.deepEqual(flow.targetConnectionIds, [repaired.ids.targetConnectionId]);
