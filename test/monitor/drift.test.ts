@@ -1,11 +1,13 @@
 /**
  * Drift of every kind, found by the monitor's own reconcile (every second here): each resource of a provisioned
  * dataflow deleted in AEP, and its connections wired to other resources. The status, the `status` command and the
- * alert name the kind and the id; the repair they name (teardown, then provision) puts the dataflow back. One look
- * reads each of the dataflow's eight resources once.
+ * alert name the kind and the id, and the repair they name, followed word for word, puts the dataflow back without
+ * losing data that is still there: `teardown --keep-data`, then provision, which writes into the same dataset; a
+ * plain teardown only when the dataset itself is gone; new target names when its schema is gone. One look reads
+ * each of the dataflow's eight resources once.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInspectionActivities } from '../../src/activities/monitor/inspect-dataflow';
@@ -248,6 +250,13 @@ describe('the monitor notices drift of every kind at its reconcile, and names th
     assert.ok(printed.includes(`target connection ${ids.targetConnectionId} was deleted`), printed);
     assert.match(printed, new RegExp(`teardown --keep-data ${dataflow.target}, then provision <spec\\.json>`));
     assert.match(printed, /writes into the same dataset/);
+    const repairLine = printed.split('\n').find((line) => line.includes('--keep-data'))!;
+    assert.ok(
+      readFileSync(join(__dirname, '../../README.md'), 'utf8')
+        .split('\n')
+        .includes(repairLine.replace(dataflow.target, 'prod/consent-demo')),
+      `the README shows this repair as printed: ${repairLine}`,
+    );
 
     await assertTheDataWasKept(before, await repairAsPrinted(printed));
   });
