@@ -3,11 +3,13 @@
  * request log, add and clear fault rules, mint OneTrust tokens, register OneTrust clients (or regenerate their
  * secrets) and see which secret minted each token, and start a flow run now. The routes about runs at
  * fleet scale (failure share, run summaries, request counts) are in admin-run-routes.ts; the rate limit and the
- * added latency in admin-traffic-routes.ts.
+ * added latency in admin-traffic-routes.ts; changes to resources that AEP's public API refuses in
+ * admin-resource-routes.ts.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { SimulatorContext } from './context';
+import { registerAdminResourceRoutes } from './admin-resource-routes';
 import { registerAdminRunRoutes } from './admin-run-routes';
 import { registerAdminTrafficRoutes } from './admin-traffic-routes';
 import { FaultRules, faultRuleInput } from './faults';
@@ -158,6 +160,7 @@ export function registerAdminRoutes(app: FastifyInstance, dependencies: AdminDep
     runFailures: dependencies.runFailures,
     requestCounts: dependencies.requestCounts,
   });
+  registerAdminResourceRoutes(app, adminPrefix, { store, scheduler });
   registerAdminTrafficRoutes(app, adminPrefix, { rateLimit: dependencies.rateLimit, latency: dependencies.latency });
 }
 

@@ -215,7 +215,19 @@ export class SimulatorAdmin {
     return this.call('GET', '/__sim/io-events/keys');
   }
 
-  private async call<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  /**
+   * Sets top-level fields of a stored resource (null removes one), past the rules of AEP's PATCH: what AEP's own
+   * back end or UI may do, e.g. a flow's `sourceConnectionIds`. `kind` is the store's (`flows`, `fieldGroups`, …).
+   */
+  async alterResource(kind: string, id: string, fields: Record<string, unknown>): Promise<SimulatorResource> {
+    return this.call('PATCH', `/__sim/resources/${kind}/${encodeURIComponent(id)}`, fields);
+  }
+
+  private async call<T = unknown>(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
     const response = await request(`${this.baseUrl}${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },

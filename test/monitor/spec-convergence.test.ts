@@ -324,6 +324,9 @@ describe('provision converges a dataflow to its spec, and the monitor notices dr
     const drifted = await statusRefresh();
     assert.match(drifted.stdout, new RegExp(`dataset ${datasetId} was deleted`));
     assert.match(drifted.stdout, new RegExp(`teardown ${dataflow.target}, then provision`));
+    // The dataset is gone: nothing is left to keep, so a plain teardown, and status says why.
+    assert.match(drifted.stdout, /its dataset is gone, so no data is left to keep/);
+    assert.doesNotMatch(drifted.stdout, /--keep-data/);
     const status = await dataflow.status();
     assert.equal(status.state, 'drifted');
     assert.equal(status.drift?.repairable, false);

@@ -151,4 +151,47 @@ describe('simulator admin API (/__sim)', () => {
     assert.equal(records.status, 200);
     assert.equal(records.body.count, 0);
   });
+
+  it('sets fields of a stored resource that AEP refuses to PATCH, and refuses to change what identifies it', async () => {
+    const pipeline = await platform.createPipeline({ sandbox: 'admin-alter', accessToken: oneTrustToken });
+    const before = await platform.flowService<{ items: Array<{ etag: string }> }>(
+      'GET',
+      `/sourceConnections/${pipeline.sourceConnectionId}`,
+      { sandbox: 'admin-alter' },
+    );
+    const refused = await platform.flowService('PATCH', `/sourceConnections/${pipeline.sourceConnectionId}`, {
+      sandbox: 'admin-alter',
+      body: [{ op: 'replace', path: '/baseConnectionId', value: 'another-base' }],
+      headers: { 'if-match': before.body.items[0]!.etag },
+    });
+    assert.equal(refused.status, 400, 'AEP itself refuses');
+
+    const altered = await platform.admin<{ baseConnectionId: string }>(
+      'PATCH',
+      `/resources/sourceConnections/${pipeline.sourceConnectionId}`,
+      { baseConnectionId: 'another-base' },
+    );
+    assert.equal(altered.status, 200);
+    assert.equal(altered.body.baseConnectionId, 'another-base');
+    const read = await platform.flowService<{ items: Array<{ baseConnectionId: string }> }>(
+      'GET',
+      `/sourceConnections/${pipeline.sourceConnectionId}`,
+      { sandbox: 'admin-alter' },
+    );
+    assert.equal(read.body.items[0]!.baseConnectionId, 'another-base');
+
+    const schema = await platform.admin<{ title?: string }>(
+      'PATCH',
+      `/resources/schemas/${encodeURIComponent(pipeline.schemaId)}`,
+      { title: 'Renamed behind the API' },
+    );
+    assert.equal(schema.status, 200, 'a schema is found by its $id');
+    assert.equal(schema.body.title, 'Renamed behind the API');
+
+    const path = `/resources/sourceConnections/${pipeline.sourceConnectionId}`;
+    assert.equal((await platform.admin('PATCH', path, { sandboxName: 'elsewhere' })).status, 400);
+    assert.equal((await platform.admin('PATCH', path, ['not', 'fields'])).status, 400);
+    assert.equal((await platform.admin('PATCH', '/resources/sourceConnections/unknown', { name: 'x' })).status, 404);
+    assert.equal((await platform.admin('PATCH', '/resources/widgets/x', { name: 'x' })).status, 400);
+  });
 });

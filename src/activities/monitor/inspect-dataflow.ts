@@ -1,8 +1,10 @@
 /**
  * What the monitor reads to tell whether its dataflow still is what it last applied (drift) and what a spec would
- * change (apply): the live flow (state, schedule, mapping version, connection ids), whether its dataset and
- * connections still exist, and whether two sealed secrets hold the same value (compared here, in the worker, so
- * neither is ever opened in workflow code or history).
+ * change (apply): the live flow (state, schedule, mapping version, connection ids), whether every other resource
+ * of the dataflow still exists (connections, mapping set, schema, field group, dataset) and how its source and
+ * target connections are wired, and whether two sealed secrets hold the same value (compared here, in the worker,
+ * so neither is ever opened in workflow code or history). A look reads each resource once: eight GETs, whatever
+ * it finds.
  */
 import { isNotFound, type SandboxClient } from '../../aep';
 import { isManagedBy, markedDataflow } from '../../dataflow/ownership-mark';
@@ -28,6 +30,13 @@ export interface LiveDataflow {
   flow?: LiveFlow;
   /** What no longer exists, as `dataset 5f…`, `base connection 6a…`. */
   missing: string[];
+  /**
+   * The base connection the source connection reads through. Absent when the source connection is gone, and in
+   * results recorded before this was read (replay must see no difference there).
+   */
+  sourceConnection?: { baseConnectionId?: string };
+  /** The dataset the target connection writes into; absent as above. */
+  targetConnection?: { dataSetId?: string };
 }
 
 export interface CompareWithSpecInput {
@@ -60,21 +69,40 @@ export function createInspectionActivities({ aep, secrets }: ActivityDependencie
       return asStep('look for drift', async () => {
         const api = aep.forSandbox(input.sandbox);
         const { ids } = input;
-        const [flow, ...existing] = await Promise.all([
-          ifFound(api.flowService.getFlow(ids.flowId)),
-          exists(`dataset ${ids.datasetId}`, api.catalog.getDataset(ids.datasetId)),
-          exists(`base connection ${ids.baseConnectionId}`, api.flowService.getConnection(ids.baseConnectionId)),
-          exists(
-            `source connection ${ids.sourceConnectionId}`,
-            api.flowService.getSourceConnection(ids.sourceConnectionId),
-          ),
-          exists(
-            `target connection ${ids.targetConnectionId}`,
-            api.flowService.getTargetConnection(ids.targetConnectionId),
-          ),
-        ]);
-        const missing = existing.filter((entry): entry is string => entry !== undefined);
-        if (flow === undefined) return { missing: [`flow ${ids.flowId}`, ...missing] };
+        const [flow, sourceConnection, targetConnection, dataset, baseConnection, mappingSet, schema, fieldGroup] =
+          await Promise.all([
+            ifFound(api.flowService.getFlow(ids.flowId)),
+            ifFound(api.flowService.getSourceConnection(ids.sourceConnectionId)),
+            ifFound(api.flowService.getTargetConnection(ids.targetConnectionId)),
+            ifFound(api.catalog.getDataset(ids.datasetId)),
+            ifFound(api.flowService.getConnection(ids.baseConnectionId)),
+            ifFound(api.dataPrep.getMappingSet(ids.mappingSetId)),
+            ifFound(api.schemaRegistry.getSchema(ids.schemaId)),
+            ifFound(api.schemaRegistry.getFieldGroup(ids.fieldGroupId)),
+          ]);
+        // In the order earlier releases listed them, so a drift already alerted reads the same.
+        const missing = (
+          [
+            [dataset, `dataset ${ids.datasetId}`],
+            [baseConnection, `base connection ${ids.baseConnectionId}`],
+            [sourceConnection, `source connection ${ids.sourceConnectionId}`],
+            [targetConnection, `target connection ${ids.targetConnectionId}`],
+            [mappingSet, `mapping set ${ids.mappingSetId}`],
+            [schema, `schema ${ids.schemaId}`],
+            [fieldGroup, `field group ${ids.fieldGroupId}`],
+          ] as const
+        )
+          .filter(([found]) => found === undefined)
+          .map(([, label]) => label);
+        const wiring = {
+          ...(sourceConnection !== undefined
+            ? { sourceConnection: optional('baseConnectionId', sourceConnection.baseConnectionId) }
+            : {}),
+          ...(targetConnection !== undefined
+            ? { targetConnection: optional('dataSetId', targetConnection.params?.dataSetId) }
+            : {}),
+        };
+        if (flow === undefined) return { missing: [`flow ${ids.flowId}`, ...missing], ...wiring };
         const mapping = flow.transformations?.find((transformation) => transformation.params?.mappingId)?.params;
         return {
           flow: {
@@ -87,6 +115,7 @@ export function createInspectionActivities({ aep, secrets }: ActivityDependencie
             targetConnectionIds: flow.targetConnectionIds,
           },
           missing,
+          ...wiring,
         };
       });
     },
@@ -135,8 +164,9 @@ async function ifFound<T>(request: Promise<T>): Promise<T | undefined> {
   }
 }
 
-async function exists(label: string, request: Promise<unknown>): Promise<string | undefined> {
-  return (await ifFound(request)) === undefined ? label : undefined;
+/** `{ key: value }` when the value is a string, else `{}` (an absent field stays absent in the recorded result). */
+function optional<K extends string>(key: K, value: unknown): { [key in K]?: string } {
+  return (typeof value === 'string' ? { [key]: value } : {}) as { [key in K]?: string };
 }
 
 async function sharedResources(api: SandboxClient, sandbox: string, name: string, ids: DataflowIds): Promise<string[]> {

@@ -107,7 +107,7 @@ export function describeStatus(
     ids: dataflow.ids,
     schedule: dataflow.schedule,
     paused: state.paused,
-    ...(state.drift ? { drift: { ...state.drift, repair: howToRepair(state.drift) } } : {}),
+    ...(state.drift ? { drift: { ...state.drift, repair: howToRepair(state.drift, dataflow.ids) } } : {}),
     ...(state.teardown ? { teardown: state.teardown } : {}),
     alerts: dataflow.alerts ? 'webhook' : 'log',
     reconcileInterval: describeDuration(context.reconcileIntervalMs),
