@@ -4,6 +4,8 @@
  * provisions the example dataflow with the CLI; prints the Web UI link; then shows the dataflow's runs
  * ingesting records until Ctrl-C, and stops everything it started. Running it again reuses what exists.
  */
+// First: on an unsupported Node.js, say so before anything else can fail.
+import '../src/runtime/require-supported-node';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runClient } from './demo/client-command';

@@ -8,6 +8,8 @@
  * deployment version it belongs to (src/temporal/worker-deployment.ts). SIGINT/SIGTERM stop it gracefully: no new
  * tasks are taken and running activities get SHUTDOWN_GRACE_TIME to finish.
  */
+// First: on an unsupported Node.js, say so before anything else can fail.
+import './runtime/require-supported-node';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { Duration } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker, type Logger, type WorkerOptions } from '@temporalio/worker';
