@@ -39,9 +39,14 @@ export function missingKeyInProductionMessage(side: 'worker' | 'CLI'): string {
       : "give the CLI the worker's public key: DATAFLOW_SECRETS_PUBLIC_KEY_FILE=/path/public.key (written by " +
         '`npm run secrets -- public-key --keyring /path/keyring.json --out /path/public.key`) or ' +
         'DATAFLOW_SECRETS_PUBLIC_KEY=x25519:…';
+  const legacyNote =
+    side === 'worker'
+      ? 'A deployment moving from the legacy shared key gives the worker DATAFLOW_SECRETS_KEY_FILE beside the ' +
+        `keyring (alone, only with ${sharedKeyMigrationVariable}=1).`
+      : 'A deployment still on the legacy shared key sets DATAFLOW_SECRETS_KEY_FILE instead.';
   return (
     `no secrets key configured, and NODE_ENV=production never creates one. Create a keyring once with ` +
     '`npm run secrets -- create-key --keyring /path/keyring.json` (keep it, and a backup, where only the worker ' +
-    `can read it), then ${setUp}. A deployment still on the legacy shared key sets DATAFLOW_SECRETS_KEY_FILE instead.`
+    `can read it), then ${setUp}. ${legacyNote}`
   );
 }
