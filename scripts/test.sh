@@ -4,9 +4,11 @@
 # then type-check, lint, format check, docker-compose validation, and the mocha suite twice: every test on the
 # Temporal CLI's dev server, then the end-to-end provisioning, monitor and run feed suites, the server-restart
 # tests and the upgrade tests on the PostgreSQL-backed server production runs. Arguments go to mocha instead of
-# the default file lists (dev server only).
+# the default file lists (dev server only). Run as `npm test`, so every `node`, `npx mocha`, `npx tsc` here is the
+# Node.js pinned in node_modules/.bin (package.json optionalDependencies), not the machine's.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+echo "== node $(node --version) ($(command -v node))"
 TEMPORAL_CLI_PATH="$(bash scripts/install-temporal.sh)"
 export TEMPORAL_CLI_PATH
 bash scripts/install-debian-tools.sh

@@ -25,6 +25,8 @@ fail() {
 "${compose[@]}" --env-file .env.example config -q || fail "docker-compose.yml is invalid with .env.example"
 "${compose[@]}" --env-file .env.example --profile simulator --profile cli --profile events config -q ||
   fail "docker-compose.yml is invalid with the simulator and cli profiles"
+"${compose[@]}" --env-file .env.example -f docker-compose.yml -f deploy/compose/shared-key-migration.yml config -q ||
+  fail "deploy/compose/shared-key-migration.yml does not apply to docker-compose.yml"
 
 # 2. The services a deployment needs are there, and the optional ones sit behind their profile.
 rendered="$("${compose[@]}" --env-file .env.example --profile simulator --profile cli --profile events config)"
@@ -40,6 +42,14 @@ problems += [
     for name, profile in optional.items()
     if profile not in services.get(name, {}).get("profiles", [])
 ]
+# The keys: the worker holds the keyring (NODE_ENV=production refuses the shared key alone), the CLI only the
+# public key, the events receiver none.
+key_variables = {"DATAFLOW_SECRETS_KEYRING_FILE", "DATAFLOW_SECRETS_PUBLIC_KEY_FILE", "DATAFLOW_SECRETS_KEY_FILE"}
+expected_keys = {"worker": {"DATAFLOW_SECRETS_KEYRING_FILE"}, "client": {"DATAFLOW_SECRETS_PUBLIC_KEY_FILE"}, "events": set()}
+for name, expected in expected_keys.items():
+    given = key_variables & set(services.get(name, {}).get("environment", {}))
+    if given != expected:
+        problems.append(f"{name} must hold exactly the key files {sorted(expected)}, not {sorted(given)}")
 for problem in problems:
     print(f"validate-compose: {problem}", file=sys.stderr)
 sys.exit(1 if problems else 0)
@@ -57,7 +67,7 @@ fi
 
 # 4. Everything the stack builds from or mounts exists, and the scripts it runs are executable.
 for file in Dockerfile .dockerignore scripts/container-entrypoint.sh deploy/temporal/dynamicconfig.yaml \
-  deploy/temporal/setup-postgres.sh deploy/temporal/create-namespace.sh; do
+  deploy/temporal/setup-postgres.sh deploy/temporal/create-namespace.sh deploy/compose/shared-key-migration.yml; do
   [[ -f "$file" ]] || fail "missing $file"
 done
 for script in scripts/container-entrypoint.sh deploy/temporal/setup-postgres.sh deploy/temporal/create-namespace.sh; do

@@ -2,6 +2,8 @@
  * The CLI users run: `npm run client -- <verb> …`. Each verb lives in src/cli/<verb>-command.ts and is
  * registered here with one line.
  */
+// First: on an unsupported Node.js, say so before anything else can fail.
+import './runtime/require-supported-node';
 import { Command, CommanderError } from 'commander';
 import { exitCodes } from './cli/command-io';
 import { registerProvisionCommand } from './cli/provision-command';

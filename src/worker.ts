@@ -8,6 +8,8 @@
  * deployment version it belongs to (src/temporal/worker-deployment.ts). SIGINT/SIGTERM stop it gracefully: no new
  * tasks are taken and running activities get SHUTDOWN_GRACE_TIME to finish.
  */
+// First: on an unsupported Node.js, say so before anything else can fail.
+import './runtime/require-supported-node';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { Duration } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker, type Logger, type WorkerOptions } from '@temporalio/worker';
@@ -17,7 +19,7 @@ import { createActivities, type WebhookSender } from './activities';
 import { eventsJournalUrlFromEnv, startEventsJournal } from './events/events-journal-start';
 import { aepSettingsFromEnv, createAepClient } from './aep';
 import { installTemporalRuntime } from './observability/runtime';
-import { loadSecretBox } from './secrets';
+import { isProductionEnvironment, loadSecretBox, sharedKeyMigrationVariable } from './secrets';
 import { registerSearchAttributes } from './temporal/register-search-attributes';
 import { parseDuration } from './workflows/monitor/durations';
 import { taskQueuesFromEnv, workerTaskQueuesFromEnv } from './temporal/task-queue';
@@ -52,6 +54,12 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
     logger.warn('created a development secrets keyring', { path, keyId });
   };
   const secrets = loadSecretBox(env, { onDevelopmentKeyringCreated });
+  if (isProductionEnvironment(env) && secrets.keyringKeyIds.length === 0) {
+    // Only with DATAFLOW_SECRETS_MIGRATING=1 (src/secrets/production-mode.ts): a state to leave, said at every start.
+    logger.warn('running on the legacy shared key alone while migrating to a keyring (README "Secrets")', {
+      migrating: `${sharedKeyMigrationVariable}=1`,
+    });
+  }
   const queues = taskQueuesFromEnv(env);
   const polled = workerTaskQueuesFromEnv(env);
   const tuning = workerTuningFromEnv(env);

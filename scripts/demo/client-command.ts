@@ -23,8 +23,14 @@ export async function runClient(
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  // The demo stopping (a signal) stops the CLI command it is running too.
+  const stopChild = () => child.kill('SIGTERM');
+  process.once('exit', stopChild);
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1)));
+    child.once('exit', (code, signal) => {
+      process.off('exit', stopChild);
+      resolve(code ?? (signal ? 130 : 1));
+    });
   });
 }

@@ -7,6 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { isRunning } from './process-groups';
+import { sleep } from './waiting';
 
 export interface ManagedProcessOptions {
   name: string;
@@ -59,17 +61,23 @@ export function startManagedProcess(options: ManagedProcessOptions): ManagedProc
   return { name: options.name, pid: child.pid, logFile, exited, stop: (graceMs) => stopChild(child, exited, graceMs) };
 }
 
-/** SIGTERM to the child's process group, then SIGKILL if it has not exited within the grace time. */
+/**
+ * SIGTERM to the child's process group, then SIGKILL if it has not exited within the grace time; then whatever
+ * of its group outlived it (a process it started) is killed too, so nothing the demo started survives it.
+ */
 async function stopChild(child: ChildProcess, exited: Promise<string>, graceMs = 15_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  signalGroup(child, 'SIGTERM');
-  const timedOut = await Promise.race([
-    exited.then(() => false),
-    new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref()),
-  ]);
-  if (timedOut) {
-    signalGroup(child, 'SIGKILL');
+  if (child.exitCode === null && child.signalCode === null) {
+    signalGroup(child, 'SIGTERM');
+    const timedOut = await Promise.race([
+      exited.then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref()),
+    ]);
+    if (timedOut) signalGroup(child, 'SIGKILL');
     await exited;
+  }
+  if (isRunning(-child.pid!)) {
+    signalGroup(child, 'SIGKILL');
+    while (isRunning(-child.pid!)) await sleep(100);
   }
 }
 

@@ -1,15 +1,14 @@
 /**
  * The demo's worker (`npm run worker`'s program), pointed at the simulator with the simulator's built-in AEP
  * credentials. The client secret travels in the environment, never in arguments. A worker left running by an
- * earlier demo (its pid is in data/demo-worker.pid) is reused.
+ * earlier demo (its pid file is data/demo-pids/worker.pid) is reused.
  */
-import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { simulatorDefaults } from '../../src/simulator/defaults';
 import { taskQueueFromEnv } from '../../src/temporal/task-queue';
 import type { DemoContext } from './demo-context';
 import { startManagedProcess, type ManagedProcess } from './managed-process';
+import { runningDemoProcess } from './pid-files';
 import type { DemoSimulator } from './simulator';
 import type { DemoTemporal } from './temporal-server';
 import { isPortOpen, waitUntil } from './waiting';
@@ -25,8 +24,7 @@ export async function ensureWorker(
   temporalServer: DemoTemporal,
   simulator: DemoSimulator,
 ): Promise<DemoWorker> {
-  const pidFile = join(context.dataDirectory, 'demo-worker.pid');
-  const previous = runningWorkerPid(pidFile);
+  const previous = runningDemoProcess(context.dataDirectory, 'worker');
   if (previous !== undefined && (await isPolling(temporalServer, previous))) {
     context.report('Worker', `reusing the worker started by an earlier demo (pid ${previous})`);
     return { pid: previous };
@@ -57,8 +55,6 @@ export async function ensureWorker(
     echo: warningsAndErrors,
   });
   context.track(startedHere);
-  writeFileSync(pidFile, String(startedHere.pid));
-  void startedHere.exited.then(() => existsSync(pidFile) && unlinkSync(pidFile));
 
   await waitUntil('the worker', () => isPolling(temporalServer, startedHere.pid), {
     timeoutMs: 120_000,
@@ -82,24 +78,6 @@ async function isPolling(temporalServer: DemoTemporal, pid: number): Promise<boo
     taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
   });
   return (described.pollers ?? []).some((poller) => poller.identity?.startsWith(`${pid}@`));
-}
-
-function runningWorkerPid(pidFile: string): number | undefined {
-  if (!existsSync(pidFile)) return undefined;
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return commandLine.includes('src/worker.ts') ? pid : undefined;
-  } catch {
-    // No /proc (macOS) or no such process: signal 0 tells whether it exists.
-    try {
-      process.kill(pid, 0);
-      return pid;
-    } catch {
-      return undefined;
-    }
-  }
 }
 
 /** The worker logs JSON lines; the console shows only its warnings and errors, briefly. */

@@ -3,6 +3,8 @@
  * Register `http(s)://<this host>:<IO_EVENTS_PORT>/events` as the webhook of a "Sources flow run" subscription in
  * the Developer Console; every verified event is handed to its sandbox's run feed in Temporal before it is answered.
  */
+// First: on an unsupported Node.js, say so before anything else can fail.
+import '../runtime/require-supported-node';
 import { connectTemporal } from '../cli/temporal-client';
 import { taskQueuesFromEnv } from '../temporal/task-queue';
 import { startEventsReceiver } from './events-receiver';

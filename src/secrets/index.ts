@@ -10,3 +10,4 @@ export { generateSecretsKeyPair, encodePublicKey, type SecretsKeyPair } from './
 export { loadSecretBox } from './load-secret-box';
 export { loadSecretSealer } from './load-secret-sealer';
 export { developmentKeyringFile } from './development-keys';
+export { isProductionEnvironment, sharedKeyMigrationVariable } from './production-mode';

@@ -2,6 +2,7 @@
  * The worker's keys: its keyring (DATAFLOW_SECRETS_KEYRING_FILE or DATAFLOW_SECRETS_KEYRING) and/or the legacy
  * shared key (DATAFLOW_SECRETS_KEY_FILE or DATAFLOW_SECRETS_KEY) for v1 values. With neither: in development the
  * keyring data/secrets-keyring.json, created on first use; with NODE_ENV=production, a refusal that says what to do.
+ * With NODE_ENV=production the shared key alone is refused too, unless DATAFLOW_SECRETS_MIGRATING=1.
  */
 import {
   readLegacyDevelopmentKey,
@@ -10,7 +11,12 @@ import {
 } from './development-keys';
 import { keyringFromEnvironment, legacyKeyFromEnvironment } from './key-material-sources';
 import { createKeyringSecretBox, type KeyringSecretBox } from './keyring-secret-box';
-import { isProductionEnvironment, missingKeyInProductionMessage } from './production-mode';
+import {
+  isMigratingFromSharedKey,
+  isProductionEnvironment,
+  missingKeyInProductionMessage,
+  sharedKeyAloneInProductionMessage,
+} from './production-mode';
 import { SecretBoxError } from './secret-box';
 
 export interface SecretKeyLoadingOptions {
@@ -24,6 +30,9 @@ export function loadSecretBox(
 ): KeyringSecretBox {
   const keyring = keyringFromEnvironment(env);
   const legacy = legacyKeyFromEnvironment(env);
+  if (!keyring && legacy && isProductionEnvironment(env) && !isMigratingFromSharedKey(env)) {
+    throw new SecretBoxError(sharedKeyAloneInProductionMessage());
+  }
   if (keyring || legacy) return createKeyringSecretBox({ keyring: keyring ?? [], legacy });
 
   if (env.DATAFLOW_SECRETS_PUBLIC_KEY?.trim() || env.DATAFLOW_SECRETS_PUBLIC_KEY_FILE?.trim()) {

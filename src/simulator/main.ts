@@ -4,6 +4,8 @@
  * Credentials come from the environment only (SIMULATOR_CLIENT_ID, SIMULATOR_CLIENT_SECRET, SIMULATOR_ORG_ID),
  * never from arguments, which other users of the machine can read.
  */
+// First: on an unsupported Node.js, say so before anything else can fail.
+import '../runtime/require-supported-node';
 import { Command, InvalidArgumentError } from 'commander';
 import { simulatorDefaults } from './defaults';
 import { largestLatencyMs } from './latency';

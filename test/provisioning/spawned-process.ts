@@ -40,6 +40,17 @@ export function spawnTsx(
     options.runner === 'node'
       ? [process.execPath, ['--import', 'tsx', script, ...args]]
       : ['npx', ['tsx', script, ...args]];
+  return spawnProgram(command, commandArgs, env, script);
+}
+
+/** Any program (e.g. the container's entrypoint wrapping the worker), `label` naming it in failures. */
+export function spawnProgram(
+  command: string,
+  commandArgs: string[],
+  env: NodeJS.ProcessEnv,
+  label: string,
+): SpawnedProcess {
+  const script = label;
   const child = spawn(command, commandArgs, {
     cwd: projectRoot,
     env,
