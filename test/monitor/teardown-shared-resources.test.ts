@@ -8,11 +8,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DataflowPlan } from '../../src/activities';
+import type { ActivityDependencies, DataflowPlan } from '../../src/activities';
+import { createTeardownActivities } from '../../src/activities/monitor/teardown';
 import { runPlan } from '../../src/cli/plan-command';
 import { runTeardown } from '../../src/cli/teardown-command';
 import { connectTemporal } from '../../src/cli/temporal-client';
 import { isManagedBy } from '../../src/dataflow/ownership-mark';
+import { dataLakeConnectionSpec } from '../../src/dataflow/platform-ids';
 import { monitorWorkflowId } from '../../src/workflows/workflow-ids';
 import type { ProvisionDataflowResult } from '../../src/workflows/provision-dataflow';
 import type { SimulatorResource } from '../harness/simulator-admin';
@@ -219,5 +221,55 @@ describe('teardown of a dataflow whose dataset and schema another dataflow reuse
 
     assert.match(await tearDown(a, third), /^torn down: 8 deleted, 0 already gone, 0 kept$/m);
     assert.deepEqual(await resourceCounts(sandbox), noneOfAny);
+  });
+
+  it('a retried hand-over (its answer lost) finds it already handed over: kept, said the same, never deleted', async function () {
+    this.timeout(120_000);
+    a = await monitoredDataflow();
+    const { sandbox, name } = a;
+    sharing = ['consent-b'];
+    const b = await provisionSharing(a, 'consent-b');
+    const { deleteDataflowResource } = createTeardownActivities({ aep: a.worker.aep } as ActivityDependencies);
+    const ids = a.provisioned.ids;
+
+    for (const [kind, id] of [
+      ['dataset', ids.datasetId],
+      ['schema', ids.schemaAltId],
+    ] as const) {
+      const first = await deleteDataflowResource({ sandbox, dataflowName: name, kind, id });
+      // The retry: the hand-over happened, its answer was lost; the resource now carries B's mark.
+      const retried = await deleteDataflowResource({ sandbox, dataflowName: name, kind, id });
+      assert.equal(first.outcome, 'kept');
+      assert.match(first.reason ?? '', new RegExp(`; now belongs to ${sandbox}/consent-b$`));
+      assert.deepEqual(retried, first, `the retried ${kind} says what the first attempt did`);
+    }
+    assert.deepEqual(await sharedMarkedBy(a, 'consent-b'), { dataset: true, schema: true, fieldGroup: true });
+    const left = await resourcesOf(sandbox);
+    assert.ok(datasetIn(left, b.ids.datasetId), 'the dataset is still there');
+    assert.equal(left.schemas?.length, 1, 'the schema is still there');
+  });
+
+  it('a user made by hand has no teardown: what it uses is kept with this dataflow’s mark, and said so', async function () {
+    this.timeout(120_000);
+    a = await monitoredDataflow();
+    const { sandbox, name } = a;
+    const ids = a.provisioned.ids;
+    const byHand = await a.worker.aep.forSandbox(sandbox).flowService.createTargetConnection({
+      name: 'made in the AEP UI',
+      description: 'a target connection someone made by hand',
+      connectionSpec: { ...dataLakeConnectionSpec },
+      data: { format: 'json' },
+      params: { dataSetId: ids.datasetId },
+    });
+    const { deleteDataflowResource } = createTeardownActivities({ aep: a.worker.aep } as ActivityDependencies);
+
+    assert.deepEqual(
+      await deleteDataflowResource({ sandbox, dataflowName: name, kind: 'dataset', id: ids.datasetId }),
+      {
+        outcome: 'kept',
+        reason: `used by target connection ${byHand.id}; made by hand, so it keeps this dataflow's mark`,
+      },
+    );
+    assert.deepEqual((await sharedMarkedBy(a, name)).dataset, true, 'still this dataflow’s');
   });
 });
