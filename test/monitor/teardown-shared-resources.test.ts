@@ -229,7 +229,9 @@ describe('teardown of a dataflow whose dataset and schema another dataflow reuse
     const { sandbox, name } = a;
     sharing = ['consent-b'];
     const b = await provisionSharing(a, 'consent-b');
-    const { deleteDataflowResource } = createTeardownActivities({ aep: a.worker.aep } as ActivityDependencies);
+    const teardown = createTeardownActivities({ aep: a.worker.aep } as ActivityDependencies);
+    const deleteDataflowResource = (input: Parameters<typeof teardown.deleteDataflowResource>[0]) =>
+      teardown.deleteDataflowResource(input);
     const ids = a.provisioned.ids;
 
     for (const [kind, id] of [
@@ -261,7 +263,9 @@ describe('teardown of a dataflow whose dataset and schema another dataflow reuse
       data: { format: 'json' },
       params: { dataSetId: ids.datasetId },
     });
-    const { deleteDataflowResource } = createTeardownActivities({ aep: a.worker.aep } as ActivityDependencies);
+    const teardown = createTeardownActivities({ aep: a.worker.aep } as ActivityDependencies);
+    const deleteDataflowResource = (input: Parameters<typeof teardown.deleteDataflowResource>[0]) =>
+      teardown.deleteDataflowResource(input);
 
     assert.deepEqual(
       await deleteDataflowResource({ sandbox, dataflowName: name, kind: 'dataset', id: ids.datasetId }),
