@@ -83,6 +83,16 @@ export class Catalog implements CatalogApi {
     }
   }
 
+  /** Catalog answers 200 `["@/dataSets/<id>"]`; the body names the fields to set (Catalog's update-object guide). */
+  async updateDataset(id: string, fields: { name?: string; description?: string }): Promise<void> {
+    await this.requester.send({
+      method: 'PATCH',
+      path: `${basePath}/dataSets/${encodeURIComponent(id)}`,
+      body: fields,
+      schema: z.unknown(),
+    });
+  }
+
   /** Catalog answers 200 `["@/dataSets/<id>"]`, or 200 `[]` for an id it does not know. */
   async deleteDataset(id: string): Promise<void> {
     await this.requester.send({

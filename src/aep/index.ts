@@ -154,10 +154,14 @@ export interface SchemaRegistryApi {
   getFieldGroup(id: string, format?: XdmFormat): Promise<XdmResource>;
   listFieldGroups(query?: XdmListQuery): AsyncIterable<XdmSummary>;
   deleteFieldGroup(id: string): Promise<void>;
+  /** JSON Patch, no If-Match (the registry takes none); answers the field group as patched. */
+  patchFieldGroup(id: string, operations: JsonPatchOperation[]): Promise<XdmResource>;
   createSchema(body: object): Promise<XdmResource>;
   getSchema(id: string, format?: XdmFormat): Promise<XdmResource>;
   listSchemas(query?: XdmListQuery): AsyncIterable<XdmSummary>;
   deleteSchema(id: string): Promise<void>;
+  /** JSON Patch, no If-Match (the registry takes none); answers the schema as patched (its version bumped). */
+  patchSchema(id: string, operations: JsonPatchOperation[]): Promise<XdmResource>;
 }
 
 export interface CatalogApi {
@@ -167,6 +171,8 @@ export interface CatalogApi {
   getDataset(id: string): Promise<Dataset>;
   listDatasets(query?: NamedListQuery): AsyncIterable<Dataset>;
   deleteDataset(id: string): Promise<void>;
+  /** Catalog's "update using fields": only the fields given change (not expandable ones such as `schemaRef`). */
+  updateDataset(id: string, fields: { name?: string; description?: string }): Promise<void>;
 }
 
 export interface DataPrepApi {

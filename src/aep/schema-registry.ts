@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { AepRequester, QueryParameters } from './http';
-import type { SchemaRegistryApi, XdmFormat, XdmListQuery } from './index';
+import type { JsonPatchOperation, SchemaRegistryApi, XdmFormat, XdmListQuery } from './index';
 import { looseNumber } from './loose-values';
 import { queryForNextLink, sameQuery } from './paging';
 
@@ -88,6 +88,9 @@ export class SchemaRegistry implements SchemaRegistryApi {
   deleteFieldGroup(id: string): Promise<void> {
     return this.delete('fieldgroups', id);
   }
+  patchFieldGroup(id: string, operations: JsonPatchOperation[]): Promise<XdmResource> {
+    return this.patch('fieldgroups', id, operations);
+  }
 
   createSchema(body: object): Promise<XdmResource> {
     return this.create('schemas', body);
@@ -101,6 +104,9 @@ export class SchemaRegistry implements SchemaRegistryApi {
   deleteSchema(id: string): Promise<void> {
     return this.delete('schemas', id);
   }
+  patchSchema(id: string, operations: JsonPatchOperation[]): Promise<XdmResource> {
+    return this.patch('schemas', id, operations);
+  }
 
   private create(kind: Kind, body: object): Promise<XdmResource> {
     return this.requester.send({ method: 'POST', path: `${basePath}/tenant/${kind}`, body, schema: xdmResourceSchema });
@@ -111,6 +117,16 @@ export class SchemaRegistry implements SchemaRegistryApi {
       method: 'GET',
       path: resourcePath(kind, id),
       accept: lookupMediaTypes[format],
+      schema: xdmResourceSchema,
+    });
+  }
+
+  /** A JSON Patch array (`add`/`replace`/`remove`); the registry answers 200 with the resource, version bumped. */
+  private patch(kind: Kind, id: string, operations: JsonPatchOperation[]): Promise<XdmResource> {
+    return this.requester.send({
+      method: 'PATCH',
+      path: resourcePath(kind, id),
+      body: operations,
       schema: xdmResourceSchema,
     });
   }

@@ -1,5 +1,11 @@
 /**
- * Catalog Service datasets (`/data/foundation/catalog/dataSets`): create, look up, list, delete.
+ * Catalog Service datasets (`/data/foundation/catalog/dataSets`): create, look up, list, update, delete.
+ *
+ * PATCH takes either form of Catalog's update-object guide: a JSON object of the fields to set
+ * (`application/json`), or a JSON Patch array (`application/json-patch+json`); it answers 200 `["@/dataSets/<id>"]`.
+ * What Catalog owns (ids, dates, who made it) and the expandable fields (`schemaRef`, `files`: "PATCH operations on
+ * an object cannot modify its expandable fields") are refused with CATALOG-1001-400, as is a body in the other form
+ * than its Content-Type says.
  *
  * Catalog documents no error body; errors use the problem body of problems.ts `serviceError` with these codes:
  * CATALOG-1001-400 malformed body or query, CATALOG-1002-400 a schemaRef naming no schema of the sandbox,
@@ -10,6 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SimulatorContext } from './context';
+import { applyPatch, parsePatchDocument } from './flow-service/json-patch';
 import { serviceError, type SimulatorHttpError } from './problems';
 import { findSchema, isJsonObject, type JsonObject } from './schema-fields';
 import type { StoredResource } from './store';
@@ -40,6 +47,12 @@ export function registerCatalogRoutes(app: FastifyInstance, context: SimulatorCo
     const dataset = findDataset(context, sandboxOf(request), request.params.id);
     const properties = propertyAllowList(queryValue(request, 'properties'));
     return { [dataset.id]: publicView(dataset, properties) };
+  });
+
+  app.patch<{ Params: { id: string } }>(`${basePath}/dataSets/:id`, (request) => {
+    const dataset = findDataset(context, sandboxOf(request), request.params.id);
+    updateDataset(context, dataset, request.body, request.headers['content-type']);
+    return [`@/dataSets/${dataset.id}`];
   });
 
   app.delete<{ Params: { id: string } }>(`${basePath}/dataSets/:id`, (request) => {
@@ -101,6 +114,72 @@ function createDataset(context: SimulatorContext, sandboxName: string, body: unk
     schemaRef: { id: schemaRef.id, contentType: schemaRef.contentType },
   };
   return context.store.put('dataSets', dataset);
+}
+
+/** Fields a PATCH may not change: Catalog's own, and the expandable ones (references to other objects). */
+const unpatchableFields = new Set([
+  'id',
+  'imsOrg',
+  'created',
+  'updated',
+  'createdClient',
+  'createdUser',
+  'updatedUser',
+  'version',
+  'viewId',
+  'files',
+  'schemaRef',
+]);
+
+function updateDataset(
+  context: SimulatorContext,
+  dataset: StoredDataset,
+  body: unknown,
+  contentType: string | undefined,
+): void {
+  const jsonPatch = /^application\/json-patch\+json/i.test(contentType ?? '');
+  const { id: _id, sandboxName: _sandboxName, ...document } = structuredClone(dataset) as JsonObject;
+  if (jsonPatch) {
+    if (!Array.isArray(body)) throw catalogBadRequest('A application/json-patch+json body must be a JSON Patch array.');
+    let operations;
+    try {
+      operations = parsePatchDocument(body);
+    } catch (error) {
+      throw catalogBadRequest((error as Error).message);
+    }
+    for (const operation of operations) refuseUnpatchable(operation.path.split('/')[1] ?? '');
+    try {
+      applyPatch(document, operations);
+    } catch (error) {
+      throw catalogBadRequest((error as Error).message);
+    }
+  } else {
+    if (!isJsonObject(body)) {
+      throw catalogBadRequest(
+        'The body must be a JSON object of the fields to update (or a JSON Patch array sent as application/json-patch+json).',
+      );
+    }
+    for (const field of Object.keys(body)) refuseUnpatchable(field);
+    Object.assign(document, body);
+  }
+  if (typeof document.name !== 'string' || document.name.trim() === '') {
+    throw catalogBadRequest("The field 'name' must stay a non-empty string.");
+  }
+  if (document.description !== undefined && typeof document.description !== 'string') {
+    throw catalogBadRequest("The field 'description' must be a string.");
+  }
+  context.store.put('dataSets', {
+    ...(document as Omit<StoredDataset, 'id' | 'sandboxName'>),
+    id: dataset.id,
+    sandboxName: dataset.sandboxName,
+    updated: context.clock.now(),
+    updatedUser: `${context.settings.clientId}@AdobeID`,
+  });
+}
+
+function refuseUnpatchable(field: string): void {
+  const name = field.replace(/~1/g, '/').replace(/~0/g, '~');
+  if (unpatchableFields.has(name)) throw catalogBadRequest(`The field '${name}' cannot be changed by PATCH.`);
 }
 
 function listDatasets(context: SimulatorContext, sandboxName: string, request: FastifyRequest): JsonObject {

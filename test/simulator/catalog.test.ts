@@ -36,8 +36,11 @@ describe('simulator Catalog datasets', () => {
     return schema.body.$id as string;
   }
 
-  const catalog = <T = Json>(method: string, path: string, options: { body?: unknown; sandbox?: string } = {}) =>
-    platform.call<T>(method, `${catalogPath}${path}`, options);
+  const catalog = <T = Json>(
+    method: string,
+    path: string,
+    options: { body?: unknown; sandbox?: string; headers?: Record<string, string> } = {},
+  ) => platform.call<T>(method, `${catalogPath}${path}`, options);
 
   async function createDataset(name: string, sandbox = 'prod', schema = schemaId): Promise<string> {
     const response = await catalog<string[]>('POST', '/dataSets', { body: datasetBody(name, schema), sandbox });
@@ -154,5 +157,41 @@ describe('simulator Catalog datasets', () => {
     assert.equal(lookup.status, 404);
     assertProblem(lookup.body, 404);
     assert.equal((await catalog('DELETE', `/dataSets/${id}`)).status, 404);
+  });
+
+  it('updates with PATCH, by fields (application/json) or JSON Patch (application/json-patch+json): 200 ["@/dataSets/<id>"]', async () => {
+    const id = await createDataset('renamed later');
+    const byFields = await catalog<string[]>('PATCH', `/dataSets/${id}`, { body: { description: 'by fields' } });
+    assert.equal(byFields.status, 200, JSON.stringify(byFields.body));
+    assert.deepEqual(byFields.body, [`@/dataSets/${id}`]);
+    const read = async () => (await catalog('GET', `/dataSets/${id}`)).body[id] as Json;
+    assert.equal((await read()).description, 'by fields');
+    assert.equal((await read()).name, 'renamed later', 'fields not given are unchanged');
+
+    const byJsonPatch = await catalog<string[]>('PATCH', `/dataSets/${id}`, {
+      body: [{ op: 'replace', path: '/description', value: 'by JSON Patch' }],
+      headers: { 'content-type': 'application/json-patch+json' },
+    });
+    assert.equal(byJsonPatch.status, 200, JSON.stringify(byJsonPatch.body));
+    assert.equal((await read()).description, 'by JSON Patch');
+  });
+
+  it('refuses a PATCH of an expandable or Catalog-owned field, a body in the other form, or an unknown dataset', async () => {
+    const id = await createDataset('kept as it is');
+    const refused = [
+      await catalog('PATCH', `/dataSets/${id}`, { body: { schemaRef: { id: schemaId, contentType: 'x' } } }),
+      await catalog('PATCH', `/dataSets/${id}`, { body: { created: 0 } }),
+      await catalog('PATCH', `/dataSets/${id}`, { body: [{ op: 'replace', path: '/description', value: 'x' }] }),
+    ];
+    for (const response of refused) {
+      assert.equal(response.status, 400, JSON.stringify(response.body));
+      assertProblem(response.body, 400);
+    }
+    assert.equal(
+      (await catalog('PATCH', '/dataSets/000000000000000000000000', { body: { description: 'x' } })).status,
+      404,
+    );
+    const unchanged = (await catalog('GET', `/dataSets/${id}`)).body[id] as Json;
+    assert.equal(unchanged.description, 'OneTrust consent dataset');
   });
 });

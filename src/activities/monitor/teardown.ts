@@ -3,20 +3,23 @@
  * "Already gone" (404) is done. Data resources (dataset, schema, field group) are deleted only when this dataflow
  * created them (provisioning tags their description) and no other dataflow uses them, by the rule rollback uses
  * (used-by-others.ts): provisioning reuses a dataset with the same name and a schema with the same title, so what
- * this dataflow made may be what another dataflow writes into. What is kept says why.
+ * this dataflow made may be what another dataflow writes into. What is kept says why, and when the user is another
+ * dataflow of ours it is handed over to it (hand-over.ts): it takes that dataflow's mark, so its teardown takes it.
  */
 import { isManagedBy } from '../../dataflow/ownership-mark';
 import { isNotFound } from '../../aep';
 import { asStep } from '../aep-failure';
 import type { ActivityDependencies } from '../dependencies';
-import { readUnlessMissing } from '../owned-deletes';
 import {
-  datasetUsedByOthers,
-  describeUse,
-  fieldGroupUsedByOthers,
-  schemaUsedByOthers,
-  type OtherUse,
-} from '../used-by-others';
+  handedOverEarlier,
+  handOverPatch,
+  keepOrHandOver,
+  markedFor,
+  ourFieldGroupsOf,
+  type KeepOrHandOver,
+} from '../hand-over';
+import { readUnlessMissing } from '../owned-deletes';
+import { datasetUsedByOthers, fieldGroupUsedByOthers, schemaUsedByOthers } from '../used-by-others';
 
 export type DataflowResourceKind =
   | 'flow'
@@ -51,12 +54,20 @@ async function deleteTreatingMissingAsDone(remove: () => Promise<void>): Promise
   }
 }
 
-/** Deletes the resource unless another dataflow uses it: then it is kept, saying by what. */
+/**
+ * Deletes a data resource of ours unless another dataflow uses it: then it is kept, saying by what, and handed over
+ * to that dataflow. One an earlier attempt handed over is kept (never deleted); one another dataflow made, too.
+ */
 async function deleteUnlessUsed(
-  use: OtherUse | undefined,
+  resource: KeepOrHandOver,
   remove: () => Promise<void>,
 ): Promise<DeleteDataflowResourceResult> {
-  return use ? { outcome: 'kept', reason: describeUse(use) } : deleteTreatingMissingAsDone(remove);
+  const { dataflow, description } = resource;
+  if (!handedOverEarlier(description, dataflow) && !isManagedBy(description, dataflow.sandbox, dataflow.name)) {
+    return { outcome: 'kept', reason: 'not created by this dataflow (provisioning reused it)' };
+  }
+  const { kept } = await keepOrHandOver(resource);
+  return kept === undefined ? deleteTreatingMissingAsDone(remove) : { outcome: 'kept', reason: kept };
 }
 
 export function createTeardownActivities({ aep }: ActivityDependencies) {
@@ -65,11 +76,6 @@ export function createTeardownActivities({ aep }: ActivityDependencies) {
       const sandbox = aep.forSandbox(input.sandbox);
       const { flowService, catalog, schemaRegistry, dataPrep } = sandbox;
       const dataflow = { sandbox: input.sandbox, name: input.dataflowName };
-      const ours = (description: unknown) => isManagedBy(description, input.sandbox, input.dataflowName);
-      const notOurs: DeleteDataflowResourceResult = {
-        outcome: 'kept',
-        reason: 'not created by this dataflow (provisioning reused it)',
-      };
 
       return asStep(`teardown: delete ${input.kind} ${input.id}`, async () => {
         switch (input.kind) {
@@ -86,25 +92,52 @@ export function createTeardownActivities({ aep }: ActivityDependencies) {
           case 'dataset': {
             const dataset = await readUnlessMissing(() => catalog.getDataset(input.id));
             if (!dataset) return { outcome: 'already-gone' };
-            if (!ours(dataset.description)) return notOurs;
-            return deleteUnlessUsed(await datasetUsedByOthers(sandbox, dataflow, input.id), () =>
-              catalog.deleteDataset(input.id),
+            const { description } = dataset;
+            return deleteUnlessUsed(
+              {
+                dataflow,
+                description,
+                findUse: () => datasetUsedByOthers(sandbox, dataflow, input.id),
+                handOver: (to) =>
+                  catalog.updateDataset(input.id, { description: markedFor(description, dataflow, to) }),
+              },
+              () => catalog.deleteDataset(input.id),
             );
           }
           case 'schema': {
             const schema = await readUnlessMissing(() => schemaRegistry.getSchema(input.id));
             if (!schema) return { outcome: 'already-gone' };
-            if (!ours(schema.description)) return notOurs;
-            return deleteUnlessUsed(await schemaUsedByOthers(sandbox, dataflow, schema.$id), () =>
-              schemaRegistry.deleteSchema(input.id),
+            return deleteUnlessUsed(
+              {
+                dataflow,
+                description: schema.description,
+                findUse: () => schemaUsedByOthers(sandbox, dataflow, schema.$id),
+                handOver: async (to) => {
+                  for (const fieldGroup of await ourFieldGroupsOf(schemaRegistry, schema, dataflow)) {
+                    await schemaRegistry.patchFieldGroup(
+                      fieldGroup['meta:altId'],
+                      handOverPatch(fieldGroup.description, dataflow, to),
+                    );
+                  }
+                  await schemaRegistry.patchSchema(input.id, handOverPatch(schema.description, dataflow, to));
+                },
+              },
+              () => schemaRegistry.deleteSchema(input.id),
             );
           }
           case 'fieldGroup': {
             const fieldGroup = await readUnlessMissing(() => schemaRegistry.getFieldGroup(input.id));
             if (!fieldGroup) return { outcome: 'already-gone' };
-            if (!ours(fieldGroup.description)) return notOurs;
-            return deleteUnlessUsed(await fieldGroupUsedByOthers(schemaRegistry, fieldGroup), () =>
-              schemaRegistry.deleteFieldGroup(input.id),
+            return deleteUnlessUsed(
+              {
+                dataflow,
+                description: fieldGroup.description,
+                findUse: () => fieldGroupUsedByOthers(schemaRegistry, fieldGroup),
+                handOver: async (to) => {
+                  await schemaRegistry.patchFieldGroup(input.id, handOverPatch(fieldGroup.description, dataflow, to));
+                },
+              },
+              () => schemaRegistry.deleteFieldGroup(input.id),
             );
           }
         }
