@@ -14,6 +14,7 @@ import { runClient } from './demo/client-command';
 import { createDemoContext, type DemoContext } from './demo/demo-context';
 import { ensurePushReceiver } from './demo/events-push';
 import { readExampleSpec } from './demo/example-spec';
+import { announceReapply } from './demo/reapplied-spec';
 import { killImmediately, type ManagedProcess } from './demo/managed-process';
 import { recordDemoProcess, runningDemoProcesses, type DemoProcessRecord } from './demo/pid-files';
 import { watchRuns } from './demo/run-watch';
@@ -76,9 +77,11 @@ async function main(args: string[]): Promise<number> {
     const spec = readExampleSpec(projectRoot);
     if (process.argv.includes('--push')) await ensurePushReceiver(context, temporalServer, simulator, spec.sandbox);
 
+    const tokenEnv = { [spec.tokenVariable ?? 'ONETRUST_ACCESS_TOKEN']: readFileSync(tokenFile, 'utf8').trim() };
+    // Provisioning again puts back what was changed since with provision/update: say so, never silently.
+    await announceReapply(context, temporalServer, context.relative(spec.path), tokenEnv);
     console.log(`\n$ npm run client -- provision ${context.relative(spec.path)}\n`);
     const provisioningStartedAt = Date.now();
-    const tokenEnv = { [spec.tokenVariable ?? 'ONETRUST_ACCESS_TOKEN']: readFileSync(tokenFile, 'utf8').trim() };
     const provisionExit = await runClient(
       context,
       temporalServer,

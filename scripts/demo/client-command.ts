@@ -34,3 +34,28 @@ export async function runClient(
     });
   });
 }
+
+/** Runs the CLI for the demo's own use: its standard output is returned, not shown. */
+export async function captureClient(
+  context: DemoContext,
+  temporalServer: DemoTemporal,
+  args: string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<{ exitCode: number; stdout: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/client.ts', ...args], {
+    cwd: context.projectRoot,
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: temporalServer.address,
+      TEMPORAL_NAMESPACE: temporalServer.namespace,
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ exitCode: code ?? (signal ? 130 : 1), stdout }));
+  });
+}

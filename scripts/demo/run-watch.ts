@@ -17,12 +17,17 @@ export interface RunWatchOptions {
   interrupted: Promise<void>;
   /** Called once after this many finished runs (e.g. to show the CLI's status view). */
   afterRuns?: { count: number; action: () => Promise<void> };
+  /** Where the lines go (the console; tests read them). */
+  print?: (line: string) => void;
 }
 
 export async function watchRuns(simulator: DemoSimulator, options: RunWatchOptions): Promise<void> {
   let stop = false;
   void options.interrupted.then(() => (stop = true));
+  const print = options.print ?? ((line: string) => console.log(line));
   const shown = new Set<string>();
+  /** Runs of earlier demos: this demo's runs are numbered on from them, as the dataflow counts its runs. */
+  let earlierRuns = 0;
   let finished = 0;
   let failed = 0;
   let lastSummaryAt = Date.now();
@@ -37,9 +42,11 @@ export async function watchRuns(simulator: DemoSimulator, options: RunWatchOptio
       firstLook = false;
       const earlier = snapshot.runs.filter((run) => isFinished(run) && startedAt(run) < options.since);
       earlier.forEach((run) => shown.add(run.id));
+      earlierRuns = earlier.length;
       if (earlier.length > 0) {
         const earlierFailed = earlier.filter((run) => runStatus(run) === 'failed').length;
-        console.log(
+        failed = earlierFailed;
+        print(
           `  ${earlier.length} earlier runs (${earlierFailed} failed); dataset holds ${datasetRecordCount(snapshot)} records`,
         );
       }
@@ -54,11 +61,11 @@ export async function watchRuns(simulator: DemoSimulator, options: RunWatchOptio
         finished += 1;
         if (runStatus(run) === 'failed') failed += 1;
         if (finished <= runsListedOneByOne)
-          console.log(`  ${describeRun(finished, run)}; dataset holds ${datasetRecords} records`);
-        if (finished === runsListedOneByOne) console.log('  (later runs are summarised once a minute)');
+          print(`  ${describeRun(earlierRuns + finished, run)}; dataset holds ${datasetRecords} records`);
+        if (finished === runsListedOneByOne) print('  (later runs are summarised once a minute)');
       }
       if (finished > runsListedOneByOne && Date.now() - lastSummaryAt >= summaryEveryMs) {
-        console.log(`  ${finished} runs so far (${failed} failed); dataset holds ${datasetRecords} records`);
+        print(`  ${earlierRuns + finished} runs so far (${failed} failed); dataset holds ${datasetRecords} records`);
         lastSummaryAt = Date.now();
       }
       if (!afterRunsDone && options.afterRuns && finished >= options.afterRuns.count) {

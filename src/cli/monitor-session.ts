@@ -5,6 +5,7 @@
  */
 import {
   WorkflowUpdateFailedError,
+  type WorkflowExecutionDescription,
   WorkflowUpdateStage,
   type WorkflowHandle,
   type WorkflowUpdateHandle,
@@ -13,6 +14,7 @@ import { ApplicationFailure, WorkflowNotFoundError, type UpdateDefinition } from
 import type { ActionOutcome } from '../workflows/monitor/state';
 import type { dataflowMonitor } from '../workflows/dataflow-monitor';
 import { monitorActionFailedType } from '../workflows/monitor/messages';
+import { DataflowState } from '../workflows/search-attributes';
 import { exitCodes, type CommandIo } from './command-io';
 import { isTemporalUnavailable } from './temporal-unavailable';
 import { parseMonitorTarget, TargetError, type MonitorTarget } from './monitor-target';
@@ -72,7 +74,8 @@ export class InputError extends Error {
 
 /**
  * Runs `work` against the monitor of `targetText`. `work` returns the exit code; errors it throws are reported
- * here: bad input (2), the monitor refusing or failing the request (2 / 1), Temporal unreachable (3).
+ * here: bad input or an unknown dataflow (2), a torn-down one (0: nothing to do), the monitor refusing or failing
+ * the request (2 / 1), Temporal unreachable (3).
  */
 export async function withMonitor(
   targetText: string,
@@ -108,7 +111,7 @@ export async function withMonitor(
         }),
     });
   } catch (error) {
-    return reportError(error, target, reporter);
+    return await reportError(error, target, reporter, session.client.workflow.getHandle(target.workflowId));
   } finally {
     await session.close();
   }
@@ -145,17 +148,17 @@ export async function updateAndWait<Ret, Args extends unknown[]>(
   return updateHandle.result();
 }
 
-function reportError(error: unknown, target: MonitorTarget, reporter: Reporter): number {
+async function reportError(
+  error: unknown,
+  target: MonitorTarget,
+  reporter: Reporter,
+  handle: MonitorHandle,
+): Promise<number> {
   if (error instanceof InputError || error instanceof TargetError) {
     return reporter.fail(exitCodes.invalidInput, 'invalid-input', error.message);
   }
   if (error instanceof WorkflowNotFoundError || isClosedWorkflowError(error)) {
-    return reporter.fail(
-      exitCodes.invalidInput,
-      'no-monitor',
-      `no running monitor for ${target.sandbox}/${target.name} (workflow ${target.workflowId}): ` +
-        'it was never provisioned or has been torn down; `npm run client -- list` shows the monitored dataflows',
-    );
+    return reportEndedMonitor(target, reporter, handle);
   }
   if (error instanceof WorkflowUpdateFailedError) {
     const cause = error.cause;
@@ -180,6 +183,41 @@ function reportError(error: unknown, target: MonitorTarget, reporter: Reporter):
     );
   }
   return reporter.fail(exitCodes.unavailable, 'unexpected', messageOf(error));
+}
+
+/**
+ * The monitor is not there to ask. A dataflow that was torn down is finished: every verb has nothing to do (exit 0,
+ * saying so). One that never existed, or whose monitor ended some other way, is bad input (exit 2).
+ */
+async function reportEndedMonitor(target: MonitorTarget, reporter: Reporter, handle: MonitorHandle): Promise<number> {
+  const dataflow = `${target.sandbox}/${target.name}`;
+  const listHint = '`npm run client -- list` shows the monitored dataflows';
+  let description: WorkflowExecutionDescription;
+  try {
+    description = await handle.describe();
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError))
+      return reporter.fail(exitCodes.unavailable, 'unexpected', messageOf(error));
+    return reporter.fail(
+      exitCodes.invalidInput,
+      'no-monitor',
+      `no dataflow ${dataflow}: it was never provisioned (no workflow ${target.workflowId}); ${listHint}`,
+    );
+  }
+  const ended = description.status.name;
+  if (ended === 'COMPLETED' && description.typedSearchAttributes.get(DataflowState) === 'torn-down') {
+    const when = description.closeTime ? ` at ${description.closeTime.toISOString()}` : '';
+    return reporter.succeed(
+      { nothingToDo: true, state: 'torn-down', workflowId: target.workflowId },
+      `nothing to do: ${dataflow} was torn down${when}`,
+    );
+  }
+  return reporter.fail(
+    exitCodes.invalidInput,
+    'no-monitor',
+    `no running monitor for ${dataflow} (workflow ${target.workflowId} ended: ${ended}); ` +
+      `provision its spec again to watch it; ${listHint}`,
+  );
 }
 
 /** Updates and queries sent to a workflow that already completed fail with a gRPC NOT_FOUND / "completed". */

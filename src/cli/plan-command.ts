@@ -1,7 +1,8 @@
 /**
  * `plan <spec…> [--json]`: for each spec, what provisioning would do to AEP, read without a write (a short
  * `planDataflow` workflow on the worker, which holds the AEP credentials). Exit 0 when nothing would change, 2 when
- * something would (like `terraform plan -detailed-exitcode`), 1 on an error.
+ * something would (like `terraform plan -detailed-exitcode`) and, as for every verb, on bad input (nothing is planned
+ * then: no plan is printed, and `--json` prints `ok: false`), 1 when planning failed, 3 when Temporal is out of reach.
  */
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
@@ -18,12 +19,20 @@ import type { planDataflow } from '../workflows/plan-dataflow';
 import { stepNumber, stepTitle } from '../workflows/provisioning-steps';
 import { monitorWorkflowId } from '../workflows/workflow-ids';
 import { loadCliSecretSealer } from './cli-secret-sealer';
-import { processIo, type CommandIo } from './command-io';
+import { exitCodes, processIo, type CommandIo } from './command-io';
+import { InputError, messageOf } from './monitor-session';
+import { isTemporalUnavailable } from './temporal-unavailable';
 import { formatSpecBatchProblems, loadSpecBatch } from './spec-batch';
 import { expandSpecArguments } from './spec-files';
 import { connectTemporal, type TemporalSession } from './temporal-client';
 
-export const planExitCodes = { nothingToDo: 0, error: 1, changes: 2 } as const;
+export const planExitCodes = {
+  nothingToDo: 0,
+  error: exitCodes.failed,
+  changes: 2,
+  invalidInput: exitCodes.invalidInput,
+  unavailable: exitCodes.unavailable,
+} as const;
 
 export interface PlanDependencies {
   io: CommandIo;
@@ -36,7 +45,11 @@ export function registerPlanCommand(program: Command): void {
     .description('show what provision would do to AEP for each spec, without writing anything')
     .argument('<spec...>', 'dataflow spec files, or folders of them')
     .option('--json', 'one JSON object per dataflow')
-    .addHelpText('after', '\nExit 0: nothing would change; 2: something would; 1: an error (bad spec, Temporal).')
+    .addHelpText(
+      'after',
+      '\nExit 0: nothing would change; 2: something would, or bad input (nothing planned); 1: planning failed;\n' +
+        '3: Temporal out of reach.',
+    )
     .action(async (specs: string[], options: { json?: boolean }) => {
       process.exitCode = await runPlan(
         specs,
@@ -52,32 +65,52 @@ export async function runPlan(
   deps: PlanDependencies,
 ): Promise<number> {
   const { io } = deps;
+  const fail = (code: number, value: object, text: string): number => {
+    if (options.json) io.out(`${JSON.stringify({ ok: false, ...value })}\n`);
+    else io.err(`${text}\n`);
+    return code;
+  };
   const batch = loadSpecBatch(expandSpecArguments(specArguments), io.env);
   if (batch.problems.length > 0) {
-    if (options.json) io.out(`${JSON.stringify({ ok: false, error: 'invalid-spec', problems: batch.problems })}\n`);
-    else io.err(`Invalid dataflow specs; nothing was planned:\n${formatSpecBatchProblems(batch.problems)}\n`);
-    return planExitCodes.error;
+    return fail(
+      planExitCodes.invalidInput,
+      { error: 'invalid-spec', problems: batch.problems },
+      formatSpecBatchProblems(batch.problems, 'planned'),
+    );
   }
   let session: TemporalSession;
   try {
     session = await deps.connect(io.env);
   } catch (error) {
-    io.err(`Error: ${(error as Error).message}\n`);
-    return planExitCodes.error;
+    const message = messageOf(error);
+    return fail(planExitCodes.unavailable, { error: 'temporal-unavailable', message }, `Error: ${message}`);
   }
   let anyChange = false;
   /** Loaded only when a spec has a client secret to compare: it is sealed as provision seals it. */
   let sealer: SecretSealer | undefined;
+  const loadSealer = (): SecretSealer => {
+    try {
+      return (sealer ??= loadCliSecretSealer(io));
+    } catch (error) {
+      throw new InputError(messageOf(error));
+    }
+  };
   try {
     for (const { file, spec } of batch.specs) {
-      const plan = await planOne(session, spec, () => (sealer ??= loadCliSecretSealer(io)));
+      const plan = await planOne(session, spec, loadSealer);
       anyChange ||= plan.changeCount > 0;
       if (options.json) io.out(`${JSON.stringify({ sandbox: spec.sandbox, name: spec.name, spec: file, ...plan })}\n`);
-      else io.out(`${formatPlan(spec, plan)}\n`);
+      else io.out(`${formatPlan(spec, plan, file)}\n`);
     }
   } catch (error) {
-    io.err(`Error: ${(error as Error).message}\n`);
-    return planExitCodes.error;
+    const message = messageOf(error);
+    if (error instanceof InputError) {
+      return fail(planExitCodes.invalidInput, { error: 'invalid-input', message }, `Error: ${message}`);
+    }
+    if (isTemporalUnavailable(error)) {
+      return fail(planExitCodes.unavailable, { error: 'temporal-unavailable', message }, `Error: ${message}`);
+    }
+    return fail(planExitCodes.error, { error: 'plan-failed', message }, `Error: ${message}`);
   } finally {
     await session.close();
   }
@@ -158,7 +191,8 @@ function monitorChangesOf(spec: ResolvedDataflowSpec, monitor: MonitorStatus): s
 
 const marks: Record<PlannedResource['action'], string> = { create: '+', keep: '=', change: '~', shared: '!' };
 
-export function formatPlan(spec: ResolvedDataflowSpec, plan: DataflowPlan): string {
+/** `file` is the spec's path as given, so the closing line is the very command that applies this plan. */
+export function formatPlan(spec: ResolvedDataflowSpec, plan: DataflowPlan, file: string): string {
   const target = `${spec.sandbox}/${spec.name}`;
   const lines = [`${target}: ${plan.changeCount === 0 ? 'nothing to do' : `${plan.changeCount} change(s)`}`];
   for (const resource of plan.resources) {
@@ -171,6 +205,11 @@ export function formatPlan(spec: ResolvedDataflowSpec, plan: DataflowPlan): stri
     `  ${plan.token.action === 'keep' ? '=' : '~'} OneTrust token: ${plan.token.action} (${plan.token.reason})`,
   );
   for (const change of plan.monitor ?? []) lines.push(`  ~ Monitor: ${change}`);
-  if (plan.changeCount > 0) lines.push(`  apply with: npm run client -- provision <spec.json> (${target})`);
+  if (plan.changeCount > 0) lines.push(`  apply with: npm run client -- provision ${shellWord(file)}`);
   return lines.join('\n');
+}
+
+/** A path as a shell reads it: quoted only when it has to be. */
+function shellWord(text: string): string {
+  return /^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }

@@ -31,7 +31,7 @@ import { toProvisionInput } from './provision-input';
 import { earlierProvisioning, startProvisioningWorkflow } from './provision-start';
 import { failureFacts, formatFacts } from './failure-facts';
 import { provisioningFailureOf } from './provisioning-failure';
-import { connectTemporal, workflowUiLink, type TemporalSession } from './temporal-client';
+import { connectTemporal, workflowUiLink, monitorUiLink, type TemporalSession } from './temporal-client';
 import { isTemporalUnavailable } from './temporal-unavailable';
 
 export { provisioningFailureOf } from './provisioning-failure';
@@ -247,7 +247,7 @@ async function follow(
       ? `Dataflow ${result.name} already exists in sandbox ${result.sandbox}; nothing was created.`
       : `Dataflow ${result.name} is provisioned in sandbox ${result.sandbox} (${describeSchedule(result.schedule)}).`;
     const monitorLink = result.monitorWorkflowId
-      ? `\nMonitor: ${result.monitorWorkflowId}  ${workflowUiLink(session.uiUrl, session.namespace, result.monitorWorkflowId)}`
+      ? `\nMonitor: ${result.monitorWorkflowId}  ${await monitorPageLink(session, result.monitorWorkflowId)}`
       : '';
     const warnings = (result.warnings ?? []).map((warning) => `\nWarning: ${warning}`).join('');
     // What existed already is made to match the spec; what this run created already does.
@@ -427,4 +427,15 @@ function messageOf(error: unknown): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The monitor's page on the tab that shows its state; its plain page (History) when its run cannot be read. */
+async function monitorPageLink(session: TemporalSession, workflowId: string): Promise<string> {
+  const { runId } = await session.client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .catch(() => ({ runId: undefined }));
+  return runId
+    ? monitorUiLink(session.uiUrl, session.namespace, workflowId, runId)
+    : workflowUiLink(session.uiUrl, session.namespace, workflowId);
 }

@@ -77,9 +77,10 @@ function dataflowNamedIn(file: string): string | undefined {
   }
 }
 
-export function formatSpecBatchProblems(problems: readonly SpecBatchProblem[]): string {
+/** One header (what the verb did not do: `started` for provision, `planned` for plan), then one line a problem. */
+export function formatSpecBatchProblems(problems: readonly SpecBatchProblem[], notDone = 'started'): string {
   return [
-    'Invalid dataflow specs; nothing was started:',
+    `Invalid dataflow specs; nothing was ${notDone}:`,
     ...problems.map((problem) => `  ${problem.file}: ${problem.field ? `${problem.field}: ` : ''}${problem.message}`),
   ].join('\n');
 }

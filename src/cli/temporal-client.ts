@@ -48,6 +48,15 @@ export function workflowUiLink(uiUrl: string, namespace: string, workflowId: str
   return `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
+/**
+ * A monitor's page on the Web UI's "User Metadata" tab, where its state is (its current details). The UI's plain
+ * workflow page opens on History, which for a monitor holds little more than signals and a long timer; a tab needs
+ * the run id, so the link names the run current when it is printed (a later run is one click away from it).
+ */
+export function monitorUiLink(uiUrl: string, namespace: string, workflowId: string, runId: string): string {
+  return `${workflowUiLink(uiUrl, namespace, workflowId)}/${encodeURIComponent(runId)}/user-metadata`;
+}
+
 /** The Web UI's workflow list filtered by a visibility query, e.g. `WorkflowType="provisionDataflow"`. */
 export function workflowListUiLink(uiUrl: string, namespace: string, query: string): string {
   return `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows?query=${encodeURIComponent(query)}`;

@@ -85,6 +85,22 @@ describe('dataflow monitor: continue-as-new', function () {
     assert.equal(updateEvents, signals, 'each signal was done exactly once, across generations');
   });
 
+  it('has its state in the Web UI’s current details from the first task after a continue-as-new', async function () {
+    dataflow = await monitoredDataflow({ monitorInput: { continueAsNewAfterEvents: 60 } });
+    await dataflow.waitForStatus('a continue-as-new', (status) => status.continuedAsNew >= 1, 40_000);
+    const { client } = await getTemporal();
+    const { runId, raw } = await dataflow.handle.describe();
+    const history = await client.workflow.getHandle(dataflow.handle.workflowId, runId).fetchHistory();
+    const firstTask = (history.events ?? []).findIndex((event) => event.workflowTaskCompletedEventAttributes);
+    // What the UI reads: the built-in metadata query, answered by the worker.
+    const metadata = await dataflow.handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    assert.match(metadata.currentDetails ?? '', new RegExp(`^### ${dataflow.sandbox}/consent: \\*\\*\\w`));
+    assert.match(metadata.currentDetails ?? '', /continued as new \d+× .*Summary and Details belong to its first run/);
+    assert.ok(firstTask > 0, 'this run has completed a workflow task');
+    // SDK 1.24 gives a continued run no start-time summary: the current details are where its state is.
+    assert.equal(raw.executionConfig?.userMetadata?.summary ?? undefined, undefined);
+  });
+
   it('re-seals the secrets it carries with the worker’s newest key when it continues as new', async function () {
     // The worker's keyring has a key newer than the legacy one the CLI sealed this dataflow's secrets with.
     const worker = createKeyringSecretBox({ keyring: [generateSecretsKeyPair()], legacy: testSecretBox() });

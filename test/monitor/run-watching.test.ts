@@ -119,7 +119,7 @@ describe('dataflow monitor: watching runs', function () {
       { io: missingIo, connect: connectTemporal },
     );
     assert.equal(code, 2);
-    assert.match(missingIo.stderr(), /no running monitor for .*no-such-dataflow/);
+    assert.match(missingIo.stderr(), /no dataflow .*no-such-dataflow: it was never provisioned/);
   });
 
   it('keeps the Web UI current details in step with the status', async function () {

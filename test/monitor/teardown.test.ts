@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { runTeardown } from '../../src/cli/teardown-command';
-import { runPause } from '../../src/cli/pause-resume-commands';
+import { runPause, runResume } from '../../src/cli/pause-resume-commands';
 import { runStatus } from '../../src/cli/status-command';
 import { connectTemporal } from '../../src/cli/temporal-client';
 import { DataflowState } from '../../src/workflows/search-attributes';
 import { noneOfAny, resourceCounts } from '../provisioning/provisioning-fixtures';
-import { detailLabels, readmeSample } from '../harness/readme-samples';
+import { detailLabels, readmeSample, sampleLinePattern } from '../harness/readme-samples';
 import { capturedIo, monitoredDataflow, simulatorRequests, type MonitoredDataflow } from './monitor-fixtures';
 
 describe('dataflow monitor: teardown', function () {
@@ -57,9 +57,46 @@ describe('dataflow monitor: teardown', function () {
     assert.match(status.stdout(), /^ {2}reconciled {4}.*\(no more: torn down\)$/m);
     assert.doesNotMatch(status.stdout(), /next \d{4}-/);
 
-    const after = await capturedIo(dataflow.scenario.taskQueue);
-    assert.equal(await runPause(dataflow.target, { json: false }, { io: after, connect: connectTemporal }), 2);
-    assert.match(after.stderr(), /no running monitor/);
+    // Torn down is a finished state: asking again is nothing to do, for every verb, and says why.
+    const tornDownSample = sampleLinePattern(readmeSample('teardown', 2)[0]!);
+    const again = await capturedIo(dataflow.scenario.taskQueue);
+    const teardownAgain = { keepData: false, json: false };
+    assert.equal(await runTeardown(dataflow.target, teardownAgain, { io: again, connect: connectTemporal }), 0);
+    assert.match(again.stdout(), tornDownSample, 'the README sample is real');
+    assert.match(again.stdout(), new RegExp(`^nothing to do: ${dataflow.target} was torn down at \\S+Z$`, 'm'));
+    for (const verb of [runPause, runResume]) {
+      const after = await capturedIo(dataflow.scenario.taskQueue);
+      assert.equal(await verb(dataflow.target, { json: false }, { io: after, connect: connectTemporal }), 0);
+      assert.match(after.stdout(), new RegExp(`^nothing to do: ${dataflow.target} was torn down at `));
+      assert.equal(after.stderr(), '');
+    }
+    const json = await capturedIo(dataflow.scenario.taskQueue);
+    assert.equal(await runPause(dataflow.target, { json: true }, { io: json, connect: connectTemporal }), 0);
+    assert.deepEqual(JSON.parse(json.stdout()), {
+      ok: true,
+      nothingToDo: true,
+      state: 'torn-down',
+      workflowId: dataflow.handle.workflowId,
+    });
+  });
+
+  it('a dataflow that was never provisioned is bad input (exit 2) for every verb', async function () {
+    const io = await capturedIo(`never-${Date.now()}`);
+    const target = `never-${Date.now()}/no-such-flow`;
+    const sample = sampleLinePattern(readmeSample('pause', 2)[0]!);
+    const verbs = {
+      teardown: () => runTeardown(target, { keepData: false, json: false }, { io, connect: connectTemporal }),
+      pause: () => runPause(target, { json: false }, { io, connect: connectTemporal }),
+      resume: () => runResume(target, { json: false }, { io, connect: connectTemporal }),
+      status: () => runStatus(target, { json: false, refresh: false }, { io, connect: connectTemporal }),
+    };
+    for (const [verb, run] of Object.entries(verbs)) {
+      const before = io.stderr().length;
+      assert.equal(await run(), 2, verb);
+      const said = io.stderr().slice(before).trim();
+      assert.match(said, sample, `${verb}: ${said} (the README sample is real)`);
+    }
+    assert.equal(io.stdout(), '');
   });
 
   it('keeps the dataset, its schema and field group with --keep-data', async function () {

@@ -1,15 +1,17 @@
 /**
  * `plan`: what provisioning a spec would do, read without a single write (checked against the simulator's request
  * log), per resource create / keep / change with the fields that differ; exit 0 when nothing would change, 2 when
- * something would.
+ * something would, and 2 on a bad spec as every verb (then nothing is planned).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectTemporal } from '../../src/cli/temporal-client';
+import { exitCodes } from '../../src/cli/command-io';
 import { planExitCodes, runPlan } from '../../src/cli/plan-command';
 import type { DataflowPlan } from '../../src/activities';
+import { reapplyNotice } from '../../scripts/demo/reapplied-spec';
 import { childProcessEnv } from '../harness/test-worker';
 import { newScenario, provision, simulatorAdmin, type Scenario, useProvisioningWorker } from './provisioning-fixtures';
 
@@ -31,6 +33,7 @@ describe('plan', function () {
     await runPlan([path], { json: true }, { io: { ...io, out: (text) => json.push(text) }, connect: connectTemporal });
     const during = (await admin.requests(scenario.sandbox)).slice(before);
     return {
+      path,
       exitCode,
       stdout: out.join(''),
       stderr: err.join(''),
@@ -43,15 +46,17 @@ describe('plan', function () {
   it('of a new dataflow: every resource to create, exit 2, and not one write', async function () {
     this.timeout(60_000);
     const scenario = { ...(await newScenario()), taskQueue };
-    const { exitCode, stdout, plan: result, writes, reads } = await plan(scenario);
+    const { exitCode, stdout, plan: result, writes, reads, path } = await plan(scenario);
     assert.equal(exitCode, planExitCodes.changes, stdout);
     assert.deepEqual(
       result.resources.map((resource) => resource.action),
       Array.from({ length: 7 }, () => 'create'),
     );
     assert.match(stdout, /\+ \[1\/8\] Base connection: create/);
+    assert.match(stdout, new RegExp(`^  apply with: npm run client -- provision ${path}$`, 'm'), 'the very command');
     assert.ok(reads > 0, 'it did read AEP');
     assert.deepEqual(writes, [], 'plan wrote nothing');
+    assert.deepEqual(reapplyNotice(result, path), [], 'a first demo has nothing to put back');
   });
 
   it('of a provisioned dataflow: nothing to do (exit 0); a changed spec: the field-level differences (exit 2)', async function () {
@@ -99,5 +104,44 @@ describe('plan', function () {
     assert.deepEqual(changed.plan.monitor, [`token warnings 30d, 7d, 1d → 30d`]);
     assert.match(changed.stdout, /~ Monitor: token warnings 30d, 7d, 1d → 30d/);
     assert.deepEqual(changed.writes, [], 'plan wrote nothing');
+
+    // `npm run demo` provisions its example again: from this very plan it says what that puts back.
+    assert.deepEqual(reapplyNotice(same.plan, 'examples/x.json'), [], 'nothing to say when nothing changes');
+    const notice = reapplyNotice(changed.plan, 'examples/x.json');
+    assert.match(notice[0]!, /differs from examples\/x\.json\. The demo applies examples\/x\.json again/);
+    assert.ok(notice.includes(`  - Dataflow: ${flow.changes![0]}`), notice.join('\n'));
+    assert.ok(notice.includes('  - Monitor: token warnings 30d, 7d, 1d → 30d'), notice.join('\n'));
+  });
+
+  it('of a bad spec: bad input, exit 2 as provision, the problems under one header, and nothing planned', async function () {
+    const path = join(specDirectory, 'bad-interval.json');
+    const { spec, env } = await newScenario();
+    writeFileSync(path, JSON.stringify({ ...spec, schedule: { frequency: 'minute', interval: 5 } }));
+    let connected = false;
+    const connect = (env: NodeJS.ProcessEnv) => ((connected = true), connectTemporal(env));
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (text: string) => out.push(text), err: (text: string) => err.push(text), env };
+
+    assert.equal(await runPlan([path], { json: false }, { io, connect }), exitCodes.invalidInput);
+    assert.deepEqual(out, []);
+    const said = err.join('');
+    assert.equal(said.match(/Invalid dataflow spec/g)?.length, 1, said);
+    assert.match(
+      said,
+      /^Invalid dataflow specs; nothing was planned:\n {2}\S+bad-interval\.json: schedule\.interval: /,
+    );
+
+    const json: string[] = [];
+    const jsonCode = await runPlan([path], { json: true }, { io: { ...io, out: (text) => json.push(text) }, connect });
+    assert.equal(jsonCode, exitCodes.invalidInput);
+    const refusal = JSON.parse(json.join('')) as { ok: boolean; error: string; problems: Array<{ field: string }> };
+    assert.equal(refusal.ok, false);
+    assert.equal(refusal.error, 'invalid-spec');
+    assert.deepEqual(
+      refusal.problems.map((problem) => problem.field),
+      ['schedule.interval'],
+    );
+    assert.equal(connected, false, 'nothing was asked of Temporal');
   });
 });

@@ -15,6 +15,7 @@ import { runFeedStatusQuery } from '../../src/workflows/run-feed/messages';
 import { provisionWorkflowId, runFeedWorkflowId } from '../../src/workflows/workflow-ids';
 import { createAepClient } from '../../src/aep';
 import { refreshUpdate } from '../../src/workflows/monitor/messages';
+import { monitorUiLink } from '../../src/cli/temporal-client';
 import { getTemporal } from '../harness/temporal';
 import { monitoredDataflow } from '../monitor/monitor-fixtures';
 import { childProcessEnv, simulatorAepSettings, startTestWorker, type TestWorker } from '../harness/test-worker';
@@ -134,6 +135,28 @@ describe('the Temporal Web UI, in a browser', function () {
       await dataflow.dispose();
     }
   });
+
+  it('shows a monitor’s state on its User Metadata tab right after it continued as new', async () => {
+    const temporal = await getTemporal();
+    const dataflow = await monitoredDataflow({ monitorInput: { continueAsNewAfterEvents: 60 } });
+    try {
+      await dataflow.waitForStatus('a continue-as-new', (status) => status.continuedAsNew >= 1, 40_000);
+      browser ??= await chromium.launch({
+        executablePath: chromiumPath,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+      });
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const { runId } = await dataflow.handle.describe();
+      const link = monitorUiLink(temporal.uiUrl, 'default', dataflow.handle.workflowId, runId);
+      const details = await openCurrentDetails(page, link, `${dataflow.sandbox}/consent`, { onTab: true });
+      await page.screenshot({ path: join(screenshotDirectory, 'monitor-continued-as-new.png'), fullPage: true });
+      assert.match(page.url(), /\/user-metadata$/, 'the link opens the tab that shows the state');
+      assert.match(details, new RegExp(`${dataflow.sandbox}/consent: \\w`));
+      assert.match(details, /continued as new \d+×/);
+    } finally {
+      await dataflow.dispose();
+    }
+  });
 });
 
 /** Waits until the sandbox's feed has looked at least once and seen a run (so its cursor is set). */
@@ -156,9 +179,14 @@ async function waitForFeedLook(sandbox: string): Promise<void> {
  * and returns the text of that panel's rendered markdown (the UI renders it in an iframe) once it holds the
  * checklist.
  */
-async function openCurrentDetails(page: Page, url: string, expected = 'Base connection'): Promise<string> {
+async function openCurrentDetails(
+  page: Page,
+  url: string,
+  expected = 'Base connection',
+  { onTab = false } = {},
+): Promise<string> {
   await page.goto(url, { waitUntil: 'domcontentloaded' });
-  await page.getByText('User Metadata', { exact: true }).first().click({ timeout: 45_000 });
+  if (!onTab) await page.getByText('User Metadata', { exact: true }).first().click({ timeout: 45_000 });
   // The innermost block holding both the "Current Details" heading and a rendered-markdown frame.
   const panel = page
     .locator('div')

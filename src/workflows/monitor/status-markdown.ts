@@ -33,6 +33,12 @@ export function statusMarkdown(status: MonitorStatus): string {
     `- Runs handed on by \`${status.runFeedWorkflowId}\` (last ${status.lastFeedMessageAt ?? 'not yet'}); double-checked every ${status.reconcileInterval} (last ${status.lastReconcileAt ?? 'not yet'}); ${status.counts.runsLearned} finished run(s) seen, ${status.counts.runsFailed} failed`,
     `- OneTrust token expires ${status.token.expiresAt} (${status.token.expiresInMs >= 0 ? `in ${describeDuration(status.token.expiresInMs)}` : `${describeDuration(-status.token.expiresInMs)} ago`})${status.token.automaticRotation ? ', rotated automatically' : ''}`,
   ];
+  if (status.continuedAsNew > 0) {
+    // The UI's Summary and Details are the first run's start options: SDK 1.24 cannot give them to a continued run.
+    lines.push(
+      `- Watching since ${status.monitoringSince}; continued as new ${status.continuedAsNew}× to keep its history short (Summary and Details belong to its first run; this is its state)`,
+    );
+  }
   if (status.drift) {
     lines.push(
       `- **Drifted** since ${status.drift.since}: ${status.drift.differences.join('; ')}. To fix: ${asCode(status.drift.repair)}`,
