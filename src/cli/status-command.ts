@@ -89,6 +89,14 @@ export function formatStatus(status: MonitorStatus): string {
           ] as [string, string],
         ]
       : []),
+    ...(status.resealTrouble
+      ? [
+          ['secrets', `NOT RE-SEALED since ${status.resealTrouble.since}: ${status.resealTrouble.problem}`] as [
+            string,
+            string,
+          ],
+        ]
+      : []),
     [
       'token',
       `expires ${token.expiresAt} (${tokenWhen})` +
