@@ -164,14 +164,19 @@ class RotationScenario {
 
   /** Waits until the newest monitor run carries its secrets sealed as `expected`. */
   async waitForCarriedKeys(expected: CarriedKeys): Promise<void> {
-    await waitFor(
-      `a monitor run carrying ${JSON.stringify(expected)}`,
-      async () => {
-        const carried = await carriedKeys(this.handle);
-        return JSON.stringify(carried) === JSON.stringify(expected) ? carried : undefined;
-      },
-      60_000,
-    );
+    let carried: CarriedKeys | undefined;
+    try {
+      await waitFor(
+        `a monitor run carrying ${JSON.stringify(expected)}`,
+        async () => {
+          carried = await carriedKeys(this.handle);
+          return JSON.stringify(carried) === JSON.stringify(expected) ? carried : undefined;
+        },
+        60_000,
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; the newest run carries ${JSON.stringify(carried)}`);
+    }
   }
 
   /** The real CLI: `npm run client -- rotate-token <target> --token-file F`, sealing with the given public key. */
