@@ -308,9 +308,11 @@ describe('rotating the secrets keyring from one key to the next', function () {
     assert.equal(troubled.lastAlert?.message, `${rotation.target}: ${expected}`);
     // The webhook URL is sealed with A too: the alert cannot reach it, so the worker's log carries it.
     assert.equal(troubled.lastAlert?.delivery, 'failed');
-    assert.match(
-      rotation.worker.output(),
-      new RegExp(`dataflow alert: ${rotation.target}: re-seal with the newest key`),
+    await rotation.worker.waitForOutput(
+      new RegExp(
+        `"dataflow alert: ${rotation.target}: re-seal with the newest key: the OneTrust token is sealed with key ${keyA}`,
+      ),
+      20_000,
     );
 
     // Not a crash loop, not an alert per generation: it keeps continuing as new, and said it once.
