@@ -94,6 +94,14 @@ export function formatStatus(status: MonitorStatus, pushed?: RunFeedStatus['push
           ] as [string, string],
         ]
       : []),
+    ...(status.resealTrouble
+      ? [
+          ['secrets', `NOT RE-SEALED since ${status.resealTrouble.since}: ${status.resealTrouble.problem}`] as [
+            string,
+            string,
+          ],
+        ]
+      : []),
     [
       'token',
       tornDown

@@ -2,7 +2,7 @@
 export type { SealedSecret } from './sealed-secret';
 export { isSealedSecret, splitSealedSecret } from './sealed-secret';
 export type { SecretBox, SecretSealer } from './secret-box';
-export { SecretBoxError } from './secret-box';
+export { SecretBoxError, SecretKeyMissingError } from './secret-box';
 export { createSecretBox } from './legacy-secret-box';
 export { createPublicKeySealer } from './public-key-sealing';
 export { createKeyringSecretBox, type KeyringSecretBox } from './keyring-secret-box';

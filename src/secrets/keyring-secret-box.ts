@@ -6,7 +6,7 @@
  */
 import { createPublicKeySealer, openWithPrivateKey } from './public-key-sealing';
 import { sealedFormats, splitSealedSecret, type SealedSecret } from './sealed-secret';
-import { SecretBoxError, type SecretBox, type SecretSealer } from './secret-box';
+import { SecretBoxError, SecretKeyMissingError, type SecretBox, type SecretSealer } from './secret-box';
 import { newestKey, type SecretsKeyring } from './keyring';
 
 export interface KeyringSecretBox extends SecretBox {
@@ -41,10 +41,12 @@ export function createKeyringSecretBox({ keyring, legacy }: KeyringSecretBoxKeys
       }
       if (parts.version === sealedFormats.legacySharedKey) {
         if (!legacy) {
-          throw new SecretBoxError(
+          throw new SecretKeyMissingError(
             `the secret was sealed with legacy shared key ${parts.keyId} (a v1 value); this worker has no legacy ` +
               'key: set DATAFLOW_SECRETS_KEY_FILE (or DATAFLOW_SECRETS_KEY) to the key that sealed it, next to ' +
               'the keyring',
+            parts.keyId,
+            keyringKeyIds,
           );
         }
         return legacy.open(secret);
@@ -52,10 +54,12 @@ export function createKeyringSecretBox({ keyring, legacy }: KeyringSecretBoxKeys
       const key = byId.get(parts.keyId);
       if (!key) {
         const held = keyringKeyIds.length > 0 ? `holds keys ${keyringKeyIds.join(', ')}` : 'holds no keyring key';
-        throw new SecretBoxError(
+        throw new SecretKeyMissingError(
           `the secret was sealed with key ${parts.keyId}; this worker ${held}: add ${parts.keyId}'s private key ` +
             "to DATAFLOW_SECRETS_KEYRING_FILE (or DATAFLOW_SECRETS_KEYRING), or give the CLI this worker's " +
             'public key (npm run secrets -- public-key)',
+          parts.keyId,
+          keyringKeyIds,
         );
       }
       return openWithPrivateKey(key, parts);

@@ -17,3 +17,15 @@ export interface SecretBox extends SecretSealer {
 export class SecretBoxError extends Error {
   override readonly name = 'SecretBoxError';
 }
+
+/** The value names a key this side does not hold: `keyId` says which one to bring back. */
+export class SecretKeyMissingError extends SecretBoxError {
+  constructor(
+    message: string,
+    readonly keyId: string,
+    /** The keyring keys this side does hold, oldest first. */
+    readonly heldKeyIds: readonly string[],
+  ) {
+    super(message);
+  }
+}

@@ -58,6 +58,7 @@ import {
 } from './monitor/request-validation';
 import { driftDetectionPatch, lookForDrift } from './monitor/drift';
 import { RunWatcher } from './monitor/run-watching';
+import { resealCarriedSecrets } from './monitor/secrets-reseal';
 import {
   initialMonitorState,
   keepNewest,
@@ -212,24 +213,6 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
     { validator: () => refuseIf(undefined) },
   );
 
-  /**
-   * Before continuing as new, the carried secrets move to the worker's newest key, so a rotated-out key can be
-   * retired once every monitor has continued as new. A failure keeps the old sealing (still openable) and says so.
-   */
-  async function resealSecrets(): Promise<void> {
-    try {
-      const { dataflow } = await activities.resealDataflowSecrets.executeWithOptions(
-        { summary: 're-seal the carried secrets with the newest key' },
-        [{ dataflow: state.dataflow }],
-      );
-      state.dataflow = dataflow;
-    } catch (error) {
-      log.warn('could not re-seal the secrets with the newest key; they keep their current sealing', {
-        reason: failureMessage(error),
-      });
-    }
-  }
-
   // -- What the Web UI and `list` show.
 
   function publish(): void {
@@ -355,7 +338,7 @@ export async function dataflowMonitor(input: DataflowMonitorInput): Promise<Data
       await condition(() => allHandlersFinished() || state.queue.length > 0 || runs.hasNews);
       if (state.queue.length === 0 && !runs.hasNews) {
         if (patched(resealAtContinueAsNewPatch)) {
-          await resealSecrets();
+          await resealCarriedSecrets(context);
           // Work that arrived while the secrets were re-sealed is done before moving on.
           if (state.queue.length > 0 || runs.hasNews) continue;
         }

@@ -183,9 +183,10 @@ describe('push: I/O Events flow-run notifications to the monitor', function () {
         await handOff(events, context);
         if (!killed && events.some((event) => event.outcome !== 'started')) {
           killed = true;
-          // Killed mid-request: the connection is cut, this delivery is never answered.
-          void restartReceiver();
-          await new Promise(() => undefined);
+          // Killed mid-request: the restart cuts the connection, so this delivery is never answered (the error
+          // below meets a closed socket); ending here rather than never leaves no hand-off waiting forever.
+          await restartReceiver();
+          throw new Error('the receiver was killed before it answered');
         }
       },
     });

@@ -6,11 +6,19 @@
 import { installTemporalRuntime } from '../../src/observability/runtime';
 import { stopSharedServices } from './shared-services';
 
-installTemporalRuntime({ logLevel: process.env.TEST_LOG_LEVEL ?? 'ERROR', metricsPort: undefined, env: {} });
+const { runtime } = installTemporalRuntime({
+  logLevel: process.env.TEST_LOG_LEVEL ?? 'ERROR',
+  metricsPort: undefined,
+  env: {},
+});
 
 export const mochaHooks = {
   async afterAll(this: Mocha.Context) {
     this.timeout(30_000);
     await stopSharedServices();
+    // The runtime shuts itself down when its last connection or worker closes; a run that never made one (test/aep)
+    // would be held open by it. Only when idle: a connection or worker a test left open must keep mocha from
+    // exiting, so that the leak shows.
+    if ((runtime as unknown as { isIdle(): boolean }).isIdle()) await runtime.shutdown();
   },
 };

@@ -11,13 +11,14 @@ import { join } from 'node:path';
 import { exitCodes } from '../../src/cli/command-io';
 import { runProvision } from '../../src/cli/provision-command';
 import { connectTemporal } from '../../src/cli/temporal-client';
+import type { AlertKind } from '../../src/workflows/monitor/state';
 import type { ActivityTiming } from '../../src/workflows/provision-dataflow';
 import { monitorWorkflowId, runFeedWorkflowId } from '../../src/workflows/workflow-ids';
 import { getProductionTemporal, type ProductionTemporal } from '../harness/production-temporal';
 import type { FaultRule, LoggedRequest, SimulatorAdmin } from '../harness/simulator-admin';
 import { getTemporal } from '../harness/temporal';
 import { childProcessEnv } from '../harness/test-worker';
-import type { AlertReceiver } from '../monitor/monitor-fixtures';
+import { waitFor, type AlertReceiver } from '../monitor/monitor-fixtures';
 import { fastActivityTiming, type Scenario } from '../provisioning/provisioning-fixtures';
 import { spawnTsx } from '../provisioning/spawned-process';
 
@@ -236,12 +237,26 @@ export function assertOutcomeOrLostTemporal(
 
 // ---- Alerts --------------------------------------------------------------------------------------------------------
 
-/** Every alert the webhook took was delivered once: no id twice, each carrying its id as the idempotency key. */
-export function assertNoDuplicateAlerts(alerts: AlertReceiver): void {
+/**
+ * Every alert the webhook took was delivered once: no id twice, each carrying its id as the idempotency key. The
+ * scenario must have raised alerts of the `expected` kinds, or there would be nothing to find twice.
+ */
+export function assertNoDuplicateAlerts(alerts: AlertReceiver, expected: readonly AlertKind[]): void {
+  const kinds = alerts.received.map((entry) => entry.alert.kind);
+  for (const kind of expected) assert.ok(kinds.includes(kind), `no ${kind} alert was delivered: ${kinds.join(', ')}`);
   const ids = alerts.received.map((entry) => entry.alert.id);
   const repeated = ids.filter((id, index) => ids.indexOf(id) !== index);
   assert.deepEqual(repeated, [], `alerts delivered more than once: ${JSON.stringify(ids)}`);
   for (const { alert, idempotencyKey } of alerts.received) assert.equal(idempotencyKey, alert.id);
+}
+
+/**
+ * Makes every run of the sandbox fail and waits for the monitor's run-failed alert: the alert path is in use from
+ * before the crash to after it, so an alert sent again after the restart is caught by assertNoDuplicateAlerts.
+ */
+export async function failRunsUntilAlerted(admin: SimulatorAdmin, sandbox: string, alerts: AlertReceiver) {
+  await admin.failRuns(sandbox, 1);
+  await waitFor('the run-failed alert', () => alerts.ofKind('run-failed').length > 0, 30_000);
 }
 
 // ---- Looking at what happened --------------------------------------------------------------------------------------

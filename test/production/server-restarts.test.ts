@@ -40,6 +40,7 @@ import {
   assertOutcomeOrLostTemporal,
   crashTargetNames,
   crashTargets,
+  failRunsUntilAlerted,
   holdNextCall,
   provisionWithCli,
   requireProductionTemporal,
@@ -158,6 +159,8 @@ describe('production Temporal: SIGKILL and restart in the middle of an operation
         try {
           const admin = await simulatorAdmin();
           const startedAt = Date.now();
+          // Its runs fail, so the monitor it starts has something to alert.
+          await admin.failRuns(scenario.sandbox, 1);
           const held = await holdNextCall(admin, scenario.sandbox, { ...createDataset, delayMs: midStepHoldMs });
           const cli = provisionWithCli(scenario);
           await held.waitUntilHeld();
@@ -187,7 +190,8 @@ describe('production Temporal: SIGKILL and restart in the middle of an operation
             .getHandle(monitorWorkflowId(scenario.sandbox, scenario.name))
             .describe();
           assert.equal(monitor.status.name, 'RUNNING', 'the monitor watches the dataflow');
-          assertNoDuplicateAlerts(alerts);
+          await waitFor('the monitor’s run-failed alert', () => alerts.ofKind('run-failed').length > 0, 30_000);
+          assertNoDuplicateAlerts(alerts, ['run-failed']);
         } finally {
           await stopMonitoring(scenario.sandbox, scenario.name);
           await worker.stop();
@@ -232,7 +236,8 @@ describe('production Temporal: SIGKILL and restart in the middle of an operation
             `the held delete is among what was rolled back: ${JSON.stringify(failure.rolledBack)}`,
           );
           assert.deepEqual(await resourceCounts(scenario.sandbox), noneOfAny, 'nothing is left behind');
-          assertNoDuplicateAlerts(alerts);
+          // Provisioning itself never alerts, and a rolled-back one starts no monitor that could.
+          assert.deepEqual(alerts.received, [], 'a rolled-back provisioning alerted');
         } finally {
           await worker.stop();
           await alerts.close();
@@ -243,6 +248,7 @@ describe('production Temporal: SIGKILL and restart in the middle of an operation
         this.timeout(90_000);
         dataflow = await monitoredDataflow();
         const { admin, alerts, sandbox } = dataflow;
+        await failRunsUntilAlerted(admin, sandbox, alerts);
         const { baseConnectionId } = dataflow.provisioned.ids;
         const freshToken = (await admin.mintOneTrustToken(90 * 24 * 3600)).access_token;
         const startedAt = Date.now();
@@ -287,13 +293,14 @@ describe('production Temporal: SIGKILL and restart in the middle of an operation
         );
         await waitFor('the token-rotated alert', () => alerts.ofKind('token-rotated').length > 0);
         assert.equal(alerts.ofKind('token-rotated').length, 1, 'the rotation is alerted once');
-        assertNoDuplicateAlerts(alerts);
+        assertNoDuplicateAlerts(alerts, ['run-failed', 'token-rotated']);
       });
 
       it(`tears a dataflow down completely, monitor ended, when ${who} is SIGKILLed mid-teardown and restarted`, async function () {
         this.timeout(90_000);
         dataflow = await monitoredDataflow();
         const { admin, alerts, sandbox } = dataflow;
+        await failRunsUntilAlerted(admin, sandbox, alerts);
         const held = await holdNextCall(admin, sandbox, {
           method: 'DELETE',
           path: `/flowservice/flows/${dataflow.provisioned.ids.flowId}(\\?|$)`,
@@ -317,7 +324,7 @@ describe('production Temporal: SIGKILL and restart in the middle of an operation
         assert.equal(deleted.length + alreadyGone.length, 8, JSON.stringify(result.teardown.details));
         assert.match(deleted[0] ?? '', /^flow /, 'the flow went first');
         assert.deepEqual(await resourceCounts(sandbox), noneOfAny, 'nothing is left');
-        assertNoDuplicateAlerts(alerts);
+        assertNoDuplicateAlerts(alerts, ['run-failed']);
       });
     });
   }
@@ -371,6 +378,7 @@ describe('production Temporal: SIGKILL and restart in the middle of an operation
       this.timeout(120_000);
       dataflow = await monitoredDataflow();
       const { admin, alerts, sandbox } = dataflow;
+      await failRunsUntilAlerted(admin, sandbox, alerts);
       const { baseConnectionId } = dataflow.provisioned.ids;
       const freshToken = (await admin.mintOneTrustToken(90 * 24 * 3600)).access_token;
       const startedAt = Date.now();
@@ -406,7 +414,7 @@ describe('production Temporal: SIGKILL and restart in the middle of an operation
       );
       await waitFor('the token-rotated alert', () => alerts.ofKind('token-rotated').length > 0);
       assert.equal(alerts.ofKind('token-rotated').length, 1);
-      assertNoDuplicateAlerts(alerts);
+      assertNoDuplicateAlerts(alerts, ['run-failed', 'token-rotated']);
       // Looking again with `status` shows the new token in place.
       const looked = await spawnCli(dataflow.scenario.taskQueue, ['status', dataflow.target]);
       assert.equal(looked.exitCode, exitCodes.ok, looked.stdout);
@@ -424,6 +432,7 @@ describe('production Temporal: SIGKILL and restart in the middle of an operation
       this.timeout(120_000);
       dataflow = await monitoredDataflow();
       const { admin, alerts, sandbox } = dataflow;
+      await failRunsUntilAlerted(admin, sandbox, alerts);
       const held = await holdNextCall(admin, sandbox, {
         method: 'DELETE',
         path: `/flowservice/flows/${dataflow.provisioned.ids.flowId}(\\?|$)`,
@@ -441,7 +450,7 @@ describe('production Temporal: SIGKILL and restart in the middle of an operation
       const result = await dataflow.handle.result();
       assert.equal(result.state, 'torn-down');
       assert.deepEqual(await resourceCounts(sandbox), noneOfAny, 'nothing is left');
-      assertNoDuplicateAlerts(alerts);
+      assertNoDuplicateAlerts(alerts, ['run-failed']);
       // Looking again with `status`: the ended monitor still answers, with the state it ended in.
       const looked = await spawnCli(dataflow.scenario.taskQueue, ['status', dataflow.target]);
       assert.equal(looked.exitCode, exitCodes.ok, looked.stdout);

@@ -119,8 +119,16 @@ export function spawnProgram(
     },
     async stop() {
       signal('SIGTERM');
-      const timeout = new Promise<'timeout'>((resolveTimeout) => setTimeout(() => resolveTimeout('timeout'), 10_000));
-      if ((await Promise.race([exited, timeout])) === 'timeout') signal('SIGKILL');
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolveTimeout) => {
+        timer = setTimeout(() => resolveTimeout('timeout'), 10_000);
+      });
+      try {
+        if ((await Promise.race([exited, timeout])) === 'timeout') signal('SIGKILL');
+      } finally {
+        // Not left running for the rest of the 10 s: it would hold the test process open.
+        clearTimeout(timer);
+      }
       await exited;
     },
   };

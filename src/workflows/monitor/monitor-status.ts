@@ -13,6 +13,7 @@ import type {
   FailureCause,
   MonitorActionKind,
   MonitorState,
+  ResealTrouble,
   RunSummary,
   TeardownProgress,
 } from './state';
@@ -36,6 +37,8 @@ export interface MonitorStatus {
   drift?: DriftState & { repair: string };
   /** While a teardown runs, or after one stopped: what is left to delete and why it stopped. */
   teardown?: TeardownProgress;
+  /** While the carried secrets cannot be re-sealed with the worker's newest key: why (naming the key), since when. */
+  resealTrouble?: ResealTrouble;
   /** Where alerts go: the spec's webhook, or the worker's log when there is none. */
   alerts: 'webhook' | 'log';
   /** How often the monitor double-checks its runs itself (the run feed looks every minute). */
@@ -109,6 +112,7 @@ export function describeStatus(
     paused: state.paused,
     ...(state.drift ? { drift: { ...state.drift, repair: howToRepair(state.drift, dataflow.ids) } } : {}),
     ...(state.teardown ? { teardown: state.teardown } : {}),
+    ...(state.resealTrouble ? { resealTrouble: state.resealTrouble } : {}),
     alerts: dataflow.alerts ? 'webhook' : 'log',
     reconcileInterval: describeDuration(context.reconcileIntervalMs),
     runFeedWorkflowId: context.runFeedWorkflowId,

@@ -71,7 +71,8 @@ export type AlertKind =
   | 'unmonitored'
   | 'monitoring-resumed'
   | 'drifted'
-  | 'drift-resolved';
+  | 'drift-resolved'
+  | 'secrets-reseal-failed';
 
 export type AlertSeverity = 'info' | 'warning' | 'critical';
 
@@ -228,6 +229,17 @@ export interface DriftState {
   repairable: boolean;
 }
 
+/**
+ * The last re-seal (at continue-as-new) failed, typically because a secret names a key this worker's keyring no
+ * longer holds: the old key cannot be retired yet, and what cannot be opened cannot be used.
+ */
+export interface ResealTrouble {
+  /** Why, naming the key and the fix (the worker's own message; never the secret). */
+  problem: string;
+  /** ISO instant of the first failure with this problem. */
+  since: string;
+}
+
 export interface MonitorState {
   /** The dataflow as it is now: updates and rotations change it. */
   dataflow: DataflowDescriptor;
@@ -267,6 +279,8 @@ export interface MonitorState {
   queue: WorkItem[];
   /** Set while the dataflow in AEP differs from what the monitor last applied; cleared when it matches again. */
   drift?: DriftState;
+  /** Set while the carried secrets cannot be re-sealed with the worker's newest key; cleared when they are. */
+  resealTrouble?: ResealTrouble;
   /** Counters since the monitor first started. */
   counts: { runsLearned: number; runsFailed: number; feedMessages: number; reconciles: number };
 }

@@ -51,6 +51,9 @@ export function statusMarkdown(status: MonitorStatus): string {
         (status.teardown.error ? ` (${status.teardown.error}); run teardown again to finish` : ''),
     );
   }
+  if (status.resealTrouble) {
+    lines.push(`- **Secrets not re-sealed** since ${status.resealTrouble.since}: ${status.resealTrouble.problem}`);
+  }
   if (status.consecutiveFailures > 0) {
     const cause = status.failureCause ? failureCauseDescriptions[status.failureCause] : 'unknown cause';
     lines.push(`- ${status.consecutiveFailures} failed run(s) in a row since ${status.failingSince ?? '?'}: ${cause}`);
