@@ -200,7 +200,7 @@ describe('events receiver (I/O Events webhook) against the simulator', () => {
     const events = handedOff(run.id);
     assert.equal(new Set(events.map((event) => event.eventId)).size, 2);
     assert.ok(logLines.some((line) => line.includes('event hand-off failed')));
-    assert.ok(logLines.some((line) => line.includes('event hand-off timed out')));
+    assert.ok(logLines.some((line) => line.includes('event delivery overran its deadline')));
   });
 
   describe('requests that can never be good', () => {
