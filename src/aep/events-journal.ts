@@ -165,7 +165,8 @@ function nextLink(header: string | string[] | undefined, base: URL): string | un
 
 function unreadable(url: URL, error: unknown): AepError {
   const failure = error as { code?: unknown; name?: unknown; message?: unknown };
-  const code = typeof failure.code === 'string' ? failure.code : typeof failure.name === 'string' ? failure.name : undefined;
+  const code =
+    typeof failure.code === 'string' ? failure.code : typeof failure.name === 'string' ? failure.name : undefined;
   return new AepError({
     method: 'GET',
     path: url.pathname,

@@ -119,9 +119,7 @@ export function readDelivery(body: unknown, headers: DeliveryHeaders = {}): Deli
     // A single event's id may be in the header only; in a batch each element must carry its own.
     if (events.length === 1 && headers.eventId !== undefined && events[0]!.eventId === '')
       events[0]!.eventId = headers.eventId;
-    events.forEach((event, index) =>
-      requireEventId(event, body.length === 1 ? '[0].event_id' : `[${index}].event_id`),
-    );
+    events.forEach((event, index) => requireEventId(event, body.length === 1 ? '[0].event_id' : `[${index}].event_id`));
     return { events, skipped };
   }
   sort(eventsOfEnvelope(body, '', headers));

@@ -69,12 +69,6 @@ export interface RunningEventsReceiver {
   close(): Promise<void>;
 }
 
-class DeadlineExceededError extends Error {
-  constructor(deadlineMs: number, step: string) {
-    super(`the delivery was not ${step} within ${deadlineMs} ms`);
-  }
-}
-
 export async function startEventsReceiver(options: EventsReceiverOptions): Promise<RunningEventsReceiver> {
   const { app, status } = buildEventsReceiverWithStatus(options);
   const host = options.host ?? '127.0.0.1';
@@ -143,7 +137,12 @@ function buildEventsReceiverWithStatus(options: EventsReceiverOptions): {
     };
     const overran = (step: string) => {
       const deadlineExceeded = counters.add('deadlineExceeded');
-      logger.error('event delivery overran its deadline', { step, deadlineMs, eventId: headerEventId, deadlineExceeded });
+      logger.error('event delivery overran its deadline', {
+        step,
+        deadlineMs,
+        eventId: headerEventId,
+        deadlineExceeded,
+      });
       return reply.code(503).send({ error: `the delivery was not ${step} within ${deadlineMs} ms; deliver it again` });
     };
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -228,7 +227,7 @@ async function withinDeadline<T>(deadline: AbortSignal, work: (signal: AbortSign
   deadline.throwIfAborted();
   let onAbort: (() => void) | undefined;
   const expired = new Promise<never>((_resolve, reject) => {
-    onAbort = () => reject(new DeadlineExceededError(0, 'handed off'));
+    onAbort = () => reject(new Error('the delivery deadline passed'));
     deadline.addEventListener('abort', onAbort, { once: true });
   });
   try {

@@ -86,18 +86,20 @@ function firstVerified(checks: Array<Promise<boolean>>): Promise<'verified' | Ar
     const outcomes: Array<boolean | Error> = [];
     let ended = 0;
     checks.forEach((check, index) => {
-      void check.then(
-        (verified) => {
-          if (verified) resolve('verified');
-          outcomes[index] = verified;
-        },
-        (error: unknown) => {
-          outcomes[index] = error instanceof Error ? error : new Error(String(error));
-        },
-      ).finally(() => {
-        ended += 1;
-        if (ended === checks.length) resolve(outcomes);
-      });
+      void check
+        .then(
+          (verified) => {
+            if (verified) resolve('verified');
+            outcomes[index] = verified;
+          },
+          (error: unknown) => {
+            outcomes[index] = error instanceof Error ? error : new Error(String(error));
+          },
+        )
+        .finally(() => {
+          ended += 1;
+          if (ended === checks.length) resolve(outcomes);
+        });
     });
   });
 }

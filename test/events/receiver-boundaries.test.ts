@@ -66,7 +66,8 @@ const failingPath = '/keys/pub-key-failing.pem';
 /** Serves the genuine key; answers 500 at the failing path and 404 anywhere else. */
 function keyHost(): LocalServer {
   return new LocalServer((incoming, outgoing) => {
-    if (incoming.url === genuinePath) outgoing.writeHead(200).end(genuine.publicKey.export({ type: 'spki', format: 'pem' }));
+    if (incoming.url === genuinePath)
+      outgoing.writeHead(200).end(genuine.publicKey.export({ type: 'spki', format: 'pem' }));
     else if (incoming.url === failingPath) outgoing.writeHead(500).end();
     else outgoing.writeHead(404).end();
   });
@@ -151,7 +152,11 @@ describe('events receiver boundaries (issue 21)', () => {
     });
     after(async () => {
       const { client } = await getTemporal();
-      for (const id of started) await client.workflow.getHandle(id).terminate('test finished').catch(() => undefined);
+      for (const id of started)
+        await client.workflow
+          .getHandle(id)
+          .terminate('test finished')
+          .catch(() => undefined);
       await receiver.close();
       await keys.close();
     });
@@ -173,8 +178,23 @@ describe('events receiver boundaries (issue 21)', () => {
       return (await admin.requests()).filter((entry) => entry.sandbox === sandbox).length;
     }
 
+    /** A `dataflowMonitor` workflow (no worker runs it) that makes the sandbox managed, once visibility lists it. */
+    async function runningMonitorIn(sandbox: string): Promise<void> {
+      const { client } = await getTemporal();
+      const monitorId = monitorWorkflowId(sandbox, 'consent');
+      await client.workflow.start('dataflowMonitor', { workflowId: monitorId, taskQueue, args: [] });
+      started.push(monitorId);
+      await waitFor('the monitor to be visible', async () =>
+        (await client.workflow.count(`WorkflowId = '${monitorId}' AND ExecutionStatus = 'Running'`)).count > 0
+          ? true
+          : undefined,
+      );
+    }
+
     it('answers 200 to another organisation’s event, counts it as foreign, and starts no feed', async () => {
+      // A sandbox with a monitor: only the organisation keeps its feed from being started.
       const sandbox = uniqueSandbox('foreign');
+      await runningMonitorIn(sandbox);
       const body = eventBody({ sandbox, org: 'SOMEONE-ELSE@AdobeOrg' });
       const { status, answer } = await deliver(receiver, body, signed(body));
       assert.equal(status, 200);
@@ -197,26 +217,21 @@ describe('events receiver boundaries (issue 21)', () => {
 
     it('starts the feed of a sandbox with a running monitor, with the configured interval and page size', async () => {
       const sandbox = uniqueSandbox('managed');
-      const { client } = await getTemporal();
-      const monitorId = monitorWorkflowId(sandbox, 'consent');
-      await client.workflow.start('dataflowMonitor', { workflowId: monitorId, taskQueue, args: [] });
-      started.push(monitorId);
-      await waitFor('the monitor to be visible', async () =>
-        (await client.workflow.count(`WorkflowId = '${monitorId}' AND ExecutionStatus = 'Running'`)).count > 0
-          ? true
-          : undefined,
-      );
+      await runningMonitorIn(sandbox);
       const body = eventBody({ sandbox });
       const { status, answer } = await deliver(receiver, body, signed(body));
       assert.equal(status, 200);
       assert.deepEqual([answer.accepted, answer.unmanaged], [1, 0]);
       assert.equal(await feedExists(sandbox), true);
+      const { client } = await getTemporal();
       const history = await client.workflow.getHandle(runFeedWorkflowId(sandbox)).fetchHistory();
       const startedEvent = history.events?.[0]?.workflowExecutionStartedEventAttributes;
       const payload = startedEvent?.input?.payloads?.[0]?.data;
       assert.ok(payload, 'the feed has an input');
       const input = JSON.parse(Buffer.from(payload).toString('utf8')) as SandboxRunFeedInput;
       assert.deepEqual(input, { sandbox, intervalMs: 123_000, pageSize: 7 });
+      // The runs it names are AEP's to tell, and the feed (no worker here) never asked: the receiver did not either.
+      assert.equal(await aepCallsFor(sandbox), 0);
     });
   });
 
@@ -232,7 +247,7 @@ describe('events receiver boundaries (issue 21)', () => {
         keyHost: keys.url,
         clientId: ourClient,
         orgId: ourOrg,
-        handOff: async (events) => void handedOff.push(...events),
+        handOff: (events) => Promise.resolve(void handedOff.push(...events)),
         logger: quiet,
       });
     });
@@ -304,7 +319,7 @@ describe('events receiver boundaries (issue 21)', () => {
         keyHost: keys.url,
         clientId: ourClient,
         orgId: ourOrg,
-        handOff: async (events) => void handedOff.push(...events.map((event) => event.eventId)),
+        handOff: (events) => Promise.resolve(void handedOff.push(...events.map((event) => event.eventId))),
         logger: quiet,
         keyFetchLimits: { maxConcurrent: 4, maxPerWindow: 30, windowMs: 3_600_000 },
       });
@@ -338,7 +353,7 @@ describe('events receiver boundaries (issue 21)', () => {
         keyHost: keys.url,
         clientId: ourClient,
         orgId: ourOrg,
-        handOff: async () => undefined,
+        handOff: () => Promise.resolve(),
         logger: quiet,
         // No cap to speak of: every forged path is fetched, more than the cache holds.
         keyFetchLimits: { maxConcurrent: 64, maxPerWindow: 100_000 },
@@ -359,7 +374,7 @@ describe('events receiver boundaries (issue 21)', () => {
   });
 
   describe('the journal reader', () => {
-    const tokens = { accessToken: async () => 'org-bearer-token', invalidate: () => undefined };
+    const tokens = { accessToken: () => Promise.resolve('org-bearer-token'), invalidate: () => undefined };
     const reader = createEventsJournalReader({ tokens, clientId: ourClient, orgId: ourOrg });
     let foreign: LocalServer;
     let journal: LocalServer;
