@@ -47,7 +47,10 @@ export async function readEventsJournal(
     page = await asStep('read the I/O Events journal', async () => {
       const configured = dependencies.settings?.journalUrl;
       if (configured !== undefined && checkedJournalUrl(input.url).origin !== new URL(configured).origin) {
-        throw new JournalUrlRefusedError(input.url, `not on the origin of IO_EVENTS_JOURNAL_URL (${new URL(configured).origin})`);
+        throw new JournalUrlRefusedError(
+          input.url,
+          `not on the origin of IO_EVENTS_JOURNAL_URL (${new URL(configured).origin})`,
+        );
       }
       return dependencies.aep.readEventsJournal(input.url);
     });
