@@ -90,6 +90,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
       runFeed: {
         taskQueue: queues.runFeeds,
         ...(runFeedIntervalMs !== undefined ? { intervalMs: runFeedIntervalMs } : {}),
+        ...(journalUrl !== undefined ? { journalUrl } : {}),
       },
     });
     // A bundle prebuilt with bundleWorkflowCode starts in a second; otherwise webpack bundles once, for every queue.

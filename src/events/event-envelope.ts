@@ -6,7 +6,10 @@
  * A body may also be an array of either (batch delivery). The event id comes from `eventid` / `event_id` in the
  * payload, else from the x-adobe-event-id header; the recipient client id from `recipientclientid` /
  * `recipient_client_id` (the I/O Events FAQ: both names are sent during a transition).
- * Anything else is refused with an error that names the field.
+ * A registration may carry other event types too: an event whose code (in the payload, or the x-adobe-event-code
+ * header of a single-event delivery) is not a flow-run code is skipped, not refused, since I/O Events does not retry
+ * a 4xx and disables a registration that keeps getting them. A flow-run event that cannot be read, or an event
+ * with no code at all, is refused with an error that names the field.
  */
 import { z } from 'zod';
 import type { FlowRunEvent, FlowRunOutcome } from './flow-run-event';
@@ -72,54 +75,106 @@ const eventEnvelope = z.object({
 const messagesEnvelope = z.object({
   ...identification,
   messages: z
-    .array(
-      z.object({
-        imsOrgId: text.optional(),
-        _eventNotificationMeta: z.object({ type: text }, objectError),
-        value: z.object(runFields, objectError),
-      }),
-      { error: problemOr('must be an array') },
-    )
+    .array(z.unknown(), { error: problemOr('must be an array') })
     .min(1, { error: 'must hold at least one message' }),
 });
 
-/** Every flow-run event in a parsed JSON body; `headerEventId` is x-adobe-event-id. */
-export function flowRunEventsOf(body: unknown, headerEventId?: string): FlowRunEvent[] {
-  if (Array.isArray(body)) {
-    if (body.length === 0) throw new MalformedEventError('', 'is an empty array');
-    const events = body.flatMap((element, index) => eventsOfEnvelope(element, `[${index}]`, undefined));
-    // A single event's id may be in the header only; in a batch each element must carry its own.
-    if (events.length === 1 && headerEventId !== undefined && events[0]!.eventId === '')
-      events[0]!.eventId = headerEventId;
-    return events.map((event, index) =>
-      requireEventId(event, body.length === 1 ? '[0].event_id' : `[${index}].event_id`),
-    );
-  }
-  const events = eventsOfEnvelope(body, '', headerEventId);
-  return events.map((event) => requireEventId(event, 'event_id'));
+const message = z.object({
+  imsOrgId: text.optional(),
+  _eventNotificationMeta: z.object({ type: text }, objectError),
+  value: z.object(runFields, objectError),
+});
+
+/** An event of another type than a flow run, skipped. */
+export interface SkippedEvent {
+  eventCode: string;
+  eventId?: string;
 }
 
-function eventsOfEnvelope(element: unknown, prefix: string, headerEventId: string | undefined): FlowRunEvent[] {
+export interface DeliveryReading {
+  events: FlowRunEvent[];
+  skipped: SkippedEvent[];
+}
+
+/** What a delivery's headers add: the event id and code, for a single-event delivery. */
+export interface DeliveryHeaders {
+  /** x-adobe-event-id */
+  eventId?: string;
+  /** x-adobe-event-code */
+  eventCode?: string;
+}
+
+/** Every flow-run event in a parsed JSON body, and the events of other types it skipped. */
+export function readDelivery(body: unknown, headers: DeliveryHeaders = {}): DeliveryReading {
+  const events: FlowRunEvent[] = [];
+  const skipped: SkippedEvent[] = [];
+  const sort = (readings: Array<FlowRunEvent | SkippedEvent>) => {
+    for (const reading of readings) ('outcome' in reading ? events : skipped).push(reading);
+  };
+  if (Array.isArray(body)) {
+    if (body.length === 0) throw new MalformedEventError('', 'is an empty array');
+    // Header values describe one event: they apply to a batch of one only.
+    const single = body.length === 1 ? headers : {};
+    body.forEach((element, index) => sort(eventsOfEnvelope(element, `[${index}]`, single)));
+    // A single event's id may be in the header only; in a batch each element must carry its own.
+    if (events.length === 1 && headers.eventId !== undefined && events[0]!.eventId === '')
+      events[0]!.eventId = headers.eventId;
+    events.forEach((event, index) => requireEventId(event, body.length === 1 ? '[0].event_id' : `[${index}].event_id`));
+    return { events, skipped };
+  }
+  sort(eventsOfEnvelope(body, '', headers));
+  events.forEach((event) => requireEventId(event, 'event_id'));
+  return { events, skipped };
+}
+
+/** Every flow-run event in a parsed JSON body (events of other types left out); `headerEventId` is x-adobe-event-id. */
+export function flowRunEventsOf(body: unknown, headerEventId?: string): FlowRunEvent[] {
+  return readDelivery(body, headerEventId !== undefined ? { eventId: headerEventId } : {}).events;
+}
+
+export function isFlowRunEventCode(code: string): boolean {
+  return Object.hasOwn(outcomeByEventCode, code);
+}
+
+function eventsOfEnvelope(
+  element: unknown,
+  prefix: string,
+  headers: DeliveryHeaders,
+): Array<FlowRunEvent | SkippedEvent> {
   if (typeof element !== 'object' || element === null) throw new MalformedEventError(prefix, 'must be an object');
+  const ids = element as Record<string, unknown>;
+  const payloadId = [ids.eventid, ids.event_id, ids.id].find((id): id is string => typeof id === 'string' && id !== '');
   if ('messages' in element) {
     const envelope = parse(messagesEnvelope, element, prefix);
-    const eventId = envelope.eventid ?? envelope.event_id ?? headerEventId ?? '';
-    return envelope.messages.map((message, index) =>
-      normalized({
-        // One id per message: several messages under one envelope id each get their own.
-        eventId: index === 0 || eventId === '' ? eventId : `${eventId}#${index}`,
-        eventCode: message._eventNotificationMeta.type,
-        codeField: joinPath(prefix, `messages[${index}]._eventNotificationMeta.type`),
-        run: message.value,
-        organizationId: message.value.imsOrgId ?? message.imsOrgId,
+    const eventId = envelope.eventid ?? envelope.event_id ?? headers.eventId ?? '';
+    return envelope.messages.map((raw, index) => {
+      // One id per message: several messages under one envelope id each get their own.
+      const messageEventId = index === 0 || eventId === '' ? eventId : `${eventId}#${index}`;
+      const messagePrefix = joinPath(prefix, `messages[${index}]`);
+      const otherCode = otherEventCode(codeAt(raw, ['_eventNotificationMeta', 'type']));
+      if (otherCode !== undefined) return skippedEvent(otherCode, messageEventId);
+      const read = parse(message, raw, messagePrefix);
+      return normalized({
+        eventId: messageEventId,
+        eventCode: read._eventNotificationMeta.type,
+        codeField: joinPath(messagePrefix, '_eventNotificationMeta.type'),
+        run: read.value,
+        organizationId: read.value.imsOrgId ?? read.imsOrgId,
         recipientClientId: envelope.recipientclientid ?? envelope.recipient_client_id,
-      }),
-    );
+      });
+    });
   }
+  // The code where Adobe's envelope has it, a CloudEvents `type`, else the delivery's header.
+  const code =
+    codeAt(element, ['event', 'header', '_adobeio', 'eventCode']) ??
+    ('event' in element ? undefined : codeAt(element, ['type'])) ??
+    headers.eventCode;
+  const otherCode = otherEventCode(code);
+  if (otherCode !== undefined) return [skippedEvent(otherCode, payloadId ?? headers.eventId)];
   const envelope = parse(eventEnvelope, element, prefix);
   return [
     normalized({
-      eventId: envelope.eventid ?? envelope.event_id ?? headerEventId ?? '',
+      eventId: envelope.eventid ?? envelope.event_id ?? headers.eventId ?? '',
       eventCode: envelope.event.header._adobeio.eventCode,
       codeField: joinPath(prefix, 'event.header._adobeio.eventCode'),
       run: envelope.event,
@@ -127,6 +182,25 @@ function eventsOfEnvelope(element: unknown, prefix: string, headerEventId: strin
       recipientClientId: envelope.recipientclientid ?? envelope.recipient_client_id,
     }),
   ];
+}
+
+/** The string at `path` inside `value`, if there is one. */
+function codeAt(value: unknown, path: string[]): string | undefined {
+  let at: unknown = value;
+  for (const key of path) {
+    if (typeof at !== 'object' || at === null) return undefined;
+    at = (at as Record<string, unknown>)[key];
+  }
+  return typeof at === 'string' && at.trim() !== '' ? at : undefined;
+}
+
+/** The code when it names an event that is not a flow run; undefined for a flow-run code or none. */
+function otherEventCode(code: string | undefined): string | undefined {
+  return code !== undefined && !isFlowRunEventCode(code) ? code : undefined;
+}
+
+function skippedEvent(eventCode: string, eventId: string | undefined): SkippedEvent {
+  return { eventCode, ...(eventId !== undefined && eventId !== '' ? { eventId } : {}) };
 }
 
 interface EnvelopeReading {

@@ -5,10 +5,14 @@
  */
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
+import { isLoopbackHost } from '../aep/events-journal';
 import type { EventsJournalInput } from '../workflows/events-journal/messages';
 import { eventsJournalWorkflowId } from '../workflows/workflow-ids';
 
-/** IO_EVENTS_JOURNAL_URL, checked: an http(s) URL, or undefined when the pull path is off. */
+/**
+ * IO_EVENTS_JOURNAL_URL, checked: an https URL (http only to a loopback host: the simulator, tests), or undefined
+ * when the pull path is off. The organisation's token is sent to it.
+ */
 export function eventsJournalUrlFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   const text = env.IO_EVENTS_JOURNAL_URL?.trim();
   if (!text) return undefined;
@@ -18,8 +22,8 @@ export function eventsJournalUrlFromEnv(env: NodeJS.ProcessEnv): string | undefi
   } catch {
     throw new Error(`IO_EVENTS_JOURNAL_URL must be the journal URL from the Developer Console (got "${text}")`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new Error(`IO_EVENTS_JOURNAL_URL must be an http(s) URL (got "${text}")`);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    throw new Error(`IO_EVENTS_JOURNAL_URL must be an https URL (http only to a loopback host; got "${text}")`);
   }
   return url.toString();
 }

@@ -3,24 +3,32 @@
  * - IO_EVENTS_PORT (default 8091) and IO_EVENTS_HOST (default 0.0.0.0: a webhook is called from outside);
  * - IO_EVENTS_KEY_HOST (default https://static.adobeioevents.com), where public keys are fetched;
  * - IO_EVENTS_CLIENT_ID (default AEP_CLIENT_ID), the client id events must be meant for;
- * - IO_EVENTS_HANDOFF_TIMEOUT_MS (default 7000), how long a hand-off may take before the delivery is answered 503,
- *   well inside the 10 s I/O Events waits for an answer.
+ * - IO_EVENTS_HANDOFF_TIMEOUT_MS (default 7000), the deadline of a whole delivery (key fetches, verification and
+ *   hand-off) before it is answered 503, well inside the 10 s I/O Events waits for an answer;
+ * - AEP_ORG_ID, the organisation whose events are handed on (others are answered 200 and counted as foreign);
+ * - RUN_FEED_INTERVAL (as the worker reads it), for a run feed the receiver starts.
  * A missing or malformed variable throws an Error naming it.
  */
 import { z } from 'zod';
+import { parseDuration } from '../workflows/monitor/durations';
 
 export const defaultKeyHost = 'https://static.adobeioevents.com';
 export const defaultEventsPort = 8091;
 export const defaultHandOffTimeoutMs = 7_000;
-/** I/O Events waits 10 s for an answer; the hand-off must end, and be answered, before that. */
-const longestHandOffTimeoutMs = 9_000;
+/** I/O Events waits 10 s for an answer; the whole delivery must end, and be answered, before that. */
+const longestDeadlineMs = 9_000;
 
 export interface EventsReceiverSettings {
   port: number;
   host: string;
   keyHost: string;
   clientId: string;
-  handOffTimeoutMs: number;
+  /** The organisation (AEP_ORG_ID) whose events are handed on. */
+  orgId: string;
+  /** One deadline for each delivery: verification and hand-off together. */
+  deadlineMs: number;
+  /** RUN_FEED_INTERVAL, for feeds the receiver starts; the feed's own default when absent. */
+  runFeedIntervalMs?: number;
 }
 
 const integerText = (name: string, smallest: number, largest: number) =>
@@ -46,9 +54,28 @@ const environmentSchema = z.object({
     .string({ error: 'IO_EVENTS_CLIENT_ID (or AEP_CLIENT_ID) is required: events are checked against it' })
     .trim()
     .min(1),
-  IO_EVENTS_HANDOFF_TIMEOUT_MS: integerText('IO_EVENTS_HANDOFF_TIMEOUT_MS', 1, longestHandOffTimeoutMs).default(
+  IO_EVENTS_HANDOFF_TIMEOUT_MS: integerText('IO_EVENTS_HANDOFF_TIMEOUT_MS', 1, longestDeadlineMs).default(
     defaultHandOffTimeoutMs,
   ),
+  AEP_ORG_ID: z
+    .string({ error: 'AEP_ORG_ID is required: only events of this organisation are handed on' })
+    .trim()
+    .min(1),
+  RUN_FEED_INTERVAL: z
+    .string()
+    .trim()
+    .transform((text, context) => {
+      const milliseconds = parseDuration(text);
+      if (milliseconds === undefined || milliseconds < 1_000) {
+        context.addIssue({
+          code: 'custom',
+          message: `RUN_FEED_INTERVAL must be a duration of at least 1s, such as "60s" or "2m" (got "${text}")`,
+        });
+        return z.NEVER;
+      }
+      return milliseconds;
+    })
+    .optional(),
 });
 
 export function eventsReceiverSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): EventsReceiverSettings {
@@ -62,6 +89,8 @@ export function eventsReceiverSettingsFromEnv(env: NodeJS.ProcessEnv = process.e
     IO_EVENTS_KEY_HOST: read('IO_EVENTS_KEY_HOST'),
     IO_EVENTS_CLIENT_ID: read('IO_EVENTS_CLIENT_ID') ?? read('AEP_CLIENT_ID'),
     IO_EVENTS_HANDOFF_TIMEOUT_MS: read('IO_EVENTS_HANDOFF_TIMEOUT_MS'),
+    AEP_ORG_ID: read('AEP_ORG_ID'),
+    RUN_FEED_INTERVAL: read('RUN_FEED_INTERVAL'),
   });
   if (!parsed.success) {
     throw new Error(
@@ -74,6 +103,8 @@ export function eventsReceiverSettingsFromEnv(env: NodeJS.ProcessEnv = process.e
     host: values.IO_EVENTS_HOST,
     keyHost: values.IO_EVENTS_KEY_HOST.replace(/\/+$/, ''),
     clientId: values.IO_EVENTS_CLIENT_ID,
-    handOffTimeoutMs: values.IO_EVENTS_HANDOFF_TIMEOUT_MS,
+    orgId: values.AEP_ORG_ID,
+    deadlineMs: values.IO_EVENTS_HANDOFF_TIMEOUT_MS,
+    ...(values.RUN_FEED_INTERVAL !== undefined ? { runFeedIntervalMs: values.RUN_FEED_INTERVAL } : {}),
   };
 }

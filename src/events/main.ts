@@ -23,8 +23,17 @@ async function main(): Promise<void> {
     host: settings.host,
     keyHost: settings.keyHost,
     clientId: settings.clientId,
-    handOffTimeoutMs: settings.handOffTimeoutMs,
-    handOff: temporalHandOff({ client: session.client, runFeedTaskQueue: runFeeds, logger }),
+    orgId: settings.orgId,
+    deadlineMs: settings.deadlineMs,
+    handOff: temporalHandOff({
+      client: session.client,
+      // A feed the receiver starts looks as often as the worker's would (RUN_FEED_INTERVAL).
+      runFeed: {
+        taskQueue: runFeeds,
+        ...(settings.runFeedIntervalMs !== undefined ? { intervalMs: settings.runFeedIntervalMs } : {}),
+      },
+      logger,
+    }),
     logger,
   });
   // The address as it is bound (0.0.0.0: every interface); the URL to register is the public one in front of it.
@@ -32,6 +41,8 @@ async function main(): Promise<void> {
   logger.info('events receiver listening', {
     listening: `http://${boundHost}:${receiver.port}/events`,
     keyHost: settings.keyHost,
+    orgId: settings.orgId,
+    status: `http://${boundHost}:${receiver.port}/status`,
     namespace: session.namespace,
     runFeedTaskQueue: runFeeds,
   });

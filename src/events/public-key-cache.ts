@@ -1,9 +1,17 @@
 /**
  * Public keys fetched from the key host with undici and kept for at most 24 hours (Adobe: "cache expiry of not more
- * than 24h"). A path not in the cache is fetched, so keys Adobe rotates to new paths are picked up at once. A path
- * the host does not have (404/410) is remembered briefly, so forged paths cannot make us hammer the host. A key
- * host that cannot be reached or fails (5xx) raises KeyHostUnavailableError: the event may be genuine, so the
- * receiver answers 5xx and I/O Events retries.
+ * than 24h"). A path not in the cache is fetched, so keys Adobe rotates to new paths are picked up at once.
+ *
+ * Unauthenticated requests choose the paths, so every fetch is bounded:
+ * - one fetch per path at a time: concurrent deliveries naming the same path wait for the same fetch;
+ * - at most `maxConcurrent` fetches at once and `maxPerWindow` started per `windowMs`; past that a fetch is not
+ *   made and KeyFetchBudgetSpentError is raised (the receiver answers 503; Adobe retries a genuine delivery);
+ * - a path the host refuses (403), does not have (404/410) or serves no key at is remembered for a while
+ *   (`missingKeyRememberedMs`), so the same forged path costs one fetch;
+ * - keys that verified a signature are kept apart from everything else, so a flood of forged paths, which can
+ *   only ever fill the other part, never evicts a genuine key; both parts evict the least recently used first.
+ * A key host that cannot be reached or fails (5xx) raises KeyHostUnavailableError and is not remembered: the event
+ * may be genuine, so the receiver answers 5xx and I/O Events retries.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { request } from 'undici';
@@ -15,56 +23,134 @@ export class KeyHostUnavailableError extends Error {
   }
 }
 
+/** Too many key fetches already running or made recently: this one is not made now. */
+export class KeyFetchBudgetSpentError extends KeyHostUnavailableError {
+  constructor(reason: string) {
+    super(`key fetch budget spent (${reason})`);
+    this.name = 'KeyFetchBudgetSpentError';
+  }
+}
+
 export const longestKeyCacheMs = 24 * 3_600_000;
-const missingKeyRememberedMs = 60_000;
+export const missingKeyRememberedMs = 5 * 60_000;
 const fetchTimeoutMs = 3_000;
 const largestKeyBytes = 16 * 1024;
-/** A bound on what forged paths can make us hold. */
-const largestCacheEntries = 1_000;
+/** Keys that verified a signature: Adobe uses two at a time, a few more around rotations. */
+const largestVerifiedEntries = 64;
+/** Everything else (fetched but not yet verified, or missing): what forged paths can make us hold. */
+const largestOtherEntries = 1_000;
 
-interface CacheEntry {
-  key: Promise<KeyObject | undefined>;
-  expiresAt: number;
+export interface KeyFetchLimits {
+  maxConcurrent: number;
+  maxPerWindow: number;
+  windowMs: number;
 }
+
+export const defaultKeyFetchLimits: KeyFetchLimits = { maxConcurrent: 4, maxPerWindow: 30, windowMs: 60_000 };
 
 export interface PublicKeyCacheOptions {
   /** How long a fetched key is kept; at most 24 h. */
   ttlMs?: number;
+  limits?: Partial<KeyFetchLimits>;
   now?: () => number;
 }
 
+export interface KeyCacheStats {
+  keyFetches: number;
+  keyFetchesRefusedByCap: number;
+  keyFetchesInFlight: number;
+  verifiedKeys: number;
+  otherCachedPaths: number;
+}
+
+interface CacheEntry {
+  key: KeyObject | undefined;
+  expiresAt: number;
+}
+
 export class PublicKeyCache {
-  private readonly entries = new Map<string, CacheEntry>();
+  private readonly verified = new Map<string, CacheEntry>();
+  private readonly others = new Map<string, CacheEntry>();
+  private readonly inFlight = new Map<string, Promise<KeyObject | undefined>>();
+  private fetchStarts: number[] = [];
   private readonly ttlMs: number;
+  private readonly limits: KeyFetchLimits;
   private readonly now: () => number;
+  private fetches = 0;
+  private refusedByCap = 0;
 
   constructor(options: PublicKeyCacheOptions = {}) {
     this.ttlMs = Math.min(options.ttlMs ?? longestKeyCacheMs, longestKeyCacheMs);
+    this.limits = { ...defaultKeyFetchLimits, ...options.limits };
     this.now = options.now ?? Date.now;
   }
 
-  /** The key at this URL; undefined when the host has none there. */
-  async publicKey(url: URL): Promise<KeyObject | undefined> {
+  /** The key at this URL; undefined when the host has none there. `signal` ends the wait, not a shared fetch. */
+  async publicKey(url: URL, signal?: AbortSignal): Promise<KeyObject | undefined> {
     const cacheKey = url.href;
-    const cached = this.entries.get(cacheKey);
-    if (cached && cached.expiresAt > this.now()) return cached.key;
-    const entry: CacheEntry = { key: this.fetchKey(url), expiresAt: this.now() + this.ttlMs };
-    this.remember(cacheKey, entry);
-    try {
-      const key = await entry.key;
-      if (key === undefined) entry.expiresAt = Math.min(entry.expiresAt, this.now() + missingKeyRememberedMs);
-      return key;
-    } catch (error) {
-      // A failed fetch is not kept: the next event asks again.
-      if (this.entries.get(cacheKey) === entry) this.entries.delete(cacheKey);
-      throw error;
+    const cached = this.cached(this.verified, cacheKey) ?? this.cached(this.others, cacheKey);
+    if (cached) return cached.key;
+    let pending = this.inFlight.get(cacheKey);
+    if (pending === undefined) {
+      this.spendFetchBudget();
+      pending = this.fetchAndRemember(url);
+      this.inFlight.set(cacheKey, pending);
+      void pending.then(
+        () => this.inFlight.delete(cacheKey),
+        () => this.inFlight.delete(cacheKey),
+      );
     }
+    return signal ? untilAborted(pending, signal) : pending;
   }
 
-  private remember(cacheKey: string, entry: CacheEntry): void {
-    this.entries.delete(cacheKey);
-    this.entries.set(cacheKey, entry);
-    while (this.entries.size > largestCacheEntries) this.entries.delete(this.entries.keys().next().value!);
+  /** The key at this URL verified a signature: it is kept apart from what forged paths can fill. */
+  markVerified(url: URL): void {
+    const entry = this.others.get(url.href);
+    if (!entry?.key) return;
+    this.others.delete(url.href);
+    remember(this.verified, url.href, entry, largestVerifiedEntries);
+  }
+
+  stats(): KeyCacheStats {
+    return {
+      keyFetches: this.fetches,
+      keyFetchesRefusedByCap: this.refusedByCap,
+      keyFetchesInFlight: this.inFlight.size,
+      verifiedKeys: this.verified.size,
+      otherCachedPaths: this.others.size,
+    };
+  }
+
+  /** A live entry, moved to the most recently used end; expired entries are dropped. */
+  private cached(entries: Map<string, CacheEntry>, cacheKey: string): CacheEntry | undefined {
+    const entry = entries.get(cacheKey);
+    if (!entry) return undefined;
+    entries.delete(cacheKey);
+    if (entry.expiresAt <= this.now()) return undefined;
+    entries.set(cacheKey, entry);
+    return entry;
+  }
+
+  /** Counts a fetch about to start, or throws KeyFetchBudgetSpentError when the caps allow none now. */
+  private spendFetchBudget(): void {
+    const now = this.now();
+    this.fetchStarts = this.fetchStarts.filter((startedAt) => now - startedAt < this.limits.windowMs);
+    if (this.inFlight.size >= this.limits.maxConcurrent || this.fetchStarts.length >= this.limits.maxPerWindow) {
+      this.refusedByCap += 1;
+      throw new KeyFetchBudgetSpentError(
+        `${this.inFlight.size} running, ${this.fetchStarts.length} started in the last ${this.limits.windowMs} ms`,
+      );
+    }
+    this.fetchStarts.push(now);
+    this.fetches += 1;
+  }
+
+  private fetchAndRemember(url: URL): Promise<KeyObject | undefined> {
+    return this.fetchKey(url).then((key) => {
+      const keptFor = key === undefined ? Math.min(this.ttlMs, missingKeyRememberedMs) : this.ttlMs;
+      remember(this.others, url.href, { key, expiresAt: this.now() + keptFor }, largestOtherEntries);
+      return key;
+    });
   }
 
   private async fetchKey(url: URL): Promise<KeyObject | undefined> {
@@ -77,7 +163,8 @@ export class PublicKeyCache {
     } catch (error) {
       throw new KeyHostUnavailableError(`${url.origin} could not be read (${(error as Error).message})`);
     }
-    if (status === 404 || status === 410) return undefined;
+    // Refused, absent or gone: the host's answer for this path, remembered like a missing key.
+    if (status === 403 || status === 404 || status === 410) return undefined;
     if (status !== 200) throw new KeyHostUnavailableError(`${url.origin} answered ${status}`);
     try {
       return createPublicKey(pem);
@@ -86,6 +173,32 @@ export class PublicKeyCache {
       return undefined;
     }
   }
+}
+
+function remember(entries: Map<string, CacheEntry>, cacheKey: string, entry: CacheEntry, largest: number): void {
+  entries.delete(cacheKey);
+  entries.set(cacheKey, entry);
+  // A Map iterates in insertion order and a hit re-inserts: the first key is the least recently used.
+  while (entries.size > largest) entries.delete(entries.keys().next().value!);
+}
+
+/** Waits for `pending`, or rejects with the signal's reason once it aborts (the promise itself goes on). */
+function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }
 
 async function readLimited(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {

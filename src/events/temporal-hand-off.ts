@@ -1,24 +1,81 @@
 /**
- * The receiver's hand-off to Temporal: each sandbox's events go to its run feed as one `flowRunEvents` signal
- * (signal-with-start, so a sandbox whose feed is not running yet gets one). Once the server has accepted the
- * signal it is in the feed's history, durable: only then does the receiver answer 200. The feed drops a
- * redelivered event by its id and hands a run to its monitor once, however it arrived.
+ * The receiver's hand-off to Temporal: each sandbox's events go to its run feed as one `flowRunEvents` signal. Once
+ * the server has accepted the signal it is in the feed's history, durable: only then does the receiver answer 200.
+ * The feed drops a redelivered event by its id and hands a run to its monitor once, however it arrived.
+ *
+ * A feed is only started for a sandbox this tool manages: the signal goes to the feed if it runs (the usual case:
+ * provisioning and every monitor make sure of it). If it does not, one visibility query, limited to one result,
+ * asks whether any dataflow monitor (`dataflow:<sandbox>:*`) runs; only then is the feed started (signal-with-start,
+ * with the worker's feed settings). The answer is remembered briefly, so a burst for one sandbox asks once. Events
+ * of an unmanaged sandbox start nothing and are reported back.
  */
 import type { Client } from '@temporalio/client';
-import { flowRunEventsSignal, type PushedRunEvent, type SandboxRunFeedInput } from '../workflows/run-feed/messages';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { runFeedInput, type RunFeedSettings } from '../activities/run-feed/ensure-run-feed';
+import { flowRunEventsSignal, type PushedRunEvent } from '../workflows/run-feed/messages';
 import { DataflowSandbox } from '../workflows/search-attributes';
-import { runFeedWorkflowId } from '../workflows/workflow-ids';
-import type { HandOff } from './events-receiver';
+import { monitorWorkflowId, runFeedWorkflowId } from '../workflows/workflow-ids';
+import type { HandOff, HandOffReport } from './events-receiver';
 import type { FlowRunEvent } from './flow-run-event';
 import type { EventsReceiverLogger } from './receiver-logger';
 
+/** How long whether a sandbox has a running monitor is remembered. */
+export const managedSandboxRememberedMs = 30_000;
+const largestRememberedSandboxes = 10_000;
+
 export function temporalHandOff(options: {
   client: Client;
-  /** The run feeds' task queue (RUN_FEED_TASK_QUEUE, else TASK_QUEUE), for a feed that is not running yet. */
-  runFeedTaskQueue: string;
+  /** Where a feed that is not running yet is started, and how it looks (the worker's RUN_FEED_* settings). */
+  runFeed: RunFeedSettings;
   logger: EventsReceiverLogger;
-}): HandOff {
-  return async (events, { signal }) => {
+  now?: () => number;
+}): (...args: Parameters<HandOff>) => Promise<HandOffReport> {
+  const now = options.now ?? Date.now;
+  const managed = new Map<string, { managed: boolean; checkedAt: number }>();
+
+  async function hasRunningMonitor(sandbox: string, signal: AbortSignal): Promise<boolean> {
+    const known = managed.get(sandbox);
+    if (known && now() - known.checkedAt < managedSandboxRememberedMs) return known.managed;
+    const prefix = monitorWorkflowId(sandbox, '');
+    const query = `WorkflowType = 'dataflowMonitor' AND WorkflowId STARTS_WITH ${quoted(prefix)} AND ExecutionStatus = 'Running'`;
+    let found = false;
+    await options.client.withAbortSignal(signal, async () => {
+      for await (const execution of options.client.workflow.list({ query, pageSize: 1 })) {
+        found = execution.workflowId.startsWith(prefix);
+        break;
+      }
+    });
+    if (managed.size >= largestRememberedSandboxes) managed.clear();
+    managed.set(sandbox, { managed: found, checkedAt: now() });
+    return found;
+  }
+
+  async function handToFeed(sandbox: string, events: PushedRunEvent[], signal: AbortSignal): Promise<boolean> {
+    const workflowId = runFeedWorkflowId(sandbox);
+    try {
+      await options.client.withAbortSignal(signal, () =>
+        options.client.workflow.getHandle(workflowId).signal(flowRunEventsSignal, { events }),
+      );
+      return true;
+    } catch (error) {
+      if (!isWorkflowGone(error)) throw error;
+    }
+    if (!(await hasRunningMonitor(sandbox, signal))) return false;
+    await options.client.withAbortSignal(signal, () =>
+      options.client.workflow.signalWithStart('sandboxRunFeed', {
+        workflowId,
+        taskQueue: options.runFeed.taskQueue,
+        args: [runFeedInput(sandbox, options.runFeed)],
+        signal: flowRunEventsSignal,
+        signalArgs: [{ events }],
+        typedSearchAttributes: [{ key: DataflowSandbox, value: sandbox }],
+        staticSummary: `Run feed of sandbox ${sandbox}: lists its runs and hands each to its dataflow's monitor`,
+      }),
+    );
+    return true;
+  }
+
+  return async (events, { signal }): Promise<HandOffReport> => {
     const bySandbox = new Map<string, PushedRunEvent[]>();
     for (const event of events) {
       if (event.sandboxName === undefined) {
@@ -31,24 +88,28 @@ export function temporalHandOff(options: {
       }
       bySandbox.set(event.sandboxName, [...(bySandbox.get(event.sandboxName) ?? []), pushedEvent(event)]);
     }
+    const report: HandOffReport = { handedOn: 0, unmanaged: [] };
     await Promise.all(
-      [...bySandbox].map(([sandbox, sandboxEvents]) =>
-        options.client.withAbortSignal(signal, () =>
-          options.client.workflow.signalWithStart('sandboxRunFeed', {
-            workflowId: runFeedWorkflowId(sandbox),
-            taskQueue: options.runFeedTaskQueue,
-            args: [{ sandbox } satisfies SandboxRunFeedInput],
-            signal: flowRunEventsSignal,
-            signalArgs: [{ events: sandboxEvents }],
-            typedSearchAttributes: [{ key: DataflowSandbox, value: sandbox }],
-            staticSummary: `Run feed of sandbox ${sandbox}: lists its runs and hands each to its dataflow's monitor`,
-          }),
-        ),
-      ),
+      [...bySandbox].map(async ([sandbox, sandboxEvents]) => {
+        if (await handToFeed(sandbox, sandboxEvents, signal)) report.handedOn += sandboxEvents.length;
+        else report.unmanaged.push({ sandbox, eventIds: sandboxEvents.map((event) => event.eventId) });
+      }),
     );
+    return report;
   };
 }
 
 function pushedEvent(event: FlowRunEvent): PushedRunEvent {
   return { eventId: event.eventId, runId: event.runId, flowId: event.flowId, outcome: event.outcome };
+}
+
+/** A visibility query string literal. */
+function quoted(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+function isWorkflowGone(error: unknown): boolean {
+  if (error instanceof WorkflowNotFoundError) return true;
+  // Over a native connection the client may surface the raw gRPC NOT_FOUND.
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 5;
 }

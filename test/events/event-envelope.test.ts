@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { flowRunEventsOf, MalformedEventError } from '../../src/events';
+import { flowRunEventsOf, MalformedEventError, readDelivery } from '../../src/events';
 
 /** Trimmed to the fields the reader uses, in the shapes of Adobe's success and failure samples. */
 function successSample(): Record<string, unknown> {
@@ -112,13 +112,34 @@ describe('events: flow-run event envelopes', () => {
     (numericRun.event as Record<string, unknown>).id = 42;
     assert.match(malformedField(numericRun), /^event\.id: .*must be a string/);
 
-    const otherCode = successSample();
-    (otherCode.event as { header: { _adobeio: { eventCode: string } } }).header._adobeio.eventCode = 'asset_created';
-    assert.match(malformedField(otherCode), /^event\.header\._adobeio\.eventCode: .*not a flow-run event code/);
-
     const withoutId = successSample();
     delete withoutId.event_id;
     assert.match(malformedField(withoutId), /^event_id: .*is missing/);
     assert.match(malformedField('text'), /must be an object/);
+  });
+
+  it('skips events of other types, in either envelope, in a batch, or named by the delivery header only', () => {
+    const otherCode = successSample();
+    (otherCode.event as { header: { _adobeio: { eventCode: string } } }).header._adobeio.eventCode = 'asset_created';
+    const mixedMessages = failureSample()[0] as { messages: unknown[]; event_id?: string };
+    mixedMessages.event_id = 'mixed';
+    mixedMessages.messages.unshift({ _eventNotificationMeta: { type: 'dataset_created' }, value: { anything: 1 } });
+    const reading = readDelivery([otherCode, mixedMessages]);
+    assert.deepEqual(reading.skipped, [
+      { eventCode: 'asset_created', eventId: 'aec55616-1715-487f-8044-ba648cc8ffee' },
+      { eventCode: 'dataset_created', eventId: 'mixed' },
+    ]);
+    assert.deepEqual(
+      reading.events.map((event) => [event.eventId, event.outcome]),
+      [['mixed#1', 'failed']],
+    );
+    // An AEM event knows nothing of our envelope; the x-adobe-event-code header says what it is.
+    const aem = readDelivery({ id: 'aem-1', data: { path: '/content' } }, { eventCode: 'aem.sites.page.published' });
+    assert.deepEqual(aem, { events: [], skipped: [{ eventCode: 'aem.sites.page.published', eventId: 'aem-1' }] });
+    // A flow-run code with a broken event is still refused, naming the field.
+    assert.throws(
+      () => readDelivery({ event_id: 'x', event: { header: { _adobeio: { eventCode: 'sources_flow_run_success' } } } }),
+      /event\.id is missing/,
+    );
   });
 });

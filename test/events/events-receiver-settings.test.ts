@@ -2,19 +2,22 @@ import assert from 'node:assert/strict';
 import { eventsReceiverSettingsFromEnv } from '../../src/events';
 
 describe('events: receiver settings from the environment', () => {
-  it('defaults the key host, port and hand-off budget, and the client id to AEP_CLIENT_ID', () => {
-    assert.deepEqual(eventsReceiverSettingsFromEnv({ AEP_CLIENT_ID: 'aep-client' }), {
+  it('defaults the key host, port and delivery deadline, and the client id to AEP_CLIENT_ID', () => {
+    assert.deepEqual(eventsReceiverSettingsFromEnv({ AEP_CLIENT_ID: 'aep-client', AEP_ORG_ID: 'org@AdobeOrg' }), {
       port: 8091,
       host: '0.0.0.0',
       keyHost: 'https://static.adobeioevents.com',
       clientId: 'aep-client',
-      handOffTimeoutMs: 7000,
+      orgId: 'org@AdobeOrg',
+      deadlineMs: 7000,
     });
   });
 
   it('takes every IO_EVENTS_ variable', () => {
     const settings = eventsReceiverSettingsFromEnv({
       AEP_CLIENT_ID: 'aep-client',
+      AEP_ORG_ID: 'org@AdobeOrg',
+      RUN_FEED_INTERVAL: '2m',
       IO_EVENTS_CLIENT_ID: 'events-client',
       IO_EVENTS_PORT: '9100',
       IO_EVENTS_HOST: '127.0.0.1',
@@ -26,13 +29,20 @@ describe('events: receiver settings from the environment', () => {
       host: '127.0.0.1',
       keyHost: 'http://127.0.0.1:8090',
       clientId: 'events-client',
-      handOffTimeoutMs: 2500,
+      orgId: 'org@AdobeOrg',
+      deadlineMs: 2500,
+      runFeedIntervalMs: 120_000,
     });
   });
 
   it('names the variable that is missing or malformed', () => {
     assert.throws(() => eventsReceiverSettingsFromEnv({}), /IO_EVENTS_CLIENT_ID \(or AEP_CLIENT_ID\) is required/);
-    const env = { AEP_CLIENT_ID: 'c' };
+    assert.throws(() => eventsReceiverSettingsFromEnv({ AEP_CLIENT_ID: 'c' }), /AEP_ORG_ID is required/);
+    const env = { AEP_CLIENT_ID: 'c', AEP_ORG_ID: 'o' };
+    assert.throws(
+      () => eventsReceiverSettingsFromEnv({ ...env, RUN_FEED_INTERVAL: 'often' }),
+      /RUN_FEED_INTERVAL must be a duration of at least 1s/,
+    );
     assert.throws(
       () => eventsReceiverSettingsFromEnv({ ...env, IO_EVENTS_PORT: 'http' }),
       /IO_EVENTS_PORT must be an integer/,

@@ -45,8 +45,9 @@ describe('events receiver (I/O Events webhook) against the simulator', () => {
       port: 0,
       keyHost: platform.simulator.url,
       clientId: simulatorDefaults.clientId,
+      orgId: simulatorDefaults.orgId,
       handOff: handOff.handOff,
-      handOffTimeoutMs: 300,
+      deadlineMs: 300,
       logger: memoryLogger(logLines),
     });
   });
@@ -199,7 +200,7 @@ describe('events receiver (I/O Events webhook) against the simulator', () => {
     const events = handedOff(run.id);
     assert.equal(new Set(events.map((event) => event.eventId)).size, 2);
     assert.ok(logLines.some((line) => line.includes('event hand-off failed')));
-    assert.ok(logLines.some((line) => line.includes('event hand-off timed out')));
+    assert.ok(logLines.some((line) => line.includes('event delivery overran its deadline')));
   });
 
   describe('requests that can never be good', () => {
@@ -215,7 +216,7 @@ describe('events receiver (I/O Events webhook) against the simulator', () => {
     before(async () => {
       keyHost = createServer((incoming, outgoing) => {
         keyHostRequests.push(incoming.url ?? '');
-        if (incoming.url === '/keys/test.pem') {
+        if (incoming.url === '/keys/pub-key-test.pem') {
           outgoing.writeHead(200).end(publicKey.export({ type: 'spki', format: 'pem' }));
         } else outgoing.writeHead(404).end();
       });
@@ -225,6 +226,7 @@ describe('events receiver (I/O Events webhook) against the simulator', () => {
         port: 0,
         keyHost: keyHostUrl,
         clientId: 'our-client',
+        orgId: 'our-org',
         handOff: ownHandOff.handOff,
         logger: memoryLogger(ownLogLines),
       });
@@ -242,7 +244,7 @@ describe('events receiver (I/O Events webhook) against the simulator', () => {
         id: 'run-1',
         flowId: 'flow-1',
         sandboxName: 'prod',
-        header: { _adobeio: { eventCode: 'sources_flow_run_success' } },
+        header: { _adobeio: { imsOrgId: 'our-org', eventCode: 'sources_flow_run_success' } },
         secretMarker: 'do-not-log-me',
       },
     });
@@ -258,7 +260,7 @@ describe('events receiver (I/O Events webhook) against the simulator', () => {
       return response.statusCode;
     }
 
-    function signedHeaders(text: string, keyPath = '/keys/test.pem'): Record<string, string> {
+    function signedHeaders(text: string, keyPath = '/keys/pub-key-test.pem'): Record<string, string> {
       return {
         'x-adobe-digital-signature-1': signatureOf(text),
         'x-adobe-public-key1-path': keyPath,
@@ -292,7 +294,12 @@ describe('events receiver (I/O Events webhook) against the simulator', () => {
     it('refuses key paths that leave the key host, without fetching them (401)', async () => {
       const before = ownHandOff.events.length;
       const fetchedBefore = keyHostRequests.length;
-      for (const keyPath of [`${keyHostUrl}/keys/test.pem`, '//127.0.0.1/keys/test.pem', '/keys/../keys/test.pem']) {
+      for (const keyPath of [
+        `${keyHostUrl}/keys/pub-key-test.pem`,
+        '//127.0.0.1/keys/pub-key-test.pem',
+        '/keys/../keys/pub-key-test.pem',
+        '/keys/test.pem',
+      ]) {
         assert.equal(await post(body, signedHeaders(body, keyPath)), 401, keyPath);
       }
       assert.equal(ownHandOff.events.length, before);

@@ -10,8 +10,8 @@ describe('events: public key paths stay on the key host', () => {
       'https://static.adobeioevents.com/prod/keys/pub-key-voy5XEbWmT.pem',
     );
     assert.equal(
-      publicKeyUrl(new URL('http://127.0.0.1:9000/base/'), '/io-events-keys/a.pem').href,
-      'http://127.0.0.1:9000/base/io-events-keys/a.pem',
+      publicKeyUrl(new URL('http://127.0.0.1:9000/base/'), '/io-events-keys/pub-key-0b6c-4e1f.pem').href,
+      'http://127.0.0.1:9000/base/io-events-keys/pub-key-0b6c-4e1f.pem',
     );
   });
 
@@ -28,6 +28,13 @@ describe('events: public key paths stay on the key host', () => {
     '/@evil.example/key.pem',
     'prod/key.pem',
     '',
+    // Not of the documented shape /<dir>[/<dir>]/pub-key-<id>.pem, though on the key host: never fetched.
+    '/prod/keys/private.pem',
+    '/pub-key-voy5XEbWmT.pem',
+    '/a/b/c/pub-key-voy5XEbWmT.pem',
+    '/prod/keys/pub-key-voy5XEbWmT.pem.bak',
+    '/prod/keys/pub-key-.pem',
+    `/prod/keys/pub-key-${'a'.repeat(65)}.pem`,
   ]) {
     it(`refuses ${JSON.stringify(path)}`, () => {
       assert.throws(() => publicKeyUrl(keyHost, path), KeyPathRefusedError);

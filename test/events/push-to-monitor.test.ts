@@ -61,13 +61,14 @@ describe('push: I/O Events flow-run notifications to the monitor', function () {
     const [simulator, temporal] = await Promise.all([getSimulator(), getTemporal()]);
     const handOff = temporalHandOff({
       client: temporal.client,
-      runFeedTaskQueue: dataflow.scenario.taskQueue,
+      runFeed: { taskQueue: dataflow.scenario.taskQueue },
       logger: quiet,
     });
     const receiverOptions = {
       port: 0,
       keyHost: simulator.url,
       clientId: simulatorDefaults.clientId,
+      orgId: simulatorDefaults.orgId,
       handOff: options.wrap ? options.wrap(handOff, () => restartReceiver()) : handOff,
       logger: quiet,
     };

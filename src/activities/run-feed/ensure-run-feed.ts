@@ -16,6 +16,8 @@ export interface RunFeedSettings {
   intervalMs?: number;
   /** Runs per page; the feed's own default (500) when absent (tests make it small to exercise paging). */
   pageSize?: number;
+  /** IO_EVENTS_JOURNAL_URL, when set: the journal reader reads from its origin only. */
+  journalUrl?: string;
 }
 
 /**
@@ -25,6 +27,15 @@ export interface RunFeedSettings {
 const recentlyConfirmed = new Map<string, number>();
 const confirmationTtlMs = 5_000;
 
+/** A feed's input from the worker's settings: every way a feed is started (here, or by push) uses it. */
+export function runFeedInput(sandbox: string, settings: RunFeedSettings): SandboxRunFeedInput {
+  return {
+    sandbox,
+    ...(settings.intervalMs !== undefined ? { intervalMs: settings.intervalMs } : {}),
+    ...(settings.pageSize !== undefined ? { pageSize: settings.pageSize } : {}),
+  };
+}
+
 export async function ensureRunFeed(
   sandbox: string,
   dependencies: { temporal: () => Client; settings: RunFeedSettings },
@@ -33,11 +44,7 @@ export async function ensureRunFeed(
   const key = `${dependencies.settings.taskQueue}/${workflowId}`;
   const confirmedAt = recentlyConfirmed.get(key);
   if (confirmedAt !== undefined && Date.now() - confirmedAt < confirmationTtlMs) return { workflowId, runId: '' };
-  const input: SandboxRunFeedInput = {
-    sandbox,
-    ...(dependencies.settings.intervalMs !== undefined ? { intervalMs: dependencies.settings.intervalMs } : {}),
-    ...(dependencies.settings.pageSize !== undefined ? { pageSize: dependencies.settings.pageSize } : {}),
-  };
+  const input = runFeedInput(sandbox, dependencies.settings);
   const handle = await dependencies.temporal().workflow.start('sandboxRunFeed', {
     workflowId,
     taskQueue: dependencies.settings.taskQueue,

@@ -20,7 +20,8 @@ export function createRunFeedActivities(deps: ActivityDependencies) {
       deliverSandboxRuns(input, { aep: deps.aep, owners, temporal }),
     deliverPushedRuns: (input: DeliverPushedRunsInput) => deliverPushedRuns(input, { aep: deps.aep, owners, temporal }),
     ensureRunFeed: ({ sandbox }: { sandbox: string }) => ensureRunFeed(sandbox, { temporal, settings }),
-    readEventsJournal: (input: ReadEventsJournalInput) => readEventsJournal(input, { aep: deps.aep, temporal }),
+    readEventsJournal: (input: ReadEventsJournalInput) =>
+      readEventsJournal(input, { aep: deps.aep, temporal, settings }),
   };
 }
 

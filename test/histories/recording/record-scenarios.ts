@@ -207,9 +207,10 @@ describe(`recording golden histories into test/histories/${label}/`, function ()
       port: 0,
       keyHost: simulator.url,
       clientId: simulator.context.settings.clientId,
+      orgId: simulator.context.settings.orgId,
       handOff: temporalHandOff({
         client: temporal.client,
-        runFeedTaskQueue: dataflow.scenario.taskQueue,
+        runFeed: { taskQueue: dataflow.scenario.taskQueue },
         logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
       }),
     });
