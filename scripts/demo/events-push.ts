@@ -41,6 +41,8 @@ export async function ensurePushReceiver(
         // The simulator signs its deliveries with its own keys and names its own client id as the recipient.
         IO_EVENTS_KEY_HOST: simulator.baseUrl,
         IO_EVENTS_CLIENT_ID: simulatorDefaults.clientId,
+        // Only events of this organisation are handed on: the simulator's.
+        AEP_ORG_ID: simulatorDefaults.orgId,
       },
     });
     context.track(receiver);
