@@ -1,18 +1,44 @@
 /**
- * The README's output samples, read back so tests can hold them to what the CLI really prints: a sample whose
- * labels drift from the real output fails the test that runs the same verb.
+ * The documentation's output samples (README.md and the pages under docs/), read back so tests can hold them to
+ * what the CLI really prints: a sample whose labels drift from the real output fails the test that runs the same
+ * verb.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
-const readme = readFileSync(resolve(__dirname, '../../README.md'), 'utf8');
+const projectRoot = resolve(__dirname, '../..');
 
-/** The output lines of the README sample that starts with `$ npm run client -- <verb> …` (the first one, or the nth). */
-export function readmeSample(verb: string, nth = 1): string[] {
-  const lines = readme.split('\n');
+/** README.md, then every page under docs/ in name order: the documents samples and links live in. */
+export function documentationFiles(): string[] {
+  const pages = readdirSync(join(projectRoot, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .sort();
+  return ['README.md', ...pages.map((name) => `docs/${name}`)];
+}
+
+/** A document's text, by its path from the project root (`README.md`, `docs/cli.md`). */
+export function documentText(document: string): string {
+  return readFileSync(join(projectRoot, document), 'utf8');
+}
+
+/** Every line of every document, for a test that checks the docs show a line as the CLI prints it. */
+export function documentationLines(): string[] {
+  return documentationFiles().flatMap((document) => documentText(document).split('\n'));
+}
+
+/**
+ * The output lines of the sample that starts with `$ npm run client -- <verb> …`: the nth in `document` when it is
+ * named (e.g. `docs/cli.md`), else the nth of all documents read in the order of documentationFiles().
+ */
+export function readmeSample(verb: string, nth = 1, document?: string): string[] {
+  const documents = document === undefined ? documentationFiles() : [document];
+  const lines = documents.flatMap((name) => documentText(name).split('\n'));
   const starts = lines.flatMap((line, index) => (line.startsWith(`$ npm run client -- ${verb} `) ? [index] : []));
   const start = starts[nth - 1];
-  if (start === undefined) throw new Error(`README has no sample ${nth} of "npm run client -- ${verb}"`);
+  if (start === undefined)
+    throw new Error(
+      `${documents.join(', ')}: no sample ${nth} of "npm run client -- ${verb}" (found ${starts.length})`,
+    );
   const sample: string[] = [];
   for (const line of lines.slice(start + 1)) {
     if (line.startsWith('```') || line.startsWith('$ ')) break;

@@ -120,7 +120,8 @@ describe('dataflow monitor: changing the dataflow', function () {
     assert.match(change.io.stdout(), /dataflow updated: name, description, schedule/);
     // The README's sample changes no name: each of its labels is one the CLI really prints.
     const printed = detailLabels(change.io.stdout());
-    for (const label of detailLabels(readmeSample('update'))) assert.ok(printed.includes(label), `README: "${label}"`);
+    for (const label of detailLabels(readmeSample('update', 1, 'docs/cli.md')))
+      assert.ok(printed.includes(label), `README: "${label}"`);
 
     const after = await simulatedFlow();
     assert.equal(after.scheduleParams.frequency, 'hour');

@@ -7,7 +7,7 @@
  * each of the dataflow's eight resources once.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInspectionActivities } from '../../src/activities/monitor/inspect-dataflow';
@@ -21,6 +21,7 @@ import { isManagedBy } from '../../src/dataflow/ownership-mark';
 import { statusQuery } from '../../src/workflows/monitor/messages';
 import type { MonitorStatus } from '../../src/workflows/monitor/monitor-status';
 import { monitorWorkflowId } from '../../src/workflows/workflow-ids';
+import { documentationLines } from '../harness/readme-samples';
 import { getTemporal } from '../harness/temporal';
 import { simulatorAepSettings, testSecretBox } from '../harness/test-worker';
 import { fastActivityTiming } from '../provisioning/provisioning-fixtures';
@@ -252,10 +253,8 @@ describe('the monitor notices drift of every kind at its reconcile, and names th
     assert.match(printed, /writes into the same dataset/);
     const repairLine = printed.split('\n').find((line) => line.includes('--keep-data'))!;
     assert.ok(
-      readFileSync(join(__dirname, '../../README.md'), 'utf8')
-        .split('\n')
-        .includes(repairLine.replace(dataflow.target, 'prod/consent-demo')),
-      `the README shows this repair as printed: ${repairLine}`,
+      documentationLines().includes(repairLine.replace(dataflow.target, 'prod/consent-demo')),
+      `the docs show this repair as printed: ${repairLine}`,
     );
 
     await assertTheDataWasKept(before, await repairAsPrinted(printed));

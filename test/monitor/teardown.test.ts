@@ -30,7 +30,11 @@ describe('dataflow monitor: teardown', function () {
     const code = await runTeardown(dataflow.target, { keepData: false, json: false }, { io, connect: connectTemporal });
     assert.equal(code, 0, io.stderr());
     assert.match(io.stdout(), /torn down: 8 deleted, 0 already gone, 0 kept/);
-    assert.deepEqual(detailLabels(io.stdout()), detailLabels(readmeSample('teardown')), 'the README sample is real');
+    assert.deepEqual(
+      detailLabels(io.stdout()),
+      detailLabels(readmeSample('teardown', 1, 'docs/cli.md')),
+      'the README sample is real',
+    );
 
     assert.deepEqual(await resourceCounts(dataflow.sandbox), noneOfAny);
     const deletes = (await simulatorRequests(dataflow.sandbox)).filter(
@@ -58,7 +62,7 @@ describe('dataflow monitor: teardown', function () {
     assert.doesNotMatch(status.stdout(), /next \d{4}-/);
 
     // Torn down is a finished state: asking again is nothing to do, for every verb, and says why.
-    const tornDownSample = sampleLinePattern(readmeSample('teardown', 2)[0]!);
+    const tornDownSample = sampleLinePattern(readmeSample('teardown', 2, 'docs/cli.md')[0]!);
     const again = await capturedIo(dataflow.scenario.taskQueue);
     const teardownAgain = { keepData: false, json: false };
     assert.equal(await runTeardown(dataflow.target, teardownAgain, { io: again, connect: connectTemporal }), 0);
@@ -83,7 +87,7 @@ describe('dataflow monitor: teardown', function () {
   it('a dataflow that was never provisioned is bad input (exit 2) for every verb', async function () {
     const io = await capturedIo(`never-${Date.now()}`);
     const target = `never-${Date.now()}/no-such-flow`;
-    const sample = sampleLinePattern(readmeSample('pause', 2)[0]!);
+    const sample = sampleLinePattern(readmeSample('pause', 2, 'docs/cli.md')[0]!);
     const verbs = {
       teardown: () => runTeardown(target, { keepData: false, json: false }, { io, connect: connectTemporal }),
       pause: () => runPause(target, { json: false }, { io, connect: connectTemporal }),
