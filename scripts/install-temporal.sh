@@ -27,10 +27,25 @@ go_is_new_enough() {
   [[ "$major" -gt 1 || ( "$major" -eq 1 && "$minor" -ge 25 ) ]]
 }
 
+# shellcheck source=scripts/tool-cache.sh
+source "$project_root/scripts/tool-cache.sh"
+cache_key="temporal-cli-$TEMPORAL_CLI_VERSION"
+if tool_cache_restore "$cache_key" "$project_root/.tools/$cache_key"; then
+  mkdir -p "$local_bin"
+  mv "$project_root/.tools/$cache_key/temporal" "$local_bin/temporal"
+  rm -rf "${project_root:?}/.tools/$cache_key"
+  echo "Temporal CLI $TEMPORAL_CLI_VERSION copied into .tools/bin from $tool_cache_root" >&2
+  echo "$local_bin/temporal"; exit 0
+fi
+
 if go_is_new_enough; then
   echo "Temporal CLI not found: building $TEMPORAL_CLI_VERSION from its Go module into .tools/bin (a few minutes, once)..." >&2
   mkdir -p "$local_bin"
   GOBIN="$local_bin" GOFLAGS="-trimpath" go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION" >&2
+  mkdir -p "$project_root/.tools/$cache_key"
+  cp "$local_bin/temporal" "$project_root/.tools/$cache_key/temporal"
+  tool_cache_save "$cache_key" "$project_root/.tools/$cache_key"
+  rm -rf "${project_root:?}/.tools/$cache_key"
   echo "$local_bin/temporal"; exit 0
 fi
 

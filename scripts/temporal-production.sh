@@ -64,6 +64,12 @@ cmd_build() {
     log "Temporal server $version already built in ${tools_dir#"$project_root/"}"
     return 0
   fi
+  # shellcheck source=scripts/tool-cache.sh
+  source "$project_root/scripts/tool-cache.sh"
+  if tool_cache_restore "temporal-server-$version" "$tools_dir" && is_built; then
+    log "Temporal server $version copied into ${tools_dir#"$project_root/"} from $tool_cache_root"
+    return 0
+  fi
   local go module="go.temporal.io/server" module_dir work started=$SECONDS
   go="$(find_go)"
   log "building Temporal server $version and temporal-sql-tool from $module with $("$go" env GOVERSION) (several minutes, once)"
@@ -106,6 +112,7 @@ cmd_build() {
   echo "$version" >"$staging/VERSION"
   rm -rf "$tools_dir"
   mv "$staging" "$tools_dir"
+  tool_cache_save "temporal-server-$version" "$tools_dir"
   log "built ${tools_dir#"$project_root/"}/temporal-server and temporal-sql-tool in $((SECONDS - started))s"
 }
 
