@@ -14,7 +14,7 @@ import { connectTemporal } from '../../src/cli/temporal-client';
 import { createCatalogActivities } from '../../src/activities/catalog';
 import { createSchemaRegistryActivities } from '../../src/activities/schema-registry';
 import type { ActivityDependencies, DataflowRef } from '../../src/activities';
-import { ownershipMark } from '../../src/dataflow/ownership-mark';
+import { isManagedBy, ownershipMark } from '../../src/dataflow/ownership-mark';
 import { dataLakeConnectionSpec, xdmFullContentType } from '../../src/dataflow/platform-ids';
 import { dataflowResourceNames } from '../../src/dataflow/resource-names';
 import { fieldGroupBody, schemaBody } from '../../src/dataflow/target-schema';
@@ -157,7 +157,8 @@ describe('provisionings that share a dataset name and a schema title', function 
       keptFor: { [others]: `belongs to ${scenario.sandbox}/consent-2` },
     });
 
-    // Ours, but another dataflow's target connection writes into it (it found ours by the shared name): kept.
+    // Ours, but another dataflow's target connection writes into it (it found ours by the shared name): kept, and
+    // handed over (this dataflow gets no monitor; that one's teardown will delete it).
     const oursAgain = await create(`this dataflow ${ownershipMark(scenario.sandbox, 'consent')}`);
     await sandbox.flowService.createTargetConnection({
       name: 'onetrust:elsewhere:consent-2:target-connection',
@@ -166,11 +167,21 @@ describe('provisionings that share a dataset name and a schema title', function 
       data: { format: 'json' },
       params: { dataSetId: oursAgain },
     });
-    assert.deepEqual(await activities.deleteDataset({ dataflow, datasetId: oursAgain }), {
+    const handedOver = {
       deleted: [],
       keptForOthers: [others, oursAgain],
-      keptFor: { [others]: `belongs to ${scenario.sandbox}/consent-2`, [oursAgain]: 'another dataflow uses it' },
-    });
+      keptFor: {
+        [others]: `belongs to ${scenario.sandbox}/consent-2`,
+        [oursAgain]: `belongs to ${scenario.sandbox}/consent-2 now: handed over`,
+      },
+    };
+    assert.deepEqual(await activities.deleteDataset({ dataflow, datasetId: oursAgain }), handedOver);
+    const { description } = await sandbox.catalog.getDataset(oursAgain);
+    assert.ok(isManagedBy(description, scenario.sandbox, 'consent-2'), `consent-2's mark: ${String(description)}`);
+    assert.ok(!isManagedBy(description, scenario.sandbox, 'consent'), `not ours any more: ${String(description)}`);
+    // A retry whose answer was lost finds it handed over: said the same, never deleted.
+    assert.deepEqual(await activities.deleteDataset({ dataflow, datasetId: oursAgain }), handedOver);
+    assert.deepEqual(await left(), [others, oursAgain].sort());
   });
 
   it('keeps a target schema with another dataflow’s mark, and one of ours another dataflow’s dataset follows', async () => {
@@ -194,26 +205,51 @@ describe('provisionings that share a dataset name and a schema title', function 
     await sandbox.schemaRegistry.deleteSchema(theirs.schema['meta:altId']);
     await sandbox.schemaRegistry.deleteFieldGroup(theirs.fieldGroup['meta:altId']);
 
-    // Ours, but the other dataflow reused it and its dataset follows the schema: both kept, until that is gone.
+    // Ours, and a dataset made by hand follows it: both kept with our mark (nobody's teardown would take them), and
+    // said by what; once that dataset is gone, both are deleted.
     const ours = await targetSchemaOf(dataflow, `this ${ownershipMark(scenario.sandbox, 'consent')}`);
-    const theirDataset = await sandbox.catalog.createDataset({
-      name: dataflow.datasetName,
-      description: `another ${ownershipMark(scenario.sandbox, 'consent-2')}`,
-      schemaRef: { id: ours.schema.$id, contentType: xdmFullContentType },
-    });
+    const schemaRef = { id: ours.schema.$id, contentType: xdmFullContentType };
+    const byHand = await sandbox.catalog.createDataset({ name: 'made by hand', description: 'by hand', schemaRef });
     const recordedOurs = { schemaId: ours.schema['meta:altId'], fieldGroupId: ours.fieldGroup.$id };
     assert.deepEqual(await activities.deleteTargetSchema({ ...removeBoth, ...recordedOurs }), {
       deleted: [],
       keptForOthers: [ours.schema['meta:altId'], ours.fieldGroup['meta:altId']],
       keptFor: {
-        [ours.schema['meta:altId']]: 'another dataflow uses it',
-        [ours.fieldGroup['meta:altId']]: 'another dataflow uses it',
+        [ours.schema['meta:altId']]: `used by dataset ${byHand}`,
+        [ours.fieldGroup['meta:altId']]:
+          `used by dataflow ${scenario.sandbox}/consent's schema ${ours.schema['meta:altId']}`,
       },
     });
-    await sandbox.catalog.deleteDataset(theirDataset);
+    await sandbox.catalog.deleteDataset(byHand);
     assert.deepEqual(await activities.deleteTargetSchema({ ...removeBoth, ...recordedOurs }), {
       deleted: [ours.schema['meta:altId'], ours.fieldGroup['meta:altId']],
     });
+
+    // Ours, but the other dataflow reused it and its dataset follows the schema: both kept and handed over to it
+    // (the field group with the schema), so its teardown deletes them; a retry says the same and deletes nothing.
+    const again = await targetSchemaOf(dataflow, `this ${ownershipMark(scenario.sandbox, 'consent')}`);
+    await sandbox.catalog.createDataset({
+      name: dataflow.datasetName,
+      description: `another ${ownershipMark(scenario.sandbox, 'consent-2')}`,
+      schemaRef: { id: again.schema.$id, contentType: xdmFullContentType },
+    });
+    const recordedAgain = { schemaId: again.schema['meta:altId'], fieldGroupId: again.fieldGroup.$id };
+    const nowTheirs = `belongs to ${scenario.sandbox}/consent-2 now: handed over`;
+    const handedOver = {
+      deleted: [],
+      keptForOthers: [again.schema['meta:altId'], again.fieldGroup['meta:altId']],
+      keptFor: { [again.schema['meta:altId']]: nowTheirs, [again.fieldGroup['meta:altId']]: nowTheirs },
+    };
+    assert.deepEqual(await activities.deleteTargetSchema({ ...removeBoth, ...recordedAgain }), handedOver);
+    assert.deepEqual(await activities.deleteTargetSchema({ ...removeBoth, ...recordedAgain }), handedOver);
+    const registry = sandbox.schemaRegistry;
+    for (const resource of [
+      await registry.getSchema(again.schema['meta:altId']),
+      await registry.getFieldGroup(again.fieldGroup['meta:altId']),
+    ]) {
+      assert.ok(isManagedBy(resource.description, scenario.sandbox, 'consent-2'), String(resource.description));
+      assert.ok(!isManagedBy(resource.description, scenario.sandbox, 'consent'), String(resource.description));
+    }
   });
 });
 
