@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { exitCodes } from '../../src/cli/command-io';
 import { provisioningFailureOf, runProvision } from '../../src/cli/provision-command';
+import { runTeardown } from '../../src/cli/teardown-command';
 import { connectTemporal } from '../../src/cli/temporal-client';
 import { createCatalogActivities } from '../../src/activities/catalog';
 import { createSchemaRegistryActivities } from '../../src/activities/schema-registry';
@@ -19,12 +20,17 @@ import { dataLakeConnectionSpec, xdmFullContentType } from '../../src/dataflow/p
 import { dataflowResourceNames } from '../../src/dataflow/resource-names';
 import { fieldGroupBody, schemaBody } from '../../src/dataflow/target-schema';
 import type { ProvisionDataflowResult } from '../../src/workflows/provision-dataflow';
+import { monitorWorkflowId, runFeedWorkflowId } from '../../src/workflows/workflow-ids';
+import { getTemporal } from '../harness/temporal';
 import { childProcessEnv } from '../harness/test-worker';
+import { capturedIo, waitFor } from '../monitor/monitor-fixtures';
 import {
   dataflowResourceKinds,
   exactlyOneOfEach,
   fastActivityTiming,
   newScenario,
+  noneOfAny,
+  provision,
   resourceCounts,
   resourcesOf,
   simulatorAdmin,
@@ -35,6 +41,8 @@ import {
 } from './provisioning-fixtures';
 
 const mappingSetCreate = '/data/foundation/conversion/mappingSets(\\?|$)';
+/** How the simulator counts mapping-set creates (on arrival, before any fault rule). */
+const mappingSetCreateRoute = 'POST /data/foundation/conversion/mappingSets';
 
 /** The ids of a provisioned dataflow, per kind of resource as the simulator lists them. */
 function idsByKind(result: ProvisionDataflowResult): Record<(typeof dataflowResourceKinds)[number], string> {
@@ -250,6 +258,115 @@ describe('provisionings that share a dataset name and a schema title', function 
       assert.ok(isManagedBy(resource.description, scenario.sandbox, 'consent-2'), String(resource.description));
       assert.ok(!isManagedBy(resource.description, scenario.sandbox, 'consent'), String(resource.description));
     }
+  });
+});
+
+describe('a rollback that keeps what another dataflow provisioned meanwhile took', function () {
+  const { taskQueue } = useProvisioningWorker('provisioning-hand-over');
+  /** Workflows a test leaves running when it fails first (B's monitor, the sandbox's run feed). */
+  let running: string[] = [];
+
+  afterEach(async function () {
+    const { client } = await getTemporal();
+    for (const workflowId of running) {
+      const handle = client.workflow.getHandle(workflowId);
+      try {
+        if ((await handle.describe()).status.name === 'RUNNING') await handle.terminate('test finished');
+      } catch {
+        // Never started.
+      }
+    }
+    running = [];
+  });
+
+  it('hands A’s dataset and schema over to B, so B’s teardown leaves nothing of either behind', async function () {
+    this.timeout(180_000);
+    const a = { ...(await newScenario()), taskQueue };
+    const { sandbox } = a;
+    // B names A's dataset and schema; it runs once, a month from now, so no run is under way while it is torn down.
+    const b: Scenario = {
+      ...a,
+      name: 'consent-b',
+      spec: {
+        ...a.spec,
+        name: 'consent-b',
+        schedule: { frequency: 'once', startTime: Math.floor(Date.now() / 1000) + 30 * 24 * 3600 },
+      },
+    };
+    running = [monitorWorkflowId(sandbox, b.name), runFeedWorkflowId(sandbox)];
+    const admin = await simulatorAdmin();
+
+    // A's mapping-set create (the first one) is held until B has provisioned, then refused with a 400 no retry fixes.
+    const mappingSetCreatesBefore = (await admin.requestCounts())[mappingSetCreateRoute] ?? 0;
+    await admin.addFault({ method: 'POST', path: mappingSetCreate, delayMs: 120_000, status: 400, times: 1 });
+    const timing = { ...fastActivityTiming, startToCloseTimeout: '1m' } as const;
+    const aHandle = await startProvisioning(a, workflowInput(a, { activityTiming: timing }));
+    await admin.waitForArrivals(mappingSetCreateRoute, mappingSetCreatesBefore, 60_000);
+    // Meanwhile A's other branches finish: its dataset, and its connections.
+    const made = await waitFor('A’s dataset and connections', async () => {
+      const resources = await resourcesOf(sandbox);
+      const ready = ['dataSets', 'targetConnections', 'sourceConnections'].every(
+        (kind) => resources[kind]?.length === 1,
+      );
+      return ready ? resources : undefined;
+    });
+    const aDatasetId = made.dataSets![0]!.id;
+
+    // B, provisioned while A is still under way, takes A's dataset and schema (their name and title).
+    const bResult = await provision(b, workflowInput(b));
+    assert.equal(bResult.ids.datasetId, aDatasetId, 'B writes into A’s dataset');
+    const shared = await resourcesOf(sandbox);
+    assert.deepEqual(
+      shared.schemas!.map((schema) => schema.$id),
+      [bResult.ids.schemaId],
+      'B follows A’s schema',
+    );
+    assert.deepEqual(
+      shared.fieldGroups!.map((fieldGroup) => fieldGroup.$id),
+      [bResult.ids.fieldGroupId],
+    );
+    const fieldGroupAltId = String(shared.fieldGroups![0]!['meta:altId']);
+
+    // A's held create is let go and refused: A fails at its mapping set and rolls back, keeping what B uses.
+    await admin.clearFaults();
+    const refused = await aHandle.result().then(
+      () => assert.fail('A’s provisioning should have failed'),
+      (error: unknown) => error,
+    );
+    assert.ok(refused instanceof WorkflowFailedError, String(refused));
+    const failure = provisioningFailureOf(refused);
+    assert.ok(failure, refused.message);
+    assert.equal(failure.step, 'mapping-set', failure.message);
+    assert.deepEqual(failure.leftBehind, [], 'A’s rollback completed');
+    const nowB = `belongs to ${sandbox}/consent-b now: handed over`;
+    assert.deepEqual(failure.kept, [
+      `dataset ${aDatasetId} (${nowB})`,
+      `target schema ${bResult.ids.schemaAltId} (${nowB})`,
+      `target schema ${fieldGroupAltId} (${nowB})`,
+    ]);
+    assert.ok(
+      failure.rolledBack.some((entry) => entry.startsWith('target connection ')),
+      `A's own target connection went: ${failure.rolledBack.join('; ')}`,
+    );
+
+    // What is left is B's, one of each kind, and the shared ones carry B's mark now.
+    assert.deepEqual(await resourceCounts(sandbox), exactlyOneOfEach);
+    const left = await resourcesOf(sandbox);
+    for (const kind of ['dataSets', 'schemas', 'fieldGroups'] as const) {
+      const { description } = left[kind]![0]!;
+      assert.ok(isManagedBy(description, sandbox, 'consent-b'), `${kind}: B's mark: ${String(description)}`);
+    }
+
+    // B's teardown (the CLI asks B's monitor) deletes all of it: nothing of either dataflow stays behind.
+    const io = await capturedIo(taskQueue);
+    const code = await runTeardown(
+      `${sandbox}/consent-b`,
+      { keepData: false, json: false },
+      { io, connect: connectTemporal },
+    );
+    assert.equal(code, exitCodes.ok, io.stderr());
+    assert.match(io.stdout(), /^torn down: 8 deleted, 0 already gone, 0 kept$/m);
+    assert.deepEqual(await resourceCounts(sandbox), noneOfAny);
   });
 });
 
