@@ -93,7 +93,7 @@ export async function deleteOwned<T extends Described>(input: DeleteOwnedInput<T
     });
     if (kept) {
       keptForOthers.push(resource.id);
-      keptFor[resource.id] = whyKept(kept);
+      keptFor[resource.id] = whyKept(kept, dataflow);
       continue;
     }
     try {
@@ -106,10 +106,16 @@ export async function deleteOwned<T extends Described>(input: DeleteOwnedInput<T
   return keptForOthers.length > 0 ? { deleted, keptForOthers, keptFor } : { deleted };
 }
 
-/** "belongs to prod/consent-2 now: handed over", or who uses it when it keeps our mark (a user made by hand). */
-function whyKept(kept: KeptInUse): string {
+/**
+ * "belongs to prod/consent-2 now: handed over"; else who uses it, as it keeps our mark: a user made by hand, or a
+ * resource of ours kept for one (a field group under our schema).
+ */
+function whyKept(kept: KeptInUse, dataflow: DataflowIdentity): string {
   const to = kept.handedOverTo;
-  return to ? `belongs to ${to.sandbox}/${to.name} now: handed over` : describeUse(kept.use);
+  if (to) return `belongs to ${to.sandbox}/${to.name} now: handed over`;
+  const { use } = kept;
+  const ours = use.dataflow?.sandbox === dataflow.sandbox && use.dataflow.name === dataflow.name;
+  return ours ? `its ${use.kind} ${use.id} was kept` : describeUse(use);
 }
 
 /**

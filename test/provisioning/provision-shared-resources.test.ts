@@ -168,7 +168,7 @@ describe('provisionings that share a dataset name and a schema title', function 
     // Ours, but another dataflow's target connection writes into it (it found ours by the shared name): kept, and
     // handed over (this dataflow gets no monitor; that one's teardown will delete it).
     const oursAgain = await create(`this dataflow ${ownershipMark(scenario.sandbox, 'consent')}`);
-    await sandbox.flowService.createTargetConnection({
+    const theirWriter = await sandbox.flowService.createTargetConnection({
       name: 'onetrust:elsewhere:consent-2:target-connection',
       description: `another dataflow ${ownershipMark(scenario.sandbox, 'consent-2')}`,
       connectionSpec: { ...dataLakeConnectionSpec },
@@ -187,7 +187,10 @@ describe('provisionings that share a dataset name and a schema title', function 
     const { description } = await sandbox.catalog.getDataset(oursAgain);
     assert.ok(isManagedBy(description, scenario.sandbox, 'consent-2'), `consent-2's mark: ${String(description)}`);
     assert.ok(!isManagedBy(description, scenario.sandbox, 'consent'), `not ours any more: ${String(description)}`);
-    // A retry whose answer was lost finds it handed over: said the same, never deleted.
+    // A retry whose answer was lost finds it handed over: said the same, never deleted, even once the other
+    // dataflow no longer writes into it (it is that dataflow's now, not ours to delete).
+    assert.deepEqual(await activities.deleteDataset({ dataflow, datasetId: oursAgain }), handedOver);
+    await sandbox.flowService.deleteTargetConnection(theirWriter.id);
     assert.deepEqual(await activities.deleteDataset({ dataflow, datasetId: oursAgain }), handedOver);
     assert.deepEqual(await left(), [others, oursAgain].sort());
   });
@@ -224,8 +227,7 @@ describe('provisionings that share a dataset name and a schema title', function 
       keptForOthers: [ours.schema['meta:altId'], ours.fieldGroup['meta:altId']],
       keptFor: {
         [ours.schema['meta:altId']]: `used by dataset ${byHand}`,
-        [ours.fieldGroup['meta:altId']]:
-          `used by dataflow ${scenario.sandbox}/consent's schema ${ours.schema['meta:altId']}`,
+        [ours.fieldGroup['meta:altId']]: `its schema ${ours.schema['meta:altId']} was kept`,
       },
     });
     await sandbox.catalog.deleteDataset(byHand);
