@@ -19,7 +19,7 @@ import { isManagedBy, ownershipMark } from '../../src/dataflow/ownership-mark';
 import { dataLakeConnectionSpec, xdmFullContentType } from '../../src/dataflow/platform-ids';
 import { dataflowResourceNames } from '../../src/dataflow/resource-names';
 import { fieldGroupBody, schemaBody } from '../../src/dataflow/target-schema';
-import type { ProvisionDataflowResult } from '../../src/workflows/provision-dataflow';
+import { progressQuery, type ProvisionDataflowResult } from '../../src/workflows/provision-dataflow';
 import { monitorWorkflowId, runFeedWorkflowId } from '../../src/workflows/workflow-ids';
 import { getTemporal } from '../harness/temporal';
 import { childProcessEnv } from '../harness/test-worker';
@@ -346,6 +346,12 @@ describe('a rollback that keeps what another dataflow provisioned meanwhile took
       `target schema ${bResult.ids.schemaAltId} (${nowB})`,
       `target schema ${fieldGroupAltId} (${nowB})`,
     ]);
+    // Its steps read as the CLI prints them: "[5/8] Dataset: kept (belongs to …/consent-b now: handed over)".
+    const { steps } = await aHandle.query(progressQuery);
+    for (const key of ['target-schema', 'dataset'] as const) {
+      const step = steps.find((candidate) => candidate.key === key);
+      assert.deepEqual([step?.state, step?.note], ['kept', nowB], key);
+    }
     assert.ok(
       failure.rolledBack.some((entry) => entry.startsWith('target connection ')),
       `A's own target connection went: ${failure.rolledBack.join('; ')}`,
