@@ -4,6 +4,7 @@ import { xdmFullContentType } from '../dataflow/platform-ids';
 import { asStep, checkFailure } from './aep-failure';
 import { allOf, firstOf, type DataflowRef } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';
+import { handOverDataset } from './hand-over';
 import { mustLookFirst } from './look-first';
 import { deleteOwned, type DeleteOutcome } from './owned-deletes';
 import { datasetUsedByOthers } from './used-by-others';
@@ -46,7 +47,8 @@ export function createCatalogActivities({ aep }: ActivityDependencies) {
     /**
      * Dataflows may share a dataset name (and one may reuse another's dataset), so only datasets with this
      * dataflow's mark, and the recorded one unless another dataflow's mark is on it, are deleted; and not one
-     * another dataflow's target connection writes into (it reused ours while both were being provisioned).
+     * another dataflow's target connection writes into (it reused ours while both were being provisioned): that
+     * one is handed over to it, so its teardown deletes it (this dataflow will have no monitor to).
      */
     async deleteDataset(input: { dataflow: DataflowRef; datasetId?: string }): Promise<DeleteOutcome> {
       return asStep('delete dataset', async () => {
@@ -58,9 +60,9 @@ export function createCatalogActivities({ aep }: ActivityDependencies) {
           recordedId: input.datasetId,
           read: (id) => api.getDataset(id),
           remove: (id) => api.deleteDataset(id),
-          usedByOthers: async (dataset) =>
-            (await datasetUsedByOthers(aep.forSandbox(input.dataflow.sandbox), input.dataflow, dataset.id)) !==
-            undefined,
+          usedByOthers: (dataset) =>
+            datasetUsedByOthers(aep.forSandbox(input.dataflow.sandbox), input.dataflow, dataset.id),
+          handOver: (dataset, to) => handOverDataset(api, dataset.id, dataset.description, input.dataflow, to),
         });
       });
     },

@@ -3,11 +3,15 @@
  * or a schema title, and two provisionings may run at once. A delete removes only what carries this dataflow's
  * ownership mark in its description, plus the id the workflow recorded as made by this run, and even that only
  * when its description carries this dataflow's mark or no dataflow's mark at all. What carries another
- * dataflow's mark, or is ours but already used by another dataflow, is kept and reported as kept for others.
+ * dataflow's mark, or is ours but already used by another dataflow, is kept and reported as kept for others; one
+ * of ours another dataflow uses is handed over to it (hand-over.ts): this dataflow never gets a monitor, so only
+ * that dataflow's teardown can ever delete it.
  */
 import { isNotFound } from '../aep';
 import { isManagedBy, markedDataflow, ownershipMarkPattern } from '../dataflow/ownership-mark';
 import type { DataflowRef } from './dataflow-ref';
+import { handedOverEarlier, handOverIfUsed, type KeptInUse } from './hand-over';
+import { describeUse, type DataflowIdentity, type OtherUse } from './used-by-others';
 
 /** What a delete activity answers; `keptForOthers` is left out when nothing was kept. */
 export interface DeleteOutcome {
@@ -42,8 +46,10 @@ export interface DeleteOwnedInput<T extends Described> {
   /** Reads a recorded resource the look-up did not find (it may have been renamed); a 404 means it is gone. */
   read: (id: string) => Promise<T>;
   remove: (id: string) => Promise<void>;
-  /** Whether another dataflow uses this resource of ours (a schema under its dataset): then it is kept. */
-  usedByOthers?: (resource: T) => Promise<boolean>;
+  /** Who else uses this resource of ours (a dataset following the schema), if anyone: then it is kept. */
+  usedByOthers?: (resource: T) => Promise<OtherUse | undefined>;
+  /** Gives a kept resource of ours the user's mark; without it, what another dataflow uses keeps ours. */
+  handOver?: (resource: T, to: DataflowIdentity) => Promise<void>;
 }
 
 /** Deletes what this dataflow owns among the candidates; a 404 means an earlier attempt (or someone) already did. */
@@ -69,7 +75,8 @@ export async function deleteOwned<T extends Described>(input: DeleteOwnedInput<T
   const keptFor: Record<string, string> = {};
   for (const { resource, recorded } of candidates.values()) {
     const owner = ownerOf(resource.description, dataflow);
-    if (owner === 'another-dataflow') {
+    // One an earlier attempt handed over carries another's mark too; it is said as handed over, below.
+    if (owner === 'another-dataflow' && !handedOverEarlier(resource.description, dataflow)) {
       const marked = markedDataflow(resource.description);
       keptForOthers.push(resource.id);
       keptFor[resource.id] = `belongs to ${marked ? `${marked.sandbox}/${marked.name}` : 'another dataflow'}`;
@@ -77,9 +84,16 @@ export async function deleteOwned<T extends Described>(input: DeleteOwnedInput<T
     }
     // Unmarked and not recorded: found by a shared name, made by hand or by something else. Not ours.
     if (owner === 'unmarked' && !recorded) continue;
-    if (input.usedByOthers && (await input.usedByOthers(resource))) {
+    const { usedByOthers, handOver } = input;
+    const kept = await handOverIfUsed({
+      dataflow,
+      description: resource.description,
+      findUse: async () => usedByOthers?.(resource),
+      ...(handOver ? { handOver: (to: DataflowIdentity) => handOver(resource, to) } : {}),
+    });
+    if (kept) {
       keptForOthers.push(resource.id);
-      keptFor[resource.id] = 'another dataflow uses it';
+      keptFor[resource.id] = whyKept(kept, dataflow);
       continue;
     }
     try {
@@ -90,6 +104,18 @@ export async function deleteOwned<T extends Described>(input: DeleteOwnedInput<T
     }
   }
   return keptForOthers.length > 0 ? { deleted, keptForOthers, keptFor } : { deleted };
+}
+
+/**
+ * "belongs to prod/consent-2 now: handed over"; else who uses it, as it keeps our mark: a user made by hand, or a
+ * resource of ours kept for one (a field group under our schema).
+ */
+function whyKept(kept: KeptInUse, dataflow: DataflowIdentity): string {
+  const to = kept.handedOverTo;
+  if (to) return `belongs to ${to.sandbox}/${to.name} now: handed over`;
+  const { use } = kept;
+  const ours = use.dataflow?.sandbox === dataflow.sandbox && use.dataflow.name === dataflow.name;
+  return ours ? `its ${use.kind} ${use.id} was kept` : describeUse(use);
 }
 
 /**

@@ -10,7 +10,8 @@ import { asStep, checkFailure } from './aep-failure';
 import { firstOf, namesOf, type DataflowRef } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';
 import { isFirstAttempt, mustLookFirst } from './look-first';
-import { madeByThisRun } from './made-by-this-run';
+import { handedOverEarlier, handOverPatch, handOverSchema } from './hand-over';
+import { clockSkewAllowanceMs, madeByThisRun } from './made-by-this-run';
 import { deleteOwned, readUnlessMissing, type DeleteOutcome, type Described } from './owned-deletes';
 import { fieldGroupUsedByOthers, schemaTitled, schemaUsedByOthers } from './used-by-others';
 
@@ -189,7 +190,8 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
      * is this dataflow's (see owned-deletes.ts): a schema with the spec's title may be another dataflow's, made
      * while both were provisioned. XDM lists show no description, so each candidate is read for its mark. One of
      * ours that another dataflow has meanwhile built on (its dataset or mapping set on the schema, its schema on
-     * the field group) is kept.
+     * the field group) is kept, and handed over to that dataflow (its field group with it), so its teardown
+     * deletes them: this dataflow will have no monitor to.
      */
     async deleteTargetSchema(input: {
       dataflow: DataflowRef;
@@ -213,8 +215,16 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
           const schema = await schemaTitled(api, schemaTitle);
           return schema ? describedXdm(schema) : undefined;
         };
+        // A retry after this rollback handed one over (its answer lost) finds it with the user's mark: kept.
+        const handedOverByThisRun = (found: DescribedXdm, runStartedAtMs: number) =>
+          handedOverEarlier(found.description, dataflow) &&
+          found.createdDate !== undefined &&
+          found.createdDate >= runStartedAtMs - clockSkewAllowanceMs;
         const thisRuns = (found: DescribedXdm | undefined): DescribedXdm[] =>
-          found && (input.runStartedAtMs === undefined || madeByThisRun(found, dataflow, input.runStartedAtMs))
+          found &&
+          (input.runStartedAtMs === undefined ||
+            madeByThisRun(found, dataflow, input.runStartedAtMs) ||
+            handedOverByThisRun(found, input.runStartedAtMs))
             ? [found]
             : [];
         const outcomes: DeleteOutcome[] = [];
@@ -227,7 +237,8 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
               recordedId: input.schemaId,
               read: readSchema,
               remove: (id) => api.deleteSchema(id),
-              usedByOthers: async (schema) => (await schemaUsedByOthers(sandbox, dataflow, schema.$id)) !== undefined,
+              usedByOthers: (schema) => schemaUsedByOthers(sandbox, dataflow, schema.$id),
+              handOver: (schema, to) => handOverSchema(api, schema.xdm, dataflow, to),
             }),
           );
         }
@@ -243,8 +254,10 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
               recordedId: input.fieldGroupId,
               read: readFieldGroup,
               remove: (id) => api.deleteFieldGroup(id),
-              usedByOthers: async (fieldGroup) =>
-                (await fieldGroupUsedByOthers(api, fieldGroup, schemaTitle)) !== undefined,
+              usedByOthers: (fieldGroup) => fieldGroupUsedByOthers(api, fieldGroup, schemaTitle),
+              handOver: async (fieldGroup, to) => {
+                await api.patchFieldGroup(fieldGroup.id, handOverPatch(fieldGroup.description, dataflow, to));
+              },
             }),
           );
         }
@@ -274,6 +287,8 @@ interface DescribedXdm extends Described {
   $id: string;
   title: string;
   createdDate: number | undefined;
+  /** As read (what it builds on tells a hand-over which field groups go with it). */
+  xdm: XdmResource;
 }
 
 /** An XDM resource as a delete candidate: deleted by `meta:altId`, also known by `$id` (what the workflow records). */
@@ -285,6 +300,7 @@ function describedXdm(resource: XdmResource): DescribedXdm {
     title: resource.title,
     createdDate: createdDateOf(resource),
     description: resource.description,
+    xdm: resource,
   };
 }
 

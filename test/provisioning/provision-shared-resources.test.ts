@@ -10,21 +10,27 @@ import { join } from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { exitCodes } from '../../src/cli/command-io';
 import { provisioningFailureOf, runProvision } from '../../src/cli/provision-command';
+import { runTeardown } from '../../src/cli/teardown-command';
 import { connectTemporal } from '../../src/cli/temporal-client';
 import { createCatalogActivities } from '../../src/activities/catalog';
 import { createSchemaRegistryActivities } from '../../src/activities/schema-registry';
 import type { ActivityDependencies, DataflowRef } from '../../src/activities';
-import { ownershipMark } from '../../src/dataflow/ownership-mark';
+import { isManagedBy, ownershipMark } from '../../src/dataflow/ownership-mark';
 import { dataLakeConnectionSpec, xdmFullContentType } from '../../src/dataflow/platform-ids';
 import { dataflowResourceNames } from '../../src/dataflow/resource-names';
 import { fieldGroupBody, schemaBody } from '../../src/dataflow/target-schema';
-import type { ProvisionDataflowResult } from '../../src/workflows/provision-dataflow';
+import { progressQuery, type ProvisionDataflowResult } from '../../src/workflows/provision-dataflow';
+import { monitorWorkflowId, runFeedWorkflowId } from '../../src/workflows/workflow-ids';
+import { getTemporal } from '../harness/temporal';
 import { childProcessEnv } from '../harness/test-worker';
+import { capturedIo, waitFor } from '../monitor/monitor-fixtures';
 import {
   dataflowResourceKinds,
   exactlyOneOfEach,
   fastActivityTiming,
   newScenario,
+  noneOfAny,
+  provision,
   resourceCounts,
   resourcesOf,
   simulatorAdmin,
@@ -35,6 +41,8 @@ import {
 } from './provisioning-fixtures';
 
 const mappingSetCreate = '/data/foundation/conversion/mappingSets(\\?|$)';
+/** How the simulator counts mapping-set creates (on arrival, before any fault rule). */
+const mappingSetCreateRoute = 'POST /data/foundation/conversion/mappingSets';
 
 /** The ids of a provisioned dataflow, per kind of resource as the simulator lists them. */
 function idsByKind(result: ProvisionDataflowResult): Record<(typeof dataflowResourceKinds)[number], string> {
@@ -157,20 +165,34 @@ describe('provisionings that share a dataset name and a schema title', function 
       keptFor: { [others]: `belongs to ${scenario.sandbox}/consent-2` },
     });
 
-    // Ours, but another dataflow's target connection writes into it (it found ours by the shared name): kept.
+    // Ours, but another dataflow's target connection writes into it (it found ours by the shared name): kept, and
+    // handed over (this dataflow gets no monitor; that one's teardown will delete it).
     const oursAgain = await create(`this dataflow ${ownershipMark(scenario.sandbox, 'consent')}`);
-    await sandbox.flowService.createTargetConnection({
+    const theirWriter = await sandbox.flowService.createTargetConnection({
       name: 'onetrust:elsewhere:consent-2:target-connection',
       description: `another dataflow ${ownershipMark(scenario.sandbox, 'consent-2')}`,
       connectionSpec: { ...dataLakeConnectionSpec },
       data: { format: 'json' },
       params: { dataSetId: oursAgain },
     });
-    assert.deepEqual(await activities.deleteDataset({ dataflow, datasetId: oursAgain }), {
+    const handedOver = {
       deleted: [],
       keptForOthers: [others, oursAgain],
-      keptFor: { [others]: `belongs to ${scenario.sandbox}/consent-2`, [oursAgain]: 'another dataflow uses it' },
-    });
+      keptFor: {
+        [others]: `belongs to ${scenario.sandbox}/consent-2`,
+        [oursAgain]: `belongs to ${scenario.sandbox}/consent-2 now: handed over`,
+      },
+    };
+    assert.deepEqual(await activities.deleteDataset({ dataflow, datasetId: oursAgain }), handedOver);
+    const { description } = await sandbox.catalog.getDataset(oursAgain);
+    assert.ok(isManagedBy(description, scenario.sandbox, 'consent-2'), `consent-2's mark: ${String(description)}`);
+    assert.ok(!isManagedBy(description, scenario.sandbox, 'consent'), `not ours any more: ${String(description)}`);
+    // A retry whose answer was lost finds it handed over: said the same, never deleted, even once the other
+    // dataflow no longer writes into it (it is that dataflow's now, not ours to delete).
+    assert.deepEqual(await activities.deleteDataset({ dataflow, datasetId: oursAgain }), handedOver);
+    await sandbox.flowService.deleteTargetConnection(theirWriter.id);
+    assert.deepEqual(await activities.deleteDataset({ dataflow, datasetId: oursAgain }), handedOver);
+    assert.deepEqual(await left(), [others, oursAgain].sort());
   });
 
   it('keeps a target schema with another dataflow’s mark, and one of ours another dataflow’s dataset follows', async () => {
@@ -194,26 +216,165 @@ describe('provisionings that share a dataset name and a schema title', function 
     await sandbox.schemaRegistry.deleteSchema(theirs.schema['meta:altId']);
     await sandbox.schemaRegistry.deleteFieldGroup(theirs.fieldGroup['meta:altId']);
 
-    // Ours, but the other dataflow reused it and its dataset follows the schema: both kept, until that is gone.
+    // Ours, and a dataset made by hand follows it: both kept with our mark (nobody's teardown would take them), and
+    // said by what; once that dataset is gone, both are deleted.
     const ours = await targetSchemaOf(dataflow, `this ${ownershipMark(scenario.sandbox, 'consent')}`);
-    const theirDataset = await sandbox.catalog.createDataset({
-      name: dataflow.datasetName,
-      description: `another ${ownershipMark(scenario.sandbox, 'consent-2')}`,
-      schemaRef: { id: ours.schema.$id, contentType: xdmFullContentType },
-    });
+    const schemaRef = { id: ours.schema.$id, contentType: xdmFullContentType };
+    const byHand = await sandbox.catalog.createDataset({ name: 'made by hand', description: 'by hand', schemaRef });
     const recordedOurs = { schemaId: ours.schema['meta:altId'], fieldGroupId: ours.fieldGroup.$id };
     assert.deepEqual(await activities.deleteTargetSchema({ ...removeBoth, ...recordedOurs }), {
       deleted: [],
       keptForOthers: [ours.schema['meta:altId'], ours.fieldGroup['meta:altId']],
       keptFor: {
-        [ours.schema['meta:altId']]: 'another dataflow uses it',
-        [ours.fieldGroup['meta:altId']]: 'another dataflow uses it',
+        [ours.schema['meta:altId']]: `used by dataset ${byHand}`,
+        [ours.fieldGroup['meta:altId']]: `its schema ${ours.schema['meta:altId']} was kept`,
       },
     });
-    await sandbox.catalog.deleteDataset(theirDataset);
+    await sandbox.catalog.deleteDataset(byHand);
     assert.deepEqual(await activities.deleteTargetSchema({ ...removeBoth, ...recordedOurs }), {
       deleted: [ours.schema['meta:altId'], ours.fieldGroup['meta:altId']],
     });
+
+    // Ours, but the other dataflow reused it and its dataset follows the schema: both kept and handed over to it
+    // (the field group with the schema), so its teardown deletes them; a retry says the same and deletes nothing.
+    const again = await targetSchemaOf(dataflow, `this ${ownershipMark(scenario.sandbox, 'consent')}`);
+    await sandbox.catalog.createDataset({
+      name: dataflow.datasetName,
+      description: `another ${ownershipMark(scenario.sandbox, 'consent-2')}`,
+      schemaRef: { id: again.schema.$id, contentType: xdmFullContentType },
+    });
+    const recordedAgain = { schemaId: again.schema['meta:altId'], fieldGroupId: again.fieldGroup.$id };
+    const nowTheirs = `belongs to ${scenario.sandbox}/consent-2 now: handed over`;
+    const handedOver = {
+      deleted: [],
+      keptForOthers: [again.schema['meta:altId'], again.fieldGroup['meta:altId']],
+      keptFor: { [again.schema['meta:altId']]: nowTheirs, [again.fieldGroup['meta:altId']]: nowTheirs },
+    };
+    assert.deepEqual(await activities.deleteTargetSchema({ ...removeBoth, ...recordedAgain }), handedOver);
+    assert.deepEqual(await activities.deleteTargetSchema({ ...removeBoth, ...recordedAgain }), handedOver);
+    const registry = sandbox.schemaRegistry;
+    for (const resource of [
+      await registry.getSchema(again.schema['meta:altId']),
+      await registry.getFieldGroup(again.fieldGroup['meta:altId']),
+    ]) {
+      assert.ok(isManagedBy(resource.description, scenario.sandbox, 'consent-2'), String(resource.description));
+      assert.ok(!isManagedBy(resource.description, scenario.sandbox, 'consent'), String(resource.description));
+    }
+  });
+});
+
+describe('a rollback that keeps what another dataflow provisioned meanwhile took', function () {
+  const { taskQueue } = useProvisioningWorker('provisioning-hand-over');
+  /** Workflows a test leaves running when it fails first (B's monitor, the sandbox's run feed). */
+  let running: string[] = [];
+
+  afterEach(async function () {
+    const { client } = await getTemporal();
+    for (const workflowId of running) {
+      const handle = client.workflow.getHandle(workflowId);
+      try {
+        if ((await handle.describe()).status.name === 'RUNNING') await handle.terminate('test finished');
+      } catch {
+        // Never started.
+      }
+    }
+    running = [];
+  });
+
+  it('hands A’s dataset and schema over to B, so B’s teardown leaves nothing of either behind', async function () {
+    this.timeout(180_000);
+    const a = { ...(await newScenario()), taskQueue };
+    const { sandbox } = a;
+    // B names A's dataset and schema; it runs once, a month from now, so no run is under way while it is torn down.
+    const b: Scenario = {
+      ...a,
+      name: 'consent-b',
+      spec: {
+        ...a.spec,
+        name: 'consent-b',
+        schedule: { frequency: 'once', startTime: Math.floor(Date.now() / 1000) + 30 * 24 * 3600 },
+      },
+    };
+    running = [monitorWorkflowId(sandbox, b.name), runFeedWorkflowId(sandbox)];
+    const admin = await simulatorAdmin();
+
+    // A's mapping-set create (the first one) is held until B has provisioned, then refused with a 400 no retry fixes.
+    const mappingSetCreatesBefore = (await admin.requestCounts())[mappingSetCreateRoute] ?? 0;
+    await admin.addFault({ method: 'POST', path: mappingSetCreate, delayMs: 120_000, status: 400, times: 1 });
+    const timing = { ...fastActivityTiming, startToCloseTimeout: '1m' } as const;
+    const aHandle = await startProvisioning(a, workflowInput(a, { activityTiming: timing }));
+    await admin.waitForArrivals(mappingSetCreateRoute, mappingSetCreatesBefore, 60_000);
+    // Meanwhile A's other branches finish: its dataset, and its connections.
+    const made = await waitFor('A’s dataset and connections', async () => {
+      const resources = await resourcesOf(sandbox);
+      const ready = ['dataSets', 'targetConnections', 'sourceConnections'].every(
+        (kind) => resources[kind]?.length === 1,
+      );
+      return ready ? resources : undefined;
+    });
+    const aDatasetId = made.dataSets![0]!.id;
+
+    // B, provisioned while A is still under way, takes A's dataset and schema (their name and title).
+    const bResult = await provision(b, workflowInput(b));
+    assert.equal(bResult.ids.datasetId, aDatasetId, 'B writes into A’s dataset');
+    const shared = await resourcesOf(sandbox);
+    assert.deepEqual(
+      shared.schemas!.map((schema) => schema.$id),
+      [bResult.ids.schemaId],
+      'B follows A’s schema',
+    );
+    assert.deepEqual(
+      shared.fieldGroups!.map((fieldGroup) => fieldGroup.$id),
+      [bResult.ids.fieldGroupId],
+    );
+    const fieldGroupAltId = String(shared.fieldGroups![0]!['meta:altId']);
+
+    // A's held create is let go and refused: A fails at its mapping set and rolls back, keeping what B uses.
+    await admin.clearFaults();
+    const refused = await aHandle.result().then(
+      () => assert.fail('A’s provisioning should have failed'),
+      (error: unknown) => error,
+    );
+    assert.ok(refused instanceof WorkflowFailedError, String(refused));
+    const failure = provisioningFailureOf(refused);
+    assert.ok(failure, refused.message);
+    assert.equal(failure.step, 'mapping-set', failure.message);
+    assert.deepEqual(failure.leftBehind, [], 'A’s rollback completed');
+    const nowB = `belongs to ${sandbox}/consent-b now: handed over`;
+    assert.deepEqual(failure.kept, [
+      `dataset ${aDatasetId} (${nowB})`,
+      `target schema ${bResult.ids.schemaAltId} (${nowB})`,
+      `target schema ${fieldGroupAltId} (${nowB})`,
+    ]);
+    // Its steps read as the CLI prints them: "[5/8] Dataset: kept (belongs to …/consent-b now: handed over)".
+    const { steps } = await aHandle.query(progressQuery);
+    for (const key of ['target-schema', 'dataset'] as const) {
+      const step = steps.find((candidate) => candidate.key === key);
+      assert.deepEqual([step?.state, step?.note], ['kept', nowB], key);
+    }
+    assert.ok(
+      failure.rolledBack.some((entry) => entry.startsWith('target connection ')),
+      `A's own target connection went: ${failure.rolledBack.join('; ')}`,
+    );
+
+    // What is left is B's, one of each kind, and the shared ones carry B's mark now.
+    assert.deepEqual(await resourceCounts(sandbox), exactlyOneOfEach);
+    const left = await resourcesOf(sandbox);
+    for (const kind of ['dataSets', 'schemas', 'fieldGroups'] as const) {
+      const { description } = left[kind]![0]!;
+      assert.ok(isManagedBy(description, sandbox, 'consent-b'), `${kind}: B's mark: ${String(description)}`);
+    }
+
+    // B's teardown (the CLI asks B's monitor) deletes all of it: nothing of either dataflow stays behind.
+    const io = await capturedIo(taskQueue);
+    const code = await runTeardown(
+      `${sandbox}/consent-b`,
+      { keepData: false, json: false },
+      { io, connect: connectTemporal },
+    );
+    assert.equal(code, exitCodes.ok, io.stderr());
+    assert.match(io.stdout(), /^torn down: 8 deleted, 0 already gone, 0 kept$/m);
+    assert.deepEqual(await resourceCounts(sandbox), noneOfAny);
   });
 });
 

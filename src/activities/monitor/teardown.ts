@@ -12,10 +12,10 @@ import { asStep } from '../aep-failure';
 import type { ActivityDependencies } from '../dependencies';
 import {
   handedOverEarlier,
+  handOverDataset,
   handOverPatch,
+  handOverSchema,
   keepOrHandOver,
-  markedFor,
-  ourFieldGroupsOf,
   type KeepOrHandOver,
 } from '../hand-over';
 import { readUnlessMissing } from '../owned-deletes';
@@ -98,8 +98,7 @@ export function createTeardownActivities({ aep }: ActivityDependencies) {
                 dataflow,
                 description,
                 findUse: () => datasetUsedByOthers(sandbox, dataflow, input.id),
-                handOver: (to) =>
-                  catalog.updateDataset(input.id, { description: markedFor(description, dataflow, to) }),
+                handOver: (to) => handOverDataset(catalog, input.id, description, dataflow, to),
               },
               () => catalog.deleteDataset(input.id),
             );
@@ -112,15 +111,7 @@ export function createTeardownActivities({ aep }: ActivityDependencies) {
                 dataflow,
                 description: schema.description,
                 findUse: () => schemaUsedByOthers(sandbox, dataflow, schema.$id),
-                handOver: async (to) => {
-                  for (const fieldGroup of await ourFieldGroupsOf(schemaRegistry, schema, dataflow)) {
-                    await schemaRegistry.patchFieldGroup(
-                      fieldGroup['meta:altId'],
-                      handOverPatch(fieldGroup.description, dataflow, to),
-                    );
-                  }
-                  await schemaRegistry.patchSchema(input.id, handOverPatch(schema.description, dataflow, to));
-                },
+                handOver: (to) => handOverSchema(schemaRegistry, schema, dataflow, to),
               },
               () => schemaRegistry.deleteSchema(input.id),
             );
