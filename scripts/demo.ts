@@ -42,8 +42,10 @@ type StopSignal = keyof typeof stopSignals;
 
 async function main(args: string[]): Promise<number> {
   if (args.length === 1 && args[0] === '--stop') return stopEarlierDemos();
-  if (args.length > 0) {
-    console.error(`demo: unknown arguments ${args.join(' ')}; usage: npm run demo [-- --stop]`);
+  const push = args.includes('--push');
+  const unknown = args.filter((argument) => argument !== '--push');
+  if (unknown.length > 0) {
+    console.error(`demo: unknown arguments ${unknown.join(' ')}; usage: npm run demo [-- --push | --stop]`);
     return 2;
   }
   const { context, started } = createDemoContext({
@@ -75,7 +77,7 @@ async function main(args: string[]): Promise<number> {
     const tokenFile = await ensureOneTrustToken(context, simulator);
     await ensureWorker(context, temporalServer, simulator);
     const spec = readExampleSpec(projectRoot);
-    if (process.argv.includes('--push')) await ensurePushReceiver(context, temporalServer, simulator, spec.sandbox);
+    if (push) await ensurePushReceiver(context, temporalServer, simulator, spec.sandbox);
 
     const tokenEnv = { [spec.tokenVariable ?? 'ONETRUST_ACCESS_TOKEN']: readFileSync(tokenFile, 'utf8').trim() };
     // Provisioning again puts back what was changed since with provision/update: say so, never silently.
