@@ -28,9 +28,9 @@ function typeScriptFiles(directory: string): string[] {
 
 function compilerOptions(): ts.CompilerOptions {
   const configFile = join(projectRoot, 'tsconfig.json');
-  const { config, error } = ts.readConfigFile(configFile, (path) => ts.sys.readFile(path));
-  if (error) throw new Error(ts.flattenDiagnosticMessageText(error.messageText, '\n'));
-  return ts.parseJsonConfigFileContent(config, ts.sys, projectRoot).options;
+  const read = ts.readConfigFile(configFile, (path) => ts.sys.readFile(path));
+  if (read.error) throw new Error(ts.flattenDiagnosticMessageText(read.error.messageText, '\n'));
+  return ts.parseJsonConfigFileContent(read.config as object, ts.sys, projectRoot).options;
 }
 
 /** The SDK function a call's callee names (through imports and `wf.` namespaces), if it is one of ours. */
