@@ -19,9 +19,7 @@ interface PatchBranches {
 }
 
 function branchesOf(id: string, usedAt: string[], histories: LoadedHistory[]): PatchBranches {
-  const marked = new Set(
-    histories.filter((recorded) => patchMarkersIn(recorded).some((marker) => marker.id === id)),
-  );
+  const marked = new Set(histories.filter((recorded) => patchMarkersIn(recorded).some((marker) => marker.id === id)));
   const newBranch = [...marked];
   const firstMarkedAt = Math.min(...newBranch.map((recorded) => Date.parse(recorded.recordedWith.at)));
   const scenarios = new Set(newBranch.map((recorded) => `${recorded.workflowType}: ${recorded.scenario}`));
@@ -35,7 +33,8 @@ function branchesOf(id: string, usedAt: string[], histories: LoadedHistory[]): P
 }
 
 function describeBranches({ id, usedAt, newBranch, oldBranch }: PatchBranches): string {
-  const files = (list: LoadedHistory[]) => (list.length > 0 ? list.map((recorded) => recorded.file).join(', ') : 'none');
+  const files = (list: LoadedHistory[]) =>
+    list.length > 0 ? list.map((recorded) => recorded.file).join(', ') : 'none';
   const both = newBranch.length > 0 && oldBranch.length > 0 ? 'both branches' : 'ONE branch only';
   return (
     `      ${id} (${usedAt.join(', ')}): ${both}\n` +
