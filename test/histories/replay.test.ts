@@ -7,7 +7,7 @@ import { Worker } from '@temporalio/worker';
 import { getWorkflowBundle } from '../harness/test-worker';
 import { loadRecordedHistories } from './history-files';
 
-const workflowTypes = ['provisionDataflow', 'dataflowMonitor', 'sandboxRunFeed', 'eventsJournal'];
+const workflowTypes = ['provisionDataflow', 'dataflowMonitor', 'sandboxRunFeed', 'eventsJournal', 'planDataflow'];
 
 describe('recorded histories replay against the current workflow code', function () {
   this.timeout(120_000);

@@ -5,17 +5,22 @@
  * keep replaying: provisioning that succeeds, rolls back and is cancelled; a monitor through every message type,
  * alerts, reconciles and continue-as-new; token warnings and expiry; automatic rotation; the run feed; a spec
  * applied and drift noticed; a spec changing the OneTrust client credentials and base URL; runs pushed by I/O
- * Events; the journal reader.
+ * Events; the journal reader; a teardown that fails past its retry window, then finishes; a re-seal that fails because
+ * the worker lost the key; a plan.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createAepClient } from '../../../src/aep';
 import { applySpecRequest } from '../../../src/cli/apply-spec';
+import { runPlan } from '../../../src/cli/plan-command';
+import { connectTemporal } from '../../../src/cli/temporal-client';
 import { startEventsJournal } from '../../../src/events/events-journal-start';
 import { startEventsReceiver } from '../../../src/events/events-receiver';
 import { temporalHandOff } from '../../../src/events/temporal-hand-off';
+import { createKeyringSecretBox, generateSecretsKeyPair } from '../../../src/secrets';
 import { eventsJournalStatusQuery } from '../../../src/workflows/events-journal/messages';
 import {
   applySpecUpdate,
@@ -37,7 +42,7 @@ import { randomBytes } from 'node:crypto';
 import { getTemporal } from '../../harness/temporal';
 import { getSimulator } from '../../harness/simulator';
 import { simulatorAepSettings, startTestWorker, testSecretBox, type TestWorker } from '../../harness/test-worker';
-import { monitoredDataflow, waitFor, type MonitoredDataflow } from '../../monitor/monitor-fixtures';
+import { capturedIo, monitoredDataflow, waitFor, type MonitoredDataflow } from '../../monitor/monitor-fixtures';
 import {
   mintOneTrustToken,
   newScenario,
@@ -299,5 +304,81 @@ describe(`recording golden histories into test/histories/${label}/`, function ()
     await dataflow.handle.executeUpdate(teardownUpdate, { args: [{}] });
     await ended(dataflow.handle);
     await saveAll('a monitor rotating its token by itself', 'monitor-automatic-rotation', dataflow.handle.workflowId);
+  });
+
+  it('a plan, then a monitor whose teardown fails past its retry window and a second teardown that finishes', async () => {
+    dataflow = await monitoredDataflow({
+      monitorInput: {
+        teardownTiming: {
+          initialInterval: '100ms',
+          maximumInterval: '500ms',
+          retryTimeout: '3s',
+          startToCloseTimeout: '5s',
+        },
+      },
+    });
+    const { handle, admin, scenario, sandbox } = dataflow;
+
+    // `plan` as an operator runs it: the CLI starts planDataflow on the worker.
+    const specFile = join(mkdtempSync(join(tmpdir(), 'record-plan-')), 'spec.json');
+    writeFileSync(specFile, JSON.stringify(scenario.spec));
+    const io = await capturedIo(scenario.taskQueue);
+    const planned = await runPlan(
+      [specFile],
+      { json: false },
+      {
+        io: { ...io, env: { ...io.env, ...scenario.env } },
+        connect: connectTemporal,
+      },
+    );
+    if (planned !== 0) throw new Error(`plan exited ${planned}: ${io.stdout()}${io.stderr()}`);
+    const { client } = await getTemporal();
+    const planWorkflowId = await waitFor('the plan in the visibility store', async () => {
+      for await (const execution of client.workflow.list({ query: `WorkflowType = 'planDataflow'` })) {
+        if (execution.workflowId.startsWith(`plan:${sandbox}:`)) return execution.workflowId;
+      }
+      return undefined;
+    });
+    await saveAll('a plan of a provisioned dataflow that nothing would change', 'plan', planWorkflowId);
+
+    const datasetId = dataflow.provisioned.ids.datasetId;
+    await admin.addFault({ method: 'DELETE', path: `/dataSets/${datasetId}(\\?|$)`, status: 503, delayMs: 1_000 });
+    const failed = await handle.executeUpdate(teardownUpdate, { args: [{}] }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    if (failed === undefined) throw new Error('the teardown finished although its dataset could not be deleted');
+    await dataflow.waitForStatus('teardown-failed', (status) => status.state === 'teardown-failed');
+    await admin.clearFaults();
+    await handle.executeUpdate(teardownUpdate, { args: [{}] });
+    await ended(handle);
+    await saveAll(
+      'a monitor whose teardown fails past its retry window, then a second teardown that finishes',
+      'monitor-teardown-failed',
+      handle.workflowId,
+    );
+  });
+
+  it('a monitor that cannot re-seal its secrets at continue-as-new because its worker lost the key', async () => {
+    dataflow = await monitoredDataflow({ monitorInput: { continueAsNewAfterEvents: 60 } });
+    const { handle, scenario } = dataflow;
+    // The secrets are sealed with the legacy key; the worker that takes over holds only a keyring key.
+    await dataflow.worker.stop();
+    worker = await startTestWorker({
+      taskQueue: scenario.taskQueue,
+      secrets: createKeyringSecretBox({ keyring: [generateSecretsKeyPair()] }),
+    });
+    await dataflow.waitForStatus(
+      'the re-seal trouble alerted',
+      (status) => status.resealTrouble !== undefined && status.continuedAsNew >= 1,
+      90_000,
+    );
+    await handle.executeUpdate(teardownUpdate, { args: [{}] });
+    await ended(handle);
+    await saveAll(
+      'a monitor that cannot re-seal its secrets because its worker lost the key',
+      'monitor-reseal-failed',
+      handle.workflowId,
+    );
   });
 });
