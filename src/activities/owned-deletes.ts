@@ -6,7 +6,7 @@
  * dataflow's mark, or is ours but already used by another dataflow, is kept and reported as kept for others.
  */
 import { isNotFound } from '../aep';
-import { isManagedBy, markedDataflow, ownershipMarkPattern } from '../dataflow/ownership-mark';
+import { isManagedBy, markedDataflow, ownershipMarkPattern } from '../contracts/ownership-mark';
 import type { DataflowRef } from './dataflow-ref';
 
 /** What a delete activity answers; `keptForOthers` is left out when nothing was kept. */

@@ -9,8 +9,8 @@ import { setMaxListeners } from 'node:events';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { ResolvedDataflowSpec } from '../config';
 import { progressQuery, type provisionDataflow, type ProvisionDataflowInput } from '../workflows/provision-dataflow';
-import { provisioningSteps } from '../workflows/provisioning-steps';
-import { provisionWorkflowId } from '../workflows/workflow-ids';
+import { provisioningSteps } from '../contracts/provisioning-steps';
+import { provisionWorkflowId } from '../contracts/workflow-ids';
 import {
   bulkExitCode,
   formatBulkSummary,

@@ -4,7 +4,7 @@
  * printed again whenever it changes, with no cursor codes.
  */
 import type { ProvisioningPhase, ProvisioningProgress } from '../workflows/provision-dataflow';
-import { provisioningSteps } from '../workflows/provisioning-steps';
+import { provisioningSteps } from '../contracts/provisioning-steps';
 import type { CommandIo } from './command-io';
 
 export interface BoardRow {

@@ -5,8 +5,8 @@
 import { WorkflowNotFoundError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { ResolvedDataflowSpec } from '../config';
 import { provisionDataflow, type ProvisionDataflowInput } from '../workflows/provision-dataflow';
-import { DataflowName, DataflowSandbox, DataflowStage } from '../workflows/search-attributes';
-import { monitorWorkflowId, provisionWorkflowId } from '../workflows/workflow-ids';
+import { DataflowName, DataflowSandbox, DataflowStage } from '../contracts/search-attributes';
+import { monitorWorkflowId, provisionWorkflowId } from '../contracts/workflow-ids';
 import { provisionStaticDetails, provisionStaticSummary } from './provision-input';
 import type { TemporalSession } from './temporal-client';
 

@@ -5,11 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { destinationProblem } from '../dataflow/target-schema';
-import type { MappingRule, ScheduleFrequency } from '../workflows/dataflow-types';
-import { updateDataflowUpdate } from '../workflows/monitor/messages';
+import { destinationProblem } from '../contracts/target-schema';
+import type { MappingRule, ScheduleFrequency } from '../contracts/dataflow-types';
+import { updateDataflowUpdate } from '../contracts/monitor-messages';
 import { updateDataflowProblem } from '../workflows/monitor/request-validation';
-import type { UpdateDataflowRequest } from '../workflows/monitor/state';
+import type { UpdateDataflowRequest } from '../contracts/monitor-state';
 import { exitCodes, processIo } from './command-io';
 import { connectTemporal } from './temporal-client';
 import {

@@ -5,8 +5,8 @@
  */
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
-import type { EventsJournalInput } from '../workflows/events-journal/messages';
-import { eventsJournalWorkflowId } from '../workflows/workflow-ids';
+import type { EventsJournalInput } from '../contracts/events-journal-messages';
+import { eventsJournalWorkflowId } from '../contracts/workflow-ids';
 
 /** IO_EVENTS_JOURNAL_URL, checked: an http(s) URL, or undefined when the pull path is off. */
 export function eventsJournalUrlFromEnv(env: NodeJS.ProcessEnv): string | undefined {

@@ -5,9 +5,9 @@
  * redelivered event by its id and hands a run to its monitor once, however it arrived.
  */
 import type { Client } from '@temporalio/client';
-import { flowRunEventsSignal, type PushedRunEvent, type SandboxRunFeedInput } from '../workflows/run-feed/messages';
-import { DataflowSandbox } from '../workflows/search-attributes';
-import { runFeedWorkflowId } from '../workflows/workflow-ids';
+import { flowRunEventsSignal, type PushedRunEvent, type SandboxRunFeedInput } from '../contracts/run-feed-messages';
+import { DataflowSandbox } from '../contracts/search-attributes';
+import { runFeedWorkflowId } from '../contracts/workflow-ids';
 import type { HandOff } from './events-receiver';
 import type { FlowRunEvent } from './flow-run-event';
 import type { EventsReceiverLogger } from './receiver-logger';

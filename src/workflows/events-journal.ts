@@ -20,7 +20,7 @@ import {
   type EventsJournalCounts,
   type EventsJournalInput,
   type EventsJournalStatus,
-} from './events-journal/messages';
+} from '../contracts/events-journal-messages';
 import { forWebUi } from './web-ui-markdown';
 
 const { readEventsJournal } = proxyActivities<RunFeedActivities>({

@@ -11,7 +11,7 @@ import { request } from 'undici';
 import { runPause, runResume } from '../../src/cli/pause-resume-commands';
 import { runUpdate } from '../../src/cli/update-command';
 import { connectTemporal } from '../../src/cli/temporal-client';
-import { updateDataflowUpdate } from '../../src/workflows/monitor/messages';
+import { updateDataflowUpdate } from '../../src/contracts/monitor-messages';
 import { detailLabels, readmeSample } from '../harness/readme-samples';
 import { getSimulator } from '../harness/simulator';
 import {

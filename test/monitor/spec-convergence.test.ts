@@ -16,7 +16,7 @@ import { dataflowMonitor } from '../../src/workflows/dataflow-monitor';
 import { runStatus } from '../../src/cli/status-command';
 import { connectTemporal } from '../../src/cli/temporal-client';
 import { simulatorAepSettings } from '../harness/test-worker';
-import { monitorWorkflowId } from '../../src/workflows/workflow-ids';
+import { monitorWorkflowId } from '../../src/contracts/workflow-ids';
 import { getTemporal } from '../harness/temporal';
 import { fastActivityTiming, workflowInput } from '../provisioning/provisioning-fixtures';
 import {

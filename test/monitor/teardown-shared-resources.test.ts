@@ -13,9 +13,9 @@ import { createTeardownActivities } from '../../src/activities/monitor/teardown'
 import { runPlan } from '../../src/cli/plan-command';
 import { runTeardown } from '../../src/cli/teardown-command';
 import { connectTemporal } from '../../src/cli/temporal-client';
-import { isManagedBy } from '../../src/dataflow/ownership-mark';
-import { dataLakeConnectionSpec } from '../../src/dataflow/platform-ids';
-import { monitorWorkflowId } from '../../src/workflows/workflow-ids';
+import { isManagedBy } from '../../src/contracts/ownership-mark';
+import { dataLakeConnectionSpec } from '../../src/contracts/platform-ids';
+import { monitorWorkflowId } from '../../src/contracts/workflow-ids';
 import type { ProvisionDataflowResult } from '../../src/workflows/provision-dataflow';
 import type { SimulatorResource } from '../harness/simulator-admin';
 import { getTemporal } from '../harness/temporal';

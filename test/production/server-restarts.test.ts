@@ -19,7 +19,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { exitCodes } from '../../src/cli/command-io';
 import { provisioningFailureOf } from '../../src/cli/provision-command';
 import type { provisionDataflow } from '../../src/workflows/provision-dataflow';
-import { monitorWorkflowId, provisionWorkflowId } from '../../src/workflows/workflow-ids';
+import { monitorWorkflowId, provisionWorkflowId } from '../../src/contracts/workflow-ids';
 import type { ProductionTemporal } from '../harness/production-temporal';
 import { getSimulator } from '../harness/simulator';
 import { getTemporal } from '../harness/temporal';

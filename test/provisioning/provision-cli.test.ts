@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { runProvision, type ProvisionOptions } from '../../src/cli/provision-command';
 import { exitCodes } from '../../src/cli/command-io';
 import { connectTemporal } from '../../src/cli/temporal-client';
-import { monitorWorkflowId, provisionWorkflowId } from '../../src/workflows/workflow-ids';
+import { monitorWorkflowId, provisionWorkflowId } from '../../src/contracts/workflow-ids';
 import { encodePublicKey, generateSecretsKeyPair } from '../../src/secrets';
 import { getTemporal } from '../harness/temporal';
 import { childProcessEnv, startTestWorker, type TestWorker } from '../harness/test-worker';

@@ -14,10 +14,10 @@ import { connectTemporal } from '../../src/cli/temporal-client';
 import { createCatalogActivities } from '../../src/activities/catalog';
 import { createSchemaRegistryActivities } from '../../src/activities/schema-registry';
 import type { ActivityDependencies, DataflowRef } from '../../src/activities';
-import { ownershipMark } from '../../src/dataflow/ownership-mark';
-import { dataLakeConnectionSpec, xdmFullContentType } from '../../src/dataflow/platform-ids';
-import { dataflowResourceNames } from '../../src/dataflow/resource-names';
-import { fieldGroupBody, schemaBody } from '../../src/dataflow/target-schema';
+import { ownershipMark } from '../../src/contracts/ownership-mark';
+import { dataLakeConnectionSpec, xdmFullContentType } from '../../src/contracts/platform-ids';
+import { dataflowResourceNames } from '../../src/contracts/resource-names';
+import { fieldGroupBody, schemaBody } from '../../src/contracts/target-schema';
 import type { ProvisionDataflowResult } from '../../src/workflows/provision-dataflow';
 import { childProcessEnv } from '../harness/test-worker';
 import {

@@ -3,12 +3,12 @@
  * a PATCH of the flow; a new mapping is a new version of the mapping set (PUT) and then a PATCH of the flow's
  * `/transformations/0` to that version; pause and resume are the flow's disable and enable actions.
  */
-import { ownershipMarkPattern } from '../../dataflow/ownership-mark';
+import { ownershipMarkPattern } from '../../contracts/ownership-mark';
 import type { Flow, JsonPatchOperation } from '../../aep';
-import { xdmFullContentType } from '../../dataflow/platform-ids';
-import { destinationProblem } from '../../dataflow/target-schema';
-import type { MappingRule } from '../../workflows/dataflow-types';
-import type { ScheduleChange } from '../../workflows/monitor/state';
+import { xdmFullContentType } from '../../contracts/platform-ids';
+import { destinationProblem } from '../../contracts/target-schema';
+import type { MappingRule } from '../../contracts/dataflow-types';
+import type { ScheduleChange } from '../../contracts/monitor-state';
 import { asStep, checkFailure } from '../aep-failure';
 import { resolveMapping } from '../data-prep';
 import type { ActivityDependencies } from '../dependencies';

@@ -7,10 +7,10 @@
  * it finds.
  */
 import { isNotFound, type SandboxClient } from '../../aep';
-import { isManagedBy, markedDataflow } from '../../dataflow/ownership-mark';
+import { isManagedBy, markedDataflow } from '../../contracts/ownership-mark';
 import type { SealedSecret } from '../../secrets';
-import type { DataflowIds, MappingRule } from '../../workflows/dataflow-types';
-import type { ScheduleChange } from '../../workflows/monitor/state';
+import type { DataflowIds, MappingRule } from '../../contracts/dataflow-types';
+import type { ScheduleChange } from '../../contracts/monitor-state';
 import { asStep, openSealedSecret } from '../aep-failure';
 import type { ActivityDependencies } from '../dependencies';
 import { flowSettingDifferences, mappingDifferences } from '../plan/spec-differences';

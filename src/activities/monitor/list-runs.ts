@@ -6,8 +6,8 @@
  */
 import { log } from '@temporalio/activity';
 import { isNotFound, type Run } from '../../aep';
-import { classifyFailure, runOutcome } from '../../workflows/monitor/run-classification';
-import type { RunSummary } from '../../workflows/monitor/state';
+import { classifyFailure, runOutcome } from '../../contracts/run-classification';
+import type { RunSummary } from '../../contracts/monitor-state';
 import { asStep } from '../aep-failure';
 import type { ActivityDependencies } from '../dependencies';
 import { ensureRunFeed } from '../run-feed/ensure-run-feed';

@@ -6,7 +6,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { SecretKeyMissingError, splitSealedSecret, type SealedSecret } from '../../secrets';
-import type { DataflowDescriptor } from '../../workflows/dataflow-types';
+import type { DataflowDescriptor } from '../../contracts/dataflow-types';
 import { failureTypes, openSealedSecret, type AepFailureDetails } from '../aep-failure';
 import type { ActivityDependencies } from '../dependencies';
 

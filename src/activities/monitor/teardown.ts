@@ -6,7 +6,7 @@
  * this dataflow made may be what another dataflow writes into. What is kept says why, and when the user is another
  * dataflow of ours it is handed over to it (hand-over.ts): it takes that dataflow's mark, so its teardown takes it.
  */
-import { isManagedBy } from '../../dataflow/ownership-mark';
+import { isManagedBy } from '../../contracts/ownership-mark';
 import { isNotFound } from '../../aep';
 import { asStep } from '../aep-failure';
 import type { ActivityDependencies } from '../dependencies';

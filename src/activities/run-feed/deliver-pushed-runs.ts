@@ -6,10 +6,10 @@
  */
 import type { Client } from '@temporalio/client';
 import { isNotFound, type AepClient } from '../../aep';
-import type { RunUpdate } from '../../workflows/monitor/messages';
-import type { RunSummary } from '../../workflows/monitor/state';
-import type { DeliveredRun, FollowedRun, PushResult } from '../../workflows/run-feed/feed-state';
-import type { PushedRunEvent } from '../../workflows/run-feed/messages';
+import type { RunUpdate } from '../../contracts/monitor-messages';
+import type { RunSummary } from '../../contracts/monitor-state';
+import type { DeliveredRun, FollowedRun, PushResult } from '../../contracts/run-feed-state';
+import type { PushedRunEvent } from '../../contracts/run-feed-messages';
 import { asStep } from '../aep-failure';
 import { summarizeRun } from '../monitor/list-runs';
 import { signalMonitors } from './deliver-sandbox-runs';

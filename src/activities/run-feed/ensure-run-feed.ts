@@ -5,9 +5,9 @@
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
-import { DataflowSandbox } from '../../workflows/search-attributes';
-import { runFeedWorkflowId } from '../../workflows/workflow-ids';
-import type { SandboxRunFeedInput } from '../../workflows/run-feed/messages';
+import { DataflowSandbox } from '../../contracts/search-attributes';
+import { runFeedWorkflowId } from '../../contracts/workflow-ids';
+import type { SandboxRunFeedInput } from '../../contracts/run-feed-messages';
 
 export interface RunFeedSettings {
   /** Task queue feeds run on (RUN_FEED_TASK_QUEUE, else the worker's TASK_QUEUE). */

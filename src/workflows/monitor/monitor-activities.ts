@@ -11,7 +11,7 @@ import {
 import type { MonitorActivities } from '../../activities/monitor';
 import type { RunFeedActivities } from '../../activities/run-feed';
 import { changeTimeoutMs, pollTimeoutMs } from './activity-timeouts';
-import type { DataflowMonitorInput } from './messages';
+import type { DataflowMonitorInput } from '../../contracts/monitor-messages';
 
 /**
  * Reconciling: a failure only means "look again sooner" (but several in a row are alerted). A local activity (one

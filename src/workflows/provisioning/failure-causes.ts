@@ -2,7 +2,7 @@
 import * as wf from '@temporalio/workflow';
 import { DefaultFailureConverter, TimeoutType, type Duration } from '@temporalio/common';
 import type { AepFailureDetails } from '../../activities';
-import type { ProvisioningFailure } from './messages';
+import type { ProvisioningFailure } from '../../contracts/provisioning-messages';
 
 /**
  * The step kept failing with retryable errors until its retry window closed. Steps have no attempt limit, so a
