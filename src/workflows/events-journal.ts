@@ -14,7 +14,7 @@ import {
   setHandler,
   sleep,
 } from '@temporalio/workflow';
-import type { RunFeedActivities } from '../activities/run-feed';
+import type { RunFeedActivities } from '../contracts/run-feed-activities';
 import {
   eventsJournalStatusQuery,
   type EventsJournalCounts,

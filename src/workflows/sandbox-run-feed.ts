@@ -21,7 +21,7 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RunFeedActivities } from '../activities/run-feed';
+import type { RunFeedActivities } from '../contracts/run-feed-activities';
 import { type RunFeedState } from '../contracts/run-feed-state';
 import {
   applyLook,

@@ -7,17 +7,8 @@ import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Alert } from '../../contracts/monitor-state';
 import type { SealedSecret } from '../../secrets';
 import { openSealedSecret } from '../aep-failure';
+import type { SendAlertInput, SendAlertResult } from '../../contracts/monitor-activities';
 import type { ActivityDependencies, WebhookSender } from '../dependencies';
-
-export interface SendAlertInput {
-  alert: Alert;
-  /** Sealed by the CLI (it may embed a secret); a plain string from monitors of older releases. */
-  webhookUrl?: string | SealedSecret;
-}
-
-export interface SendAlertResult {
-  delivery: 'webhook' | 'log';
-}
 
 const webhookTimeoutMs = 10_000;
 

@@ -11,34 +11,13 @@ import type { MappingRule } from '../../contracts/dataflow-types';
 import type { ScheduleChange } from '../../contracts/monitor-state';
 import { asStep, checkFailure } from '../aep-failure';
 import { resolveMapping } from '../data-prep';
+import type {
+  FlowPatchResult,
+  PublishMappingVersionInput,
+  UpdateFlowSettingsInput,
+} from '../../contracts/monitor-activities';
 import type { ActivityDependencies } from '../dependencies';
 import { patchWithCurrentEtag } from './etag-patch';
-
-export interface UpdateFlowSettingsInput {
-  sandbox: string;
-  flowId: string;
-  name?: string;
-  description?: string;
-  schedule?: ScheduleChange;
-}
-
-export interface FlowPatchResult {
-  etag: string;
-  patchAttempts: number;
-  /** What was changed, for the outcome shown to the user. */
-  changed: string[];
-}
-
-export interface PublishMappingVersionInput {
-  sandbox: string;
-  mappingSetId: string;
-  /** The schema `$id` the mapping writes to (the dataset's schema). */
-  schemaId: string;
-  /** The version the flow uses now: a retry that finds a newer identical version reuses it. */
-  currentVersion: number;
-  /** Destinations may hold the `{TENANT_ID}` placeholder. */
-  mapping: MappingRule[];
-}
 
 function describedKeepingOwnerTag(current: string | undefined, requested: string): string {
   const tag = ownershipMarkPattern.exec(current ?? '')?.[0];

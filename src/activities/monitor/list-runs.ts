@@ -9,27 +9,10 @@ import { isNotFound, type Run } from '../../aep';
 import { classifyFailure, runOutcome } from '../../contracts/run-classification';
 import type { RunSummary } from '../../contracts/monitor-state';
 import { asStep } from '../aep-failure';
+import type { ListRecentRunsInput, RunPage } from '../../contracts/monitor-activities';
 import type { ActivityDependencies } from '../dependencies';
 import { ensureRunFeed } from '../run-feed/ensure-run-feed';
 import { temporalClientOf } from '../run-feed/temporal-client';
-
-export interface ListRecentRunsInput {
-  sandbox: string;
-  flowId: string;
-  /** Runs that started at or after this epoch ms; absent on the first look, which then covers the last day. */
-  startedAtOrAfterMs?: number;
-  /** The oldest this many after the cursor are returned; `more` says whether others follow. */
-  limit: number;
-  /** Runs seen in progress before: read again by id (the cursor has moved past them), returned while they exist. */
-  unfinishedRunIds?: string[];
-}
-
-export interface RunPage {
-  /** Oldest first: the page after the cursor, then the followed runs that are not on it. */
-  runs: RunSummary[];
-  /** More runs started after this page: the monitor reads the next page at once. */
-  more: boolean;
-}
 
 const firstLookBackMs = 24 * 3_600_000;
 const maxErrorsPerRun = 3;

@@ -9,6 +9,7 @@
 import { isManagedBy } from '../../contracts/ownership-mark';
 import { isNotFound } from '../../aep';
 import { asStep } from '../aep-failure';
+import type { DeleteDataflowResourceInput, DeleteDataflowResourceResult } from '../../contracts/monitor-activities';
 import type { ActivityDependencies } from '../dependencies';
 import {
   handedOverEarlier,
@@ -20,29 +21,6 @@ import {
 } from '../hand-over';
 import { readUnlessMissing } from '../owned-deletes';
 import { datasetUsedByOthers, fieldGroupUsedByOthers, schemaUsedByOthers } from '../used-by-others';
-
-export type DataflowResourceKind =
-  | 'flow'
-  | 'targetConnection'
-  | 'sourceConnection'
-  | 'baseConnection'
-  | 'mappingSet'
-  | 'dataset'
-  | 'schema'
-  | 'fieldGroup';
-
-export interface DeleteDataflowResourceInput {
-  sandbox: string;
-  /** The dataflow's name: its owner tag decides whether data resources are ours to delete. */
-  dataflowName: string;
-  kind: DataflowResourceKind;
-  id: string;
-}
-
-export interface DeleteDataflowResourceResult {
-  outcome: 'deleted' | 'already-gone' | 'kept';
-  reason?: string;
-}
 
 async function deleteTreatingMissingAsDone(remove: () => Promise<void>): Promise<DeleteDataflowResourceResult> {
   try {

@@ -11,16 +11,10 @@ import type { RunSummary } from '../../contracts/monitor-state';
 import type { DeliveredRun, FollowedRun, PushResult } from '../../contracts/run-feed-state';
 import type { PushedRunEvent } from '../../contracts/run-feed-messages';
 import { asStep } from '../aep-failure';
+import type { DeliverPushedRunsInput } from '../../contracts/run-feed-activities';
 import { summarizeRun } from '../monitor/list-runs';
 import { signalMonitors } from './deliver-sandbox-runs';
 import type { FlowOwners } from './flow-owners';
-
-export interface DeliverPushedRunsInput {
-  sandbox: string;
-  events: PushedRunEvent[];
-  /** Finished runs the feed already handed on: not read again. */
-  deliveredIds: string[];
-}
 
 export async function deliverPushedRuns(
   input: DeliverPushedRunsInput,

@@ -17,20 +17,9 @@ import type { RunSummary } from '../../contracts/monitor-state';
 import type { DeliveredRun, FollowedRun, LookResult } from '../../contracts/run-feed-state';
 import type { LookNowRequest } from '../../contracts/run-feed-messages';
 import { asStep } from '../aep-failure';
+import type { DeliverSandboxRunsInput } from '../../contracts/run-feed-activities';
 import { summarizeRun } from '../monitor/list-runs';
 import type { FlowOwners } from './flow-owners';
-
-export interface DeliverSandboxRunsInput {
-  sandbox: string;
-  /** Runs that started after this epoch ms are listed. */
-  listFromMs: number;
-  pageSize: number;
-  /** Runs in progress at the last look. */
-  followed: FollowedRun[];
-  /** Finished runs already handed on that this listing may return again (the overlap). */
-  deliveredIds: string[];
-  lookNow: LookNowRequest[];
-}
 
 /** Runs followed by id per listing (`id==a,b,…`): keeps the query string near 2 KB. */
 const runsPerIdListing = 50;

@@ -4,7 +4,7 @@
  * pause, resume, tear down, and look at the runs now.
  */
 import { ApplicationFailure, patched } from '@temporalio/workflow';
-import type { DataflowResourceKind } from '../../activities/monitor';
+import type { DataflowResourceKind } from '../../contracts/monitor-activities';
 import type { Duration } from '@temporalio/common';
 import type { DataflowIds } from '../../contracts/dataflow-types';
 import { formatDuration, messageOf, usedUpRetryWindow } from '../provisioning/failure-causes';

@@ -8,7 +8,7 @@
  * keeps (see howToRepair).
  */
 import { log } from '@temporalio/workflow';
-import type { LiveDataflow } from '../../activities/monitor';
+import type { LiveDataflow } from '../../contracts/monitor-activities';
 import { localActivities } from './monitor-activities';
 import { failureMessage, isoNow, type MonitorContext } from './monitor-context';
 import type { DataflowIds } from '../../contracts/dataflow-types';

@@ -6,7 +6,7 @@
  * monitor lists its runs itself.
  */
 import { condition, getExternalWorkflowHandle, uuid4 } from '@temporalio/workflow';
-import type { RunPage } from '../../activities/monitor';
+import type { RunPage } from '../../contracts/monitor-activities';
 import { lookNowSignal } from '../../contracts/run-feed-messages';
 import { runFeedWorkflowId } from '../../contracts/workflow-ids';
 import type { RunUpdate } from '../../contracts/monitor-messages';
