@@ -11,7 +11,7 @@ import type { ActionOutcome, ApplySpecRequest } from '../contracts/monitor-state
 import type { ProvisionDataflowInput } from '../workflows/provision-dataflow';
 import { monitorWorkflowId } from '../contracts/workflow-ids';
 import { describeOutcome, messageOf } from './monitor-session';
-import type { TemporalSession } from './temporal-client';
+import type { TemporalSession } from '../temporal/temporal-client';
 import { noWorkerProblem } from './worker-presence';
 
 /** What applying the spec did, as `--json` shows it. */

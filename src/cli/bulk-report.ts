@@ -6,7 +6,7 @@ import type { ProvisionDataflowResult, ProvisioningFailure } from '../workflows/
 import type { DataflowIds, DataflowSchedule } from '../contracts/dataflow-types';
 import { provisioningSteps, type ProvisioningStepKey } from '../contracts/provisioning-steps';
 import type { AppliedSpec } from './apply-spec';
-import { exitCodes } from './command-io';
+import { exitCodes } from '../runtime/command-io';
 import { failureFacts, formatFacts, type FailureFact } from './failure-facts';
 import { isCancelledProvisioning, provisioningFailureOf } from './provisioning-failure';
 import { isTemporalUnavailable } from './temporal-unavailable';

@@ -19,12 +19,12 @@ import type { planDataflow } from '../workflows/plan-dataflow';
 import { stepNumber, stepTitle } from '../contracts/provisioning-steps';
 import { monitorWorkflowId } from '../contracts/workflow-ids';
 import { loadCliSecretSealer } from './cli-secret-sealer';
-import { exitCodes, processIo, type CommandIo } from './command-io';
+import { exitCodes, processIo, type CommandIo } from '../runtime/command-io';
 import { InputError, messageOf } from './monitor-session';
 import { isTemporalUnavailable } from './temporal-unavailable';
 import { formatSpecBatchProblems, loadSpecBatch } from './spec-batch';
 import { expandSpecArguments } from './spec-files';
-import { connectTemporal, type TemporalSession } from './temporal-client';
+import { connectTemporal, type TemporalSession } from '../temporal/temporal-client';
 
 export const planExitCodes = {
   nothingToDo: 0,

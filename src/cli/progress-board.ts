@@ -5,7 +5,7 @@
  */
 import type { ProvisioningPhase, ProvisioningProgress } from '../workflows/provision-dataflow';
 import { provisioningSteps } from '../contracts/provisioning-steps';
-import type { CommandIo } from './command-io';
+import type { CommandIo } from '../runtime/command-io';
 
 export interface BoardRow {
   /** sandbox/name */

@@ -26,12 +26,12 @@ import { runBulkProvision, shouldProvisionInBulk } from './bulk-provision';
 import { applySpecToDataflow, describeApplied } from './apply-spec';
 import { reportFromResult } from './bulk-report';
 import { loadCliSecretSealer } from './cli-secret-sealer';
-import { exitCodes, processIo, type CommandIo } from './command-io';
+import { exitCodes, processIo, type CommandIo } from '../runtime/command-io';
 import { toProvisionInput } from './provision-input';
 import { earlierProvisioning, startProvisioningWorkflow } from './provision-start';
 import { failureFacts, formatFacts } from './failure-facts';
 import { provisioningFailureOf } from './provisioning-failure';
-import { connectTemporal, workflowUiLink, monitorUiLink, type TemporalSession } from './temporal-client';
+import { connectTemporal, workflowUiLink, monitorUiLink, type TemporalSession } from '../temporal/temporal-client';
 import { isTemporalUnavailable } from './temporal-unavailable';
 
 export { provisioningFailureOf } from './provisioning-failure';

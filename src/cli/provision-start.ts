@@ -8,7 +8,7 @@ import { provisionDataflow, type ProvisionDataflowInput } from '../workflows/pro
 import { DataflowName, DataflowSandbox, DataflowStage } from '../contracts/search-attributes';
 import { monitorWorkflowId, provisionWorkflowId } from '../contracts/workflow-ids';
 import { provisionStaticDetails, provisionStaticSummary } from './provision-input';
-import type { TemporalSession } from './temporal-client';
+import type { TemporalSession } from '../temporal/temporal-client';
 
 export type EarlierProvisioning = { kind: 'none' } | { kind: 'running' } | { kind: 'provisioned' };
 

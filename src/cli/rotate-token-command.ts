@@ -9,9 +9,9 @@ import { readJwtExpiry } from '../onetrust';
 import { rotateTokenUpdate } from '../contracts/monitor-messages';
 import type { RotateTokenRequest } from '../contracts/monitor-state';
 import { loadCliSecretSealer } from './cli-secret-sealer';
-import { exitCodes, processIo } from './command-io';
+import { exitCodes, processIo } from '../runtime/command-io';
 import { readHiddenLine } from './hidden-terminal-input';
-import { connectTemporal } from './temporal-client';
+import { connectTemporal } from '../temporal/temporal-client';
 import {
   describeOutcome,
   InputError,

@@ -5,14 +5,14 @@
 import type { Command } from 'commander';
 import { refreshUpdate, statusQuery } from '../contracts/monitor-messages';
 import { noWorkerProblem } from './worker-presence';
-import { exitCodes } from './command-io';
+import { exitCodes } from '../runtime/command-io';
 import { describeDuration } from '../contracts/durations';
 import type { MonitorStatus } from '../contracts/monitor-status';
 import { failureCauseDescriptions } from '../contracts/run-classification';
 import { dataflowHealthStates, type RunSummary } from '../contracts/monitor-state';
-import { processIo } from './command-io';
+import { processIo } from '../runtime/command-io';
 import { runFeedStatusQuery, type RunFeedStatus } from '../contracts/run-feed-messages';
-import { connectTemporal, type TemporalSession } from './temporal-client';
+import { connectTemporal, type TemporalSession } from '../temporal/temporal-client';
 import { Reporter, withMonitor, type MonitorCommandDependencies } from './monitor-session';
 import { formatTable } from './text-table';
 

@@ -4,8 +4,8 @@
  */
 import type { Command } from 'commander';
 import { teardownUpdate } from '../contracts/monitor-messages';
-import { processIo } from './command-io';
-import { connectTemporal } from './temporal-client';
+import { processIo } from '../runtime/command-io';
+import { connectTemporal } from '../temporal/temporal-client';
 import { describeOutcome, Reporter, withMonitor, type MonitorCommandDependencies } from './monitor-session';
 
 export interface TeardownOptions {

@@ -10,8 +10,8 @@ import type { MappingRule, ScheduleFrequency } from '../contracts/dataflow-types
 import { updateDataflowUpdate } from '../contracts/monitor-messages';
 import { updateDataflowProblem } from '../workflows/monitor/request-validation';
 import type { UpdateDataflowRequest } from '../contracts/monitor-state';
-import { exitCodes, processIo } from './command-io';
-import { connectTemporal } from './temporal-client';
+import { exitCodes, processIo } from '../runtime/command-io';
+import { connectTemporal } from '../temporal/temporal-client';
 import {
   describeOutcome,
   InputError,

@@ -16,7 +16,7 @@ import { runFeedWorkflowId } from '../../src/contracts/workflow-ids';
 import { getSimulator } from '../harness/simulator';
 import { getTemporal } from '../harness/temporal';
 import { runStatus } from '../../src/cli/status-command';
-import { connectTemporal } from '../../src/cli/temporal-client';
+import { connectTemporal } from '../../src/temporal/temporal-client';
 import { capturedIo, monitoredDataflow, waitFor, type MonitoredDataflow } from '../monitor/monitor-fixtures';
 
 interface SimulatedRun {

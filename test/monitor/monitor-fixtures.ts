@@ -8,7 +8,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WorkflowHandle } from '@temporalio/client';
 import { request } from 'undici';
-import type { CommandIo } from '../../src/cli/command-io';
+import type { CommandIo } from '../../src/runtime/command-io';
 import { simulatorDefaults } from '../../src/simulator';
 import { dataflowMonitor } from '../../src/workflows/dataflow-monitor';
 import { statusQuery, type DataflowMonitorInput } from '../../src/contracts/monitor-messages';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { runList } from '../../src/cli/list-command';
 import { runStatus } from '../../src/cli/status-command';
-import { connectTemporal } from '../../src/cli/temporal-client';
+import { connectTemporal } from '../../src/temporal/temporal-client';
 import { pauseUpdate, refreshUpdate } from '../../src/contracts/monitor-messages';
 import type { MonitorStatus } from '../../src/contracts/monitor-status';
 import { DataflowState } from '../../src/contracts/search-attributes';

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { runTeardown } from '../../src/cli/teardown-command';
-import { connectTemporal } from '../../src/cli/temporal-client';
+import { connectTemporal } from '../../src/temporal/temporal-client';
 import type { DataflowIds } from '../../src/contracts/dataflow-types';
 import type { DataflowMonitorInput } from '../../src/contracts/monitor-messages';
 import type { ProvisionDataflowResult } from '../../src/workflows/provision-dataflow';

@@ -12,7 +12,7 @@ import type { ActivityDependencies, DataflowPlan } from '../../src/activities';
 import { createTeardownActivities } from '../../src/activities/monitor/teardown';
 import { runPlan } from '../../src/cli/plan-command';
 import { runTeardown } from '../../src/cli/teardown-command';
-import { connectTemporal } from '../../src/cli/temporal-client';
+import { connectTemporal } from '../../src/temporal/temporal-client';
 import { isManagedBy } from '../../src/contracts/ownership-mark';
 import { dataLakeConnectionSpec } from '../../src/contracts/platform-ids';
 import { monitorWorkflowId } from '../../src/contracts/workflow-ids';

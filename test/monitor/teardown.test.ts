@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { runTeardown } from '../../src/cli/teardown-command';
 import { runPause, runResume } from '../../src/cli/pause-resume-commands';
 import { runStatus } from '../../src/cli/status-command';
-import { connectTemporal } from '../../src/cli/temporal-client';
+import { connectTemporal } from '../../src/temporal/temporal-client';
 import { DataflowState } from '../../src/contracts/search-attributes';
 import { noneOfAny, resourceCounts } from '../provisioning/provisioning-fixtures';
 import { detailLabels, readmeSample, sampleLinePattern } from '../harness/readme-samples';

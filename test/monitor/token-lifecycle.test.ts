@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import type { SealedSecret } from '../../src/secrets';
 import { runRotateToken } from '../../src/cli/rotate-token-command';
-import { connectTemporal } from '../../src/cli/temporal-client';
+import { connectTemporal } from '../../src/temporal/temporal-client';
 import { rotateTokenSignal, rotateTokenUpdate } from '../../src/contracts/monitor-messages';
 import { provisionWorkflowId } from '../../src/contracts/workflow-ids';
 import { getSimulator } from '../harness/simulator';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { runPause } from '../../src/cli/pause-resume-commands';
 import { runStatus } from '../../src/cli/status-command';
-import { connectTemporal } from '../../src/cli/temporal-client';
+import { connectTemporal } from '../../src/temporal/temporal-client';
 import { dataflowMonitor } from '../../src/workflows/dataflow-monitor';
 import { monitorWorkflowId } from '../../src/contracts/workflow-ids';
 import { getTemporal } from '../harness/temporal';

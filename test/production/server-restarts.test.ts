@@ -16,7 +16,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
-import { exitCodes } from '../../src/cli/command-io';
+import { exitCodes } from '../../src/runtime/command-io';
 import { provisioningFailureOf } from '../../src/cli/provision-command';
 import type { provisionDataflow } from '../../src/workflows/provision-dataflow';
 import { monitorWorkflowId, provisionWorkflowId } from '../../src/contracts/workflow-ids';

@@ -15,7 +15,7 @@ import { runFeedStatusQuery } from '../../src/contracts/run-feed-messages';
 import { provisionWorkflowId, runFeedWorkflowId } from '../../src/contracts/workflow-ids';
 import { createAepClient } from '../../src/aep';
 import { refreshUpdate } from '../../src/contracts/monitor-messages';
-import { monitorUiLink } from '../../src/cli/temporal-client';
+import { monitorUiLink } from '../../src/temporal/temporal-client';
 import { getTemporal } from '../harness/temporal';
 import { monitoredDataflow } from '../monitor/monitor-fixtures';
 import { childProcessEnv, simulatorAepSettings, startTestWorker, type TestWorker } from '../harness/test-worker';

@@ -4,8 +4,6 @@
  * activity's policy and carries the alert id as Idempotency-Key, so a receiver can drop repeats.
  */
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
-import type { Alert } from '../../contracts/monitor-state';
-import type { SealedSecret } from '../../secrets';
 import { openSealedSecret } from '../aep-failure';
 import type { SendAlertInput, SendAlertResult } from '../../contracts/monitor-activities';
 import type { ActivityDependencies, WebhookSender } from '../dependencies';

@@ -8,7 +8,6 @@ import type { Flow, JsonPatchOperation } from '../../aep';
 import { xdmFullContentType } from '../../contracts/platform-ids';
 import { destinationProblem } from '../../contracts/target-schema';
 import type { MappingRule } from '../../contracts/dataflow-types';
-import type { ScheduleChange } from '../../contracts/monitor-state';
 import { asStep, checkFailure } from '../aep-failure';
 import { resolveMapping } from '../data-prep';
 import type {

@@ -9,8 +9,7 @@
 import { isNotFound, type SandboxClient } from '../../aep';
 import { isManagedBy, markedDataflow } from '../../contracts/ownership-mark';
 import type { SealedSecret } from '../../secrets';
-import type { DataflowIds, MappingRule } from '../../contracts/dataflow-types';
-import type { ScheduleChange } from '../../contracts/monitor-state';
+import type { DataflowIds } from '../../contracts/dataflow-types';
 import { asStep, openSealedSecret } from '../aep-failure';
 import type { CompareWithSpecInput, LiveDataflow, SpecComparison } from '../../contracts/monitor-activities';
 import type { ActivityDependencies } from '../dependencies';

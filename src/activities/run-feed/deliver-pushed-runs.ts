@@ -9,10 +9,9 @@ import { isNotFound, type AepClient } from '../../aep';
 import type { RunUpdate } from '../../contracts/monitor-messages';
 import type { RunSummary } from '../../contracts/monitor-state';
 import type { DeliveredRun, FollowedRun, PushResult } from '../../contracts/run-feed-state';
-import type { PushedRunEvent } from '../../contracts/run-feed-messages';
 import { asStep } from '../aep-failure';
 import type { DeliverPushedRunsInput } from '../../contracts/run-feed-activities';
-import { summarizeRun } from '../monitor/list-runs';
+import { summarizeRun } from '../run-summary';
 import { signalMonitors } from './deliver-sandbox-runs';
 import type { FlowOwners } from './flow-owners';
 

@@ -15,10 +15,9 @@ import type { AepClient } from '../../aep';
 import { runUpdatesSignal, type RunUpdate } from '../../contracts/monitor-messages';
 import type { RunSummary } from '../../contracts/monitor-state';
 import type { DeliveredRun, FollowedRun, LookResult } from '../../contracts/run-feed-state';
-import type { LookNowRequest } from '../../contracts/run-feed-messages';
 import { asStep } from '../aep-failure';
 import type { DeliverSandboxRunsInput } from '../../contracts/run-feed-activities';
-import { summarizeRun } from '../monitor/list-runs';
+import { summarizeRun } from '../run-summary';
 import type { FlowOwners } from './flow-owners';
 
 /** Runs followed by id per listing (`id==a,b,…`): keeps the query string near 2 KB. */

@@ -5,18 +5,7 @@
 import type { MonitorStatus } from '../../contracts/monitor-status';
 import { howToRepair } from './drift';
 import { describeDuration } from '../../contracts/durations';
-import type {
-  ActionOutcome,
-  AlertRecord,
-  DataflowHealth,
-  DriftState,
-  FailureCause,
-  MonitorActionKind,
-  MonitorState,
-  ResealTrouble,
-  RunSummary,
-  TeardownProgress,
-} from '../../contracts/monitor-state';
+import type { DataflowHealth, MonitorState } from '../../contracts/monitor-state';
 import {
   canRotateAutomatically,
   isTokenExpired,

@@ -1,5 +1,5 @@
 /** The pure rules that move the run feed's state forward after each look or push. */
-import type { DeliveredRun, FollowedRun, LookResult, PushResult, RunFeedState } from '../../contracts/run-feed-state';
+import type { LookResult, PushResult, RunFeedState } from '../../contracts/run-feed-state';
 
 /** Far more events than arrive between two redeliveries of one (I/O Events retries for at most a day). */
 export const maxSeenEventIds = 5_000;
