@@ -15,7 +15,7 @@ async function packagesTheReceiverLoads(): Promise<string[]> {
   try {
     await run(
       process.execPath,
-      ['--require', 'tsx/cjs', '--require', './test/events/fixtures/report-loaded-packages.cjs', 'src/events/main.ts'],
+      ['--require', 'tsx/cjs', '--require', './test/events/fixtures/report-loaded-packages.ts', 'src/events/main.ts'],
       {
         cwd: projectRoot,
         // No receiver settings: the program refuses to start right after loading its modules, before any network.
