@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `npm test`: installs what the checks need when it is missing (the Temporal CLI; Debian's chromium and
 # docker-compose; a PostgreSQL-backed Temporal server built from go.temporal.io/server at the compose's version),
-# then type-check, lint, format check, docker-compose validation, and the mocha suite twice: every test on the
-# Temporal CLI's dev server, then the end-to-end provisioning, monitor and run feed suites, the server-restart
-# tests and the upgrade tests on the PostgreSQL-backed server production runs. Arguments go to mocha instead of
+# then type-check, lint (ESLint; dependency-cruiser for import circles between folders), format check,
+# docker-compose validation, and the mocha suite twice: every test on the Temporal CLI's dev server, then the
+# end-to-end provisioning, monitor and run feed suites, the server-restart tests and the upgrade tests on the
+# PostgreSQL-backed server production runs. Arguments go to mocha instead of
 # the default file lists (dev server only). Run as `npm test`, so every `node`, `npx mocha`, `npx tsc` here is the
 # Node.js pinned in node_modules/.bin (package.json optionalDependencies), not the machine's.
 set -euo pipefail
@@ -14,7 +15,7 @@ export TEMPORAL_CLI_PATH
 bash scripts/install-debian-tools.sh
 echo "== production Temporal server"; bash scripts/temporal-production.sh build
 echo "== typecheck"; npx tsc --noEmit -p .
-echo "== lint"; npx eslint .
+echo "== lint"; npx eslint .; npm run --silent lint:cycles
 echo "== format"; npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
 echo "== docker-compose"; bash scripts/validate-compose.sh
 if [[ $# -gt 0 ]]; then

@@ -5,7 +5,7 @@
 // First: on an unsupported Node.js, say so before anything else can fail.
 import './runtime/require-supported-node';
 import { Command, CommanderError } from 'commander';
-import { exitCodes } from './cli/command-io';
+import { exitCodes } from './runtime/command-io';
 import { registerProvisionCommand } from './cli/provision-command';
 import { registerStatusCommand } from './cli/status-command';
 import { registerListCommand } from './cli/list-command';

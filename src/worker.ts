@@ -21,7 +21,7 @@ import { aepSettingsFromEnv, createAepClient } from './aep';
 import { installTemporalRuntime } from './observability/runtime';
 import { isProductionEnvironment, loadSecretBox, sharedKeyMigrationVariable } from './secrets';
 import { registerSearchAttributes } from './temporal/register-search-attributes';
-import { parseDuration } from './workflows/monitor/durations';
+import { parseDuration } from './contracts/durations';
 import { taskQueuesFromEnv, workerTaskQueuesFromEnv } from './temporal/task-queue';
 import {
   describeVersion,

@@ -7,17 +7,17 @@
  * ownership mark. Start times are spread evenly over one schedule interval so the runs do not all fire at once.
  */
 import type { AepClient, SandboxClient } from '../../src/aep';
-import { defaultMapping } from '../../src/dataflow/default-mapping';
-import { ownershipMark } from '../../src/dataflow/ownership-mark';
+import { defaultMapping } from '../../src/contracts/default-mapping';
+import { ownershipMark } from '../../src/contracts/ownership-mark';
 import {
   dataLakeConnectionSpec,
   oneTrustAuthSpecName,
   oneTrustConnectionSpec,
   oneTrustFlowSpec,
   xdmFullContentType,
-} from '../../src/dataflow/platform-ids';
-import { dataflowResourceNames } from '../../src/dataflow/resource-names';
-import { fieldGroupBody, schemaBody, withTenant } from '../../src/dataflow/target-schema';
+} from '../../src/contracts/platform-ids';
+import { dataflowResourceNames } from '../../src/contracts/resource-names';
+import { fieldGroupBody, schemaBody, withTenant } from '../../src/contracts/target-schema';
 
 export interface CreateFleetOptions {
   aep: AepClient;

@@ -4,8 +4,8 @@
  * not answer is reported, not fatal: the rest of the figures come from outside the design.
  */
 import type { Client } from '@temporalio/client';
-import { runFeedStatusQuery, type RunFeedStatus } from '../../src/workflows/run-feed/messages';
-import { runFeedWorkflowId } from '../../src/workflows/workflow-ids';
+import { runFeedStatusQuery, type RunFeedStatus } from '../../src/contracts/run-feed-messages';
+import { runFeedWorkflowId } from '../../src/contracts/workflow-ids';
 
 export interface PushedTotals {
   events: number;

@@ -3,14 +3,14 @@
  * the explore preview, one after the other, with no look-ups and no retries. The baseline provisioning must beat.
  */
 import type { AepClient } from '../../src/aep';
-import { defaultMapping } from '../../src/dataflow/default-mapping';
+import { defaultMapping } from '../../src/contracts/default-mapping';
 import {
   dataLakeConnectionSpec,
   oneTrustConnectionSpec,
   oneTrustFlowSpec,
   xdmFullContentType,
-} from '../../src/dataflow/platform-ids';
-import { fieldGroupBody, schemaBody, withTenant } from '../../src/dataflow/target-schema';
+} from '../../src/contracts/platform-ids';
+import { fieldGroupBody, schemaBody, withTenant } from '../../src/contracts/target-schema';
 
 export async function seedCallsInSequence(
   aep: AepClient,

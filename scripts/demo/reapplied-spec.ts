@@ -5,7 +5,7 @@
  * the example changes on the dataflow an earlier demo left.
  */
 import type { DataflowPlan } from '../../src/activities';
-import { stepTitle } from '../../src/workflows/provisioning-steps';
+import { stepTitle } from '../../src/contracts/provisioning-steps';
 import { captureClient } from './client-command';
 import type { DemoContext } from './demo-context';
 import type { DemoTemporal } from './temporal-server';

@@ -11,20 +11,9 @@ import { OneTrustError } from '../onetrust';
 import { createSecretRedactor } from '../observability/secret-redaction';
 import { SecretBoxError, type SealedSecret, type SecretBox } from '../secrets';
 import { withEarlierAnswer } from './earlier-answers';
+import type { AepFailureDetails } from '../contracts/aep-failure-details';
 
-/** Structured facts about a failed call, carried as the ApplicationFailure's first detail. */
-export interface AepFailureDetails {
-  step: string;
-  status?: number;
-  code?: string;
-  /** AEP's (or OneTrust's) own message, or ours when neither answered (see `saidBy`). */
-  detail: string;
-  /** Whose words `detail` is: the CLI labels only AEP's as AEP's. Absent in older histories (AEP's when a status is given). */
-  saidBy?: 'AEP' | 'OneTrust' | 'worker';
-  requestId?: string;
-  method?: string;
-  path?: string;
-}
+export type { AepFailureDetails } from '../contracts/aep-failure-details';
 
 export const failureTypes = {
   /** AEP refused the request; sending it again will not help. */

@@ -1,6 +1,6 @@
 /** Catalog step: the dataset the dataflow writes into, following the target schema. */
 import type { SandboxClient } from '../aep';
-import { xdmFullContentType } from '../dataflow/platform-ids';
+import { xdmFullContentType } from '../contracts/platform-ids';
 import { asStep, checkFailure } from './aep-failure';
 import { allOf, firstOf, type DataflowRef } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';

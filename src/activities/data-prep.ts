@@ -1,8 +1,8 @@
 /** Data Prep step: the mapping set from OneTrust records to the target schema, tenant namespace filled in. */
 import type { SandboxClient } from '../aep';
-import { xdmFullContentType } from '../dataflow/platform-ids';
-import { parseDestination, tenantPlaceholder, withTenant } from '../dataflow/target-schema';
-import type { MappingRule } from '../workflows/dataflow-types';
+import { xdmFullContentType } from '../contracts/platform-ids';
+import { parseDestination, tenantPlaceholder, withTenant } from '../contracts/target-schema';
+import type { MappingRule } from '../contracts/dataflow-types';
 import { asStep, checkFailure } from './aep-failure';
 import { allOf, firstOf, namesOf, type DataflowRef } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';

@@ -1,5 +1,5 @@
 /** What every provisioning activity is told about the dataflow it works on; names are derived from it. */
-import { dataflowResourceNames, type DataflowResourceNames } from '../dataflow/resource-names';
+import { dataflowResourceNames, type DataflowResourceNames } from '../contracts/resource-names';
 import type { Flow, FlowServiceApi } from '../aep';
 
 export interface DataflowRef {

@@ -1,7 +1,7 @@
 /** What activities are built from: the AEP client and the secrets box (and, for alerts, a webhook sender). */
 import type { Client } from '@temporalio/client';
 import type { AepClient } from '../aep';
-import type { RunFeedSettings } from './run-feed/ensure-run-feed';
+import type { RunFeedSettings } from '../contracts/run-feed-settings';
 import type { SecretBox } from '../secrets';
 
 /** Sends one JSON POST; returns the HTTP status. Injected so tests can observe alerts. */

@@ -10,9 +10,9 @@ import {
   oneTrustAuthSpecName,
   oneTrustConnectionSpec,
   oneTrustFlowSpec,
-} from '../dataflow/platform-ids';
+} from '../contracts/platform-ids';
 import type { SealedSecret } from '../secrets';
-import type { DataflowSchedule } from '../workflows/dataflow-types';
+import type { DataflowSchedule } from '../contracts/dataflow-types';
 import { asStep, checkFailure, openSealedSecret } from './aep-failure';
 import { allOf, findDataflowFlow, firstOf, namesOf, type DataflowRef } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';

@@ -6,7 +6,7 @@
  * it on. A user made by hand has no teardown: the resource keeps our mark.
  */
 import type { SandboxClient, XdmResource } from '../aep';
-import { handedOverDescription, isManagedBy, markedDataflow, wasHandedOverBy } from '../dataflow/ownership-mark';
+import { handedOverDescription, isManagedBy, markedDataflow, wasHandedOverBy } from '../contracts/ownership-mark';
 import { readUnlessMissing } from './owned-deletes';
 import { describeUse, extendsOf, type DataflowIdentity, type OtherUse } from './used-by-others';
 

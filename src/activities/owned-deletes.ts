@@ -8,7 +8,7 @@
  * that dataflow's teardown can ever delete it.
  */
 import { isNotFound } from '../aep';
-import { isManagedBy, markedDataflow, ownershipMarkPattern } from '../dataflow/ownership-mark';
+import { isManagedBy, markedDataflow, ownershipMarkPattern } from '../contracts/ownership-mark';
 import type { DataflowRef } from './dataflow-ref';
 import { handedOverEarlier, handOverIfUsed, type KeptInUse } from './hand-over';
 import { describeUse, type DataflowIdentity, type OtherUse } from './used-by-others';

@@ -4,8 +4,8 @@
  * otherwise (titles are unique per organisation, so we cannot make a second one).
  */
 import { AepError, type SandboxClient, type XdmResource } from '../aep';
-import { markedDataflow } from '../dataflow/ownership-mark';
-import { fieldGroupBody, missingTenantFields, schemaBody } from '../dataflow/target-schema';
+import { markedDataflow } from '../contracts/ownership-mark';
+import { fieldGroupBody, missingTenantFields, schemaBody } from '../contracts/target-schema';
 import { asStep, checkFailure } from './aep-failure';
 import { firstOf, namesOf, type DataflowRef } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';

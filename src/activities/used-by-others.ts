@@ -7,8 +7,8 @@
  * with its title. Each answer names the user, so what is kept can be said.
  */
 import type { SandboxClient, XdmResource } from '../aep';
-import { markedDataflow } from '../dataflow/ownership-mark';
-import { dataflowOfResourceName, dataflowResourceNames, schemaTitleOfFieldGroup } from '../dataflow/resource-names';
+import { markedDataflow } from '../contracts/ownership-mark';
+import { dataflowOfResourceName, dataflowResourceNames, schemaTitleOfFieldGroup } from '../contracts/resource-names';
 import { firstOf } from './dataflow-ref';
 import { ownerOf, readUnlessMissing } from './owned-deletes';
 

@@ -4,14 +4,14 @@
  * workflows/monitor/apply-spec.ts). This is what makes `provision` converge rather than only reuse.
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { resourceDescription } from '../dataflow/ownership-mark';
+import { resourceDescription } from '../contracts/ownership-mark';
 import type { SealedSecret } from '../secrets';
-import { applySpecUpdate } from '../workflows/monitor/messages';
-import type { ActionOutcome, ApplySpecRequest } from '../workflows/monitor/state';
+import { applySpecUpdate } from '../contracts/monitor-messages';
+import type { ActionOutcome, ApplySpecRequest } from '../contracts/monitor-state';
 import type { ProvisionDataflowInput } from '../workflows/provision-dataflow';
-import { monitorWorkflowId } from '../workflows/workflow-ids';
+import { monitorWorkflowId } from '../contracts/workflow-ids';
 import { describeOutcome, messageOf } from './monitor-session';
-import type { TemporalSession } from './temporal-client';
+import type { TemporalSession } from '../temporal/temporal-client';
 import { noWorkerProblem } from './worker-presence';
 
 /** What applying the spec did, as `--json` shows it. */

@@ -9,8 +9,8 @@ import { setMaxListeners } from 'node:events';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { ResolvedDataflowSpec } from '../config';
 import { progressQuery, type provisionDataflow, type ProvisionDataflowInput } from '../workflows/provision-dataflow';
-import { provisioningSteps } from '../workflows/provisioning-steps';
-import { provisionWorkflowId } from '../workflows/workflow-ids';
+import { provisioningSteps } from '../contracts/provisioning-steps';
+import { provisionWorkflowId } from '../contracts/workflow-ids';
 import {
   bulkExitCode,
   formatBulkSummary,
@@ -21,7 +21,7 @@ import {
   type ReportSubject,
 } from './bulk-report';
 import { applySpecToDataflow } from './apply-spec';
-import { exitCodes, type CommandIo } from './command-io';
+import { exitCodes, type CommandIo } from '../runtime/command-io';
 import { concurrencyLimit } from './concurrency-limit';
 import { loadCliSecretSealer } from './cli-secret-sealer';
 import { ProgressBoard, rowProgress, type BoardRow, type TerminalSize } from './progress-board';
@@ -30,7 +30,7 @@ import { toProvisionInput } from './provision-input';
 import { earlierProvisioning, startProvisioningWorkflow } from './provision-start';
 import { formatSpecBatchProblems, loadSpecBatch } from './spec-batch';
 import { expandSpecArguments, isFolder } from './spec-files';
-import { workflowListUiLink, workflowUiLink, type TemporalSession } from './temporal-client';
+import { workflowListUiLink, workflowUiLink, type TemporalSession } from '../temporal/temporal-client';
 
 export interface BulkProvisionDependencies extends ProvisionDependencies {
   /** Stdout is a terminal of this size: the board is redrawn in place. Without it, a line per change. */

@@ -3,10 +3,10 @@
  * words of its row on the progress board, the summary at the end, and the exit code all come from these reports.
  */
 import type { ProvisionDataflowResult, ProvisioningFailure } from '../workflows/provision-dataflow';
-import type { DataflowIds, DataflowSchedule } from '../workflows/dataflow-types';
-import { provisioningSteps, type ProvisioningStepKey } from '../workflows/provisioning-steps';
+import type { DataflowIds, DataflowSchedule } from '../contracts/dataflow-types';
+import { provisioningSteps, type ProvisioningStepKey } from '../contracts/provisioning-steps';
 import type { AppliedSpec } from './apply-spec';
-import { exitCodes } from './command-io';
+import { exitCodes } from '../runtime/command-io';
 import { failureFacts, formatFacts, type FailureFact } from './failure-facts';
 import { isCancelledProvisioning, provisioningFailureOf } from './provisioning-failure';
 import { isTemporalUnavailable } from './temporal-unavailable';

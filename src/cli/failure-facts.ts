@@ -4,7 +4,7 @@
  * check of ours) is the cause.
  */
 import type { ProvisioningFailure } from '../workflows/provision-dataflow';
-import { provisioningSteps } from '../workflows/provisioning-steps';
+import { provisioningSteps } from '../contracts/provisioning-steps';
 
 export type FailureFact = [label: string, value: string | number | undefined];
 

@@ -3,9 +3,9 @@
  * with their DataflowSandbox, DataflowName and DataflowState search attributes). --all adds ended monitors.
  */
 import type { Command } from 'commander';
-import { DataflowName, DataflowSandbox, DataflowState } from '../workflows/search-attributes';
-import { exitCodes, processIo, type CommandIo } from './command-io';
-import { connectTemporal, type TemporalSession } from './temporal-client';
+import { DataflowName, DataflowSandbox, DataflowState } from '../contracts/search-attributes';
+import { exitCodes, processIo, type CommandIo } from '../runtime/command-io';
+import { connectTemporal, type TemporalSession } from '../temporal/temporal-client';
 import { messageOf, Reporter } from './monitor-session';
 import { formatTable } from './text-table';
 

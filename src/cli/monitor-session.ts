@@ -11,14 +11,14 @@ import {
   type WorkflowUpdateHandle,
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError, type UpdateDefinition } from '@temporalio/common';
-import type { ActionOutcome } from '../workflows/monitor/state';
+import type { ActionOutcome } from '../contracts/monitor-state';
 import type { dataflowMonitor } from '../workflows/dataflow-monitor';
-import { monitorActionFailedType } from '../workflows/monitor/messages';
-import { DataflowState } from '../workflows/search-attributes';
-import { exitCodes, type CommandIo } from './command-io';
+import { monitorActionFailedType } from '../contracts/monitor-messages';
+import { DataflowState } from '../contracts/search-attributes';
+import { exitCodes, type CommandIo } from '../runtime/command-io';
 import { isTemporalUnavailable } from './temporal-unavailable';
 import { parseMonitorTarget, TargetError, type MonitorTarget } from './monitor-target';
-import type { TemporalSession } from './temporal-client';
+import type { TemporalSession } from '../temporal/temporal-client';
 
 export interface MonitorCommandDependencies {
   io: CommandIo;

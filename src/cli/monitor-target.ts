@@ -1,6 +1,6 @@
 /** `<sandbox/name>` as the monitor verbs take it, checked the way the spec checks sandbox and dataflow names. */
 import { dataflowNamePattern, sandboxNamePattern } from '../config';
-import { monitorWorkflowId } from '../workflows/workflow-ids';
+import { monitorWorkflowId } from '../contracts/workflow-ids';
 
 export interface MonitorTarget {
   sandbox: string;

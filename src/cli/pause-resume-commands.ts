@@ -3,9 +3,9 @@
  * enables it again, runs following its schedule from then on. Both wait for AEP to confirm.
  */
 import type { Command } from 'commander';
-import { pauseUpdate, resumeUpdate } from '../workflows/monitor/messages';
-import { processIo } from './command-io';
-import { connectTemporal } from './temporal-client';
+import { pauseUpdate, resumeUpdate } from '../contracts/monitor-messages';
+import { processIo } from '../runtime/command-io';
+import { connectTemporal } from '../temporal/temporal-client';
 import { describeOutcome, Reporter, withMonitor, type MonitorCommandDependencies } from './monitor-session';
 
 type FlowStateChange = 'pause' | 'resume';

@@ -8,23 +8,23 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import type { DataflowPlan, PlannedResource } from '../activities';
 import type { ResolvedDataflowSpec } from '../config';
-import { resourceDescription } from '../dataflow/ownership-mark';
-import type { DataflowDescriptor } from '../workflows/dataflow-types';
-import type { OneTrustEndpoint } from '../dataflow/onetrust-endpoint-changes';
+import { resourceDescription } from '../contracts/ownership-mark';
+import type { DataflowDescriptor } from '../contracts/dataflow-types';
+import type { OneTrustEndpoint } from '../contracts/onetrust-endpoint-changes';
 import type { SecretSealer } from '../secrets';
-import { oneTrustEndpointQuery, statusQuery } from '../workflows/monitor/messages';
-import type { MonitorStatus } from '../workflows/monitor/monitor-status';
+import { oneTrustEndpointQuery, statusQuery } from '../contracts/monitor-messages';
+import type { MonitorStatus } from '../contracts/monitor-status';
 import { tokenWarningLeads } from '../workflows/monitor/token-schedule';
 import type { planDataflow } from '../workflows/plan-dataflow';
-import { stepNumber, stepTitle } from '../workflows/provisioning-steps';
-import { monitorWorkflowId } from '../workflows/workflow-ids';
+import { stepNumber, stepTitle } from '../contracts/provisioning-steps';
+import { monitorWorkflowId } from '../contracts/workflow-ids';
 import { loadCliSecretSealer } from './cli-secret-sealer';
-import { exitCodes, processIo, type CommandIo } from './command-io';
+import { exitCodes, processIo, type CommandIo } from '../runtime/command-io';
 import { InputError, messageOf } from './monitor-session';
 import { isTemporalUnavailable } from './temporal-unavailable';
 import { formatSpecBatchProblems, loadSpecBatch } from './spec-batch';
 import { expandSpecArguments } from './spec-files';
-import { connectTemporal, type TemporalSession } from './temporal-client';
+import { connectTemporal, type TemporalSession } from '../temporal/temporal-client';
 
 export const planExitCodes = {
   nothingToDo: 0,

@@ -4,8 +4,8 @@
  * printed again whenever it changes, with no cursor codes.
  */
 import type { ProvisioningPhase, ProvisioningProgress } from '../workflows/provision-dataflow';
-import { provisioningSteps } from '../workflows/provisioning-steps';
-import type { CommandIo } from './command-io';
+import { provisioningSteps } from '../contracts/provisioning-steps';
+import type { CommandIo } from '../runtime/command-io';
 
 export interface BoardRow {
   /** sandbox/name */

@@ -8,9 +8,9 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
 import { loadDataflowSpecFile, SpecError, type ResolvedDataflowSpec } from '../config';
-import type { DataflowIds } from '../workflows/dataflow-types';
-import { statusQuery } from '../workflows/monitor/messages';
-import { monitorWorkflowId, provisionWorkflowId } from '../workflows/workflow-ids';
+import type { DataflowIds } from '../contracts/dataflow-types';
+import { statusQuery } from '../contracts/monitor-messages';
+import { monitorWorkflowId, provisionWorkflowId } from '../contracts/workflow-ids';
 import {
   describeSchedule,
   progressQuery,
@@ -21,17 +21,17 @@ import {
   type StepProgress,
   type StepTransition,
 } from '../workflows/provision-dataflow';
-import { provisioningSteps, stepNumber, stepTitle, type ProvisioningStepKey } from '../workflows/provisioning-steps';
+import { provisioningSteps, stepNumber, stepTitle, type ProvisioningStepKey } from '../contracts/provisioning-steps';
 import { runBulkProvision, shouldProvisionInBulk } from './bulk-provision';
 import { applySpecToDataflow, describeApplied } from './apply-spec';
 import { reportFromResult } from './bulk-report';
 import { loadCliSecretSealer } from './cli-secret-sealer';
-import { exitCodes, processIo, type CommandIo } from './command-io';
+import { exitCodes, processIo, type CommandIo } from '../runtime/command-io';
 import { toProvisionInput } from './provision-input';
 import { earlierProvisioning, startProvisioningWorkflow } from './provision-start';
 import { failureFacts, formatFacts } from './failure-facts';
 import { provisioningFailureOf } from './provisioning-failure';
-import { connectTemporal, workflowUiLink, monitorUiLink, type TemporalSession } from './temporal-client';
+import { connectTemporal, workflowUiLink, monitorUiLink, type TemporalSession } from '../temporal/temporal-client';
 import { isTemporalUnavailable } from './temporal-unavailable';
 
 export { provisioningFailureOf } from './provisioning-failure';

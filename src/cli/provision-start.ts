@@ -5,10 +5,10 @@
 import { WorkflowNotFoundError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { ResolvedDataflowSpec } from '../config';
 import { provisionDataflow, type ProvisionDataflowInput } from '../workflows/provision-dataflow';
-import { DataflowName, DataflowSandbox, DataflowStage } from '../workflows/search-attributes';
-import { monitorWorkflowId, provisionWorkflowId } from '../workflows/workflow-ids';
+import { DataflowName, DataflowSandbox, DataflowStage } from '../contracts/search-attributes';
+import { monitorWorkflowId, provisionWorkflowId } from '../contracts/workflow-ids';
 import { provisionStaticDetails, provisionStaticSummary } from './provision-input';
-import type { TemporalSession } from './temporal-client';
+import type { TemporalSession } from '../temporal/temporal-client';
 
 export type EarlierProvisioning = { kind: 'none' } | { kind: 'running' } | { kind: 'provisioned' };
 

@@ -6,12 +6,12 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readJwtExpiry } from '../onetrust';
-import { rotateTokenUpdate } from '../workflows/monitor/messages';
-import type { RotateTokenRequest } from '../workflows/monitor/state';
+import { rotateTokenUpdate } from '../contracts/monitor-messages';
+import type { RotateTokenRequest } from '../contracts/monitor-state';
 import { loadCliSecretSealer } from './cli-secret-sealer';
-import { exitCodes, processIo } from './command-io';
+import { exitCodes, processIo } from '../runtime/command-io';
 import { readHiddenLine } from './hidden-terminal-input';
-import { connectTemporal } from './temporal-client';
+import { connectTemporal } from '../temporal/temporal-client';
 import {
   describeOutcome,
   InputError,

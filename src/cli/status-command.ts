@@ -3,16 +3,16 @@
  * failure streak, the last alert and the last runs. With --refresh the monitor looks at the runs first.
  */
 import type { Command } from 'commander';
-import { refreshUpdate, statusQuery } from '../workflows/monitor/messages';
+import { refreshUpdate, statusQuery } from '../contracts/monitor-messages';
 import { noWorkerProblem } from './worker-presence';
-import { exitCodes } from './command-io';
-import { describeDuration } from '../workflows/monitor/durations';
-import type { MonitorStatus } from '../workflows/monitor/monitor-status';
-import { failureCauseDescriptions } from '../workflows/monitor/run-classification';
-import { dataflowHealthStates, type RunSummary } from '../workflows/monitor/state';
-import { processIo } from './command-io';
-import { runFeedStatusQuery, type RunFeedStatus } from '../workflows/run-feed/messages';
-import { connectTemporal, type TemporalSession } from './temporal-client';
+import { exitCodes } from '../runtime/command-io';
+import { describeDuration } from '../contracts/durations';
+import type { MonitorStatus } from '../contracts/monitor-status';
+import { failureCauseDescriptions } from '../contracts/run-classification';
+import { dataflowHealthStates, type RunSummary } from '../contracts/monitor-state';
+import { processIo } from '../runtime/command-io';
+import { runFeedStatusQuery, type RunFeedStatus } from '../contracts/run-feed-messages';
+import { connectTemporal, type TemporalSession } from '../temporal/temporal-client';
 import { Reporter, withMonitor, type MonitorCommandDependencies } from './monitor-session';
 import { formatTable } from './text-table';
 

@@ -3,9 +3,9 @@
  * --keep-data the dataset, schema and field group; then the monitor ends. Prints what was deleted and kept.
  */
 import type { Command } from 'commander';
-import { teardownUpdate } from '../workflows/monitor/messages';
-import { processIo } from './command-io';
-import { connectTemporal } from './temporal-client';
+import { teardownUpdate } from '../contracts/monitor-messages';
+import { processIo } from '../runtime/command-io';
+import { connectTemporal } from '../temporal/temporal-client';
 import { describeOutcome, Reporter, withMonitor, type MonitorCommandDependencies } from './monitor-session';
 
 export interface TeardownOptions {

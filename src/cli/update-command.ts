@@ -5,13 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { destinationProblem } from '../dataflow/target-schema';
-import type { MappingRule, ScheduleFrequency } from '../workflows/dataflow-types';
-import { updateDataflowUpdate } from '../workflows/monitor/messages';
+import { destinationProblem } from '../contracts/target-schema';
+import type { MappingRule, ScheduleFrequency } from '../contracts/dataflow-types';
+import { updateDataflowUpdate } from '../contracts/monitor-messages';
 import { updateDataflowProblem } from '../workflows/monitor/request-validation';
-import type { UpdateDataflowRequest } from '../workflows/monitor/state';
-import { exitCodes, processIo } from './command-io';
-import { connectTemporal } from './temporal-client';
+import type { UpdateDataflowRequest } from '../contracts/monitor-state';
+import { exitCodes, processIo } from '../runtime/command-io';
+import { connectTemporal } from '../temporal/temporal-client';
 import {
   describeOutcome,
   InputError,

@@ -3,7 +3,7 @@
  * with no worker would wait in silence, so a verb says so within seconds, naming the queue and how to start one.
  */
 import { temporal } from '@temporalio/proto';
-import type { TemporalSession } from './temporal-client';
+import type { TemporalSession } from '../temporal/temporal-client';
 
 /** A live worker polls again within its long poll (about a minute); older pollers are gone. */
 const livePollerAgeMs = 90_000;

@@ -6,8 +6,8 @@
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { isLoopbackHost } from '../aep/events-journal';
-import type { EventsJournalInput } from '../workflows/events-journal/messages';
-import { eventsJournalWorkflowId } from '../workflows/workflow-ids';
+import type { EventsJournalInput } from '../contracts/events-journal-messages';
+import { eventsJournalWorkflowId } from '../contracts/workflow-ids';
 
 /**
  * IO_EVENTS_JOURNAL_URL, checked: an https URL (http only to a loopback host: the simulator, tests), or undefined

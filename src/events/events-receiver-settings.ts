@@ -10,7 +10,7 @@
  * A missing or malformed variable throws an Error naming it.
  */
 import { z } from 'zod';
-import { parseDuration } from '../workflows/monitor/durations';
+import { parseDuration } from '../contracts/durations';
 
 export const defaultKeyHost = 'https://static.adobeioevents.com';
 export const defaultEventsPort = 8091;

@@ -5,7 +5,7 @@
  */
 // First: on an unsupported Node.js, say so before anything else can fail.
 import '../runtime/require-supported-node';
-import { connectTemporal } from '../cli/temporal-client';
+import { connectTemporal } from '../temporal/temporal-client';
 import { taskQueuesFromEnv } from '../temporal/task-queue';
 import { startEventsReceiver } from './events-receiver';
 import { eventsReceiverSettingsFromEnv } from './events-receiver-settings';

@@ -11,10 +11,10 @@
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { runFeedInput, type RunFeedSettings } from '../activities/run-feed/ensure-run-feed';
-import { flowRunEventsSignal, type PushedRunEvent } from '../workflows/run-feed/messages';
-import { DataflowSandbox } from '../workflows/search-attributes';
-import { monitorWorkflowId, runFeedWorkflowId } from '../workflows/workflow-ids';
+import { runFeedInput, type RunFeedSettings } from '../contracts/run-feed-settings';
+import { flowRunEventsSignal, type PushedRunEvent } from '../contracts/run-feed-messages';
+import { DataflowSandbox } from '../contracts/search-attributes';
+import { monitorWorkflowId, runFeedWorkflowId } from '../contracts/workflow-ids';
 import type { HandOff, HandOffReport } from './events-receiver';
 import type { FlowRunEvent } from './flow-run-event';
 import type { EventsReceiverLogger } from './receiver-logger';

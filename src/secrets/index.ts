@@ -1,6 +1,6 @@
 /** Sealed secrets: workflow code may import only the types from here. */
-export type { SealedSecret } from './sealed-secret';
-export { isSealedSecret, splitSealedSecret } from './sealed-secret';
+export type { SealedSecret } from '../contracts/sealed-secret';
+export { isSealedSecret, splitSealedSecret } from '../contracts/sealed-secret';
 export type { SecretBox, SecretSealer } from './secret-box';
 export { SecretBoxError, SecretKeyMissingError } from './secret-box';
 export { createSecretBox } from './legacy-secret-box';

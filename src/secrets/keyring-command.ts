@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { processIo, type CommandIo } from '../cli/command-io';
+import { processIo, type CommandIo } from '../runtime/command-io';
 import { developmentKeyringFile } from './development-keys';
 import { keyringFromEnvironment } from './key-material-sources';
 import { newestKey, type SecretsKeyring } from './keyring';

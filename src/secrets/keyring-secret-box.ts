@@ -5,7 +5,7 @@
  * legacy key while there is no keyring.
  */
 import { createPublicKeySealer, openWithPrivateKey } from './public-key-sealing';
-import { sealedFormats, splitSealedSecret, type SealedSecret } from './sealed-secret';
+import { sealedFormats, splitSealedSecret, type SealedSecret } from '../contracts/sealed-secret';
 import { SecretBoxError, SecretKeyMissingError, type SecretBox, type SecretSealer } from './secret-box';
 import { newestKey, type SecretsKeyring } from './keyring';
 

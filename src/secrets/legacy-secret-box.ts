@@ -6,7 +6,7 @@
  * that says so instead of "bad tag".
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { sealedFormats, splitSealedSecret, type SealedSecret } from './sealed-secret';
+import { sealedFormats, splitSealedSecret, type SealedSecret } from '../contracts/sealed-secret';
 import { SecretBoxError, type SecretBox } from './secret-box';
 
 export const legacyKeyLength = 32;

@@ -13,7 +13,7 @@ import {
   hkdfSync,
   randomBytes,
 } from 'node:crypto';
-import { sealedFormats, type SealedParts, type SealedSecret } from './sealed-secret';
+import { sealedFormats, type SealedParts, type SealedSecret } from '../contracts/sealed-secret';
 import { SecretBoxError, type SecretSealer } from './secret-box';
 import { publicKeyFromRaw, rawPublicKey, type SecretsKeyPair, type SecretsPublicKey } from './secrets-key-pair';
 

@@ -2,7 +2,7 @@
  * What the two sides of sealing can do. The CLI gets a SecretSealer: with the worker's public key it can seal but
  * never open. The worker gets a SecretBox: it opens with its private keys, and seals what it mints itself.
  */
-import type { SealedSecret } from './sealed-secret';
+import type { SealedSecret } from '../contracts/sealed-secret';
 
 export interface SecretSealer {
   /** The key new values are sealed with (not secret; it names the key, so a mismatch can say which one). */

@@ -5,7 +5,7 @@
 import type { OperatorService } from '@temporalio/client';
 import type { SearchAttributePair, SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { dataflowSearchAttributes } from '../workflows/search-attributes';
+import { dataflowSearchAttributes } from '../contracts/search-attributes';
 
 const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
 

@@ -45,11 +45,12 @@ import {
   updateDataflowUpdate,
   type DataflowMonitorInput,
   type DataflowMonitorResult,
-} from './monitor/messages';
+} from '../contracts/monitor-messages';
 import { activities } from './monitor/monitor-activities';
 import { failureMessage, isoNow, type MonitorContext } from './monitor/monitor-context';
-import { describeStatus, type MonitorStatus } from './monitor/monitor-status';
-import { jittered, reconcileIntervalMs } from './monitor/reconcile-cadence';
+import { describeStatus } from './monitor/monitor-status';
+import { type MonitorStatus } from '../contracts/monitor-status';
+import { jittered, reconcileIntervalMs } from '../contracts/reconcile-cadence';
 import {
   applySpecProblem,
   rotateTokenProblem,
@@ -59,26 +60,19 @@ import {
 import { driftDetectionPatch, lookForDrift } from './monitor/drift';
 import { RunWatcher } from './monitor/run-watching';
 import { resealCarriedSecrets } from './monitor/secrets-reseal';
-import {
-  initialMonitorState,
-  keepNewest,
-  maxRecentActions,
-  type ActionOutcome,
-  type MonitorAction,
-  type MonitorState,
-  type WorkItem,
-} from './monitor/state';
+import { type ActionOutcome, type MonitorAction, type MonitorState, type WorkItem } from '../contracts/monitor-state';
+import { initialMonitorState, keepNewest, maxRecentActions } from './monitor/state';
 import { statusMarkdown } from './monitor/status-markdown';
 import { canRotateAutomatically, nextTokenEventAt, tokenWarningLeads } from './monitor/token-schedule';
 import { attendToToken } from './monitor/token-watch';
 import { WakeTimer } from './monitor/wake-timer';
-import { DataflowName, DataflowSandbox, DataflowState } from './search-attributes';
-import { runFeedWorkflowId } from './workflow-ids';
+import { DataflowName, DataflowSandbox, DataflowState } from '../contracts/search-attributes';
+import { runFeedWorkflowId } from '../contracts/workflow-ids';
 
 /** Monitors started before re-sealing at continue-as-new replay without it. */
 export const resealAtContinueAsNewPatch = 'reseal-secrets-at-continue-as-new';
 
-export type { DataflowMonitorInput, DataflowMonitorResult } from './monitor/messages';
+export type { DataflowMonitorInput, DataflowMonitorResult } from '../contracts/monitor-messages';
 
 /** Continue as new at this many events: replaying a few hundred events on a cache miss stays cheap. */
 const defaultEventBudget = 300;

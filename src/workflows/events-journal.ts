@@ -14,13 +14,13 @@ import {
   setHandler,
   sleep,
 } from '@temporalio/workflow';
-import type { RunFeedActivities } from '../activities/run-feed';
+import type { RunFeedActivities } from '../contracts/run-feed-activities';
 import {
   eventsJournalStatusQuery,
   type EventsJournalCounts,
   type EventsJournalInput,
   type EventsJournalStatus,
-} from './events-journal/messages';
+} from '../contracts/events-journal-messages';
 import { forWebUi } from './web-ui-markdown';
 
 const { readEventsJournal } = proxyActivities<RunFeedActivities>({

@@ -10,11 +10,11 @@
 import * as wf from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { DataflowRef, ExistingResources } from '../activities';
-import type { DataflowDescriptor, DataflowIds } from './dataflow-types';
-import { provisioningSteps, stepNumber, stepTitle, type ProvisioningStepKey } from './provisioning-steps';
-import { DataflowName, DataflowSandbox, DataflowStage, DataflowState } from './search-attributes';
-import { resourceDescription } from '../dataflow/ownership-mark';
-import { monitorWorkflowId } from './workflow-ids';
+import type { DataflowDescriptor, DataflowIds } from '../contracts/dataflow-types';
+import { provisioningSteps, stepNumber, stepTitle, type ProvisioningStepKey } from '../contracts/provisioning-steps';
+import { DataflowName, DataflowSandbox, DataflowStage, DataflowState } from '../contracts/search-attributes';
+import { resourceDescription } from '../contracts/ownership-mark';
+import { monitorWorkflowId } from '../contracts/workflow-ids';
 import { defaultStepRetryTimeout, provisioningActivities } from './provisioning/activity-options';
 import {
   describeAepFailure,
@@ -33,12 +33,12 @@ import {
   type ProvisioningProgress,
   type StepProgress,
   type StepState,
-} from './provisioning/messages';
+} from '../contracts/provisioning-messages';
 import { renderDetails } from './provisioning/progress-details';
 import { provisioningGraph, type ProvisioningStep, type StepContext } from './provisioning/provisioning-graph';
 import { provisionInSeedOrder } from './provisioning/provision-in-seed-order';
 
-export * from './provisioning/messages';
+export * from '../contracts/provisioning-messages';
 export { describeSchedule, renderDetails } from './provisioning/progress-details';
 
 /** Provisionings that started on a release before the graph keep replaying the sequential code they ran. */

@@ -21,7 +21,8 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RunFeedActivities } from '../activities/run-feed';
+import type { RunFeedActivities } from '../contracts/run-feed-activities';
+import { type RunFeedState } from '../contracts/run-feed-state';
 import {
   applyLook,
   applyPush,
@@ -33,7 +34,6 @@ import {
   nextLookDelayMs,
   recordLookFailure,
   takeNewEvents,
-  type RunFeedState,
 } from './run-feed/feed-state';
 import { describeFeed, feedMarkdown } from './run-feed/feed-status';
 import {
@@ -43,7 +43,7 @@ import {
   type LookNowRequest,
   type PushedRunEvent,
   type SandboxRunFeedInput,
-} from './run-feed/messages';
+} from '../contracts/run-feed-messages';
 
 const { deliverSandboxRuns, deliverPushedRuns } = proxyActivities<RunFeedActivities>({
   // Pages of runs and a signal per affected monitor: seconds normally; the heartbeat notices a lost worker fast.

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { startEventsJournal } from '../../src/events/events-journal-start';
-import { eventsJournalStatusQuery, type EventsJournalStatus } from '../../src/workflows/events-journal/messages';
-import { pauseUpdate } from '../../src/workflows/monitor/messages';
+import { eventsJournalStatusQuery, type EventsJournalStatus } from '../../src/contracts/events-journal-messages';
+import { pauseUpdate } from '../../src/contracts/monitor-messages';
 import { getTemporal } from '../harness/temporal';
 import { startTestWorker, type TestWorker } from '../harness/test-worker';
 import { monitoredDataflow, waitFor, type MonitoredDataflow } from '../monitor/monitor-fixtures';

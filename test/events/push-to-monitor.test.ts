@@ -10,13 +10,13 @@ import { startEventsReceiver, type RunningEventsReceiver } from '../../src/event
 import type { EventsReceiverLogger } from '../../src/events/receiver-logger';
 import { temporalHandOff } from '../../src/events/temporal-hand-off';
 import type { HandOff } from '../../src/events/events-receiver';
-import { pauseUpdate } from '../../src/workflows/monitor/messages';
-import { runFeedStatusQuery, type RunFeedStatus } from '../../src/workflows/run-feed/messages';
-import { runFeedWorkflowId } from '../../src/workflows/workflow-ids';
+import { pauseUpdate } from '../../src/contracts/monitor-messages';
+import { runFeedStatusQuery, type RunFeedStatus } from '../../src/contracts/run-feed-messages';
+import { runFeedWorkflowId } from '../../src/contracts/workflow-ids';
 import { getSimulator } from '../harness/simulator';
 import { getTemporal } from '../harness/temporal';
 import { runStatus } from '../../src/cli/status-command';
-import { connectTemporal } from '../../src/cli/temporal-client';
+import { connectTemporal } from '../../src/temporal/temporal-client';
 import { capturedIo, monitoredDataflow, waitFor, type MonitoredDataflow } from '../monitor/monitor-fixtures';
 
 interface SimulatedRun {

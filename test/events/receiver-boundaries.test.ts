@@ -15,8 +15,8 @@ import { startEventsReceiver, type FlowRunEvent, type RunningEventsReceiver } fr
 import type { ReceiverStatus } from '../../src/events/events-receiver';
 import { temporalHandOff } from '../../src/events/temporal-hand-off';
 import { simulatorDefaults } from '../../src/simulator';
-import type { SandboxRunFeedInput } from '../../src/workflows/run-feed/messages';
-import { monitorWorkflowId, runFeedWorkflowId } from '../../src/workflows/workflow-ids';
+import type { SandboxRunFeedInput } from '../../src/contracts/run-feed-messages';
+import { monitorWorkflowId, runFeedWorkflowId } from '../../src/contracts/workflow-ids';
 import { getTemporal } from '../harness/temporal';
 import { sharedPlatform, uniqueSandbox, waitFor } from '../simulator/io-event-fixtures';
 

@@ -10,8 +10,8 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { request } from 'undici';
 import { runPause, runResume } from '../../src/cli/pause-resume-commands';
 import { runUpdate } from '../../src/cli/update-command';
-import { connectTemporal } from '../../src/cli/temporal-client';
-import { updateDataflowUpdate } from '../../src/workflows/monitor/messages';
+import { connectTemporal } from '../../src/temporal/temporal-client';
+import { updateDataflowUpdate } from '../../src/contracts/monitor-messages';
 import { detailLabels, readmeSample } from '../harness/readme-samples';
 import { getSimulator } from '../harness/simulator';
 import {

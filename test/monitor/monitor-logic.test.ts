@@ -4,20 +4,21 @@
  */
 import assert from 'node:assert/strict';
 import { defaultRetryOptions } from '../../src/aep/retry-policy';
-import type { DataflowDescriptor } from '../../src/workflows/dataflow-types';
+import type { DataflowDescriptor } from '../../src/contracts/dataflow-types';
 import {
   aepClientDefaults,
   aepReadBudgetMs,
   changeTimeoutMs,
   pollTimeoutMs,
 } from '../../src/workflows/monitor/activity-timeouts';
-import { describeDuration, parseDuration } from '../../src/workflows/monitor/durations';
+import { describeDuration, parseDuration } from '../../src/contracts/durations';
 import { deriveHealth } from '../../src/workflows/monitor/monitor-status';
-import { jittered, reconcileIntervalMs } from '../../src/workflows/monitor/reconcile-cadence';
+import { jittered, reconcileIntervalMs } from '../../src/contracts/reconcile-cadence';
 import { updateDataflowProblem } from '../../src/workflows/monitor/request-validation';
-import { classifyFailure, runOutcome } from '../../src/workflows/monitor/run-classification';
+import { classifyFailure, runOutcome } from '../../src/contracts/run-classification';
 import { advanceReconcileCursor, applyRuns } from '../../src/workflows/monitor/run-tracking';
-import { initialMonitorState, type RunSummary } from '../../src/workflows/monitor/state';
+import { type RunSummary } from '../../src/contracts/monitor-state';
+import { initialMonitorState } from '../../src/workflows/monitor/state';
 import {
   autoRotationDueAt,
   dueWarning,

@@ -7,7 +7,7 @@ import {
   clientSecretsToCompare,
   oneTrustEndpointDifferences,
   type OneTrustEndpoint,
-} from '../../src/dataflow/onetrust-endpoint-changes';
+} from '../../src/contracts/onetrust-endpoint-changes';
 import { oneTrustEndpointProblem } from '../../src/workflows/monitor/request-validation';
 
 const sealed = (text: string) => ({ sealed: `v2.key.${text}.iv.body` });

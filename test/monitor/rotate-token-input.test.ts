@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { readHiddenLine, type TerminalInput } from '../../src/cli/hidden-terminal-input';
 import { runRotateToken } from '../../src/cli/rotate-token-command';
-import { exitCodes } from '../../src/cli/command-io';
+import { exitCodes } from '../../src/runtime/command-io';
 
 function unsignedJwt(expiresInSeconds: number): string {
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { runList } from '../../src/cli/list-command';
 import { runStatus } from '../../src/cli/status-command';
-import { connectTemporal } from '../../src/cli/temporal-client';
-import { pauseUpdate, refreshUpdate } from '../../src/workflows/monitor/messages';
-import type { MonitorStatus } from '../../src/workflows/monitor/monitor-status';
-import { DataflowState } from '../../src/workflows/search-attributes';
+import { connectTemporal } from '../../src/temporal/temporal-client';
+import { pauseUpdate, refreshUpdate } from '../../src/contracts/monitor-messages';
+import type { MonitorStatus } from '../../src/contracts/monitor-status';
+import { DataflowState } from '../../src/contracts/search-attributes';
 import { getTemporal } from '../harness/temporal';
 import {
   capturedIo,

@@ -9,14 +9,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAepClient, type AepClient } from '../../src/aep';
-import { exitCodes } from '../../src/cli/command-io';
+import { exitCodes } from '../../src/runtime/command-io';
 import { applySpecToDataflow } from '../../src/cli/apply-spec';
 import { runProvision } from '../../src/cli/provision-command';
 import { dataflowMonitor } from '../../src/workflows/dataflow-monitor';
 import { runStatus } from '../../src/cli/status-command';
-import { connectTemporal } from '../../src/cli/temporal-client';
+import { connectTemporal } from '../../src/temporal/temporal-client';
 import { simulatorAepSettings } from '../harness/test-worker';
-import { monitorWorkflowId } from '../../src/workflows/workflow-ids';
+import { monitorWorkflowId } from '../../src/contracts/workflow-ids';
 import { getTemporal } from '../harness/temporal';
 import { fastActivityTiming, workflowInput } from '../provisioning/provisioning-fixtures';
 import {

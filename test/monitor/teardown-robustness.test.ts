@@ -7,9 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { runTeardown } from '../../src/cli/teardown-command';
-import { connectTemporal } from '../../src/cli/temporal-client';
-import type { DataflowIds } from '../../src/workflows/dataflow-types';
-import type { DataflowMonitorInput } from '../../src/workflows/monitor/messages';
+import { connectTemporal } from '../../src/temporal/temporal-client';
+import type { DataflowIds } from '../../src/contracts/dataflow-types';
+import type { DataflowMonitorInput } from '../../src/contracts/monitor-messages';
 import type { ProvisionDataflowResult } from '../../src/workflows/provision-dataflow';
 import { getTemporal } from '../harness/temporal';
 import { childProcessEnv, startTestWorker, type TestWorker } from '../harness/test-worker';

@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { runPause } from '../../src/cli/pause-resume-commands';
 import { runStatus } from '../../src/cli/status-command';
-import { connectTemporal } from '../../src/cli/temporal-client';
+import { connectTemporal } from '../../src/temporal/temporal-client';
 import { dataflowMonitor } from '../../src/workflows/dataflow-monitor';
-import { monitorWorkflowId } from '../../src/workflows/workflow-ids';
+import { monitorWorkflowId } from '../../src/contracts/workflow-ids';
 import { getTemporal } from '../harness/temporal';
-import type { MonitorStatus } from '../../src/workflows/monitor/monitor-status';
+import type { MonitorStatus } from '../../src/contracts/monitor-status';
 import { startTestWorker, type TestWorker } from '../harness/test-worker';
 import { capturedIo, monitoredDataflow, sleep, waitFor, type MonitoredDataflow } from './monitor-fixtures';
 

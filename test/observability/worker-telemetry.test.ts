@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { provisionWorkflowId } from '../../src/workflows/workflow-ids';
+import { provisionWorkflowId } from '../../src/contracts/workflow-ids';
 import { findFreePort } from '../harness/free-port';
 import { childProcessEnv } from '../harness/test-worker';
 import { newScenario, provision, workflowInput } from '../provisioning/provisioning-fixtures';

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { resolveDataflowSpec, SpecError } from '../../src/config';
-import { defaultMapping } from '../../src/dataflow/default-mapping';
+import { defaultMapping } from '../../src/contracts/default-mapping';
 
 const now = Date.parse('2026-06-01T12:00:00Z');
 

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { BulkDataflowReport } from '../../src/cli/bulk-report';
-import { exitCodes } from '../../src/cli/command-io';
+import { exitCodes } from '../../src/runtime/command-io';
 import { ProgressBoard } from '../../src/cli/progress-board';
-import { monitorWorkflowId, provisionWorkflowId, runFeedWorkflowId } from '../../src/workflows/workflow-ids';
+import { monitorWorkflowId, provisionWorkflowId, runFeedWorkflowId } from '../../src/contracts/workflow-ids';
 import { getTemporal } from '../harness/temporal';
 import { childProcessEnv, startTestWorker, type TestWorker } from '../harness/test-worker';
 import {

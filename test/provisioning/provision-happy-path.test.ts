@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict';
 import { getTemporal } from '../harness/temporal';
 import { startTestWorker, type TestWorker } from '../harness/test-worker';
-import { DataflowStage } from '../../src/workflows/search-attributes';
+import { DataflowStage } from '../../src/contracts/search-attributes';
 import { progressQuery } from '../../src/workflows/provision-dataflow';
-import { updateDataflowUpdate } from '../../src/workflows/monitor/messages';
-import { monitorWorkflowId } from '../../src/workflows/workflow-ids';
-import { provisioningSteps } from '../../src/workflows/provisioning-steps';
+import { updateDataflowUpdate } from '../../src/contracts/monitor-messages';
+import { monitorWorkflowId } from '../../src/contracts/workflow-ids';
+import { provisioningSteps } from '../../src/contracts/provisioning-steps';
 import {
   exactlyOneOfEach,
   newScenario,

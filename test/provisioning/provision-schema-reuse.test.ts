@@ -5,7 +5,7 @@
  * when it does not. What provisioning reused is never deleted by its rollback; what a lost answer hid from it is.
  */
 import assert from 'node:assert/strict';
-import { fieldGroupBody, schemaBody } from '../../src/dataflow/target-schema';
+import { fieldGroupBody, schemaBody } from '../../src/contracts/target-schema';
 import {
   noneOfAny,
   newScenario,

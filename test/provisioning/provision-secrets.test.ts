@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { getTemporal } from '../harness/temporal';
 import { childProcessEnv, startTestWorker } from '../harness/test-worker';
 import { createSecretBox } from '../../src/secrets';
-import { provisionWorkflowId } from '../../src/workflows/workflow-ids';
+import { provisionWorkflowId } from '../../src/contracts/workflow-ids';
 import {
   exactlyOneOfEach,
   newScenario,

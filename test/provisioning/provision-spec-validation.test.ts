@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProvision } from '../../src/cli/provision-command';
-import { exitCodes, type CommandIo } from '../../src/cli/command-io';
+import { exitCodes, type CommandIo } from '../../src/runtime/command-io';
 import { getSimulator } from '../harness/simulator';
 import { newScenario, platformCallCount, type Scenario } from './provisioning-fixtures';
 

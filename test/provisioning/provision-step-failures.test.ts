@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { getTemporal } from '../harness/temporal';
 import { progressQuery } from '../../src/workflows/provision-dataflow';
-import { provisioningSteps, type ProvisioningStepKey } from '../../src/workflows/provisioning-steps';
+import { provisioningSteps, type ProvisioningStepKey } from '../../src/contracts/provisioning-steps';
 import { provisioningGraph } from '../../src/workflows/provisioning/provisioning-graph';
 import {
   newScenario,

@@ -13,7 +13,7 @@ import {
   type ProvisionDataflowResult,
   type ProvisioningFailure,
 } from '../../src/workflows/provision-dataflow';
-import { provisionWorkflowId } from '../../src/workflows/workflow-ids';
+import { provisionWorkflowId } from '../../src/contracts/workflow-ids';
 import { provisioningFailureOf } from '../../src/cli/provision-command';
 import { SimulatorAdmin, type ResourcesByKind } from '../harness/simulator-admin';
 import { getSimulator } from '../harness/simulator';

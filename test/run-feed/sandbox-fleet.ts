@@ -5,12 +5,12 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { dataflowMonitor } from '../../src/workflows/dataflow-monitor';
-import type { DataflowDescriptor } from '../../src/workflows/dataflow-types';
-import { pauseUpdate, statusQuery, type DataflowMonitorInput } from '../../src/workflows/monitor/messages';
-import type { MonitorStatus } from '../../src/workflows/monitor/monitor-status';
-import { runFeedStatusQuery, type RunFeedStatus } from '../../src/workflows/run-feed/messages';
+import type { DataflowDescriptor } from '../../src/contracts/dataflow-types';
+import { pauseUpdate, statusQuery, type DataflowMonitorInput } from '../../src/contracts/monitor-messages';
+import type { MonitorStatus } from '../../src/contracts/monitor-status';
+import { runFeedStatusQuery, type RunFeedStatus } from '../../src/contracts/run-feed-messages';
 import { sandboxRunFeed } from '../../src/workflows/sandbox-run-feed';
-import { monitorWorkflowId, runFeedWorkflowId } from '../../src/workflows/workflow-ids';
+import { monitorWorkflowId, runFeedWorkflowId } from '../../src/contracts/workflow-ids';
 import { SimulatorAdmin } from '../harness/simulator-admin';
 import { getSimulator } from '../harness/simulator';
 import { getTemporal } from '../harness/temporal';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createFleet, type FleetDataflow } from '../../scripts/benchmark-fleet/create-fleet';
 import type { AepClient } from '../../src/aep';
-import { isManagedBy } from '../../src/dataflow/ownership-mark';
+import { isManagedBy } from '../../src/contracts/ownership-mark';
 import { SimulatorFixture } from '../aep/simulator-fixture';
 import { eventually } from './test-platform';
 

@@ -6,7 +6,7 @@
 import { patched, setWorkflowOptions, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import type { WorkflowDefinitionOptionsOrGetter } from '@temporalio/common';
 import { dataflowMonitor as dataflowMonitorOfBuildA } from '../../src/workflows/dataflow-monitor';
-import type { DataflowMonitorInput, DataflowMonitorResult } from '../../src/workflows/monitor/messages';
+import type { DataflowMonitorInput, DataflowMonitorResult } from '../../src/contracts/monitor-messages';
 
 export { provisionDataflow } from '../../src/workflows/provision-dataflow';
 export { sandboxRunFeed } from '../../src/workflows/sandbox-run-feed';

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { describeVersion } from '../../src/temporal/worker-deployment';
-import { monitorWorkflowId, provisionWorkflowId, runFeedWorkflowId } from '../../src/workflows/workflow-ids';
+import { monitorWorkflowId, provisionWorkflowId, runFeedWorkflowId } from '../../src/contracts/workflow-ids';
 import { getTemporal } from '../harness/temporal';
 import { childProcessEnv } from '../harness/test-worker';
 import { waitFor } from '../monitor/monitor-fixtures';

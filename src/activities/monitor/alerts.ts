@@ -4,20 +4,9 @@
  * activity's policy and carries the alert id as Idempotency-Key, so a receiver can drop repeats.
  */
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
-import type { Alert } from '../../workflows/monitor/state';
-import type { SealedSecret } from '../../secrets';
 import { openSealedSecret } from '../aep-failure';
+import type { SendAlertInput, SendAlertResult } from '../../contracts/monitor-activities';
 import type { ActivityDependencies, WebhookSender } from '../dependencies';
-
-export interface SendAlertInput {
-  alert: Alert;
-  /** Sealed by the CLI (it may embed a secret); a plain string from monitors of older releases. */
-  webhookUrl?: string | SealedSecret;
-}
-
-export interface SendAlertResult {
-  delivery: 'webhook' | 'log';
-}
 
 const webhookTimeoutMs = 10_000;
 

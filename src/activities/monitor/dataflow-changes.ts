@@ -3,42 +3,20 @@
  * a PATCH of the flow; a new mapping is a new version of the mapping set (PUT) and then a PATCH of the flow's
  * `/transformations/0` to that version; pause and resume are the flow's disable and enable actions.
  */
-import { ownershipMarkPattern } from '../../dataflow/ownership-mark';
+import { ownershipMarkPattern } from '../../contracts/ownership-mark';
 import type { Flow, JsonPatchOperation } from '../../aep';
-import { xdmFullContentType } from '../../dataflow/platform-ids';
-import { destinationProblem } from '../../dataflow/target-schema';
-import type { MappingRule } from '../../workflows/dataflow-types';
-import type { ScheduleChange } from '../../workflows/monitor/state';
+import { xdmFullContentType } from '../../contracts/platform-ids';
+import { destinationProblem } from '../../contracts/target-schema';
+import type { MappingRule } from '../../contracts/dataflow-types';
 import { asStep, checkFailure } from '../aep-failure';
 import { resolveMapping } from '../data-prep';
+import type {
+  FlowPatchResult,
+  PublishMappingVersionInput,
+  UpdateFlowSettingsInput,
+} from '../../contracts/monitor-activities';
 import type { ActivityDependencies } from '../dependencies';
 import { patchWithCurrentEtag } from './etag-patch';
-
-export interface UpdateFlowSettingsInput {
-  sandbox: string;
-  flowId: string;
-  name?: string;
-  description?: string;
-  schedule?: ScheduleChange;
-}
-
-export interface FlowPatchResult {
-  etag: string;
-  patchAttempts: number;
-  /** What was changed, for the outcome shown to the user. */
-  changed: string[];
-}
-
-export interface PublishMappingVersionInput {
-  sandbox: string;
-  mappingSetId: string;
-  /** The schema `$id` the mapping writes to (the dataset's schema). */
-  schemaId: string;
-  /** The version the flow uses now: a retry that finds a newer identical version reuses it. */
-  currentVersion: number;
-  /** Destinations may hold the `{TENANT_ID}` placeholder. */
-  mapping: MappingRule[];
-}
 
 function describedKeepingOwnerTag(current: string | undefined, requested: string): string {
   const tag = ownershipMarkPattern.exec(current ?? '')?.[0];

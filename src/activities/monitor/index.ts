@@ -1,7 +1,8 @@
 /**
  * The dataflow monitor's activities, spread into the worker's activity set by src/activities/index.ts.
- * The workflow imports only the type `MonitorActivities`.
+ * The workflow sees them as contracts' `MonitorActivities`.
  */
+import type { MonitorActivities } from '../../contracts/monitor-activities';
 import type { ActivityDependencies } from '../dependencies';
 import { createAlertActivities } from './alerts';
 import { createDataflowChangeActivities } from './dataflow-changes';
@@ -11,7 +12,7 @@ import { createResealActivities } from './reseal-secrets';
 import { createTeardownActivities } from './teardown';
 import { createTokenRotationActivities } from './token-rotation';
 
-export function createMonitorActivities(deps: ActivityDependencies) {
+export function createMonitorActivities(deps: ActivityDependencies): MonitorActivities {
   return {
     ...createRunListingActivities(deps),
     ...createTokenRotationActivities(deps),
@@ -22,17 +23,3 @@ export function createMonitorActivities(deps: ActivityDependencies) {
     ...createInspectionActivities(deps),
   };
 }
-
-export type MonitorActivities = ReturnType<typeof createMonitorActivities>;
-export type { ListRecentRunsInput, RunPage } from './list-runs';
-export type {
-  RotateOneTrustTokenInput,
-  TokenRotationResult,
-  MintOneTrustTokenInput,
-  MintedToken,
-  ClientCredentialsCheck,
-} from './token-rotation';
-export type { UpdateFlowSettingsInput, FlowPatchResult, PublishMappingVersionInput } from './dataflow-changes';
-export type { DataflowResourceKind, DeleteDataflowResourceInput, DeleteDataflowResourceResult } from './teardown';
-export type { SendAlertInput, SendAlertResult } from './alerts';
-export type { LiveDataflow, LiveFlow, CompareWithSpecInput, SpecComparison } from './inspect-dataflow';

@@ -7,61 +7,13 @@
  * it finds.
  */
 import { isNotFound, type SandboxClient } from '../../aep';
-import { isManagedBy, markedDataflow } from '../../dataflow/ownership-mark';
+import { isManagedBy, markedDataflow } from '../../contracts/ownership-mark';
 import type { SealedSecret } from '../../secrets';
-import type { DataflowIds, MappingRule } from '../../workflows/dataflow-types';
-import type { ScheduleChange } from '../../workflows/monitor/state';
+import type { DataflowIds } from '../../contracts/dataflow-types';
 import { asStep, openSealedSecret } from '../aep-failure';
+import type { CompareWithSpecInput, LiveDataflow, SpecComparison } from '../../contracts/monitor-activities';
 import type { ActivityDependencies } from '../dependencies';
 import { flowSettingDifferences, mappingDifferences } from '../plan/spec-differences';
-
-export interface LiveFlow {
-  state?: string;
-  frequency?: string;
-  interval?: number;
-  mappingSetId?: string;
-  mappingVersion?: number;
-  sourceConnectionIds: string[];
-  targetConnectionIds: string[];
-}
-
-export interface LiveDataflow {
-  /** Absent when the flow itself is gone. */
-  flow?: LiveFlow;
-  /** What no longer exists, as `dataset 5f…`, `base connection 6a…`. */
-  missing: string[];
-  /**
-   * The base connection the source connection reads through. Absent when the source connection is gone, and in
-   * results recorded before this was read (replay must see no difference there).
-   */
-  sourceConnection?: { baseConnectionId?: string };
-  /** The dataset the target connection writes into; absent as above. */
-  targetConnection?: { dataSetId?: string };
-}
-
-export interface CompareWithSpecInput {
-  sandbox: string;
-  dataflowName: string;
-  ids: DataflowIds;
-  /** The full resource description provisioning writes (with the ownership mark). */
-  description: string;
-  schedule: ScheduleChange;
-  mapping: MappingRule[];
-}
-
-export interface SpecComparison {
-  description: boolean;
-  schedule: boolean;
-  /** Field-level differences of the flow's settings, for people. */
-  flowChanges: string[];
-  /** Rules the spec adds or removes; empty when the mapping matches. */
-  mappingChanges: string[];
-  /** The flow's transformation does not use the dataflow's mapping set and version. */
-  mappingPointsElsewhere: boolean;
-  flowState?: string;
-  /** Resources another dataflow (or someone else) owns: never changed by this one. */
-  shared: string[];
-}
 
 export function createInspectionActivities({ aep, secrets }: ActivityDependencies) {
   return {

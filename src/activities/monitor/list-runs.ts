@@ -5,35 +5,16 @@
  * monitor's periodic sign of life anyway.
  */
 import { log } from '@temporalio/activity';
-import { isNotFound, type Run } from '../../aep';
-import { classifyFailure, runOutcome } from '../../workflows/monitor/run-classification';
-import type { RunSummary } from '../../workflows/monitor/state';
+import { isNotFound } from '../../aep';
+import type { RunSummary } from '../../contracts/monitor-state';
 import { asStep } from '../aep-failure';
+import { summarizeRun } from '../run-summary';
+import type { ListRecentRunsInput, RunPage } from '../../contracts/monitor-activities';
 import type { ActivityDependencies } from '../dependencies';
 import { ensureRunFeed } from '../run-feed/ensure-run-feed';
 import { temporalClientOf } from '../run-feed/temporal-client';
 
-export interface ListRecentRunsInput {
-  sandbox: string;
-  flowId: string;
-  /** Runs that started at or after this epoch ms; absent on the first look, which then covers the last day. */
-  startedAtOrAfterMs?: number;
-  /** The oldest this many after the cursor are returned; `more` says whether others follow. */
-  limit: number;
-  /** Runs seen in progress before: read again by id (the cursor has moved past them), returned while they exist. */
-  unfinishedRunIds?: string[];
-}
-
-export interface RunPage {
-  /** Oldest first: the page after the cursor, then the followed runs that are not on it. */
-  runs: RunSummary[];
-  /** More runs started after this page: the monitor reads the next page at once. */
-  more: boolean;
-}
-
 const firstLookBackMs = 24 * 3_600_000;
-const maxErrorsPerRun = 3;
-const maxErrorMessageLength = 300;
 
 export function createRunListingActivities(deps: ActivityDependencies) {
   const { aep } = deps;
@@ -88,40 +69,4 @@ function startedAtMs(run: RunSummary): number {
 /** Oldest first; runs without a start time last; the id keeps the order stable between pages. */
 function byStartThenId(a: RunSummary, b: RunSummary): number {
   return startedAtMs(a) - startedAtMs(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-export function summarizeRun(run: Run): RunSummary {
-  const status = run.metrics.statusSummary.status;
-  const outcome = runOutcome(status);
-  const startedAtMs = run.metrics.durationSummary?.startedAtUTC ?? run.createdAt;
-  const completedAtMs = run.metrics.durationSummary?.completedAtUTC;
-  const records = run.metrics.recordSummary;
-  const errors = (run.metrics.statusSummary.errors ?? []).slice(0, maxErrorsPerRun).map((error) => ({
-    ...(error.code ? { code: error.code } : {}),
-    message: shorten(error.message || '(no message)'),
-  }));
-  return {
-    id: run.id,
-    status,
-    outcome,
-    ...(Number.isFinite(startedAtMs) ? { startedAt: new Date(startedAtMs).toISOString() } : {}),
-    ...(completedAtMs !== undefined && outcome !== 'running'
-      ? { completedAt: new Date(completedAtMs).toISOString() }
-      : {}),
-    ...(records
-      ? {
-          records: {
-            ...(records.inputRecordCount !== undefined ? { input: records.inputRecordCount } : {}),
-            ...(records.outputRecordCount !== undefined ? { output: records.outputRecordCount } : {}),
-            ...(records.failedRecordCount !== undefined ? { failed: records.failedRecordCount } : {}),
-          },
-        }
-      : {}),
-    ...(errors.length > 0 ? { errors } : {}),
-    ...(outcome === 'failed' ? { cause: classifyFailure(run.metrics.statusSummary.errors ?? []) } : {}),
-  };
-}
-
-function shorten(message: string): string {
-  return message.length > maxErrorMessageLength ? `${message.slice(0, maxErrorMessageLength)}…` : message;
 }

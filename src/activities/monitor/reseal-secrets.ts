@@ -6,17 +6,12 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { SecretKeyMissingError, splitSealedSecret, type SealedSecret } from '../../secrets';
-import type { DataflowDescriptor } from '../../workflows/dataflow-types';
+import type { DataflowDescriptor } from '../../contracts/dataflow-types';
 import { failureTypes, openSealedSecret, type AepFailureDetails } from '../aep-failure';
+import type { ResealSecretsResult } from '../../contracts/monitor-activities';
 import type { ActivityDependencies } from '../dependencies';
 
 const step = 're-seal with the newest key';
-
-export interface ResealSecretsResult {
-  dataflow: DataflowDescriptor;
-  /** How many values were sealed anew. */
-  resealed: number;
-}
 
 export function createResealActivities({ secrets }: ActivityDependencies) {
   return {

@@ -6,9 +6,10 @@
  * this dataflow made may be what another dataflow writes into. What is kept says why, and when the user is another
  * dataflow of ours it is handed over to it (hand-over.ts): it takes that dataflow's mark, so its teardown takes it.
  */
-import { isManagedBy } from '../../dataflow/ownership-mark';
+import { isManagedBy } from '../../contracts/ownership-mark';
 import { isNotFound } from '../../aep';
 import { asStep } from '../aep-failure';
+import type { DeleteDataflowResourceInput, DeleteDataflowResourceResult } from '../../contracts/monitor-activities';
 import type { ActivityDependencies } from '../dependencies';
 import {
   handedOverEarlier,
@@ -20,29 +21,6 @@ import {
 } from '../hand-over';
 import { readUnlessMissing } from '../owned-deletes';
 import { datasetUsedByOthers, fieldGroupUsedByOthers, schemaUsedByOthers } from '../used-by-others';
-
-export type DataflowResourceKind =
-  | 'flow'
-  | 'targetConnection'
-  | 'sourceConnection'
-  | 'baseConnection'
-  | 'mappingSet'
-  | 'dataset'
-  | 'schema'
-  | 'fieldGroup';
-
-export interface DeleteDataflowResourceInput {
-  sandbox: string;
-  /** The dataflow's name: its owner tag decides whether data resources are ours to delete. */
-  dataflowName: string;
-  kind: DataflowResourceKind;
-  id: string;
-}
-
-export interface DeleteDataflowResourceResult {
-  outcome: 'deleted' | 'already-gone' | 'kept';
-  reason?: string;
-}
 
 async function deleteTreatingMissingAsDone(remove: () => Promise<void>): Promise<DeleteDataflowResourceResult> {
   try {

@@ -9,44 +9,15 @@ import type { Connection, FlowServiceApi } from '../../aep';
 import { readJwtExpiry, requestOneTrustToken } from '../../onetrust';
 import type { SealedSecret } from '../../secrets';
 import { asStep, checkFailure, openSealedSecret } from '../aep-failure';
+import type {
+  ClientCredentialsCheck,
+  MintOneTrustTokenInput,
+  MintedToken,
+  RotateOneTrustTokenInput,
+  TokenRotationResult,
+} from '../../contracts/monitor-activities';
 import type { ActivityDependencies } from '../dependencies';
 import { patchWithCurrentEtag } from './etag-patch';
-
-export interface RotateOneTrustTokenInput {
-  sandbox: string;
-  baseConnectionId: string;
-  token: SealedSecret;
-  /** ISO instant; when absent, the token's JWT `exp` claim. */
-  expiresAt?: string;
-  /** The token the connection holds now: put back if the explore preview refuses the new one. */
-  previousToken?: SealedSecret;
-}
-
-/** Only facts that are safe to keep in history. */
-export interface TokenRotationResult {
-  tokenExpiresAt: string;
-  /** PATCH attempts: more than 1 when someone else changed the connection between our read and our PATCH. */
-  patchAttempts: number;
-  etag: string;
-  /** Records the explore preview returned with the new token. */
-  previewRecords: number;
-}
-
-export interface MintOneTrustTokenInput {
-  baseUrl: string;
-  clientId: string;
-  clientSecret: SealedSecret;
-}
-
-export interface MintedToken {
-  token: SealedSecret;
-  expiresAt: string;
-}
-
-/** What proving client credentials shows: only the lifetime of the token they mint (the token itself is dropped). */
-export interface ClientCredentialsCheck {
-  tokenExpiresAt: string;
-}
 
 /** The failure type when the new token was refused (and the previous one put back, or not: the message says). */
 export const tokenRefusedType = 'OneTrustTokenRefused';

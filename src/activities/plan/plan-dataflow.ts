@@ -8,10 +8,10 @@ import {
   clientSecretsToCompare,
   oneTrustEndpointDifferences,
   type OneTrustEndpoint,
-} from '../../dataflow/onetrust-endpoint-changes';
-import { isManagedBy, markedDataflow } from '../../dataflow/ownership-mark';
-import type { ProvisioningStepKey } from '../../workflows/provisioning-steps';
-import type { DataflowSchedule, MappingRule } from '../../workflows/dataflow-types';
+} from '../../contracts/onetrust-endpoint-changes';
+import { isManagedBy, markedDataflow } from '../../contracts/ownership-mark';
+import type { ProvisioningStepKey } from '../../contracts/provisioning-steps';
+import type { DataflowSchedule, MappingRule } from '../../contracts/dataflow-types';
 import { asStep, openSealedSecret } from '../aep-failure';
 import type { DataflowRef } from '../dataflow-ref';
 import type { ActivityDependencies } from '../dependencies';

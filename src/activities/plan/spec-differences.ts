@@ -4,9 +4,9 @@
  * the monitor's apply, which then changes what differs.
  */
 import type { Flow, SandboxClient } from '../../aep';
-import { ownershipMarkPattern } from '../../dataflow/ownership-mark';
-import type { MappingRule } from '../../workflows/dataflow-types';
-import type { ScheduleChange } from '../../workflows/monitor/state';
+import { ownershipMarkPattern } from '../../contracts/ownership-mark';
+import type { MappingRule } from '../../contracts/dataflow-types';
+import type { ScheduleChange } from '../../contracts/monitor-state';
 import { resolveMapping } from '../data-prep';
 
 export interface FlowSettingDifferences {

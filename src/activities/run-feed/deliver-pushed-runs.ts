@@ -6,21 +6,14 @@
  */
 import type { Client } from '@temporalio/client';
 import { isNotFound, type AepClient } from '../../aep';
-import type { RunUpdate } from '../../workflows/monitor/messages';
-import type { RunSummary } from '../../workflows/monitor/state';
-import type { DeliveredRun, FollowedRun, PushResult } from '../../workflows/run-feed/feed-state';
-import type { PushedRunEvent } from '../../workflows/run-feed/messages';
+import type { RunUpdate } from '../../contracts/monitor-messages';
+import type { RunSummary } from '../../contracts/monitor-state';
+import type { DeliveredRun, FollowedRun, PushResult } from '../../contracts/run-feed-state';
 import { asStep } from '../aep-failure';
-import { summarizeRun } from '../monitor/list-runs';
+import type { DeliverPushedRunsInput } from '../../contracts/run-feed-activities';
+import { summarizeRun } from '../run-summary';
 import { signalMonitors } from './deliver-sandbox-runs';
 import type { FlowOwners } from './flow-owners';
-
-export interface DeliverPushedRunsInput {
-  sandbox: string;
-  events: PushedRunEvent[];
-  /** Finished runs the feed already handed on: not read again. */
-  deliveredIds: string[];
-}
 
 export async function deliverPushedRuns(
   input: DeliverPushedRunsInput,

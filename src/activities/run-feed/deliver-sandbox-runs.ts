@@ -12,25 +12,13 @@ import { heartbeat } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { AepClient } from '../../aep';
-import { runUpdatesSignal, type RunUpdate } from '../../workflows/monitor/messages';
-import type { RunSummary } from '../../workflows/monitor/state';
-import type { DeliveredRun, FollowedRun, LookResult } from '../../workflows/run-feed/feed-state';
-import type { LookNowRequest } from '../../workflows/run-feed/messages';
+import { runUpdatesSignal, type RunUpdate } from '../../contracts/monitor-messages';
+import type { RunSummary } from '../../contracts/monitor-state';
+import type { DeliveredRun, FollowedRun, LookResult } from '../../contracts/run-feed-state';
 import { asStep } from '../aep-failure';
-import { summarizeRun } from '../monitor/list-runs';
+import type { DeliverSandboxRunsInput } from '../../contracts/run-feed-activities';
+import { summarizeRun } from '../run-summary';
 import type { FlowOwners } from './flow-owners';
-
-export interface DeliverSandboxRunsInput {
-  sandbox: string;
-  /** Runs that started after this epoch ms are listed. */
-  listFromMs: number;
-  pageSize: number;
-  /** Runs in progress at the last look. */
-  followed: FollowedRun[];
-  /** Finished runs already handed on that this listing may return again (the overlap). */
-  deliveredIds: string[];
-  lookNow: LookNowRequest[];
-}
 
 /** Runs followed by id per listing (`id==a,b,…`): keeps the query string near 2 KB. */
 const runsPerIdListing = 50;

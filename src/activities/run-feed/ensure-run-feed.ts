@@ -5,20 +5,9 @@
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
-import { DataflowSandbox } from '../../workflows/search-attributes';
-import { runFeedWorkflowId } from '../../workflows/workflow-ids';
-import type { SandboxRunFeedInput } from '../../workflows/run-feed/messages';
-
-export interface RunFeedSettings {
-  /** Task queue feeds run on (RUN_FEED_TASK_QUEUE, else the worker's TASK_QUEUE). */
-  taskQueue: string;
-  /** RUN_FEED_INTERVAL; the feed's own default (60 s) when absent. */
-  intervalMs?: number;
-  /** Runs per page; the feed's own default (500) when absent (tests make it small to exercise paging). */
-  pageSize?: number;
-  /** IO_EVENTS_JOURNAL_URL, when set: the journal reader reads from its origin only. */
-  journalUrl?: string;
-}
+import { DataflowSandbox } from '../../contracts/search-attributes';
+import { runFeedWorkflowId } from '../../contracts/workflow-ids';
+import { runFeedInput, type RunFeedSettings } from '../../contracts/run-feed-settings';
 
 /**
  * Feeds this worker process started or found running in the last few seconds: ten thousand monitors starting
@@ -26,15 +15,6 @@ export interface RunFeedSettings {
  */
 const recentlyConfirmed = new Map<string, number>();
 const confirmationTtlMs = 5_000;
-
-/** A feed's input from the worker's settings: every way a feed is started (here, or by push) uses it. */
-export function runFeedInput(sandbox: string, settings: RunFeedSettings): SandboxRunFeedInput {
-  return {
-    sandbox,
-    ...(settings.intervalMs !== undefined ? { intervalMs: settings.intervalMs } : {}),
-    ...(settings.pageSize !== undefined ? { pageSize: settings.pageSize } : {}),
-  };
-}
 
 export async function ensureRunFeed(
   sandbox: string,

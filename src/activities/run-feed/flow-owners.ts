@@ -5,8 +5,8 @@
  * costs one listing of up to 50 flows the first time a flow's run is seen by this worker process.
  */
 import type { AepClient } from '../../aep';
-import { markedDataflow } from '../../dataflow/ownership-mark';
-import { monitorWorkflowId } from '../../workflows/workflow-ids';
+import { markedDataflow } from '../../contracts/ownership-mark';
+import { monitorWorkflowId } from '../../contracts/workflow-ids';
 
 /** Flows asked for per listing: 50 ids keep the query string near 2 KB. */
 const flowsPerListing = 50;

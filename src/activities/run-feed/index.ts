@@ -1,16 +1,22 @@
 /**
  * The sandbox run feed's activities (one look per tick, and starting a feed idempotently), spread into the
- * worker's activity set by src/activities/index.ts. Workflows import only the type `RunFeedActivities`.
+ * worker's activity set by src/activities/index.ts. Workflows see them as contracts' `RunFeedActivities`.
  */
+import type {
+  DeliverPushedRunsInput,
+  DeliverSandboxRunsInput,
+  ReadEventsJournalInput,
+  RunFeedActivities,
+} from '../../contracts/run-feed-activities';
 import type { ActivityDependencies } from '../dependencies';
-import { deliverPushedRuns, type DeliverPushedRunsInput } from './deliver-pushed-runs';
-import { deliverSandboxRuns, type DeliverSandboxRunsInput } from './deliver-sandbox-runs';
+import { deliverPushedRuns } from './deliver-pushed-runs';
+import { deliverSandboxRuns } from './deliver-sandbox-runs';
 import { ensureRunFeed } from './ensure-run-feed';
-import { readEventsJournal, type ReadEventsJournalInput } from './read-events-journal';
+import { readEventsJournal } from './read-events-journal';
 import { FlowOwners } from './flow-owners';
 import { temporalClientOf } from './temporal-client';
 
-export function createRunFeedActivities(deps: ActivityDependencies) {
+export function createRunFeedActivities(deps: ActivityDependencies): RunFeedActivities {
   // One cache of flow owners per worker process, shared by every look of every feed it runs.
   const owners = new FlowOwners(deps.aep);
   const temporal = temporalClientOf(deps);
@@ -25,8 +31,4 @@ export function createRunFeedActivities(deps: ActivityDependencies) {
   };
 }
 
-export type RunFeedActivities = ReturnType<typeof createRunFeedActivities>;
-export type { DeliverSandboxRunsInput } from './deliver-sandbox-runs';
-export type { DeliverPushedRunsInput } from './deliver-pushed-runs';
-export type { ReadEventsJournalInput, JournalReadResult } from './read-events-journal';
-export type { RunFeedSettings } from './ensure-run-feed';
+export type { RunFeedSettings } from '../../contracts/run-feed-settings';

@@ -18,25 +18,8 @@ import type { FlowRunEvent } from '../../events/flow-run-event';
 import type { EventsReceiverLogger } from '../../events/receiver-logger';
 import { temporalHandOff } from '../../events/temporal-hand-off';
 import { asStep } from '../aep-failure';
-import type { RunFeedSettings } from './ensure-run-feed';
-
-export interface ReadEventsJournalInput {
-  /** The journal URL (first read) or the next link of the previous read. */
-  url: string;
-  /** Where a sandbox's run feed runs if the events start it. */
-  runFeedTaskQueue: string;
-}
-
-export interface JournalReadResult {
-  next: string;
-  /** Flow-run events handed on (other event types in the journal are skipped). */
-  handedOn: number;
-  skipped: number;
-  /** Set when there was nothing newer: wait this long before reading `next`. */
-  retryAfterMs?: number;
-  /** The position had expired: reading resumed at the newest events. */
-  expired?: boolean;
-}
+import type { RunFeedSettings } from '../../contracts/run-feed-settings';
+import type { ReadEventsJournalInput, JournalReadResult } from '../../contracts/run-feed-activities';
 
 export async function readEventsJournal(
   input: ReadEventsJournalInput,

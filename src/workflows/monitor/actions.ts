@@ -4,13 +4,13 @@
  * pause, resume, tear down, and look at the runs now.
  */
 import { ApplicationFailure, patched } from '@temporalio/workflow';
-import type { DataflowResourceKind } from '../../activities/monitor';
+import type { DataflowResourceKind } from '../../contracts/monitor-activities';
 import type { Duration } from '@temporalio/common';
-import type { DataflowIds } from '../dataflow-types';
+import type { DataflowIds } from '../../contracts/dataflow-types';
 import { formatDuration, messageOf, usedUpRetryWindow } from '../provisioning/failure-causes';
 import { activities, changeOptions, teardownActivities } from './monitor-activities';
 import { failureMessage, type MonitorContext } from './monitor-context';
-import { monitorActionFailedType } from './messages';
+import { monitorActionFailedType } from '../../contracts/monitor-messages';
 import type { RunWatcher } from './run-watching';
 import type {
   ActionOutcome,
@@ -19,7 +19,7 @@ import type {
   TeardownRequest,
   UpdateDataflowRequest,
   WorkItem,
-} from './state';
+} from '../../contracts/monitor-state';
 import { tokenStateAfterRotation } from './token-schedule';
 import { applySpec } from './apply-spec';
 

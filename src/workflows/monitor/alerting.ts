@@ -7,7 +7,7 @@ import { log } from '@temporalio/workflow';
 import { activities, alertOptions } from './monitor-activities';
 import { failureMessage } from './monitor-context';
 import type { AlertDraft } from './run-tracking';
-import type { Alert, MonitorState } from './state';
+import type { Alert, MonitorState } from '../../contracts/monitor-state';
 
 export async function raiseAlert(state: MonitorState, workflowId: string, draft: AlertDraft): Promise<void> {
   const { dataflow } = state;

@@ -11,7 +11,7 @@ import {
   clientSecretsToCompare,
   oneTrustEndpointDifferences,
   type OneTrustEndpoint,
-} from '../../dataflow/onetrust-endpoint-changes';
+} from '../../contracts/onetrust-endpoint-changes';
 import { activities } from './monitor-activities';
 import { failureMessage, type MonitorContext } from './monitor-context';
 

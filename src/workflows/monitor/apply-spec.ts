@@ -9,7 +9,7 @@ import { patched } from '@temporalio/workflow';
 import { activities, changeOptions } from './monitor-activities';
 import { applyOneTrustEndpoint, applyOneTrustEndpointPatch } from './apply-onetrust-endpoint';
 import type { MonitorContext } from './monitor-context';
-import type { ApplySpecRequest, RotateTokenRequest, UpdateDataflowRequest } from './state';
+import type { ApplySpecRequest, RotateTokenRequest, UpdateDataflowRequest } from '../../contracts/monitor-state';
 import type { WorkResult } from './actions';
 
 /** The monitor's own verbs, which apply uses for each kind of change. */

@@ -8,11 +8,11 @@
  * keeps (see howToRepair).
  */
 import { log } from '@temporalio/workflow';
-import type { LiveDataflow } from '../../activities/monitor';
+import type { LiveDataflow } from '../../contracts/monitor-activities';
 import { localActivities } from './monitor-activities';
 import { failureMessage, isoNow, type MonitorContext } from './monitor-context';
-import type { DataflowIds } from '../dataflow-types';
-import type { DriftState, MonitorState } from './state';
+import type { DataflowIds } from '../../contracts/dataflow-types';
+import type { DriftState, MonitorState } from '../../contracts/monitor-state';
 
 /** Monitors that started before drift detection replay without its reads. */
 export const driftDetectionPatch = 'drift-detection';

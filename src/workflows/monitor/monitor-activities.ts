@@ -8,10 +8,10 @@ import {
   type ActivityOptions,
   type LocalActivityOptions,
 } from '@temporalio/workflow';
-import type { MonitorActivities } from '../../activities/monitor';
-import type { RunFeedActivities } from '../../activities/run-feed';
+import type { MonitorActivities } from '../../contracts/monitor-activities';
+import type { RunFeedActivities } from '../../contracts/run-feed-activities';
 import { changeTimeoutMs, pollTimeoutMs } from './activity-timeouts';
-import type { DataflowMonitorInput } from './messages';
+import type { DataflowMonitorInput } from '../../contracts/monitor-messages';
 
 /**
  * Reconciling: a failure only means "look again sooner" (but several in a row are alerted). A local activity (one

@@ -1,8 +1,8 @@
 /** What the monitor's parts share: its state, who it is, and the two things every part may need to do. */
 import { ActivityFailure } from '@temporalio/workflow';
-import type { DataflowMonitorInput } from './messages';
+import type { DataflowMonitorInput } from '../../contracts/monitor-messages';
 import type { AlertDraft } from './run-tracking';
-import type { MonitorAction, MonitorState, WorkItem } from './state';
+import type { MonitorAction, MonitorState, WorkItem } from '../../contracts/monitor-state';
 
 export interface MonitorContext {
   readonly workflowId: string;

@@ -3,17 +3,9 @@
  * the failure streak and its cause, the alerts the change calls for (first failure of a streak, a change of
  * cause, recovery); and, for reconciles, the cursor and the runs still in progress to read again next time.
  */
-import { failureCauseDescriptions } from './run-classification';
-import {
-  keepNewest,
-  maxLastRuns,
-  maxSettledRunIds,
-  maxUnfinishedRuns,
-  type AlertKind,
-  type AlertSeverity,
-  type MonitorState,
-  type RunSummary,
-} from './state';
+import { failureCauseDescriptions } from '../../contracts/run-classification';
+import { type AlertKind, type AlertSeverity, type MonitorState, type RunSummary } from '../../contracts/monitor-state';
+import { keepNewest, maxLastRuns, maxSettledRunIds, maxUnfinishedRuns } from './state';
 
 /** An alert the workflow still has to give an id and send. */
 export interface AlertDraft {

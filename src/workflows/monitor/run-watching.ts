@@ -6,13 +6,13 @@
  * monitor lists its runs itself.
  */
 import { condition, getExternalWorkflowHandle, uuid4 } from '@temporalio/workflow';
-import type { RunPage } from '../../activities/monitor';
-import { lookNowSignal } from '../run-feed/messages';
-import { runFeedWorkflowId } from '../workflow-ids';
-import type { RunUpdate } from './messages';
+import type { RunPage } from '../../contracts/monitor-activities';
+import { lookNowSignal } from '../../contracts/run-feed-messages';
+import { runFeedWorkflowId } from '../../contracts/workflow-ids';
+import type { RunUpdate } from '../../contracts/monitor-messages';
 import { localActivities, reconcileOptions } from './monitor-activities';
 import { failureMessage, isoNow, type MonitorContext } from './monitor-context';
-import { jittered } from './reconcile-cadence';
+import { jittered } from '../../contracts/reconcile-cadence';
 import { advanceReconcileCursor, applyRuns } from './run-tracking';
 
 /** Runs read per reconcile page; more are read page by page. */

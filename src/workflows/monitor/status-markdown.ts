@@ -1,10 +1,10 @@
 /** The monitor's Web UI details: its status as markdown, the state at a glance first, then the facts behind it. */
-import type { DataflowSchedule } from '../dataflow-types';
+import type { DataflowSchedule } from '../../contracts/dataflow-types';
 import { forWebUi } from '../web-ui-markdown';
-import { describeDuration } from './durations';
-import type { MonitorStatus } from './monitor-status';
-import { failureCauseDescriptions } from './run-classification';
-import type { RunSummary } from './state';
+import { describeDuration } from '../../contracts/durations';
+import type { MonitorStatus } from '../../contracts/monitor-status';
+import { failureCauseDescriptions } from '../../contracts/run-classification';
+import type { RunSummary } from '../../contracts/monitor-state';
 
 function describeSchedule(schedule: DataflowSchedule): string {
   if (schedule.frequency === 'once') return 'once';

@@ -2,7 +2,7 @@
  * The token's calendar, acted on: queue an automatic rotation when one is due, warn at each lead time (once per
  * token), and say once that the token has expired. When to do each is decided by token-schedule.ts.
  */
-import { describeDuration } from './durations';
+import { describeDuration } from '../../contracts/durations';
 import type { MonitorContext } from './monitor-context';
 import {
   autoRotationDueAt,

@@ -2,7 +2,7 @@
 import * as wf from '@temporalio/workflow';
 import { ActivityCancellationType, type RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../../activities';
-import type { ActivityTiming } from './messages';
+import type { ActivityTiming } from '../../contracts/provisioning-messages';
 
 export function provisioningActivities(timing: ActivityTiming = {}) {
   const initialInterval = timing.initialInterval ?? '1s';

@@ -1,8 +1,8 @@
 /** Reading a step's failure: AEP's details, the innermost message, and whether the step ran out of retry window. */
 import * as wf from '@temporalio/workflow';
 import { DefaultFailureConverter, TimeoutType, type Duration } from '@temporalio/common';
-import type { AepFailureDetails } from '../../activities';
-import type { ProvisioningFailure } from './messages';
+import type { AepFailureDetails } from '../../contracts/aep-failure-details';
+import type { ProvisioningFailure } from '../../contracts/provisioning-messages';
 
 /**
  * The step kept failing with retryable errors until its retry window closed. Steps have no attempt limit, so a

@@ -1,5 +1,5 @@
 /** Which schema fields a mapping writes to, so the target-schema step can check a reused schema has them. */
-import type { MappingRule } from '../dataflow-types';
+import type { MappingRule } from '../../contracts/dataflow-types';
 
 /** Splits mapping destinations into tenant field paths and class fields, for the schema-fit check. */
 export function mappingDestinations(mapping: MappingRule[]): { tenantFields: string[]; classFields: string[] } {

@@ -7,11 +7,11 @@
 import * as wf from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { DataflowRef, ExistingResources } from '../../activities';
-import type { DataflowDescriptor, DataflowIds } from '../dataflow-types';
-import { provisioningSteps, stepNumber, stepTitle, type ProvisioningStepKey } from '../provisioning-steps';
-import { DataflowName, DataflowSandbox, DataflowStage, DataflowState } from '../search-attributes';
-import { resourceDescription } from '../../dataflow/ownership-mark';
-import { monitorWorkflowId } from '../workflow-ids';
+import type { DataflowDescriptor, DataflowIds } from '../../contracts/dataflow-types';
+import { provisioningSteps, stepNumber, stepTitle, type ProvisioningStepKey } from '../../contracts/provisioning-steps';
+import { DataflowName, DataflowSandbox, DataflowStage, DataflowState } from '../../contracts/search-attributes';
+import { resourceDescription } from '../../contracts/ownership-mark';
+import { monitorWorkflowId } from '../../contracts/workflow-ids';
 import { defaultStepRetryTimeout, provisioningActivities } from './activity-options';
 import {
   describeAepFailure,
@@ -31,7 +31,7 @@ import {
   type ProvisioningProgress,
   type StepProgress,
   type StepState,
-} from './messages';
+} from '../../contracts/provisioning-messages';
 import { describeSchedule, renderDetails } from './progress-details';
 
 export async function provisionInSeedOrder(input: ProvisionDataflowInput): Promise<ProvisionDataflowResult> {

@@ -16,11 +16,11 @@
  * the survey, the source connection after the preview.
  */
 import type { DataflowRef, ExistingResources } from '../../activities';
-import type { DataflowIds, DataflowSchedule } from '../dataflow-types';
-import type { ProvisioningStepKey } from '../provisioning-steps';
+import type { DataflowIds, DataflowSchedule } from '../../contracts/dataflow-types';
+import type { ProvisioningStepKey } from '../../contracts/provisioning-steps';
 import type { provisioningActivities } from './activity-options';
 import { mappingDestinations } from './mapping-destinations';
-import type { ProvisionDataflowInput } from './messages';
+import type { ProvisionDataflowInput } from '../../contracts/provisioning-messages';
 import { describeSchedule } from './progress-details';
 
 /** What every step reads, and what they build together. */

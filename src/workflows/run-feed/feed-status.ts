@@ -1,8 +1,8 @@
 /** The run feed's `status` query and its Web UI details: one view, two renderings. */
-import { describeDuration } from '../monitor/durations';
+import { describeDuration } from '../../contracts/durations';
 import { forWebUi } from '../web-ui-markdown';
-import type { RunFeedStatus } from './messages';
-import type { RunFeedState } from './feed-state';
+import type { RunFeedStatus } from '../../contracts/run-feed-messages';
+import type { RunFeedState } from '../../contracts/run-feed-state';
 
 export function describeFeed(
   state: RunFeedState,

@@ -16,12 +16,12 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { createAepClient } from '../../../src/aep';
 import { applySpecRequest } from '../../../src/cli/apply-spec';
 import { runPlan } from '../../../src/cli/plan-command';
-import { connectTemporal } from '../../../src/cli/temporal-client';
+import { connectTemporal } from '../../../src/temporal/temporal-client';
 import { startEventsJournal } from '../../../src/events/events-journal-start';
 import { startEventsReceiver } from '../../../src/events/events-receiver';
 import { temporalHandOff } from '../../../src/events/temporal-hand-off';
 import { createKeyringSecretBox, generateSecretsKeyPair } from '../../../src/secrets';
-import { eventsJournalStatusQuery } from '../../../src/workflows/events-journal/messages';
+import { eventsJournalStatusQuery } from '../../../src/contracts/events-journal-messages';
 import {
   applySpecUpdate,
   pauseSignal,
@@ -35,9 +35,9 @@ import {
   teardownUpdate,
   updateDataflowSignal,
   updateDataflowUpdate,
-} from '../../../src/workflows/monitor/messages';
+} from '../../../src/contracts/monitor-messages';
 import { progressQuery } from '../../../src/workflows/provision-dataflow';
-import { runFeedWorkflowId } from '../../../src/workflows/workflow-ids';
+import { runFeedWorkflowId } from '../../../src/contracts/workflow-ids';
 import { randomBytes } from 'node:crypto';
 import { getTemporal } from '../../harness/temporal';
 import { getSimulator } from '../../harness/simulator';

@@ -2,12 +2,12 @@
  * What provisionDataflow takes, returns and shows while it runs: its input and result, the progress query the CLI,
  * the tests and the Web UI read, and the failure it ends with.
  */
-import type { SealedSecret } from '../../secrets';
-import * as wf from '@temporalio/workflow';
-import type { Duration } from '@temporalio/common';
-import type { AepFailureDetails } from '../../activities';
-import type { DataflowIds, DataflowSchedule, MappingRule, OneTrustAccess } from '../dataflow-types';
-import type { ProvisioningStepKey } from '../provisioning-steps';
+import type { SealedSecret } from './sealed-secret';
+import { ApplicationFailure, type Duration } from '@temporalio/common';
+import type { AepFailureDetails } from './aep-failure-details';
+import { query } from './message-definitions';
+import type { DataflowIds, DataflowSchedule, MappingRule, OneTrustAccess } from './dataflow-types';
+import type { ProvisioningStepKey } from './provisioning-steps';
 
 export interface ProvisionDataflowInput {
   sandbox: string;
@@ -132,13 +132,13 @@ export interface ProvisioningProgress {
 }
 
 /** Live progress for the CLI and tests (the Web UI shows the same as current details). */
-export const progressQuery = wf.defineQuery<ProvisioningProgress>('progress');
+export const progressQuery = query<ProvisioningProgress>('progress');
 
 export const provisioningFailureType = 'ProvisioningFailed';
 
 /** How a provisioning ends for good: the failure, with what was rolled back and what is left, rides in its details. */
-export function provisioningFailed(failure: ProvisioningFailure, cause?: unknown): wf.ApplicationFailure {
-  return wf.ApplicationFailure.create({
+export function provisioningFailed(failure: ProvisioningFailure, cause?: unknown): ApplicationFailure {
+  return ApplicationFailure.create({
     type: provisioningFailureType,
     message: failure.message,
     nonRetryable: true,

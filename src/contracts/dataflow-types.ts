@@ -2,7 +2,7 @@
  * Types shared by the provisioning workflow, the monitor, activities and the CLI. Types only, so workflow
  * code can import them freely.
  */
-import type { SealedSecret } from '../secrets';
+import type { SealedSecret } from './sealed-secret';
 
 /** Every AEP resource one dataflow consists of. */
 export interface DataflowIds {

@@ -4,7 +4,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { taskQueueFromEnv } from '../temporal/task-queue';
+import { taskQueueFromEnv } from './task-queue';
 
 export interface TemporalSession {
   client: Client;

@@ -4,9 +4,9 @@
  * the workflow (or anything that calls proxyActivities).
  */
 import type { Duration } from '@temporalio/common';
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { OneTrustEndpoint } from '../../dataflow/onetrust-endpoint-changes';
-import type { DataflowDescriptor } from '../dataflow-types';
+import { query, signal, update } from './message-definitions';
+import type { OneTrustEndpoint } from './onetrust-endpoint-changes';
+import type { DataflowDescriptor } from './dataflow-types';
 import type { MonitorStatus } from './monitor-status';
 import type {
   ActionOutcome,
@@ -17,7 +17,7 @@ import type {
   RunSummary,
   TeardownRequest,
   UpdateDataflowRequest,
-} from './state';
+} from './monitor-state';
 
 export interface DataflowMonitorInput {
   dataflow: DataflowDescriptor;
@@ -60,30 +60,30 @@ export interface RunUpdate {
   listedAt: string;
 }
 
-export const runUpdatesSignal = defineSignal<[RunUpdate]>('runUpdates');
+export const runUpdatesSignal = signal<[RunUpdate]>('runUpdates');
 
-export const rotateTokenSignal = defineSignal<[RotateTokenRequest]>('rotateToken');
-export const updateDataflowSignal = defineSignal<[UpdateDataflowRequest]>('updateDataflow');
-export const pauseSignal = defineSignal('pause');
-export const resumeSignal = defineSignal('resume');
-export const teardownSignal = defineSignal<[TeardownRequest]>('teardown');
+export const rotateTokenSignal = signal<[RotateTokenRequest]>('rotateToken');
+export const updateDataflowSignal = signal<[UpdateDataflowRequest]>('updateDataflow');
+export const pauseSignal = signal('pause');
+export const resumeSignal = signal('resume');
+export const teardownSignal = signal<[TeardownRequest]>('teardown');
 
-export const rotateTokenUpdate = defineUpdate<ActionOutcome, [RotateTokenRequest]>('rotateToken');
-export const updateDataflowUpdate = defineUpdate<ActionOutcome, [UpdateDataflowRequest]>('updateDataflow');
-export const pauseUpdate = defineUpdate<ActionOutcome>('pause');
-export const resumeUpdate = defineUpdate<ActionOutcome>('resume');
-export const teardownUpdate = defineUpdate<ActionOutcome, [TeardownRequest]>('teardown');
+export const rotateTokenUpdate = update<ActionOutcome, [RotateTokenRequest]>('rotateToken');
+export const updateDataflowUpdate = update<ActionOutcome, [UpdateDataflowRequest]>('updateDataflow');
+export const pauseUpdate = update<ActionOutcome>('pause');
+export const resumeUpdate = update<ActionOutcome>('resume');
+export const teardownUpdate = update<ActionOutcome, [TeardownRequest]>('teardown');
 /** `provision` of an existing dataflow: make AEP and the monitor match the spec (see apply-spec.ts). */
-export const applySpecUpdate = defineUpdate<ActionOutcome, [ApplySpecRequest]>('applySpec');
+export const applySpecUpdate = update<ActionOutcome, [ApplySpecRequest]>('applySpec');
 /** Ask the run feed to look now and answer with what the monitor then knows (`status --refresh`). */
-export const refreshUpdate = defineUpdate<MonitorStatus>('refresh');
+export const refreshUpdate = update<MonitorStatus>('refresh');
 
-export const statusQuery = defineQuery<MonitorStatus>('status');
+export const statusQuery = query<MonitorStatus>('status');
 /**
  * The OneTrust base URL and client credentials the monitor mints tokens with (the secret sealed, as it is in the
  * monitor's own history): `plan` hands them to the worker, which compares them with the spec's.
  */
-export const oneTrustEndpointQuery = defineQuery<OneTrustEndpoint>('oneTrustEndpoint');
+export const oneTrustEndpointQuery = query<OneTrustEndpoint>('oneTrustEndpoint');
 
 /** The failure type an update fails with when its work failed (the message says why). */
 export const monitorActionFailedType = 'MonitorActionFailed';

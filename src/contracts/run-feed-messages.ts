@@ -2,8 +2,8 @@
  * What the sandbox run feed accepts and answers. Definitions only (no activities), so the CLI, monitors and
  * tests can import them without loading workflow code.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { RunFeedState } from './feed-state';
+import { query, signal } from './message-definitions';
+import type { RunFeedState } from './run-feed-state';
 
 export interface SandboxRunFeedInput {
   sandbox: string;
@@ -29,7 +29,7 @@ export interface LookNowRequest {
   flowId: string;
 }
 
-export const lookNowSignal = defineSignal<[LookNowRequest]>('lookNow');
+export const lookNowSignal = signal<[LookNowRequest]>('lookNow');
 
 /** A flow-run notification pushed by Adobe I/O Events (webhook or journal), as the feed needs it. */
 export interface PushedRunEvent {
@@ -41,7 +41,7 @@ export interface PushedRunEvent {
 }
 
 /** Runs that started or ended, pushed by the events receiver or the journal reader: handed on at once. */
-export const flowRunEventsSignal = defineSignal<[{ events: PushedRunEvent[] }]>('flowRunEvents');
+export const flowRunEventsSignal = signal<[{ events: PushedRunEvent[] }]>('flowRunEvents');
 
 export interface RunFeedStatus {
   sandbox: string;
@@ -70,4 +70,4 @@ export interface RunFeedStatus {
   startedAt: string;
 }
 
-export const runFeedStatusQuery = defineQuery<RunFeedStatus>('status');
+export const runFeedStatusQuery = query<RunFeedStatus>('status');

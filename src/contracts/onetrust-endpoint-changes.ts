@@ -4,7 +4,7 @@
  * the monitor's apply, which then changes them. Whether two client secrets are the same is decided where the key is
  * held (an activity opens both); this module only ever sees the answer, never a secret.
  */
-import type { OneTrustAccess } from '../workflows/dataflow-types';
+import type { OneTrustAccess } from './dataflow-types';
 
 /** What a monitor mints new tokens with: the token endpoint's base URL and, for automatic rotation, credentials. */
 export type OneTrustEndpoint = Pick<OneTrustAccess, 'baseUrl' | 'clientCredentials'>;

@@ -2,7 +2,7 @@
  * Reading AEP's run statuses and errors: did the run finish, did it fail, and whose fault was it.
  * Workflow-safe, and used by the listRuns activity too so both sides agree.
  */
-import type { FailureCause, RunOutcome } from './state';
+import type { FailureCause, RunOutcome } from './monitor-state';
 
 const successStatuses = new Set(['success', 'succeeded', 'completed', 'partialsuccess']);
 const failureStatuses = new Set(['failed', 'failure', 'error', 'cancelled', 'canceled', 'aborted']);

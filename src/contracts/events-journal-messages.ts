@@ -1,5 +1,5 @@
 /** What the I/O Events journal reader accepts and answers. Definitions only, importable without workflow code. */
-import { defineQuery } from '@temporalio/workflow';
+import { query } from './message-definitions';
 
 export interface EventsJournalInput {
   /** The journal URL of the registration, as the Developer Console shows it. */
@@ -32,4 +32,4 @@ export interface EventsJournalStatus {
   lastError?: string;
 }
 
-export const eventsJournalStatusQuery = defineQuery<EventsJournalStatus>('status');
+export const eventsJournalStatusQuery = query<EventsJournalStatus>('status');

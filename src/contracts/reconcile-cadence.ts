@@ -4,7 +4,7 @@
  * sets it (the name predates the feed; at least a minute). Each interval is jittered by ±10 % so that ten
  * thousand monitors started together do not all list their runs in the same second, ever again.
  */
-import type { DataflowDescriptor } from '../dataflow-types';
+import type { DataflowDescriptor } from './dataflow-types';
 import { parseDuration } from './durations';
 
 export const defaultReconcileIntervalMs = 6 * 3_600_000;

@@ -1,5 +1,5 @@
 /** The seed's mapping from the OneTrust record (`content.*`) to the target schema, tenant left as a placeholder. */
-import type { MappingRule } from '../workflows/dataflow-types';
+import type { MappingRule } from './dataflow-types';
 import { tenantPlaceholder } from './target-schema';
 
 const tenant = `_${tenantPlaceholder}`;

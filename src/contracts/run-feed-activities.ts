@@ -1,0 +1,54 @@
+/**
+ * The run feed's activities as workflows see them (sandboxRunFeed, eventsJournal, the monitor's refresh):
+ * src/activities/run-feed implements this interface, so the compiler checks both sides.
+ */
+import type { LookNowRequest, PushedRunEvent } from './run-feed-messages';
+import type { FollowedRun, LookResult, PushResult } from './run-feed-state';
+
+export interface RunFeedActivities {
+  /** Lists the sandbox's runs since the cursor and hands each finished run to its dataflow's monitor. */
+  deliverSandboxRuns(input: DeliverSandboxRunsInput): Promise<LookResult>;
+  /** Hands runs pushed by the events receiver to their monitors, reading a run only when the event lacks it. */
+  deliverPushedRuns(input: DeliverPushedRunsInput): Promise<PushResult>;
+  /** Starts the sandbox's run feed unless it runs already. */
+  ensureRunFeed(input: { sandbox: string }): Promise<{ workflowId: string; runId: string }>;
+  /** Reads the next page of the I/O Events journal and hands its flow-run events to the run feeds. */
+  readEventsJournal(input: ReadEventsJournalInput): Promise<JournalReadResult>;
+}
+
+export interface DeliverSandboxRunsInput {
+  sandbox: string;
+  /** Runs that started after this epoch ms are listed. */
+  listFromMs: number;
+  pageSize: number;
+  /** Runs in progress at the last look. */
+  followed: FollowedRun[];
+  /** Finished runs already handed on that this listing may return again (the overlap). */
+  deliveredIds: string[];
+  lookNow: LookNowRequest[];
+}
+
+export interface DeliverPushedRunsInput {
+  sandbox: string;
+  events: PushedRunEvent[];
+  /** Finished runs the feed already handed on: not read again. */
+  deliveredIds: string[];
+}
+
+export interface ReadEventsJournalInput {
+  /** The journal URL (first read) or the next link of the previous read. */
+  url: string;
+  /** Where a sandbox's run feed runs if the events start it. */
+  runFeedTaskQueue: string;
+}
+
+export interface JournalReadResult {
+  next: string;
+  /** Flow-run events handed on (other event types in the journal are skipped). */
+  handedOn: number;
+  skipped: number;
+  /** Set when there was nothing newer: wait this long before reading `next`. */
+  retryAfterMs?: number;
+  /** The position had expired: reading resumed at the newest events. */
+  expired?: boolean;
+}
