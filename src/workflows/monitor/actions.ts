@@ -1,36 +1,36 @@
 /**
  * The work people (and the token calendar) ask a monitor for, done one item at a time: rotate the OneTrust token
  * (on request, or minted automatically with client credentials), change the flow (settings, schedule, mapping),
- * pause, resume, tear down, and look at the runs now.
+ * pause, resume and tear down. Each takes the monitor state it changes and what else it needs; DataflowMonitor
+ * picks the one an item asks for (and looks at the runs itself for `refresh`).
  */
 import { ApplicationFailure, patched } from '@temporalio/workflow';
 import type { DataflowResourceKind } from '../../contracts/monitor-activities';
 import type { Duration } from '@temporalio/common';
 import type { DataflowIds } from '../../contracts/dataflow-types';
 import { formatDuration, messageOf, usedUpRetryWindow } from '../provisioning/failure-causes';
+import type { RaiseAlert } from './alerting';
 import { activities, changeOptions, teardownActivities } from './monitor-activities';
-import { failureMessage, type MonitorContext } from './monitor-context';
-import { monitorActionFailedType } from '../../contracts/monitor-messages';
-import type { RunWatcher } from './run-watching';
+import { failureMessage } from './monitor-context';
+import { monitorActionFailedType, type DataflowMonitorInput } from '../../contracts/monitor-messages';
 import type {
   ActionOutcome,
+  MonitorState,
   RotateTokenRequest,
   TeardownProgress,
   TeardownRequest,
   UpdateDataflowRequest,
-  WorkItem,
 } from '../../contracts/monitor-state';
 import { tokenStateAfterRotation } from './token-schedule';
-import { applySpec } from './apply-spec';
 
 export type WorkResult = { summary: string; details: ActionOutcome['details'] };
 
-async function rotate(
-  context: MonitorContext,
+export async function rotate(
+  state: MonitorState,
+  raise: RaiseAlert,
   request: RotateTokenRequest,
   how: 'on request' | 'automatically' | 'from the spec',
 ): Promise<WorkResult> {
-  const { state } = context;
   const result = await activities.rotateOneTrustToken.executeWithOptions(
     { ...changeOptions, summary: `rotate token ${how}` },
     [
@@ -50,7 +50,7 @@ async function rotate(
     tokenExpiresAt: result.tokenExpiresAt,
   };
   state.token = tokenStateAfterRotation(result.tokenExpiresAt, Date.now());
-  await context.raise({
+  await raise({
     kind: 'token-rotated',
     severity: 'info',
     discriminator: result.tokenExpiresAt,
@@ -67,8 +67,7 @@ async function rotate(
   };
 }
 
-async function rotateAutomatically(context: MonitorContext): Promise<WorkResult> {
-  const { state } = context;
+export async function rotateAutomatically(state: MonitorState, raise: RaiseAlert): Promise<WorkResult> {
   const credentials = state.dataflow.oneTrust.clientCredentials;
   if (!credentials) throw ApplicationFailure.nonRetryable('no OneTrust client credentials to mint a token with');
   try {
@@ -82,13 +81,13 @@ async function rotateAutomatically(context: MonitorContext): Promise<WorkResult>
         },
       ],
     );
-    return await rotate(context, { token: minted.token, expiresAt: minted.expiresAt }, 'automatically');
+    return await rotate(state, raise, { token: minted.token, expiresAt: minted.expiresAt }, 'automatically');
   } catch (error) {
     const failures = state.token.autoRotationFailures + 1;
     state.token.autoRotationFailures = failures;
     // Back off: 15 minutes × 2^(failures-1), at most six hours, so a broken credential does not spin.
     state.token.autoRotationRetryAt = Date.now() + Math.min(6 * 3_600_000, 15 * 60_000 * 2 ** (failures - 1));
-    await context.raise({
+    await raise({
       kind: 'token-rotation-failed',
       severity: 'critical',
       discriminator: `${state.token.expiresAt}:${failures}`,
@@ -99,8 +98,8 @@ async function rotateAutomatically(context: MonitorContext): Promise<WorkResult>
   }
 }
 
-async function updateDataflow(context: MonitorContext, request: UpdateDataflowRequest): Promise<WorkResult> {
-  const { dataflow } = context.state;
+export async function updateDataflow(state: MonitorState, request: UpdateDataflowRequest): Promise<WorkResult> {
+  const { dataflow } = state;
   const changed: string[] = [];
   const details: WorkResult['details'] = {};
   if (request.name !== undefined || request.description !== undefined || request.schedule !== undefined) {
@@ -161,8 +160,7 @@ async function updateDataflow(context: MonitorContext, request: UpdateDataflowRe
   return { summary: `dataflow updated: ${changed.join(', ')}`, details };
 }
 
-async function setEnabled(context: MonitorContext, enabled: boolean): Promise<WorkResult> {
-  const { state } = context;
+export async function setEnabled(state: MonitorState, enabled: boolean): Promise<WorkResult> {
   const result = await activities.setFlowEnabled.executeWithOptions(
     { ...changeOptions, summary: enabled ? 'resume: enable the flow' : 'pause: disable the flow' },
     [{ sandbox: state.dataflow.sandbox, flowId: state.dataflow.ids.flowId, enabled }],
@@ -177,10 +175,15 @@ async function setEnabled(context: MonitorContext, enabled: boolean): Promise<Wo
   };
 }
 
-async function teardown(context: MonitorContext, request: TeardownRequest): Promise<WorkResult> {
+/** `publish` shows each step (the status says what is deleted and what is left) while the teardown is under way. */
+export async function teardown(
+  state: MonitorState,
+  request: TeardownRequest,
+  timing: DataflowMonitorInput['teardownTiming'],
+  publish: () => void,
+): Promise<WorkResult> {
   // Teardowns started before this change keep their old path when replayed: a few attempts per delete, no state.
-  if (!patched(patientTeardownPatch)) return teardownWithoutProgress(context, request);
-  const { state, input } = context;
+  if (!patched(patientTeardownPatch)) return teardownWithoutProgress(state, request);
   const { ids, sandbox, name } = state.dataflow;
   const { plan, kept } = teardownPlan(ids, request.keepData === true);
   const deleted: string[] = [];
@@ -192,7 +195,7 @@ async function teardown(context: MonitorContext, request: TeardownRequest): Prom
     deleted: [],
   };
   state.teardown = progress;
-  context.publish();
+  publish();
   for (const [kind, id] of plan) {
     const label = `${kind} ${id}`;
     // A field group still used by a schema we kept stays too.
@@ -203,14 +206,14 @@ async function teardown(context: MonitorContext, request: TeardownRequest): Prom
     }
     let result;
     try {
-      result = await teardownActivities(input.teardownTiming).deleteDataflowResource.executeWithOptions(
+      result = await teardownActivities(timing).deleteDataflowResource.executeWithOptions(
         { summary: `teardown: delete ${kind}` },
         [{ sandbox, dataflowName: name, kind, id }],
       );
     } catch (error) {
       progress.phase = 'teardown-failed';
-      progress.error = `stopped at ${label}: ${teardownFailureMessage(error, input.teardownTiming?.retryTimeout)}`;
-      context.publish();
+      progress.error = `stopped at ${label}: ${teardownFailureMessage(error, timing?.retryTimeout)}`;
+      publish();
       throw ApplicationFailure.nonRetryable(
         `teardown ${progress.error} (deleted so far: ${deleted.join(', ') || 'nothing'}; left: ${progress.left.join(', ')}); ` +
           'run teardown again to finish',
@@ -222,7 +225,7 @@ async function teardown(context: MonitorContext, request: TeardownRequest): Prom
     else kept.push(`${label} (${result.reason ?? 'kept'})`);
     if (result.outcome !== 'kept') progress.deleted.push(label);
     progress.left = progress.left.filter((entry) => entry !== label);
-    context.publish();
+    publish();
   }
   state.teardown = undefined;
   state.tornDown = true;
@@ -270,8 +273,7 @@ function teardownPlan(
 }
 
 /** The teardown of releases before `patientTeardownPatch`, kept for replaying their histories. */
-async function teardownWithoutProgress(context: MonitorContext, request: TeardownRequest): Promise<WorkResult> {
-  const { state } = context;
+async function teardownWithoutProgress(state: MonitorState, request: TeardownRequest): Promise<WorkResult> {
   const { ids, sandbox, name } = state.dataflow;
   const { plan, kept } = teardownPlan(ids, request.keepData === true);
   const deleted: string[] = [];
@@ -304,32 +306,4 @@ async function teardownWithoutProgress(context: MonitorContext, request: Teardow
     summary: `torn down: ${deleted.length} deleted, ${alreadyGone.length} already gone, ${kept.length} kept`,
     details: { deleted, alreadyGone, kept },
   };
-}
-
-export async function perform(context: MonitorContext, runs: RunWatcher, item: WorkItem): Promise<WorkResult> {
-  const { action } = item;
-  switch (action.kind) {
-    case 'rotateToken':
-      return rotate(context, action.request, 'on request');
-    case 'autoRotateToken':
-      return rotateAutomatically(context);
-    case 'updateDataflow':
-      return updateDataflow(context, action.request);
-    case 'pause':
-      return setEnabled(context, false);
-    case 'resume':
-      return setEnabled(context, true);
-    case 'teardown':
-      return teardown(context, action.request);
-    case 'applySpec':
-      return applySpec(context, action.request, { updateDataflow, rotate, setEnabled });
-    case 'refresh': {
-      const how = await runs.refresh();
-      const { lastReconcileError } = context.state;
-      return {
-        summary: lastReconcileError ? `${how}; could not list the runs: ${lastReconcileError}` : how,
-        details: { runs: context.state.lastRuns.length },
-      };
-    }
-  }
 }

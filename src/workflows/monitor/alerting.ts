@@ -9,6 +9,9 @@ import { failureMessage } from './monitor-context';
 import type { AlertDraft } from './run-tracking';
 import type { Alert, MonitorState } from '../../contracts/monitor-state';
 
+/** Sends an alert (webhook or log) and records it as the last alert: raiseAlert bound to one monitor. */
+export type RaiseAlert = (draft: AlertDraft) => Promise<void>;
+
 export async function raiseAlert(state: MonitorState, workflowId: string, draft: AlertDraft): Promise<void> {
   const { dataflow } = state;
   const alert: Alert = {

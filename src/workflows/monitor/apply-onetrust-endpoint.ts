@@ -13,7 +13,8 @@ import {
   type OneTrustEndpoint,
 } from '../../contracts/onetrust-endpoint-changes';
 import { activities } from './monitor-activities';
-import { failureMessage, type MonitorContext } from './monitor-context';
+import { failureMessage } from './monitor-context';
+import type { MonitorState } from '../../contracts/monitor-state';
 
 /** Monitors that applied specs before the OneTrust endpoint was converged replay without it. */
 export const applyOneTrustEndpointPatch = 'apply-spec-onetrust-endpoint';
@@ -25,10 +26,9 @@ const credentialCheckOptions: ActivityOptions = {
 };
 
 export async function applyOneTrustEndpoint(
-  context: MonitorContext,
+  state: MonitorState,
   wanted: OneTrustEndpoint,
 ): Promise<{ changed: string[]; kept: string[] }> {
-  const { state } = context;
   const { oneTrust } = state.dataflow;
   const inUse: OneTrustEndpoint = {
     baseUrl: oneTrust.baseUrl,

@@ -8,23 +8,26 @@
 import { patched } from '@temporalio/workflow';
 import { activities, changeOptions } from './monitor-activities';
 import { applyOneTrustEndpoint, applyOneTrustEndpointPatch } from './apply-onetrust-endpoint';
-import type { MonitorContext } from './monitor-context';
-import type { ApplySpecRequest, RotateTokenRequest, UpdateDataflowRequest } from '../../contracts/monitor-state';
+import type {
+  ApplySpecRequest,
+  MonitorState,
+  RotateTokenRequest,
+  UpdateDataflowRequest,
+} from '../../contracts/monitor-state';
 import type { WorkResult } from './actions';
 
-/** The monitor's own verbs, which apply uses for each kind of change. */
+/** The monitor's own verbs (on the same state), which apply uses for each kind of change. */
 export interface MonitorVerbs {
-  updateDataflow(context: MonitorContext, request: UpdateDataflowRequest): Promise<WorkResult>;
-  rotate(context: MonitorContext, request: RotateTokenRequest, how: 'from the spec'): Promise<WorkResult>;
-  setEnabled(context: MonitorContext, enabled: boolean): Promise<WorkResult>;
+  updateDataflow(request: UpdateDataflowRequest): Promise<WorkResult>;
+  rotate(request: RotateTokenRequest, how: 'from the spec'): Promise<WorkResult>;
+  setEnabled(enabled: boolean): Promise<WorkResult>;
 }
 
 export async function applySpec(
-  context: MonitorContext,
+  state: MonitorState,
   request: ApplySpecRequest,
   verbs: MonitorVerbs,
 ): Promise<WorkResult> {
-  const { state } = context;
   const { dataflow } = state;
   const changed: string[] = [];
   const kept: string[] = [];
@@ -44,14 +47,14 @@ export async function applySpec(
   );
 
   if (comparison.description || comparison.schedule) {
-    await verbs.updateDataflow(context, {
+    await verbs.updateDataflow({
       ...(comparison.description ? { description: request.description } : {}),
       ...(comparison.schedule ? { schedule: request.schedule } : {}),
     });
     changed.push(...comparison.flowChanges);
   }
   if (comparison.mappingChanges.length > 0) {
-    await verbs.updateDataflow(context, { mapping: request.mapping });
+    await verbs.updateDataflow({ mapping: request.mapping });
     changed.push(...comparison.mappingChanges, `the flow uses mapping v${dataflow.ids.mappingVersion}`);
   } else if (comparison.mappingPointsElsewhere) {
     // Someone pointed the flow at another mapping: back to the dataflow's own version.
@@ -71,7 +74,7 @@ export async function applySpec(
 
   const wantedState = state.paused ? 'disabled' : 'enabled';
   if (comparison.flowState !== undefined && comparison.flowState !== wantedState) {
-    await verbs.setEnabled(context, !state.paused);
+    await verbs.setEnabled(!state.paused);
     changed.push(`flow state ${comparison.flowState} → ${wantedState}`);
   }
   if (state.paused) kept.push('the flow stays paused (resume enables it)');
@@ -82,7 +85,7 @@ export async function applySpec(
   if (!sameToken || request.tokenUnconfirmed) {
     const inUse = state.token.expiresAt;
     if (request.tokenUnconfirmed || Date.parse(request.tokenExpiresAt) >= Date.parse(inUse)) {
-      await verbs.rotate(context, { token: request.token, expiresAt: request.tokenExpiresAt }, 'from the spec');
+      await verbs.rotate({ token: request.token, expiresAt: request.tokenExpiresAt }, 'from the spec');
       changed.push(`OneTrust token replaced by the spec's (expires ${request.tokenExpiresAt})`);
     } else {
       kept.push(`the OneTrust token in use (expires ${inUse}): the spec's expires earlier (${request.tokenExpiresAt})`);
@@ -91,7 +94,7 @@ export async function applySpec(
 
   // A spec from an older CLI carries no endpoint: what the monitor holds stays.
   if (request.oneTrust !== undefined && patched(applyOneTrustEndpointPatch)) {
-    const endpoint = await applyOneTrustEndpoint(context, request.oneTrust);
+    const endpoint = await applyOneTrustEndpoint(state, request.oneTrust);
     changed.push(...endpoint.changed);
     kept.push(...endpoint.kept);
   }

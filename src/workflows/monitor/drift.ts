@@ -9,8 +9,9 @@
  */
 import { log } from '@temporalio/workflow';
 import type { LiveDataflow } from '../../contracts/monitor-activities';
+import type { RaiseAlert } from './alerting';
 import { localActivities } from './monitor-activities';
-import { failureMessage, isoNow, type MonitorContext } from './monitor-context';
+import { failureMessage, isoNow } from './monitor-context';
 import type { DataflowIds } from '../../contracts/dataflow-types';
 import type { DriftState, MonitorState } from '../../contracts/monitor-state';
 
@@ -89,9 +90,11 @@ function connectionWiringDifferences(state: MonitorState, live: LiveDataflow): D
   return differences;
 }
 
-/** Reads the dataflow and records, alerts or clears drift. A failed read changes nothing (the next look retries). */
-export async function lookForDrift(context: MonitorContext): Promise<void> {
-  const { state } = context;
+/**
+ * Reads the dataflow and records, alerts or clears drift. A failed read changes nothing (the next look retries).
+ * A new drift is published before its alert is sent, so the status shows it at once.
+ */
+export async function lookForDrift(state: MonitorState, raise: RaiseAlert, publish: () => void): Promise<void> {
   let live: LiveDataflow;
   try {
     live = await localActivities.inspectDataflow.executeWithOptions({ summary: 'look for drift' }, [
@@ -106,7 +109,7 @@ export async function lookForDrift(context: MonitorContext): Promise<void> {
   if (differences.length === 0) {
     if (before === undefined) return;
     state.drift = undefined;
-    await context.raise({
+    await raise({
       kind: 'drift-resolved',
       severity: 'info',
       discriminator: `${before.since}:${isoNow()}`,
@@ -123,8 +126,8 @@ export async function lookForDrift(context: MonitorContext): Promise<void> {
     repairable: differences.every((difference) => difference.repairable),
   };
   state.drift = drift;
-  context.publish();
-  await context.raise({
+  publish();
+  await raise({
     kind: 'drifted',
     severity: 'warning',
     discriminator: `${drift.since}:${fingerprint(texts.join('\n'))}`,

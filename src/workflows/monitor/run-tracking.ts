@@ -4,7 +4,7 @@
  * cause, recovery); and, for reconciles, the cursor and the runs still in progress to read again next time.
  */
 import { failureCauseDescriptions } from '../../contracts/run-classification';
-import { type AlertKind, type AlertSeverity, type MonitorState, type RunSummary } from '../../contracts/monitor-state';
+import type { AlertKind, AlertSeverity, MonitorState, RunSummary } from '../../contracts/monitor-state';
 import { keepNewest, maxLastRuns, maxSettledRunIds, maxUnfinishedRuns } from './state';
 
 /** An alert the workflow still has to give an id and send. */

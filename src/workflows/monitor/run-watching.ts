@@ -9,11 +9,13 @@ import { condition, getExternalWorkflowHandle, uuid4 } from '@temporalio/workflo
 import type { RunPage } from '../../contracts/monitor-activities';
 import { lookNowSignal } from '../../contracts/run-feed-messages';
 import { runFeedWorkflowId } from '../../contracts/workflow-ids';
+import type { RaiseAlert } from './alerting';
 import type { RunUpdate } from '../../contracts/monitor-messages';
 import { localActivities, reconcileOptions } from './monitor-activities';
-import { failureMessage, isoNow, type MonitorContext } from './monitor-context';
+import { failureMessage, isoNow } from './monitor-context';
 import { jittered } from '../../contracts/reconcile-cadence';
 import { advanceReconcileCursor, applyRuns } from './run-tracking';
+import type { MonitorState } from '../../contracts/monitor-state';
 
 /** Runs read per reconcile page; more are read page by page. */
 const runsPerReconcilePage = 200;
@@ -28,11 +30,25 @@ const reconcileFailuresBeforeAlert = 3;
 const firstRetryMs = 60_000;
 const defaultRefreshTimeoutMs = 20_000;
 
+/** Who is watching, and how patiently. */
+export interface RunWatching {
+  /** The monitor's own workflow id: the run feed answers a `lookNow` there. */
+  monitorWorkflowId: string;
+  /** Time between reconciles: read at each one, since applying a spec can change it. */
+  reconcileIntervalMs(): number;
+  /** How long `status --refresh` waits for the feed's answer (default 20 s). */
+  refreshTimeoutMs: number | undefined;
+}
+
 export class RunWatcher {
   private readonly inbox: RunUpdate[] = [];
   private readonly answered = new Set<string>();
 
-  constructor(private readonly context: MonitorContext) {}
+  constructor(
+    private readonly state: MonitorState,
+    private readonly raise: RaiseAlert,
+    private readonly watching: RunWatching,
+  ) {}
 
   /** The `runUpdates` signal handler: keep the message for the main loop (alerts need activities). */
   receive(update: RunUpdate): void {
@@ -46,17 +62,17 @@ export class RunWatcher {
 
   /** Folds every message received so far into the state, raising the alerts they call for. */
   async takeNews(): Promise<void> {
-    const { state } = this.context;
+    const { state } = this;
     for (let update = this.inbox.shift(); update !== undefined; update = this.inbox.shift()) {
       state.lastFeedMessageAt = update.listedAt;
       state.counts.feedMessages += 1;
-      for (const draft of applyRuns(state, update.runs, Date.now())) await this.context.raise(draft);
+      for (const draft of applyRuns(state, update.runs, Date.now())) await this.raise(draft);
     }
   }
 
   /** Lists this dataflow's own runs since the last reconcile (every page), after making sure the feed runs. */
   async reconcile(): Promise<void> {
-    const { state } = this.context;
+    const { state } = this;
     state.counts.reconciles += 1;
     try {
       for (let pages = 0; pages < 50; pages += 1) {
@@ -75,7 +91,7 @@ export class RunWatcher {
           ],
         );
         const cursorBefore = state.reconcileCursorMs;
-        for (const draft of applyRuns(state, page.runs, Date.now())) await this.context.raise(draft);
+        for (const draft of applyRuns(state, page.runs, Date.now())) await this.raise(draft);
         advanceReconcileCursor(state, page.runs, Date.now());
         // A cursor that did not move (a page of runs all started in the same millisecond) would read it again.
         if (!page.more || state.reconcileCursorMs === cursorBefore) break;
@@ -86,25 +102,25 @@ export class RunWatcher {
     }
     state.lastReconcileAt = isoNow();
     state.lastReconcileError = undefined;
-    state.nextReconcileAt = Date.now() + jittered(this.context.reconcileIntervalMs(), Math.random());
+    state.nextReconcileAt = Date.now() + jittered(this.watching.reconcileIntervalMs(), Math.random());
     await this.endTrouble();
   }
 
   /** `status --refresh`: the feed looks now and answers; without an answer the monitor looks itself. */
   async refresh(): Promise<string> {
-    const { state, workflowId } = this.context;
+    const { state } = this;
     const requestId = uuid4();
     try {
       await getExternalWorkflowHandle(runFeedWorkflowId(state.dataflow.sandbox)).signal(lookNowSignal, {
         requestId,
-        monitorWorkflowId: workflowId,
+        monitorWorkflowId: this.watching.monitorWorkflowId,
         flowId: state.dataflow.ids.flowId,
       });
     } catch {
       await this.reconcile();
       return `the run feed of sandbox ${state.dataflow.sandbox} was not running: listed the runs directly and started it again`;
     }
-    const timeoutMs = this.context.input.refreshTimeoutMs ?? defaultRefreshTimeoutMs;
+    const timeoutMs = this.watching.refreshTimeoutMs ?? defaultRefreshTimeoutMs;
     const answered = await condition(() => this.answered.has(requestId), timeoutMs);
     if (!answered) {
       await this.reconcile();
@@ -116,15 +132,15 @@ export class RunWatcher {
   }
 
   private async countFailure(reason: string): Promise<void> {
-    const { state } = this.context;
+    const { state } = this;
     state.lastReconcileError = reason;
     const trouble = (state.reconcileTrouble ??= { failures: 0, since: isoNow(), alerted: false });
     trouble.failures += 1;
-    const interval = this.context.reconcileIntervalMs();
+    const interval = this.watching.reconcileIntervalMs();
     state.nextReconcileAt = Date.now() + Math.min(interval, firstRetryMs * 2 ** (trouble.failures - 1));
     if (trouble.alerted || trouble.failures < reconcileFailuresBeforeAlert) return;
     trouble.alerted = true;
-    await this.context.raise({
+    await this.raise({
       kind: 'unmonitored',
       severity: 'critical',
       discriminator: trouble.since,
@@ -136,11 +152,11 @@ export class RunWatcher {
 
   /** The runs can be listed again: say so if the blindness was alerted. */
   private async endTrouble(): Promise<void> {
-    const { state } = this.context;
+    const { state } = this;
     const trouble = state.reconcileTrouble;
     state.reconcileTrouble = undefined;
     if (!trouble?.alerted) return;
-    await this.context.raise({
+    await this.raise({
       kind: 'monitoring-resumed',
       severity: 'info',
       discriminator: trouble.since,

@@ -6,14 +6,15 @@
  * re-seal works.
  */
 import { log, patched } from '@temporalio/workflow';
+import type { RaiseAlert } from './alerting';
 import { activities } from './monitor-activities';
-import { failureMessage, isoNow, type MonitorContext } from './monitor-context';
+import { failureMessage, isoNow } from './monitor-context';
+import type { MonitorState } from '../../contracts/monitor-state';
 
 /** Monitors that re-sealed before this only logged a failure: they replay without the alert. */
 export const resealTroubleAlertPatch = 'alert-when-secrets-reseal-fails';
 
-export async function resealCarriedSecrets(context: MonitorContext): Promise<void> {
-  const { state } = context;
+export async function resealCarriedSecrets(state: MonitorState, raise: RaiseAlert): Promise<void> {
   try {
     const { dataflow } = await activities.resealDataflowSecrets.executeWithOptions(
       { summary: 're-seal the carried secrets with the newest key' },
@@ -33,7 +34,7 @@ export async function resealCarriedSecrets(context: MonitorContext): Promise<voi
     // Every continue-as-new tries again: the same problem is said once, not once per generation.
     if (state.resealTrouble?.problem === problem) return;
     state.resealTrouble = { problem, since: isoNow() };
-    await context.raise({
+    await raise({
       kind: 'secrets-reseal-failed',
       severity: 'critical',
       discriminator: state.resealTrouble.since,

@@ -2,8 +2,9 @@
  * The token's calendar, acted on: queue an automatic rotation when one is due, warn at each lead time (once per
  * token), and say once that the token has expired. When to do each is decided by token-schedule.ts.
  */
+import type { RaiseAlert } from './alerting';
 import { describeDuration } from '../../contracts/durations';
-import type { MonitorContext } from './monitor-context';
+import type { MonitorAction, MonitorState, WorkItem } from '../../contracts/monitor-state';
 import {
   autoRotationDueAt,
   canRotateAutomatically,
@@ -13,21 +14,24 @@ import {
   warningsSuppressed,
 } from './token-schedule';
 
-export async function attendToToken(context: MonitorContext): Promise<void> {
-  const { state } = context;
+export async function attendToToken(
+  state: MonitorState,
+  enqueue: (action: MonitorAction, source: WorkItem['source']) => WorkItem,
+  raise: RaiseAlert,
+): Promise<void> {
   const now = Date.now();
   const leadTimes = tokenWarningLeads(state.dataflow);
   const automatic = canRotateAutomatically(state.dataflow);
   if (automatic && now >= autoRotationDueAt(state.token, leadTimes)) {
     if (!state.queue.some((item) => item.action.kind === 'autoRotateToken')) {
-      context.enqueue({ kind: 'autoRotateToken' }, 'monitor');
+      enqueue({ kind: 'autoRotateToken' }, 'monitor');
     }
   }
   const warning = warningsSuppressed(state.token, automatic) ? undefined : dueWarning(state.token, leadTimes, now);
   if (warning) {
     state.token.warningsSent.push(...warning.passed);
     const remaining = Date.parse(state.token.expiresAt) - now;
-    await context.raise({
+    await raise({
       kind: 'token-expiring',
       severity: 'warning',
       discriminator: `${state.token.expiresAt}:${warning.lead.text}`,
@@ -37,7 +41,7 @@ export async function attendToToken(context: MonitorContext): Promise<void> {
   }
   if (isTokenExpired(state.token, now) && !state.token.expiredAlerted) {
     state.token.expiredAlerted = true;
-    await context.raise({
+    await raise({
       kind: 'token-expired',
       severity: 'critical',
       discriminator: state.token.expiresAt,
