@@ -19,35 +19,32 @@ const notWorkflowCode = {
   group: ['**/workflows', '**/workflows/**'],
   message: 'Import what workflows and this side share from src/contracts, not from src/workflows.',
 };
-function workflowImportRule({ activityTypes }) {
-  return {
-    'no-restricted-imports': [
-      'error',
-      {
-        paths: [
-          ...nodeBuiltins.flatMap((name) => [name, `node:${name}`]),
-          { name: '@temporalio/activity', message: 'Activities cannot be imported into workflow code.' },
-          { name: '@temporalio/client', message: 'The client cannot be imported into workflow code.' },
-          { name: '@temporalio/worker', message: 'The worker cannot be imported into workflow code.' },
-          { name: 'undici', message: 'No I/O in workflow code: call an activity.' },
-        ],
-        patterns: [
-          notTheSimulator,
-          {
-            group: ['**/aep', '**/aep/**', '**/onetrust', '**/onetrust/**'],
-            allowTypeImports: true,
-            message: 'Workflow code may only import types from clients.',
-          },
-          {
-            group: ['**/activities', '**/activities/**'],
-            allowTypeImports: activityTypes,
-            message: 'Workflows see activities only through their interfaces in src/contracts.',
-          },
-        ],
-      },
-    ],
-  };
-}
+const workflowImportRule = {
+  'no-restricted-imports': [
+    'error',
+    {
+      paths: [
+        ...nodeBuiltins.flatMap((name) => [name, `node:${name}`]),
+        { name: '@temporalio/activity', message: 'Activities cannot be imported into workflow code.' },
+        { name: '@temporalio/client', message: 'The client cannot be imported into workflow code.' },
+        { name: '@temporalio/worker', message: 'The worker cannot be imported into workflow code.' },
+        { name: 'undici', message: 'No I/O in workflow code: call an activity.' },
+      ],
+      patterns: [
+        notTheSimulator,
+        {
+          group: ['**/aep', '**/aep/**', '**/onetrust', '**/onetrust/**'],
+          allowTypeImports: true,
+          message: 'Workflow code may only import types from clients.',
+        },
+        {
+          group: ['**/activities', '**/activities/**'],
+          message: 'Workflows see activities only through their interfaces in src/contracts.',
+        },
+      ],
+    },
+  ],
+};
 const layerRule = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
 export default tseslint.config(
@@ -103,19 +100,7 @@ export default tseslint.config(
   {
     // Workflow code runs in Temporal's deterministic sandbox, and sees activities only as contracts' interfaces.
     files: ['src/workflows/**/*.ts'],
-    rules: workflowImportRule({ activityTypes: false }),
-  },
-  {
-    // Still typed by the activity modules (ReturnType of the factories) until provisioning's activities have a
-    // written-out interface in src/contracts like the monitor's and the run feed's.
-    files: [
-      'src/workflows/plan-dataflow.ts',
-      'src/workflows/provision-dataflow.ts',
-      'src/workflows/provisioning/activity-options.ts',
-      'src/workflows/provisioning/provision-in-seed-order.ts',
-      'src/workflows/provisioning/provisioning-graph.ts',
-    ],
-    rules: workflowImportRule({ activityTypes: true }),
+    rules: workflowImportRule,
   },
   { files: ['**/*.mjs', '**/*.js'], ...tseslint.configs.disableTypeChecked },
   prettier,

@@ -4,7 +4,7 @@
  * a fresh OneTrust token must reach the dataflow), but never silently: it asks `plan` first and says what re-applying
  * the example changes on the dataflow an earlier demo left.
  */
-import type { DataflowPlan } from '../../src/activities';
+import type { DataflowPlan } from '../../src/contracts/plan-activities';
 import { stepTitle } from '../../src/contracts/provisioning-steps';
 import { captureClient } from './client-command';
 import type { DemoContext } from './demo-context';

@@ -2,23 +2,26 @@
 import type { SandboxClient } from '../aep';
 import { xdmFullContentType } from '../contracts/platform-ids';
 import { asStep, checkFailure } from './aep-failure';
-import { allOf, firstOf, type DataflowRef } from './dataflow-ref';
+import type {
+  DataflowRef,
+  DeleteOutcome,
+  EnsureDatasetInput,
+  ProvisioningActivities,
+} from '../contracts/provisioning-activities';
+import { allOf, firstOf } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';
 import { handOverDataset } from './hand-over';
 import { mustLookFirst } from './look-first';
-import { deleteOwned, type DeleteOutcome } from './owned-deletes';
+import { deleteOwned } from './owned-deletes';
 import { datasetUsedByOthers } from './used-by-others';
 
-export function createCatalogActivities({ aep }: ActivityDependencies) {
+export function createCatalogActivities({
+  aep,
+}: ActivityDependencies): Pick<ProvisioningActivities, 'ensureDataset' | 'deleteDataset'> {
   const catalog = (dataflow: DataflowRef): SandboxClient['catalog'] => aep.forSandbox(dataflow.sandbox).catalog;
 
   return {
-    async ensureDataset(input: {
-      dataflow: DataflowRef;
-      schemaId: string;
-      description: string;
-      lookFirst?: boolean;
-    }): Promise<{ datasetId: string; created: boolean }> {
+    async ensureDataset(input: EnsureDatasetInput): Promise<{ datasetId: string; created: boolean }> {
       return asStep('dataset', async () => {
         const api = catalog(input.dataflow);
         const name = input.dataflow.datasetName;

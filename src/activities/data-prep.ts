@@ -4,24 +4,26 @@ import { xdmFullContentType } from '../contracts/platform-ids';
 import { parseDestination, tenantPlaceholder, withTenant } from '../contracts/target-schema';
 import type { MappingRule } from '../contracts/dataflow-types';
 import { asStep, checkFailure } from './aep-failure';
-import { allOf, firstOf, namesOf, type DataflowRef } from './dataflow-ref';
+import type {
+  DataflowRef,
+  DeleteOutcome,
+  EnsureMappingSetInput,
+  ProvisioningActivities,
+} from '../contracts/provisioning-activities';
+import { allOf, firstOf, namesOf } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';
 import { mustLookFirst } from './look-first';
-import { deleteEach, withKnownId, type DeleteOutcome } from './owned-deletes';
+import { deleteEach, withKnownId } from './owned-deletes';
 
-export function createDataPrepActivities({ aep }: ActivityDependencies) {
+export function createDataPrepActivities({
+  aep,
+}: ActivityDependencies): Pick<ProvisioningActivities, 'ensureMappingSet' | 'deleteMappingSet'> {
   const dataPrep = (dataflow: DataflowRef): SandboxClient['dataPrep'] => aep.forSandbox(dataflow.sandbox).dataPrep;
 
   return {
-    async ensureMappingSet(input: {
-      dataflow: DataflowRef;
-      schemaId: string;
-      tenantId: string;
-      /** Destinations may hold the `{TENANT_ID}` placeholder. */
-      mapping: MappingRule[];
-      description: string;
-      lookFirst?: boolean;
-    }): Promise<{ mappingSetId: string; mappingVersion: number; created: boolean }> {
+    async ensureMappingSet(
+      input: EnsureMappingSetInput,
+    ): Promise<{ mappingSetId: string; mappingVersion: number; created: boolean }> {
       return asStep('mapping-set', async () => {
         const mappings = resolveMapping(input.mapping, input.tenantId);
         const api = dataPrep(input.dataflow);

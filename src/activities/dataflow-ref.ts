@@ -1,13 +1,9 @@
 /** What every provisioning activity is told about the dataflow it works on; names are derived from it. */
 import { dataflowResourceNames, type DataflowResourceNames } from '../contracts/resource-names';
+import type { DataflowRef } from '../contracts/provisioning-activities';
 import type { Flow, FlowServiceApi } from '../aep';
 
-export interface DataflowRef {
-  sandbox: string;
-  name: string;
-  schemaTitle: string;
-  datasetName: string;
-}
+export type { DataflowRef } from '../contracts/provisioning-activities';
 
 export function namesOf(dataflow: DataflowRef): DataflowResourceNames {
   return dataflowResourceNames(dataflow);

@@ -3,28 +3,20 @@
  * was made by someone or something else (an earlier provisioning of the same spec, a shared schema): it is
  * reused and never deleted by this run's compensation. Recorded in history, so a replay or a retry agrees.
  */
-import { findDataflowFlow, firstOf, namesOf, type DataflowRef } from './dataflow-ref';
+import type {
+  ExistingResources,
+  FindExistingResourcesInput,
+  ProvisioningActivities,
+} from '../contracts/provisioning-activities';
+import { findDataflowFlow, firstOf, namesOf } from './dataflow-ref';
 import { asStep } from './aep-failure';
 import type { ActivityDependencies } from './dependencies';
 
-export interface ExistingResources {
-  baseConnectionId?: string;
-  sourceConnectionId?: string;
-  fieldGroupId?: string;
-  schemaId?: string;
-  datasetId?: string;
-  targetConnectionId?: string;
-  mappingSetId?: string;
-  flowId?: string;
-}
-
-export function createExistingResourceActivities({ aep }: ActivityDependencies) {
+export function createExistingResourceActivities({
+  aep,
+}: ActivityDependencies): Pick<ProvisioningActivities, 'findExistingResources'> {
   return {
-    async findExistingResources(input: {
-      dataflow: DataflowRef;
-      /** The schema and its field group are made without a survey (see ensureTargetSchema): don't look. */
-      withoutTargetSchema?: boolean;
-    }): Promise<ExistingResources> {
+    async findExistingResources(input: FindExistingResourcesInput): Promise<ExistingResources> {
       return asStep('look for existing resources', async () => {
         const sandbox = aep.forSandbox(input.dataflow.sandbox);
         const names = namesOf(input.dataflow);

@@ -11,45 +11,51 @@ import {
   oneTrustConnectionSpec,
   oneTrustFlowSpec,
 } from '../contracts/platform-ids';
-import type { SealedSecret } from '../secrets';
 import type { DataflowSchedule } from '../contracts/dataflow-types';
+import type {
+  CheckExplorePreviewInput,
+  DataflowCreated,
+  DataflowRef,
+  DeleteOutcome,
+  EnsureBaseConnectionInput,
+  EnsureDataflowInput,
+  EnsureSourceConnectionInput,
+  EnsureTargetConnectionInput,
+  ExplorePreviewSummary,
+  ProvisioningActivities,
+} from '../contracts/provisioning-activities';
 import { asStep, checkFailure, openSealedSecret } from './aep-failure';
-import { allOf, findDataflowFlow, firstOf, namesOf, type DataflowRef } from './dataflow-ref';
+import { allOf, findDataflowFlow, firstOf, namesOf } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';
 import { mustLookFirst } from './look-first';
-import { deleteOwned, type DeleteOutcome } from './owned-deletes';
-
-export interface ExplorePreviewSummary {
-  format: string;
-  /** Records in the preview (OneTrust profiles, each wrapped in its page envelope). */
-  previewRecords: number;
-  /** Top-level fields of a OneTrust record (`content.*`) the preview's schema shows. */
-  recordFields: string[];
-}
-
-export interface DataflowCreated {
-  flowId: string;
-  /** The schedule AEP holds (a defaulted start time may have been moved forward). */
-  schedule: DataflowSchedule;
-}
+import { deleteOwned } from './owned-deletes';
 
 /** When the spec gave no start time and the default is about to pass, start this long from now instead. */
 const defaultStartDelaySeconds = 60;
 /** A start time this close to now could pass before AEP validates it. */
 const startTimeSafetySeconds = 10;
 
-export function createFlowServiceActivities({ aep, secrets }: ActivityDependencies) {
+type FlowServiceActivities = Pick<
+  ProvisioningActivities,
+  | 'ensureBaseConnection'
+  | 'checkExplorePreview'
+  | 'ensureSourceConnection'
+  | 'ensureTargetConnection'
+  | 'ensureDataflow'
+  | 'deleteDataflow'
+  | 'deleteTargetConnection'
+  | 'deleteSourceConnection'
+  | 'deleteBaseConnection'
+>;
+
+export function createFlowServiceActivities({ aep, secrets }: ActivityDependencies): FlowServiceActivities {
   const flowService = (dataflow: DataflowRef): SandboxClient['flowService'] =>
     aep.forSandbox(dataflow.sandbox).flowService;
 
   return {
-    async ensureBaseConnection(input: {
-      dataflow: DataflowRef;
-      token: SealedSecret;
-      description: string;
-      /** false: the survey found none, so a first attempt creates without looking (see look-first.ts). */
-      lookFirst?: boolean;
-    }): Promise<{ baseConnectionId: string; created: boolean }> {
+    async ensureBaseConnection(
+      input: EnsureBaseConnectionInput,
+    ): Promise<{ baseConnectionId: string; created: boolean }> {
       return asStep('base-connection', async () => {
         const api = flowService(input.dataflow);
         const name = namesOf(input.dataflow).baseConnection;
@@ -75,11 +81,7 @@ export function createFlowServiceActivities({ aep, secrets }: ActivityDependenci
      * Proves the token and the data shape before anything else is built: OneTrust must answer through AEP,
      * and every field the mapping reads must exist in the preview's schema.
      */
-    async checkExplorePreview(input: {
-      dataflow: DataflowRef;
-      baseConnectionId: string;
-      mappingSources: string[];
-    }): Promise<ExplorePreviewSummary> {
+    async checkExplorePreview(input: CheckExplorePreviewInput): Promise<ExplorePreviewSummary> {
       return asStep('explore-preview', async () => {
         const preview = await flowService(input.dataflow).exploreConnection(input.baseConnectionId, {
           objectType: 'rest',
@@ -106,12 +108,9 @@ export function createFlowServiceActivities({ aep, secrets }: ActivityDependenci
       });
     },
 
-    async ensureSourceConnection(input: {
-      dataflow: DataflowRef;
-      baseConnectionId: string;
-      description: string;
-      lookFirst?: boolean;
-    }): Promise<{ sourceConnectionId: string; created: boolean }> {
+    async ensureSourceConnection(
+      input: EnsureSourceConnectionInput,
+    ): Promise<{ sourceConnectionId: string; created: boolean }> {
       return asStep('source-connection', async () => {
         const api = flowService(input.dataflow);
         const name = namesOf(input.dataflow).sourceConnection;
@@ -134,12 +133,9 @@ export function createFlowServiceActivities({ aep, secrets }: ActivityDependenci
       });
     },
 
-    async ensureTargetConnection(input: {
-      dataflow: DataflowRef;
-      datasetId: string;
-      description: string;
-      lookFirst?: boolean;
-    }): Promise<{ targetConnectionId: string; created: boolean }> {
+    async ensureTargetConnection(
+      input: EnsureTargetConnectionInput,
+    ): Promise<{ targetConnectionId: string; created: boolean }> {
       return asStep('target-connection', async () => {
         const api = flowService(input.dataflow);
         const name = namesOf(input.dataflow).targetConnection;
@@ -161,17 +157,7 @@ export function createFlowServiceActivities({ aep, secrets }: ActivityDependenci
       });
     },
 
-    async ensureDataflow(input: {
-      dataflow: DataflowRef;
-      description: string;
-      sourceConnectionId: string;
-      targetConnectionId: string;
-      mappingSetId: string;
-      mappingVersion: number;
-      schedule: DataflowSchedule;
-      startTimeIsDefault: boolean;
-      lookFirst?: boolean;
-    }): Promise<DataflowCreated & { created: boolean }> {
+    async ensureDataflow(input: EnsureDataflowInput): Promise<DataflowCreated & { created: boolean }> {
       return asStep('dataflow', async () => {
         const api = flowService(input.dataflow);
         const name = namesOf(input.dataflow).flow;

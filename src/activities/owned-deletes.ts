@@ -9,18 +9,11 @@
  */
 import { isNotFound } from '../aep';
 import { isManagedBy, markedDataflow, ownershipMarkPattern } from '../contracts/ownership-mark';
-import type { DataflowRef } from './dataflow-ref';
+import type { DataflowRef, DeleteOutcome } from '../contracts/provisioning-activities';
 import { handedOverEarlier, handOverIfUsed, type KeptInUse } from './hand-over';
 import { describeUse, type DataflowIdentity, type OtherUse } from './used-by-others';
 
-/** What a delete activity answers; `keptForOthers` is left out when nothing was kept. */
-export interface DeleteOutcome {
-  deleted: string[];
-  /** Found by name or recorded, but another dataflow's (its mark) or used by another dataflow: kept. */
-  keptForOthers?: string[];
-  /** Why each kept resource was kept, by id, in words the CLI prints: "belongs to prod/consent-2". */
-  keptFor?: Record<string, string>;
-}
+export type { DeleteOutcome } from '../contracts/provisioning-activities';
 
 export type Owner = 'this-dataflow' | 'another-dataflow' | 'unmarked';
 

@@ -7,28 +7,25 @@ import { AepError, type SandboxClient, type XdmResource } from '../aep';
 import { markedDataflow } from '../contracts/ownership-mark';
 import { fieldGroupBody, missingTenantFields, schemaBody } from '../contracts/target-schema';
 import { asStep, checkFailure } from './aep-failure';
-import { firstOf, namesOf, type DataflowRef } from './dataflow-ref';
+import type {
+  DataflowRef,
+  DeleteOutcome,
+  DeleteTargetSchemaInput,
+  EnsureTargetSchemaInput,
+  ProvisioningActivities,
+  TargetSchemaResult,
+} from '../contracts/provisioning-activities';
+import { firstOf, namesOf } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';
 import { isFirstAttempt, mustLookFirst } from './look-first';
 import { handedOverEarlier, handOverPatch, handOverSchema } from './hand-over';
 import { clockSkewAllowanceMs, madeByThisRun } from './made-by-this-run';
-import { deleteOwned, readUnlessMissing, type DeleteOutcome, type Described } from './owned-deletes';
+import { deleteOwned, readUnlessMissing, type Described } from './owned-deletes';
 import { fieldGroupUsedByOthers, schemaTitled, schemaUsedByOthers } from './used-by-others';
 
-export interface TargetSchemaResult {
-  /** Without the leading underscore. */
-  tenantId: string;
-  fieldGroupId: string;
-  /** `$id` of the schema. */
-  schemaId: string;
-  schemaAltId: string;
-  fieldGroupCreated: boolean;
-  schemaCreated: boolean;
-  /** A reused schema with another dataflow's mark: whose ("prod/consent"), so a rollback can say why it stays. */
-  schemaOwner?: string;
-}
-
-export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
+export function createSchemaRegistryActivities({
+  aep,
+}: ActivityDependencies): Pick<ProvisioningActivities, 'ensureTargetSchema' | 'deleteTargetSchema'> {
   const registry = (dataflow: DataflowRef): SandboxClient['schemaRegistry'] =>
     aep.forSandbox(dataflow.sandbox).schemaRegistry;
   // The tenant id belongs to the organisation and never changes: ask once per worker, not once per dataflow.
@@ -45,22 +42,7 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
   };
 
   return {
-    async ensureTargetSchema(input: {
-      dataflow: DataflowRef;
-      description: string;
-      /** Paths below `_{tenant}` the mapping writes to, e.g. ["Identifier", "Purposes"]. */
-      tenantFields: string[];
-      /** Class fields the mapping writes to, e.g. ["_id"]. */
-      classFields: string[];
-      /** false: the survey found neither the schema nor the field group (see look-first.ts). */
-      lookFirst?: boolean;
-      /**
-       * Set when nobody surveyed the schema and field group: the first attempt makes them at once (AEP refuses a
-       * title that exists, and then what has it is looked up and reused), and what a retry finds is judged by
-       * made-by-this-run.ts against the time the run started (epoch ms).
-       */
-      runStartedAtMs?: number;
-    }): Promise<TargetSchemaResult> {
+    async ensureTargetSchema(input: EnsureTargetSchemaInput): Promise<TargetSchemaResult> {
       const { dataflow } = input;
       // A first attempt knows what it made itself; only a retry must judge what an earlier attempt may have made.
       const earlierAttemptMayHaveMade = input.runStartedAtMs !== undefined && !isFirstAttempt();
@@ -193,18 +175,7 @@ export function createSchemaRegistryActivities({ aep }: ActivityDependencies) {
      * the field group) is kept, and handed over to that dataflow (its field group with it), so its teardown
      * deletes them: this dataflow will have no monitor to.
      */
-    async deleteTargetSchema(input: {
-      dataflow: DataflowRef;
-      removeSchema: boolean;
-      removeFieldGroup: boolean;
-      schemaId?: string;
-      fieldGroupId?: string;
-      /**
-       * Set when the step failed before saying what it made and nobody surveyed the titles first: only what this
-       * run made (made-by-this-run.ts) is deleted, not this dataflow's schema from an earlier provisioning.
-       */
-      runStartedAtMs?: number;
-    }): Promise<DeleteOutcome> {
+    async deleteTargetSchema(input: DeleteTargetSchemaInput): Promise<DeleteOutcome> {
       return asStep('delete target schema', async () => {
         const { dataflow } = input;
         const sandbox = aep.forSandbox(dataflow.sandbox);

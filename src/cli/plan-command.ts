@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import type { DataflowPlan, PlannedResource } from '../activities';
+import type { DataflowPlan, PlannedResource } from '../contracts/plan-activities';
 import type { ResolvedDataflowSpec } from '../config';
 import { resourceDescription } from '../contracts/ownership-mark';
 import type { DataflowDescriptor } from '../contracts/dataflow-types';

@@ -3,9 +3,9 @@
  * credentials; the worker does). Short-lived; nothing is written, so there is nothing to undo.
  */
 import * as wf from '@temporalio/workflow';
-import type { Activities, DataflowPlan, PlanDataflowInput } from '../activities';
+import type { DataflowPlan, PlanActivities, PlanDataflowInput } from '../contracts/plan-activities';
 
-const { planDataflowChanges } = wf.proxyActivities<Activities>({
+const { planDataflowChanges } = wf.proxyActivities<PlanActivities>({
   startToCloseTimeout: '2m',
   retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5 },
 });

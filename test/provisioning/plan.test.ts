@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { connectTemporal } from '../../src/temporal/temporal-client';
 import { exitCodes } from '../../src/runtime/command-io';
 import { planExitCodes, runPlan } from '../../src/cli/plan-command';
-import type { DataflowPlan } from '../../src/activities';
+import type { DataflowPlan } from '../../src/contracts/plan-activities';
 import { reapplyNotice } from '../../scripts/demo/reapplied-spec';
 import { childProcessEnv } from '../harness/test-worker';
 import { newScenario, provision, simulatorAdmin, type Scenario, useProvisioningWorker } from './provisioning-fixtures';

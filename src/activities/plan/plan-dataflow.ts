@@ -11,52 +11,14 @@ import {
 } from '../../contracts/onetrust-endpoint-changes';
 import { isManagedBy, markedDataflow } from '../../contracts/ownership-mark';
 import type { ProvisioningStepKey } from '../../contracts/provisioning-steps';
-import type { DataflowSchedule, MappingRule } from '../../contracts/dataflow-types';
+import type { MappingRule } from '../../contracts/dataflow-types';
+import type { DataflowPlan, PlanActivities, PlanDataflowInput, PlannedResource } from '../../contracts/plan-activities';
 import { asStep, openSealedSecret } from '../aep-failure';
-import type { DataflowRef } from '../dataflow-ref';
 import type { ActivityDependencies } from '../dependencies';
 import { createExistingResourceActivities } from '../existing-resources';
 import { flowSettingDifferences, mappingDifferences } from './spec-differences';
 
-export type PlannedAction = 'create' | 'keep' | 'change' | 'shared';
-
-export interface PlannedResource {
-  key: ProvisioningStepKey;
-  action: PlannedAction;
-  id?: string;
-  /** Field-level differences, e.g. `schedule.interval 15 → 30`. */
-  changes?: string[];
-  note?: string;
-}
-
-export interface DataflowPlan {
-  resources: PlannedResource[];
-  token: { action: 'replace' | 'keep' | 'set'; reason: string };
-  /**
-   * What the monitor would change: its OneTrust base URL and client credentials (compared here, where the sealed
-   * secrets can be opened), then token warnings and alerts (added by the CLI, which reads the monitor).
-   */
-  monitor?: string[];
-  /** How many things provisioning would create or change. */
-  changeCount: number;
-}
-
-export interface PlanDataflowInput {
-  dataflow: DataflowRef;
-  /** The description provisioning gives its resources (with the ownership mark). */
-  description: string;
-  schedule: DataflowSchedule;
-  mapping: MappingRule[];
-  /** ISO instants: the spec's token, and the one in use (the monitor's), when there is a monitor. */
-  tokenExpiresAt: string;
-  tokenInUseExpiresAt?: string;
-  /** The mapping-set version the monitor applied, when there is a monitor (else the latest is compared). */
-  mappingVersion?: number;
-  /** The spec's OneTrust endpoint (its client secret sealed by the CLI) and the monitor's, when there is a monitor. */
-  oneTrust?: { wanted: OneTrustEndpoint; inUse: OneTrustEndpoint };
-}
-
-export function createPlanActivities(deps: ActivityDependencies) {
+export function createPlanActivities(deps: ActivityDependencies): PlanActivities {
   const survey = createExistingResourceActivities(deps);
   return {
     async planDataflowChanges(input: PlanDataflowInput): Promise<DataflowPlan> {

@@ -1,8 +1,12 @@
 /** Activity options for provisioning: steps retry within a time window, compensations retry patiently. */
 import * as wf from '@temporalio/workflow';
 import { ActivityCancellationType, type RetryPolicy } from '@temporalio/common';
-import type { Activities } from '../../activities';
+import type { ProvisioningActivities } from '../../contracts/provisioning-activities';
+import type { RunFeedActivities } from '../../contracts/run-feed-activities';
 import type { ActivityTiming } from '../../contracts/provisioning-messages';
+
+/** Provisioning's steps, and starting the sandbox's run feed once the dataflow exists. */
+type ProvisioningStepActivities = ProvisioningActivities & Pick<RunFeedActivities, 'ensureRunFeed'>;
 
 export function provisioningActivities(timing: ActivityTiming = {}) {
   const initialInterval = timing.initialInterval ?? '1s';
@@ -20,7 +24,7 @@ export function provisioningActivities(timing: ActivityTiming = {}) {
     maximumInterval: timing.compensationMaximumInterval ?? '5m',
   };
   return {
-    steps: wf.proxyActivities<Activities>({
+    steps: wf.proxyActivities<ProvisioningStepActivities>({
       startToCloseTimeout,
       scheduleToCloseTimeout: timing.stepRetryTimeout ?? defaultStepRetryTimeout,
       retry: stepRetry,
@@ -28,7 +32,7 @@ export function provisioningActivities(timing: ActivityTiming = {}) {
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     }),
     /** Rollback deletes: patient, so an AEP outage delays the rollback instead of leaving orphans. */
-    rollbackSteps: wf.proxyActivities<Activities>({
+    rollbackSteps: wf.proxyActivities<ProvisioningStepActivities>({
       startToCloseTimeout,
       scheduleToCloseTimeout: timing.compensationRetryTimeout ?? '24h',
       retry: compensationRetry,

@@ -6,7 +6,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { DataflowRef, ExistingResources } from '../../activities';
+import type { DataflowRef, ExistingResources } from '../../contracts/provisioning-activities';
 import type { DataflowDescriptor, DataflowIds } from '../../contracts/dataflow-types';
 import { provisioningSteps, stepNumber, stepTitle, type ProvisioningStepKey } from '../../contracts/provisioning-steps';
 import { DataflowName, DataflowSandbox, DataflowStage, DataflowState } from '../../contracts/search-attributes';

@@ -15,7 +15,7 @@
  * Provisionings started before this shape (`shorterCriticalPath` false) replay the earlier one: the schema after
  * the survey, the source connection after the preview.
  */
-import type { DataflowRef, ExistingResources } from '../../activities';
+import type { DataflowRef, ExistingResources } from '../../contracts/provisioning-activities';
 import type { DataflowIds, DataflowSchedule } from '../../contracts/dataflow-types';
 import type { ProvisioningStepKey } from '../../contracts/provisioning-steps';
 import type { provisioningActivities } from './activity-options';
