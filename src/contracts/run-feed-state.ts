@@ -39,6 +39,11 @@ export interface RunFeedState {
   generation: number;
   /** Ids of the latest pushed events, newest last: a redelivered event is dropped (absent before push). */
   seenEventIds?: string[];
+  /**
+   * Epoch ms the next look is due, when the feed continued as new while waiting for it (a steady push stream fills
+   * the history between two looks): the next run keeps that time instead of waiting a whole interval again.
+   */
+  lookDueAtMs?: number;
   /** Pushed events received but not handed on yet: carried, so none is lost at continue-as-new. */
   pendingEvents?: Array<{
     eventId: string;

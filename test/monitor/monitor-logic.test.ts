@@ -124,6 +124,52 @@ describe('dataflow monitor logic', function () {
     );
   });
 
+  it('follows the newest run by start: an older run arriving later is shown and counted but changes no state', function () {
+    const state = initialMonitorState(descriptor(), now);
+    applyRuns(state, [run('newer', 30, 'success')], now);
+
+    let alerts = applyRuns(state, [run('older', 15, 'failed', 'platform')], now);
+    assert.deepEqual(alerts, [], 'no run-failed alert for a failure older than the newest success');
+    assert.equal(state.consecutiveFailures, 0, 'still healthy');
+    assert.equal(state.failureCause, undefined);
+    assert.equal(state.failingSince, undefined);
+    assert.deepEqual(
+      state.lastRuns.map((known) => [known.id, known.outcome]),
+      [
+        ['newer', 'success'],
+        ['older', 'failed'],
+      ],
+      'the older failure is in the history, behind the newer run',
+    );
+    assert.deepEqual(state.counts, { runsLearned: 2, runsFailed: 1, feedMessages: 0, reconciles: 0 });
+
+    // The other way round: an older success does not end a newer failure's streak.
+    applyRuns(state, [run('failing', 45, 'failed', 'token')], now);
+    alerts = applyRuns(state, [run('late-success', 40, 'success')], now);
+    assert.deepEqual(alerts, [], 'no recovery from a run older than the failure');
+    assert.equal(state.consecutiveFailures, 1);
+    assert.equal(state.failureCause, 'token');
+
+    // A run in progress is not settled: an older run finishing while a newer one still runs changes the state.
+    const fresh = initialMonitorState(descriptor(), now);
+    applyRuns(fresh, [run('still-going', 30, 'running')], now);
+    alerts = applyRuns(fresh, [run('earlier', 15, 'failed', 'mapping')], now);
+    assert.deepEqual(
+      alerts.map((alert) => alert.kind),
+      ['run-failed'],
+    );
+    assert.equal(fresh.consecutiveFailures, 1);
+
+    // Without the rule (monitors from before it): the older failure flips the state, as it used to.
+    const unpatched = initialMonitorState(descriptor(), now);
+    applyRuns(unpatched, [run('newer', 30, 'success')], now, { followNewestRun: false });
+    alerts = applyRuns(unpatched, [run('older', 15, 'failed', 'platform')], now, { followNewestRun: false });
+    assert.deepEqual(
+      alerts.map((alert) => alert.kind),
+      ['run-failed'],
+    );
+  });
+
   it('moves the reconcile cursor past a run still going, follows that run by id, and lets a stuck one go', function () {
     const state = initialMonitorState(descriptor(), now);
     const first = [run('slow', 0, 'running'), run('a', 15, 'success'), run('b', 30, 'failed', 'platform')];
@@ -141,7 +187,12 @@ describe('dataflow monitor logic', function () {
     ];
     applyRuns(state, second, now);
     advanceReconcileCursor(state, second, now);
-    assert.equal(state.consecutiveFailures, 3, 'slow and c counted, b not twice');
+    assert.equal(
+      state.consecutiveFailures,
+      2,
+      'b and c in the streak (b not twice); slow started before b: history only',
+    );
+    assert.equal(state.counts.runsLearned, 4, 'slow is still counted as learned');
     assert.deepEqual(state.unfinishedRunIds, []);
 
     const later = now + 2 * day;

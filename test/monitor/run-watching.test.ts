@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { runList } from '../../src/cli/list-command';
 import { runStatus } from '../../src/cli/status-command';
 import { connectTemporal } from '../../src/temporal/temporal-client';
-import { pauseUpdate, refreshUpdate } from '../../src/contracts/monitor-messages';
+import { pauseUpdate, refreshUpdate, runUpdatesSignal } from '../../src/contracts/monitor-messages';
 import type { MonitorStatus } from '../../src/contracts/monitor-status';
+import type { RunSummary } from '../../src/contracts/monitor-state';
 import { DataflowState } from '../../src/contracts/search-attributes';
 import { getTemporal } from '../harness/temporal';
 import {
@@ -219,5 +220,53 @@ describe('dataflow monitor: watching runs', function () {
     assert.ok(listings >= Math.ceil(started / 3), `the feed read page by page (${listings} listings)`);
     await sleep(1500);
     assert.equal((await dataflow.status()).consecutiveFailures, failedSinceLastSuccess.length, 'and none twice');
+  });
+
+  it('follows the newest run by start: an older failure handed over after a newer success leaves it healthy', async function () {
+    // The feed's own look is an hour away: only the messages sent below reach the monitor.
+    dataflow = await monitoredDataflow({ runFeed: { intervalMs: 3_600_000 } });
+    const minute = 60_000;
+    const at = Date.now();
+    const finishedRun = (id: string, startedAtMs: number, outcome: 'success' | 'failed'): RunSummary => ({
+      id,
+      status: outcome,
+      outcome,
+      startedAt: new Date(startedAtMs).toISOString(),
+      completedAt: new Date(startedAtMs + minute).toISOString(),
+      ...(outcome === 'failed'
+        ? { cause: 'platform' as const, errors: [{ code: 'CONNECTOR-2001-500', message: 'platform trouble' }] }
+        : {}),
+    });
+    const send = (run: RunSummary) =>
+      dataflow!.handle.signal(runUpdatesSignal, { runs: [run], listedAt: new Date().toISOString() });
+
+    await send(finishedRun('newer-success', at - 2 * minute, 'success'));
+    await send(finishedRun('older-failure', at - 4 * minute, 'failed'));
+    const afterBoth = await dataflow.waitForStatus('both runs learned', (status) =>
+      ['newer-success', 'older-failure'].every((id) => status.lastRuns.some((run) => run.id === id)),
+    );
+    assert.equal(afterBoth.state, 'healthy', 'the older failure does not make it failing');
+    assert.equal(afterBoth.consecutiveFailures, 0);
+    assert.deepEqual(
+      afterBoth.lastRuns.map((run) => [run.id, run.outcome]),
+      [
+        ['newer-success', 'success'],
+        ['older-failure', 'failed'],
+      ],
+      'the older failure is shown in the history, behind the newer run',
+    );
+    assert.equal(afterBoth.counts.runsFailed, 1, 'and counted');
+
+    // A failure newer than both does alert: once its alert arrived, any alert for the older one would have too.
+    await send(finishedRun('newest-failure', at, 'failed'));
+    await waitFor('the newest failure alerted', () =>
+      Promise.resolve(dataflow!.alerts.ofKind('run-failed').length > 0 ? true : undefined),
+    );
+    assert.deepEqual(
+      dataflow.alerts.ofKind('run-failed').map((entry) => entry.alert.details.runId),
+      ['newest-failure'],
+      'no run-failed alert for the older failure',
+    );
+    assert.equal((await dataflow.status()).state, 'failing');
   });
 });

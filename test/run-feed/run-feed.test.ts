@@ -9,6 +9,8 @@ import { payloadBytesAsText, simulatorRequests, sleep, waitFor } from '../monito
 import { uniqueName } from '../provisioning/provisioning-fixtures';
 import { spawnTsx, workflowBundleFile } from '../provisioning/spawned-process';
 import { finished, sandboxFleet, waitUntilEveryRunLearned, type SandboxFleet } from './sandbox-fleet';
+import { flowRunEventsSignal } from '../../src/contracts/run-feed-messages';
+import { runFeedWorkflowId } from '../../src/contracts/workflow-ids';
 
 describe('sandbox run feed', function () {
   const fleets: SandboxFleet[] = [];
@@ -269,5 +271,63 @@ describe('sandbox run feed', function () {
     }
     const alertIds = fleet.alerts.received.map((entry) => entry.alert.id);
     assert.equal(new Set(alertIds).size, alertIds.length, 'no alert sent twice');
+  });
+
+  it('continues as new under a steady stream of pushed events, handing each pushed run on exactly once', async function () {
+    this.timeout(120_000);
+    const taskQueue = uniqueName('feed');
+    worker = await startTestWorker({ taskQueue });
+    // The feed's own look is an hour away: only pushes hand runs on, and they alone fill its history.
+    const fleet = await sandboxFleet({
+      taskQueue,
+      dataflows: 1,
+      runFeedInput: { intervalMs: 3_600_000, continueAsNewAfterEvents: 40 },
+    });
+    fleets.push(fleet);
+    await fleet.stopRunning();
+    const member = fleet.members[0]!;
+    const runIds: string[] = [];
+    for (let index = 0; index < 24; index += 1) runIds.push((await fleet.admin.startRun(member.flowId)).id);
+    await waitFor('every started run to end in the simulator', async () => {
+      const done = new Set(finished(await fleet.runs(member.flowId)).map((run) => run.id));
+      return runIds.every((id) => done.has(id)) ? true : undefined;
+    });
+    const ended = new Map((await fleet.runs(member.flowId)).map((run) => [run.id, run.metrics.statusSummary.status]));
+
+    // Each run's start, then its end, one signal every few ms, with no pause for the feed to catch up.
+    const { client } = await getTemporal();
+    const feedHandle = client.workflow.getHandle(runFeedWorkflowId(fleet.sandbox));
+    for (const runId of runIds) {
+      for (const outcome of ['started', ended.get(runId) === 'failed' ? 'failed' : 'succeeded'] as const) {
+        await feedHandle.signal(flowRunEventsSignal, {
+          events: [{ eventId: `${runId}:${outcome}`, runId, flowId: member.flowId, outcome }],
+        });
+        await sleep(3);
+      }
+    }
+
+    await waitFor(
+      'every pushed run learned',
+      async () => ((await member.status()).counts.runsLearned >= runIds.length ? true : undefined),
+      60_000,
+    );
+    const feed = await fleet.feed();
+    assert.ok(feed.continuedAsNew >= 1, `the feed continued as new (${feed.continuedAsNew} times)`);
+    assert.equal(feed.ticks, 0, 'no look: push did it all');
+
+    // Counted where they were sent: the run ids in every runUpdates message of every run of the monitor.
+    const handedOn: string[] = [];
+    for await (const execution of client.workflow.list({ query: `WorkflowId = '${member.handle.workflowId}'` })) {
+      const history = await client.workflow.getHandle(member.handle.workflowId, execution.runId).fetchHistory();
+      for (const event of history.events ?? []) {
+        const signal = event.workflowExecutionSignaledEventAttributes;
+        if (signal?.signalName !== 'runUpdates') continue;
+        const update = JSON.parse(Buffer.from(signal.input!.payloads![0]!.data!).toString('utf8')) as {
+          runs: Array<{ id: string }>;
+        };
+        handedOn.push(...update.runs.map((run) => run.id));
+      }
+    }
+    assert.deepEqual([...handedOn].sort(), [...runIds].sort(), 'every pushed run handed on exactly once');
   });
 });

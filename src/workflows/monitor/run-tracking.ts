@@ -4,6 +4,7 @@
  * cause, recovery); and, for reconciles, the cursor and the runs still in progress to read again next time.
  */
 import { failureCauseDescriptions } from '../../contracts/run-classification';
+import { startedBeforeNewestSettled } from '../../contracts/run-order';
 import type { AlertKind, AlertSeverity, MonitorState, RunSummary } from '../../contracts/monitor-state';
 import { keepNewest, maxLastRuns, maxSettledRunIds, maxUnfinishedRuns } from './state';
 
@@ -25,7 +26,17 @@ function byStartAscending(a: RunSummary, b: RunSummary): number {
   return (startedAtMs(a) ?? Number.MAX_SAFE_INTEGER) - (startedAtMs(b) ?? Number.MAX_SAFE_INTEGER);
 }
 
-export function applyRuns(state: MonitorState, runs: RunSummary[], nowMs: number): AlertDraft[] {
+/** How runs are folded in: `followNewestRun` lets only runs newer than the newest settled one change the state. */
+export interface ApplyRunsOptions {
+  followNewestRun: boolean;
+}
+
+export function applyRuns(
+  state: MonitorState,
+  runs: RunSummary[],
+  nowMs: number,
+  options: ApplyRunsOptions = { followNewestRun: true },
+): AlertDraft[] {
   const alerts: AlertDraft[] = [];
   const ordered = [...runs].sort(byStartAscending);
   const learnedAt = new Date(nowMs).toISOString();
@@ -37,10 +48,14 @@ export function applyRuns(state: MonitorState, runs: RunSummary[], nowMs: number
       continue;
     }
     if (state.settledRunIds.includes(run.id)) continue;
+    // Judged before it joins the last runs: older than the newest run already settled means history only.
+    const older = options.followNewestRun && startedBeforeNewestSettled(run, state.lastRuns);
     rememberRun(state, { ...run, learnedAt });
     state.settledRunIds = [run.id, ...state.settledRunIds].slice(0, maxSettledRunIds);
     state.counts.runsLearned += 1;
     if (run.outcome === 'failed') state.counts.runsFailed += 1;
+    // Shown in the last runs and counted, but the streak, the cause and the alerts follow the newest run.
+    if (older) continue;
     const alert = run.outcome === 'success' ? countSuccess(state, run) : countFailure(state, run, nowMs);
     if (alert) alerts.push(alert);
   }

@@ -5,7 +5,7 @@
  * `status --refresh` asks the feed to look now and waits for its answer; if the feed is missing or silent, the
  * monitor lists its runs itself.
  */
-import { condition, getExternalWorkflowHandle, uuid4 } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, patched, uuid4 } from '@temporalio/workflow';
 import type { RunPage } from '../../contracts/monitor-activities';
 import { lookNowSignal } from '../../contracts/run-feed-messages';
 import { runFeedWorkflowId } from '../../contracts/workflow-ids';
@@ -14,8 +14,11 @@ import type { RunUpdate } from '../../contracts/monitor-messages';
 import { localActivities, reconcileOptions } from './monitor-activities';
 import { failureMessage, isoNow } from './monitor-context';
 import { jittered } from '../../contracts/reconcile-cadence';
-import { advanceReconcileCursor, applyRuns } from './run-tracking';
+import { advanceReconcileCursor, applyRuns, type ApplyRunsOptions } from './run-tracking';
 import type { MonitorState } from '../../contracts/monitor-state';
+
+/** Monitors that let every run change the state, whatever its start, replay without following the newest run. */
+export const stateFollowsNewestRunPatch = 'state-follows-newest-run';
 
 /** Runs read per reconcile page; more are read page by page. */
 const runsPerReconcilePage = 200;
@@ -66,7 +69,7 @@ export class RunWatcher {
     for (let update = this.inbox.shift(); update !== undefined; update = this.inbox.shift()) {
       state.lastFeedMessageAt = update.listedAt;
       state.counts.feedMessages += 1;
-      for (const draft of applyRuns(state, update.runs, Date.now())) await this.raise(draft);
+      for (const draft of applyRuns(state, update.runs, Date.now(), this.applyOptions())) await this.raise(draft);
     }
   }
 
@@ -91,7 +94,7 @@ export class RunWatcher {
           ],
         );
         const cursorBefore = state.reconcileCursorMs;
-        for (const draft of applyRuns(state, page.runs, Date.now())) await this.raise(draft);
+        for (const draft of applyRuns(state, page.runs, Date.now(), this.applyOptions())) await this.raise(draft);
         advanceReconcileCursor(state, page.runs, Date.now());
         // A cursor that did not move (a page of runs all started in the same millisecond) would read it again.
         if (!page.more || state.reconcileCursorMs === cursorBefore) break;
@@ -129,6 +132,10 @@ export class RunWatcher {
     this.answered.delete(requestId);
     await this.takeNews();
     return 'the run feed looked just now';
+  }
+
+  private applyOptions(): ApplyRunsOptions {
+    return { followNewestRun: patched(stateFollowsNewestRunPatch) };
   }
 
   private async countFailure(reason: string): Promise<void> {

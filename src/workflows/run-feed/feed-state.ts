@@ -80,6 +80,16 @@ export function nextLookDelayMs(state: RunFeedState, intervalMs: number): number
 }
 
 /**
+ * Time until the next look when the previous run of the feed continued as new while waiting for one: the look stays
+ * due when it was (at once if that has passed). Otherwise as `nextLookDelayMs`. The carried time is used once.
+ */
+export function carriedLookDelayMs(state: RunFeedState, intervalMs: number, nowMs: number): number {
+  const dueAtMs = state.lookDueAtMs;
+  state.lookDueAtMs = undefined;
+  return dueAtMs === undefined ? nextLookDelayMs(state, intervalMs) : Math.max(0, dueAtMs - nowMs);
+}
+
+/**
  * Keeps the pushed events not seen before (by event id, also within the batch) and remembers their ids; counts the
  * duplicates dropped.
  */

@@ -20,6 +20,7 @@ import type { RunFeedActivities } from '../../contracts/run-feed-activities';
 import {
   applyLook,
   applyPush,
+  carriedLookDelayMs,
   followPushedStarts,
   defaultFeedIntervalMs,
   defaultOverlapMs,
@@ -50,6 +51,11 @@ const { deliverSandboxRuns, deliverPushedRuns } = proxyActivities<RunFeedActivit
 export const oneLookTimerPatch = 'one-look-timer-per-cycle';
 /** Feeds that handed on pushed runs before this change replay reading their starts too. */
 export const followPushedStartsPatch = 'follow-pushed-starts-without-reading';
+/**
+ * Feeds that continued as new only with no pushed event pending (never, under a steady push stream) replay without
+ * this: the feed now continues as new whatever is pending, carrying the pushed events and the next look's due time.
+ */
+export const carryPushesPatch = 'continue-as-new-carrying-pushes';
 
 const defaultPageSize = 500;
 const defaultEventBudget = 500;
@@ -96,25 +102,40 @@ export class SandboxRunFeed {
   async run(): Promise<void> {
     const { state } = this;
     this.publish();
+    const carryingPushes = patched(carryPushesPatch);
     for (;;) {
-      const delayMs = nextLookDelayMs(state, this.intervalMs);
+      const delayMs = carryingPushes
+        ? carriedLookDelayMs(state, this.intervalMs, Date.now())
+        : nextLookDelayMs(state, this.intervalMs);
       this.nextTickAtMs = Date.now() + delayMs;
       this.publish();
       // A failing feed does not let `lookNow` requests bypass its backoff. Pushed runs are handed on as they come.
-      if (patched(oneLookTimerPatch)) await this.untilLookIsDue(delayMs);
-      else await this.untilLookIsDueRestartingTimer(delayMs);
+      if (patched(oneLookTimerPatch)) {
+        const lookIsDue = await this.untilLookIsDue(delayMs, carryingPushes);
+        if (!lookIsDue) {
+          // The history filled up before the look was due: the next run looks when this one would have.
+          state.lookDueAtMs = this.nextTickAtMs;
+          return this.continueAsNew();
+        }
+      } else await this.untilLookIsDueRestartingTimer(delayMs);
       this.nextTickAtMs = undefined;
       await this.look();
       this.publish();
-      if (this.shouldContinueAsNew() && this.lookNow.length === 0 && this.pushed.length === 0) {
-        await condition(allHandlersFinished);
-        state.generation += 1;
-        // The next run starts on the deployment's current build (this one stays on the build it began on).
-        return makeContinueAsNewFunc<(input: SandboxRunFeedInput) => Promise<void>>({
-          initialVersioningBehavior: 'AUTO_UPGRADE',
-        })({ ...this.input, carriedState: state });
-      }
+      // Pushed events still pending travel in the carried state; a look asked for and not answered (the look
+      // failed) is not carried: its monitor lists its own runs once it has waited long enough.
+      const nothingPending = this.lookNow.length === 0 && this.pushed.length === 0;
+      if (this.shouldContinueAsNew() && (carryingPushes || nothingPending)) return this.continueAsNew();
     }
+  }
+
+  private async continueAsNew(): Promise<void> {
+    const { state } = this;
+    await condition(allHandlersFinished);
+    state.generation += 1;
+    // The next run starts on the deployment's current build (this one stays on the build it began on).
+    return makeContinueAsNewFunc<(input: SandboxRunFeedInput) => Promise<void>>({
+      initialVersioningBehavior: 'AUTO_UPGRADE',
+    })({ ...this.input, carriedState: state });
   }
 
   private async look(): Promise<void> {
@@ -178,18 +199,23 @@ export class SandboxRunFeed {
     return this.lookNow.length > 0 && this.state.stats.consecutiveFailures === 0;
   }
 
-  /** One timer per look, however many pushes come between two looks (each costs no timer events). */
-  private async untilLookIsDue(delayMs: number): Promise<void> {
-    await CancellationScope.cancellable(async () => {
+  /**
+   * One timer per look, however many pushes come between two looks (each costs no timer events). True once the look
+   * is due (or asked for); false when `stopForLongHistory` and the history asks to continue as new first.
+   */
+  private async untilLookIsDue(delayMs: number, stopForLongHistory: boolean): Promise<boolean> {
+    const historyIsLong = () => stopForLongHistory && this.shouldContinueAsNew();
+    return CancellationScope.cancellable(async () => {
       let due = false;
       const timer = sleep(delayMs).then(() => {
         due = true;
       });
       try {
         for (;;) {
-          await Promise.race([timer, condition(() => this.pushed.length > 0 || this.lookWanted())]);
+          await Promise.race([timer, condition(() => this.pushed.length > 0 || this.lookWanted() || historyIsLong())]);
           if (this.pushed.length > 0) await this.handOnPushed();
-          if (due || this.lookWanted()) return;
+          if (due || this.lookWanted()) return true;
+          if (historyIsLong()) return false;
         }
       } finally {
         // A look asked for early: the timer goes (as a condition's timeout would).
