@@ -64,6 +64,16 @@ export default tseslint.config(
   { files: ['src/**/*.ts'], ignores: ['src/simulator/**'], rules: layerRule(notTheSimulator) },
   { files: ['src/activities/**/*.ts', 'src/config/**/*.ts'], rules: layerRule(notTheSimulator, notWorkflowCode) },
   {
+    // The CLI starts and talks to workflows by name and message definitions: it may name their types, never load them.
+    files: ['src/cli/**/*.ts', 'src/client.ts'],
+    rules: layerRule(notTheSimulator, {
+      ...notWorkflowCode,
+      allowTypeImports: true,
+      message:
+        'The CLI never loads workflow code: import messages and shapes from src/contracts (types may come from src/workflows).',
+    }),
+  },
+  {
     files: ['src/events/**/*.ts'],
     rules: {
       'no-restricted-imports': [

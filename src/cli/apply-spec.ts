@@ -8,7 +8,7 @@ import { resourceDescription } from '../contracts/ownership-mark';
 import type { SealedSecret } from '../secrets';
 import { applySpecUpdate } from '../contracts/monitor-messages';
 import type { ActionOutcome, ApplySpecRequest } from '../contracts/monitor-state';
-import type { ProvisionDataflowInput } from '../workflows/provision-dataflow';
+import type { ProvisionDataflowInput } from '../contracts/provisioning-messages';
 import { monitorWorkflowId } from '../contracts/workflow-ids';
 import { describeOutcome, messageOf } from './monitor-session';
 import type { TemporalSession } from '../temporal/temporal-client';

@@ -8,7 +8,8 @@
 import { setMaxListeners } from 'node:events';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { ResolvedDataflowSpec } from '../config';
-import { progressQuery, type provisionDataflow, type ProvisionDataflowInput } from '../workflows/provision-dataflow';
+import { progressQuery, type ProvisionDataflowInput } from '../contracts/provisioning-messages';
+import type { provisionDataflow } from '../workflows/provision-dataflow';
 import { provisioningSteps } from '../contracts/provisioning-steps';
 import { provisionWorkflowId } from '../contracts/workflow-ids';
 import {

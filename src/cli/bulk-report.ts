@@ -2,7 +2,7 @@
  * What bulk `provision` says about each dataflow when it is done with it: the JSON line `--json` prints, the
  * words of its row on the progress board, the summary at the end, and the exit code all come from these reports.
  */
-import type { ProvisionDataflowResult, ProvisioningFailure } from '../workflows/provision-dataflow';
+import type { ProvisionDataflowResult, ProvisioningFailure } from '../contracts/provisioning-messages';
 import type { DataflowIds, DataflowSchedule } from '../contracts/dataflow-types';
 import { provisioningSteps, type ProvisioningStepKey } from '../contracts/provisioning-steps';
 import type { AppliedSpec } from './apply-spec';

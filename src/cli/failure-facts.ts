@@ -3,7 +3,7 @@
  * labelled AEP's: OneTrust's are OneTrust's, and what the worker found itself (a sealed secret it cannot open, a
  * check of ours) is the cause.
  */
-import type { ProvisioningFailure } from '../workflows/provision-dataflow';
+import type { ProvisioningFailure } from '../contracts/provisioning-messages';
 import { provisioningSteps } from '../contracts/provisioning-steps';
 
 export type FailureFact = [label: string, value: string | number | undefined];

@@ -14,7 +14,7 @@ import type { OneTrustEndpoint } from '../contracts/onetrust-endpoint-changes';
 import type { SecretSealer } from '../secrets';
 import { oneTrustEndpointQuery, statusQuery } from '../contracts/monitor-messages';
 import type { MonitorStatus } from '../contracts/monitor-status';
-import { tokenWarningLeads } from '../workflows/monitor/token-schedule';
+import { tokenWarningLeads } from '../contracts/token-schedule';
 import type { planDataflow } from '../workflows/plan-dataflow';
 import { stepNumber, stepTitle } from '../contracts/provisioning-steps';
 import { monitorWorkflowId } from '../contracts/workflow-ids';

@@ -3,7 +3,7 @@
  * now, how it ended). On a terminal the rows are redrawn in place; elsewhere (a pipe, a CI log) each row is
  * printed again whenever it changes, with no cursor codes.
  */
-import type { ProvisioningPhase, ProvisioningProgress } from '../workflows/provision-dataflow';
+import type { ProvisioningPhase, ProvisioningProgress } from '../contracts/provisioning-messages';
 import { provisioningSteps } from '../contracts/provisioning-steps';
 import type { CommandIo } from '../runtime/command-io';
 

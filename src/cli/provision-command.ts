@@ -11,16 +11,16 @@ import { loadDataflowSpecFile, SpecError, type ResolvedDataflowSpec } from '../c
 import type { DataflowIds } from '../contracts/dataflow-types';
 import { statusQuery } from '../contracts/monitor-messages';
 import { monitorWorkflowId, provisionWorkflowId } from '../contracts/workflow-ids';
+import { describeSchedule } from '../contracts/progress-details';
+import type { provisionDataflow } from '../workflows/provision-dataflow';
 import {
-  describeSchedule,
   progressQuery,
-  provisionDataflow,
   type ProvisionDataflowInput,
   type ProvisioningFailure,
   type ProvisioningProgress,
   type StepProgress,
   type StepTransition,
-} from '../workflows/provision-dataflow';
+} from '../contracts/provisioning-messages';
 import { provisioningSteps, stepNumber, stepTitle, type ProvisioningStepKey } from '../contracts/provisioning-steps';
 import { runBulkProvision, shouldProvisionInBulk } from './bulk-provision';
 import { applySpecToDataflow, describeApplied } from './apply-spec';

@@ -2,10 +2,10 @@
  * Turns a validated spec into the provisioning workflow's input: secrets are sealed here, in the CLI, with the
  * worker's public key (so the CLI cannot open them again).
  */
-import { forWebUi } from '../workflows/web-ui-markdown';
+import { forWebUi } from '../contracts/web-ui-markdown';
 import type { ResolvedDataflowSpec } from '../config';
 import type { SecretSealer } from '../secrets';
-import type { ProvisionDataflowInput } from '../workflows/provision-dataflow';
+import type { ProvisionDataflowInput } from '../contracts/provisioning-messages';
 
 export function toProvisionInput(
   spec: ResolvedDataflowSpec,

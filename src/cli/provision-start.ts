@@ -4,7 +4,8 @@
  */
 import { WorkflowNotFoundError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { ResolvedDataflowSpec } from '../config';
-import { provisionDataflow, type ProvisionDataflowInput } from '../workflows/provision-dataflow';
+import type { provisionDataflow } from '../workflows/provision-dataflow';
+import type { ProvisionDataflowInput } from '../contracts/provisioning-messages';
 import { DataflowName, DataflowSandbox, DataflowStage } from '../contracts/search-attributes';
 import { monitorWorkflowId, provisionWorkflowId } from '../contracts/workflow-ids';
 import { provisionStaticDetails, provisionStaticSummary } from './provision-input';
@@ -42,7 +43,8 @@ export function startProvisioningWorkflow(
   spec: ResolvedDataflowSpec,
   input: ProvisionDataflowInput,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof provisionDataflow>> {
-  return session.client.workflow.start(provisionDataflow, {
+  // By name: the CLI never loads workflow code, only its type.
+  return session.client.workflow.start<typeof provisionDataflow>('provisionDataflow', {
     workflowId: provisionWorkflowId(spec.sandbox, spec.name),
     taskQueue: session.taskQueue,
     args: [input],

@@ -1,7 +1,7 @@
 /** What a finished provisioning workflow's error says: the failed step with AEP's answer, or a cancellation. */
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { provisioningFailureType, type ProvisioningFailure } from '../workflows/provision-dataflow';
+import { provisioningFailureType, type ProvisioningFailure } from '../contracts/provisioning-messages';
 
 /** The ProvisioningFailure a failed provisioning workflow carries; undefined for any other error. */
 export function provisioningFailureOf(error: unknown): ProvisioningFailure | undefined {

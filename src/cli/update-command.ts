@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { destinationProblem } from '../contracts/target-schema';
 import type { MappingRule, ScheduleFrequency } from '../contracts/dataflow-types';
 import { updateDataflowUpdate } from '../contracts/monitor-messages';
-import { updateDataflowProblem } from '../workflows/monitor/request-validation';
+import { updateDataflowProblem } from '../contracts/request-validation';
 import type { UpdateDataflowRequest } from '../contracts/monitor-state';
 import { exitCodes, processIo } from '../runtime/command-io';
 import { connectTemporal } from '../temporal/temporal-client';

@@ -34,12 +34,9 @@ import {
   type StepProgress,
   type StepState,
 } from '../contracts/provisioning-messages';
-import { renderDetails } from './provisioning/progress-details';
+import { renderDetails } from '../contracts/progress-details';
 import { provisioningGraph, type ProvisioningStep, type StepContext } from './provisioning/provisioning-graph';
 import { provisionInSeedOrder } from './provisioning/provision-in-seed-order';
-
-export * from '../contracts/provisioning-messages';
-export { describeSchedule, renderDetails } from './provisioning/progress-details';
 
 /** Provisionings that started on a release before the graph keep replaying the sequential code they ran. */
 export const dependencyGraphPatch = 'provisioning-as-dependency-graph';

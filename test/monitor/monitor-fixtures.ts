@@ -15,7 +15,7 @@ import { statusQuery, type DataflowMonitorInput } from '../../src/contracts/moni
 import type { DataflowDescriptor } from '../../src/contracts/dataflow-types';
 import type { MonitorStatus } from '../../src/contracts/monitor-status';
 import type { Alert } from '../../src/contracts/monitor-state';
-import type { ProvisionDataflowResult } from '../../src/workflows/provision-dataflow';
+import type { ProvisionDataflowResult } from '../../src/contracts/provisioning-messages';
 import { monitorWorkflowId, runFeedWorkflowId } from '../../src/contracts/workflow-ids';
 import { SimulatorAdmin, type LoggedRequest } from '../harness/simulator-admin';
 import { getSimulator } from '../harness/simulator';

@@ -14,17 +14,12 @@ import {
 import { describeDuration, parseDuration } from '../../src/contracts/durations';
 import { deriveHealth } from '../../src/workflows/monitor/monitor-status';
 import { jittered, reconcileIntervalMs } from '../../src/contracts/reconcile-cadence';
-import { updateDataflowProblem } from '../../src/workflows/monitor/request-validation';
+import { updateDataflowProblem } from '../../src/contracts/request-validation';
 import { classifyFailure, runOutcome } from '../../src/contracts/run-classification';
 import { advanceReconcileCursor, applyRuns } from '../../src/workflows/monitor/run-tracking';
-import { type RunSummary } from '../../src/contracts/monitor-state';
+import type { RunSummary } from '../../src/contracts/monitor-state';
 import { initialMonitorState } from '../../src/workflows/monitor/state';
-import {
-  autoRotationDueAt,
-  dueWarning,
-  nextTokenEventAt,
-  tokenWarningLeads,
-} from '../../src/workflows/monitor/token-schedule';
+import { autoRotationDueAt, dueWarning, nextTokenEventAt, tokenWarningLeads } from '../../src/contracts/token-schedule';
 
 const day = 86_400_000;
 const now = Date.parse('2026-06-01T00:00:00Z');

@@ -8,7 +8,7 @@ import {
   oneTrustEndpointDifferences,
   type OneTrustEndpoint,
 } from '../../src/contracts/onetrust-endpoint-changes';
-import { oneTrustEndpointProblem } from '../../src/workflows/monitor/request-validation';
+import { oneTrustEndpointProblem } from '../../src/contracts/request-validation';
 
 const sealed = (text: string) => ({ sealed: `v2.key.${text}.iv.body` });
 const baseUrl = 'https://app.onetrust.com';

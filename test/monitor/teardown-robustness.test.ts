@@ -10,7 +10,7 @@ import { runTeardown } from '../../src/cli/teardown-command';
 import { connectTemporal } from '../../src/temporal/temporal-client';
 import type { DataflowIds } from '../../src/contracts/dataflow-types';
 import type { DataflowMonitorInput } from '../../src/contracts/monitor-messages';
-import type { ProvisionDataflowResult } from '../../src/workflows/provision-dataflow';
+import type { ProvisionDataflowResult } from '../../src/contracts/provisioning-messages';
 import { getTemporal } from '../harness/temporal';
 import { childProcessEnv, startTestWorker, type TestWorker } from '../harness/test-worker';
 import {

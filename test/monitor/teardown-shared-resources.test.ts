@@ -17,7 +17,7 @@ import { connectTemporal } from '../../src/temporal/temporal-client';
 import { isManagedBy } from '../../src/contracts/ownership-mark';
 import { dataLakeConnectionSpec } from '../../src/contracts/platform-ids';
 import { monitorWorkflowId } from '../../src/contracts/workflow-ids';
-import type { ProvisionDataflowResult } from '../../src/workflows/provision-dataflow';
+import type { ProvisionDataflowResult } from '../../src/contracts/provisioning-messages';
 import type { SimulatorResource } from '../harness/simulator-admin';
 import { getTemporal } from '../harness/temporal';
 import {

@@ -12,7 +12,7 @@ import { exitCodes } from '../../src/runtime/command-io';
 import { runProvision } from '../../src/cli/provision-command';
 import { connectTemporal } from '../../src/temporal/temporal-client';
 import type { AlertKind } from '../../src/contracts/monitor-state';
-import type { ActivityTiming } from '../../src/workflows/provision-dataflow';
+import type { ActivityTiming } from '../../src/contracts/provisioning-messages';
 import { monitorWorkflowId, runFeedWorkflowId } from '../../src/contracts/workflow-ids';
 import { getProductionTemporal, type ProductionTemporal } from '../harness/production-temporal';
 import type { FaultRule, LoggedRequest, SimulatorAdmin } from '../harness/simulator-admin';

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
-import { progressQuery, type ProvisioningProgress } from '../../src/workflows/provision-dataflow';
+import { progressQuery, type ProvisioningProgress } from '../../src/contracts/provisioning-messages';
 import {
   newScenario,
   noneOfAny,

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { getTemporal } from '../harness/temporal';
 import { startTestWorker, type TestWorker } from '../harness/test-worker';
 import { DataflowStage } from '../../src/contracts/search-attributes';
-import { progressQuery } from '../../src/workflows/provision-dataflow';
+import { progressQuery } from '../../src/contracts/provisioning-messages';
 import { updateDataflowUpdate } from '../../src/contracts/monitor-messages';
 import { monitorWorkflowId } from '../../src/contracts/workflow-ids';
 import { provisioningSteps } from '../../src/contracts/provisioning-steps';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { getTemporal } from '../harness/temporal';
 import { childProcessEnv, startTestWorker } from '../harness/test-worker';
-import { progressQuery } from '../../src/workflows/provision-dataflow';
+import { progressQuery } from '../../src/contracts/provisioning-messages';
 import {
   exactlyOneOfEach,
   fastActivityTiming,

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { getTemporal } from '../harness/temporal';
-import { progressQuery } from '../../src/workflows/provision-dataflow';
+import { progressQuery } from '../../src/contracts/provisioning-messages';
 import { provisioningFailureOf } from '../../src/cli/provision-command';
 import {
   exactlyOneOfEach,

@@ -20,7 +20,7 @@ import { isManagedBy, ownershipMark } from '../../src/contracts/ownership-mark';
 import { dataLakeConnectionSpec, xdmFullContentType } from '../../src/contracts/platform-ids';
 import { dataflowResourceNames } from '../../src/contracts/resource-names';
 import { fieldGroupBody, schemaBody } from '../../src/contracts/target-schema';
-import { progressQuery, type ProvisionDataflowResult } from '../../src/workflows/provision-dataflow';
+import { progressQuery, type ProvisionDataflowResult } from '../../src/contracts/provisioning-messages';
 import { monitorWorkflowId, runFeedWorkflowId } from '../../src/contracts/workflow-ids';
 import { getTemporal } from '../harness/temporal';
 import { childProcessEnv } from '../harness/test-worker';

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { getTemporal } from '../harness/temporal';
-import { progressQuery } from '../../src/workflows/provision-dataflow';
+import { progressQuery } from '../../src/contracts/provisioning-messages';
 import { provisioningSteps, type ProvisioningStepKey } from '../../src/contracts/provisioning-steps';
 import { provisioningGraph } from '../../src/workflows/provisioning/provisioning-graph';
 import {

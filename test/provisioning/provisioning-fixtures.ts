@@ -6,13 +6,13 @@ import { randomBytes } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { toProvisionInput } from '../../src/cli/provision-input';
 import { resolveDataflowSpec } from '../../src/config';
-import {
-  provisionDataflow,
-  type ActivityTiming,
-  type ProvisionDataflowInput,
-  type ProvisionDataflowResult,
-  type ProvisioningFailure,
-} from '../../src/workflows/provision-dataflow';
+import { provisionDataflow } from '../../src/workflows/provision-dataflow';
+import type {
+  ActivityTiming,
+  ProvisionDataflowInput,
+  ProvisionDataflowResult,
+  ProvisioningFailure,
+} from '../../src/contracts/provisioning-messages';
 import { provisionWorkflowId } from '../../src/contracts/workflow-ids';
 import { provisioningFailureOf } from '../../src/cli/provision-command';
 import { SimulatorAdmin, type ResourcesByKind } from '../harness/simulator-admin';

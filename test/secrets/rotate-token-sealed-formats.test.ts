@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createPublicKeySealer, createSecretBox, generateSecretsKeyPair } from '../../src/secrets';
-import { rotateTokenProblem } from '../../src/workflows/monitor/request-validation';
+import { rotateTokenProblem } from '../../src/contracts/request-validation';
 
 describe('the monitor’s rotate-token validator and the sealed formats', () => {
   const expiresAt = new Date(Date.now() + 30 * 24 * 3600 * 1000).toISOString();

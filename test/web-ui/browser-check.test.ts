@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { progressQuery, type ProvisioningProgress } from '../../src/workflows/provision-dataflow';
+import { progressQuery, type ProvisioningProgress } from '../../src/contracts/provisioning-messages';
 import type { ProvisioningStepKey } from '../../src/contracts/provisioning-steps';
 import { runFeedStatusQuery } from '../../src/contracts/run-feed-messages';
 import { provisionWorkflowId, runFeedWorkflowId } from '../../src/contracts/workflow-ids';

@@ -4,7 +4,7 @@
  */
 import { ActivityFailure, continueAsNew, log, proxyActivities, setCurrentDetails, sleep } from '@temporalio/workflow';
 import type { RunFeedActivities } from '../../contracts/run-feed-activities';
-import { forWebUi } from '../web-ui-markdown';
+import { forWebUi } from '../../contracts/web-ui-markdown';
 import type {
   EventsJournalCounts,
   EventsJournalInput,

@@ -21,7 +21,7 @@ import type {
   TeardownRequest,
   UpdateDataflowRequest,
 } from '../../contracts/monitor-state';
-import { tokenStateAfterRotation } from './token-schedule';
+import { tokenStateAfterRotation } from '../../contracts/token-schedule';
 
 export type WorkResult = { summary: string; details: ActionOutcome['details'] };
 

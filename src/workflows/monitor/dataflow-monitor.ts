@@ -37,7 +37,12 @@ import { failureMessage, isoNow } from './monitor-context';
 import { describeStatus } from './monitor-status';
 import type { MonitorStatus } from '../../contracts/monitor-status';
 import { jittered, reconcileIntervalMs } from '../../contracts/reconcile-cadence';
-import { applySpecProblem, rotateTokenProblem, teardownProblem, updateDataflowProblem } from './request-validation';
+import {
+  applySpecProblem,
+  rotateTokenProblem,
+  teardownProblem,
+  updateDataflowProblem,
+} from '../../contracts/request-validation';
 import { RunWatcher } from './run-watching';
 import { resealCarriedSecrets } from './secrets-reseal';
 import { initialMonitorState, keepNewest, maxRecentActions } from './state';
@@ -52,7 +57,7 @@ import type {
   WorkItem,
 } from '../../contracts/monitor-state';
 import { statusMarkdown } from './status-markdown';
-import { canRotateAutomatically, nextTokenEventAt, tokenWarningLeads } from './token-schedule';
+import { canRotateAutomatically, nextTokenEventAt, tokenWarningLeads } from '../../contracts/token-schedule';
 import { attendToToken } from './token-watch';
 import { WakeTimer } from './wake-timer';
 

@@ -12,7 +12,7 @@ import {
   isTokenExpiring,
   tokenExpiresAtMs,
   type WarningLead,
-} from './token-schedule';
+} from '../../contracts/token-schedule';
 
 /**
  * Most urgent first (the order of `dataflowHealthStates`): an expired token blocks everything; a monitor that

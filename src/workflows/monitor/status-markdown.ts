@@ -1,6 +1,6 @@
 /** The monitor's Web UI details: its status as markdown, the state at a glance first, then the facts behind it. */
 import type { DataflowSchedule } from '../../contracts/dataflow-types';
-import { forWebUi } from '../web-ui-markdown';
+import { forWebUi } from '../../contracts/web-ui-markdown';
 import { describeDuration } from '../../contracts/durations';
 import type { MonitorStatus } from '../../contracts/monitor-status';
 import { failureCauseDescriptions } from '../../contracts/run-classification';

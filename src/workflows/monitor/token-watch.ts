@@ -12,7 +12,7 @@ import {
   isTokenExpired,
   tokenWarningLeads,
   warningsSuppressed,
-} from './token-schedule';
+} from '../../contracts/token-schedule';
 
 export async function attendToToken(
   state: MonitorState,

@@ -32,7 +32,7 @@ import {
   type StepProgress,
   type StepState,
 } from '../../contracts/provisioning-messages';
-import { describeSchedule, renderDetails } from './progress-details';
+import { describeSchedule, renderDetails } from '../../contracts/progress-details';
 
 export async function provisionInSeedOrder(input: ProvisionDataflowInput): Promise<ProvisionDataflowResult> {
   const workflowId = wf.workflowInfo().workflowId;

@@ -21,7 +21,7 @@ import type { ProvisioningStepKey } from '../../contracts/provisioning-steps';
 import type { provisioningActivities } from './activity-options';
 import { mappingDestinations } from './mapping-destinations';
 import type { ProvisionDataflowInput } from '../../contracts/provisioning-messages';
-import { describeSchedule } from './progress-details';
+import { describeSchedule } from '../../contracts/progress-details';
 
 /** What every step reads, and what they build together. */
 export interface StepContext {

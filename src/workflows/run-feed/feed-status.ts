@@ -1,6 +1,6 @@
 /** The run feed's `status` query and its Web UI details: one view, two renderings. */
 import { describeDuration } from '../../contracts/durations';
-import { forWebUi } from '../web-ui-markdown';
+import { forWebUi } from '../../contracts/web-ui-markdown';
 import type { RunFeedStatus } from '../../contracts/run-feed-messages';
 import type { RunFeedState } from '../../contracts/run-feed-state';
 

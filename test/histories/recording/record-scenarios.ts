@@ -36,7 +36,7 @@ import {
   updateDataflowSignal,
   updateDataflowUpdate,
 } from '../../../src/contracts/monitor-messages';
-import { progressQuery } from '../../../src/workflows/provision-dataflow';
+import { progressQuery } from '../../../src/contracts/provisioning-messages';
 import { runFeedWorkflowId } from '../../../src/contracts/workflow-ids';
 import { randomBytes } from 'node:crypto';
 import { getTemporal } from '../../harness/temporal';

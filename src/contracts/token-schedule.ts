@@ -2,9 +2,9 @@
  * The OneTrust token's calendar: when to warn (each lead time once per token), when it has expired, and when to
  * mint a replacement by ourselves if the spec gave client credentials. Pure functions of the state and "now".
  */
-import type { DataflowDescriptor } from '../../contracts/dataflow-types';
-import { parseDuration } from '../../contracts/durations';
-import type { TokenState } from '../../contracts/monitor-state';
+import type { DataflowDescriptor } from './dataflow-types';
+import { parseDuration } from './durations';
+import type { TokenState } from './monitor-state';
 
 export const defaultTokenWarnings = ['30d', '7d', '1d'];
 

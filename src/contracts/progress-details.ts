@@ -1,7 +1,7 @@
 /** The Web UI's "Current details" for a provisioning: a checklist of the steps in the seed's order. */
-import type { DataflowSchedule } from '../../contracts/dataflow-types';
-import { forWebUi } from '../web-ui-markdown';
-import type { ProvisioningPhase, ProvisioningProgress, StepState } from '../../contracts/provisioning-messages';
+import type { DataflowSchedule } from './dataflow-types';
+import { forWebUi } from './web-ui-markdown';
+import type { ProvisioningPhase, ProvisioningProgress, StepState } from './provisioning-messages';
 
 export function describeSchedule(schedule: DataflowSchedule): string {
   const start = new Date(schedule.startTime * 1000).toISOString();

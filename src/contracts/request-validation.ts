@@ -3,8 +3,8 @@
  * trace in history) and before a signal's work is queued (the signal itself is already recorded by then).
  * Workflow-safe: plain code, no zod, no Node.
  */
-import type { ScheduleFrequency } from '../../contracts/dataflow-types';
-import type { TeardownRequest, UpdateDataflowRequest } from '../../contracts/monitor-state';
+import type { ScheduleFrequency } from './dataflow-types';
+import type { TeardownRequest, UpdateDataflowRequest } from './monitor-state';
 
 const frequencies: readonly ScheduleFrequency[] = ['once', 'minute', 'hour', 'day', 'week'];
 const sourceTypes = ['ATTRIBUTE', 'EXPRESSION'];
