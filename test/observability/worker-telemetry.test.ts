@@ -32,6 +32,8 @@ describe('the worker process: Prometheus metrics and structured logs', function 
       );
       assert.match(metrics, new RegExp(`^temporal_workflow_completed\\{.*task_queue="${scenario.taskQueue}"`, 'm'));
 
+      // The worker's log lines reach this process through a pipe, after the workflow's result may have.
+      await worker.waitForOutput(/"message":"Activity completed".*"workflowId":"provision:/, 30_000);
       const lines = worker
         .output()
         .split('\n')

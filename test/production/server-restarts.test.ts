@@ -27,6 +27,7 @@ import { getWorkflowBundle, startTestWorker } from '../harness/test-worker';
 import { monitoredDataflow, startAlertReceiver, waitFor, type MonitoredDataflow } from '../monitor/monitor-fixtures';
 import {
   exactlyOneOfEach,
+  fastActivityTiming,
   newScenario,
   noneOfAny,
   resourceCounts,
@@ -338,7 +339,7 @@ describe('production Temporal: SIGKILL and restart in the middle of an operation
     });
 
     it('provision exits 3 saying it lost Temporal; run again, it follows the same provisioning to exactly one of each', async function () {
-      this.timeout(120_000);
+      this.timeout(240_000);
       const scenario = await newScenario();
       const worker = await startTestWorker({ taskQueue: scenario.taskQueue });
       try {
@@ -347,12 +348,15 @@ describe('production Temporal: SIGKILL and restart in the middle of an operation
         // A short hold: the create is answered while the server is down, so its report is lost and the step is
         // retried after its 15 s start-to-close timeout (fastActivityTiming), finding the dataset it made.
         const held = await holdNextCall(admin, scenario.sandbox, { ...createDataset, delayMs: 3_000 });
-        const cli = provisionWithCli(scenario);
+        // Each step's retry window outlasts the outage (the CLI's 20 s of retries, then a PostgreSQL-backed server's
+        // restart, slow when the machine is busy), as production's ten minutes do: the provisioning must go on.
+        const timing = { ...fastActivityTiming, stepRetryTimeout: '150s', compensationRetryTimeout: '150s' } as const;
+        const cli = provisionWithCli(scenario, timing);
         await held.waitUntilHeld();
 
         const followed = await whileCrashed(production, 'server', () => exitWithin(cli, 45_000, 'provision'));
 
-        const again = await provisionWithCli(scenario);
+        const again = await provisionWithCli(scenario, timing);
         assert.equal(again.exitCode, exitCodes.ok, `${again.stdout}\n${again.stderr}`);
         assert.match(
           again.stdout,
