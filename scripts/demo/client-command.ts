@@ -2,17 +2,19 @@
  * Runs the project's CLI (`npm run client -- …`) the way a user would, its output shown as is. Secrets (the
  * OneTrust token) reach it through its environment, never through arguments.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { DemoContext } from './demo-context';
 import type { DemoTemporal } from './temporal-server';
 
-export async function runClient(
+/** The CLI as a child process pointed at the demo's Temporal server. */
+function spawnClient(
   context: DemoContext,
   temporalServer: DemoTemporal,
   args: string[],
-  extraEnv: NodeJS.ProcessEnv = {},
-): Promise<number> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/client.ts', ...args], {
+  extraEnv: NodeJS.ProcessEnv,
+  stdio: StdioOptions,
+): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/client.ts', ...args], {
     cwd: context.projectRoot,
     env: {
       ...process.env,
@@ -21,8 +23,17 @@ export async function runClient(
       TEMPORAL_UI_URL: temporalServer.uiUrl,
       ...extraEnv,
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio,
   });
+}
+
+export async function runClient(
+  context: DemoContext,
+  temporalServer: DemoTemporal,
+  args: string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<number> {
+  const child = spawnClient(context, temporalServer, args, extraEnv, ['ignore', 'inherit', 'inherit']);
   // The demo stopping (a signal) stops the CLI command it is running too.
   const stopChild = () => child.kill('SIGTERM');
   process.once('exit', stopChild);
@@ -42,18 +53,9 @@ export async function captureClient(
   args: string[],
   extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<{ exitCode: number; stdout: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/client.ts', ...args], {
-    cwd: context.projectRoot,
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: temporalServer.address,
-      TEMPORAL_NAMESPACE: temporalServer.namespace,
-      ...extraEnv,
-    },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  const child = spawnClient(context, temporalServer, args, extraEnv, ['ignore', 'pipe', 'ignore']);
   let stdout = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, signal) => resolve({ exitCode: code ?? (signal ? 130 : 1), stdout }));

@@ -3,6 +3,7 @@
  * Retry-After, retry backoff) honour Temporal: stop when the activity is cancelled, never outlast its deadline, and
  * let it heartbeat while it waits.
  */
+import { untilAborted } from '../runtime/abortable-wait';
 import type { Clock } from './clock';
 
 export type AepWaitReason = 'pacing' | 'retry-after' | 'backoff';
@@ -110,20 +111,5 @@ export function sleepWithinScope(
 
 /** Awaits `work` (shared with other callers, so it is not itself aborted), giving up when the signal fires. */
 export function untilCancelled<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return work;
-  if (signal.aborted) return Promise.reject(new WaitCancelledError('token'));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new WaitCancelledError('token'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
+  return signal ? untilAborted(work, signal, () => new WaitCancelledError('token')) : work;
 }

@@ -15,6 +15,7 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { request } from 'undici';
+import { untilAborted } from '../runtime/abortable-wait';
 
 export class KeyHostUnavailableError extends Error {
   constructor(reason: string) {
@@ -100,7 +101,7 @@ export class PublicKeyCache {
         () => this.inFlight.delete(cacheKey),
       );
     }
-    return signal ? untilAborted(pending, signal) : pending;
+    return signal ? untilAborted(pending, signal, () => signal.reason as Error) : pending;
   }
 
   /** The key at this URL verified a signature: it is kept apart from what forged paths can fill. */
@@ -180,25 +181,6 @@ function remember(entries: Map<string, CacheEntry>, cacheKey: string, entry: Cac
   entries.set(cacheKey, entry);
   // A Map iterates in insertion order and a hit re-inserts: the first key is the least recently used.
   while (entries.size > largest) entries.delete(entries.keys().next().value!);
-}
-
-/** Waits for `pending`, or rejects with the signal's reason once it aborts (the promise itself goes on). */
-function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    pending.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
 
 async function readLimited(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
