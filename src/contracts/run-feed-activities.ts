@@ -31,8 +31,15 @@ export interface DeliverSandboxRunsInput {
 export interface DeliverPushedRunsInput {
   sandbox: string;
   events: PushedRunEvent[];
-  /** Finished runs the feed already handed on: not read again. */
-  deliveredIds: string[];
+  /** Finished runs the feed already handed on: not read again (feeds before batching; now filtered by the feed). */
+  deliveredIds?: string[];
+  /**
+   * Runs that started in this window (epoch ms, from inclusive, to exclusive) were listed by a look already: their
+   * end was handed on then, unless the run is among `followedIds`. A pushed end of such a run is a late duplicate.
+   */
+  handedOnWindow?: { fromMs: number; toMs: number };
+  /** Runs of these events that the feed follows as in progress: never late duplicates. */
+  followedIds?: string[];
 }
 
 export interface ReadEventsJournalInput {

@@ -31,6 +31,20 @@ export interface LookNowRequest {
 
 export const lookNowSignal = signal<[LookNowRequest]>('lookNow');
 
+/**
+ * What a flow-run notification says about its run, when it carries the run's `metrics` (Adobe's success sample
+ * does): enough for the monitor, so the run is not read again. Errors are already cut to a few short ones.
+ */
+export interface PushedRunFacts {
+  /** AEP's status text (success, failed, …). */
+  status: string;
+  /** Epoch ms. */
+  startedAtMs?: number;
+  completedAtMs?: number;
+  records?: { input?: number; output?: number; failed?: number };
+  errors?: Array<{ code?: string; message: string }>;
+}
+
 /** A flow-run notification pushed by Adobe I/O Events (webhook or journal), as the feed needs it. */
 export interface PushedRunEvent {
   /** I/O Events' id: the same on every redelivery, so a duplicate is dropped. */
@@ -38,6 +52,8 @@ export interface PushedRunEvent {
   runId: string;
   flowId: string;
   outcome: 'started' | 'succeeded' | 'failed';
+  /** The run as the event describes it; absent when the event carries no usable metrics (the run is read). */
+  run?: PushedRunFacts;
 }
 
 /** Runs that started or ended, pushed by the events receiver or the journal reader: handed on at once. */
@@ -59,7 +75,18 @@ export interface RunFeedStatus {
   /** Runs of flows no monitor owns (not made by this tool, or their monitor is gone): ignored. */
   runsIgnored: number;
   /** Pushed run events (I/O Events) received, duplicates dropped by event id, and runs handed on because of them. */
-  pushed: { events: number; duplicates: number; runsDelivered: number; lastEventAt?: string };
+  pushed: {
+    events: number;
+    duplicates: number;
+    runsDelivered: number;
+    /** Runs of flows no dataflow of ours owns: counted, never read. */
+    foreignRuns: number;
+    /** Ends of runs handed on before (a redelivery older than the feed remembers ids for): dropped. */
+    staleDuplicates: number;
+    /** Finished runs read from AEP because their event carried no metrics. */
+    runsRead: number;
+    lastEventAt?: string;
+  };
   /** Runs followed because they were still in progress at the last look. */
   runsInProgress: number;
   listingErrors: number;

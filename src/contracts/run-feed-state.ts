@@ -1,3 +1,5 @@
+import type { PushedRunEvent } from './run-feed-messages';
+
 /**
  * What the run feed knows, as plain JSON (it is carried across continue-as-new as workflow input). A look returns the runs it handed on; the feed keeps just enough
  * to never hand the same finished run on twice: the ids delivered within the overlap window, and the runs still
@@ -27,6 +29,10 @@ export interface RunFeedStats {
   pushedDuplicates?: number;
   pushedRunsDelivered?: number;
   lastPushedEventAt?: string;
+  /** Pushed runs of flows that are not ours, ends of runs handed on before, and runs read for lack of metrics. */
+  pushedForeignRuns?: number;
+  pushedStaleDuplicates?: number;
+  pushedRunsRead?: number;
 }
 
 export interface RunFeedState {
@@ -45,12 +51,13 @@ export interface RunFeedState {
    */
   lookDueAtMs?: number;
   /** Pushed events received but not handed on yet: carried, so none is lost at continue-as-new. */
-  pendingEvents?: Array<{
-    eventId: string;
-    runId: string;
-    flowId: string;
-    outcome: 'started' | 'succeeded' | 'failed';
-  }>;
+  pendingEvents?: PushedRunEvent[];
+  /**
+   * Epoch ms: the start of the first window this feed listed (its first successful look). Every run that started
+   * between this and the cursor less the overlap has been listed by some look, so it was handed on then or is still
+   * followed: a pushed end of such a run, neither followed nor remembered, is a late redelivery. Absent until then.
+   */
+  coveredFromMs?: number;
 }
 
 /** What handing on pushed runs (the deliverPushedRuns activity) reports back. */
@@ -61,6 +68,12 @@ export interface PushResult {
   started: FollowedRun[];
   monitorsSignalled: number;
   runsIgnored: number;
+  /** Runs of flows no dataflow of ours owns (counted in runsIgnored too): nothing read. */
+  foreignRuns?: number;
+  /** Ends of runs handed on before, recognised by their start time: dropped. */
+  staleDuplicates?: number;
+  /** Runs read from AEP because their event carried no metrics. */
+  runsRead?: number;
 }
 
 /** What one look (the deliverSandboxRuns activity) reports back. */

@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import type { FlowRunEvent, FlowRunOutcome } from './flow-run-event';
+import { runFactsOf } from './run-facts';
 
 export class MalformedEventError extends Error {
   constructor(
@@ -159,6 +160,7 @@ function eventsOfEnvelope(
         eventCode: read._eventNotificationMeta.type,
         codeField: joinPath(messagePrefix, '_eventNotificationMeta.type'),
         run: read.value,
+        rawRun: (raw as { value?: unknown }).value,
         organizationId: read.value.imsOrgId ?? read.imsOrgId,
         recipientClientId: envelope.recipientclientid ?? envelope.recipient_client_id,
       });
@@ -178,6 +180,7 @@ function eventsOfEnvelope(
       eventCode: envelope.event.header._adobeio.eventCode,
       codeField: joinPath(prefix, 'event.header._adobeio.eventCode'),
       run: envelope.event,
+      rawRun: (element as { event?: unknown }).event,
       organizationId: envelope.event.imsOrgId ?? envelope.event.header._adobeio.imsOrgId,
       recipientClientId: envelope.recipientclientid ?? envelope.recipient_client_id,
     }),
@@ -208,6 +211,8 @@ interface EnvelopeReading {
   eventCode: string;
   codeField: string;
   run: { id: string; flowId: string; sandboxName?: string };
+  /** The run object as sent (with fields the envelope schema leaves out, such as its metrics). */
+  rawRun: unknown;
   organizationId?: string;
   recipientClientId?: string;
 }
@@ -220,6 +225,7 @@ function normalized(reading: EnvelopeReading): FlowRunEvent {
       `is ${JSON.stringify(reading.eventCode)}, not a flow-run event code`,
     );
   }
+  const run = runFactsOf(reading.rawRun, outcome);
   return {
     eventId: reading.eventId,
     eventCode: reading.eventCode,
@@ -229,6 +235,7 @@ function normalized(reading: EnvelopeReading): FlowRunEvent {
     ...(reading.run.sandboxName !== undefined ? { sandboxName: reading.run.sandboxName } : {}),
     ...(reading.organizationId !== undefined ? { organizationId: reading.organizationId } : {}),
     ...(reading.recipientClientId !== undefined ? { recipientClientId: reading.recipientClientId } : {}),
+    ...(run !== undefined ? { run } : {}),
   };
 }
 

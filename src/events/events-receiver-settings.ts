@@ -5,6 +5,8 @@
  * - IO_EVENTS_CLIENT_ID (default AEP_CLIENT_ID), the client id events must be meant for;
  * - IO_EVENTS_HANDOFF_TIMEOUT_MS (default 7000), the deadline of a whole delivery (key fetches, verification and
  *   hand-off) before it is answered 503, well inside the 10 s I/O Events waits for an answer;
+ * - IO_EVENTS_GATHER_MS (default 1000, 0 for none), how long events of one sandbox are gathered into one signal to
+ *   its run feed (each delivery waits at most this long more for its answer);
  * - AEP_ORG_ID, the organisation whose events are handed on (others are answered 200 and counted as foreign);
  * - RUN_FEED_INTERVAL (as the worker reads it), for a run feed the receiver starts.
  * A missing or malformed variable throws an Error naming it.
@@ -15,6 +17,7 @@ import { parseDuration } from '../contracts/durations';
 export const defaultKeyHost = 'https://static.adobeioevents.com';
 export const defaultEventsPort = 8091;
 export const defaultHandOffTimeoutMs = 7_000;
+export const defaultGatherMs = 1_000;
 /** I/O Events waits 10 s for an answer; the whole delivery must end, and be answered, before that. */
 const longestDeadlineMs = 9_000;
 
@@ -27,6 +30,8 @@ export interface EventsReceiverSettings {
   orgId: string;
   /** One deadline for each delivery: verification and hand-off together. */
   deadlineMs: number;
+  /** Events of one sandbox arriving within this long go to its run feed as one signal. */
+  gatherMs: number;
   /** RUN_FEED_INTERVAL, for feeds the receiver starts; the feed's own default when absent. */
   runFeedIntervalMs?: number;
 }
@@ -57,6 +62,7 @@ const environmentSchema = z.object({
   IO_EVENTS_HANDOFF_TIMEOUT_MS: integerText('IO_EVENTS_HANDOFF_TIMEOUT_MS', 1, longestDeadlineMs).default(
     defaultHandOffTimeoutMs,
   ),
+  IO_EVENTS_GATHER_MS: integerText('IO_EVENTS_GATHER_MS', 0, 3_000).default(defaultGatherMs),
   AEP_ORG_ID: z
     .string({ error: 'AEP_ORG_ID is required: only events of this organisation are handed on' })
     .trim()
@@ -89,6 +95,7 @@ export function eventsReceiverSettingsFromEnv(env: NodeJS.ProcessEnv = process.e
     IO_EVENTS_KEY_HOST: read('IO_EVENTS_KEY_HOST'),
     IO_EVENTS_CLIENT_ID: read('IO_EVENTS_CLIENT_ID') ?? read('AEP_CLIENT_ID'),
     IO_EVENTS_HANDOFF_TIMEOUT_MS: read('IO_EVENTS_HANDOFF_TIMEOUT_MS'),
+    IO_EVENTS_GATHER_MS: read('IO_EVENTS_GATHER_MS'),
     AEP_ORG_ID: read('AEP_ORG_ID'),
     RUN_FEED_INTERVAL: read('RUN_FEED_INTERVAL'),
   });
@@ -98,6 +105,11 @@ export function eventsReceiverSettingsFromEnv(env: NodeJS.ProcessEnv = process.e
     );
   }
   const values = parsed.data;
+  if (values.IO_EVENTS_GATHER_MS * 2 > values.IO_EVENTS_HANDOFF_TIMEOUT_MS) {
+    throw new Error(
+      `Invalid events receiver settings: IO_EVENTS_GATHER_MS (${values.IO_EVENTS_GATHER_MS}) must be at most half of IO_EVENTS_HANDOFF_TIMEOUT_MS (${values.IO_EVENTS_HANDOFF_TIMEOUT_MS}): a delivery waits for its window, then for Temporal`,
+    );
+  }
   return {
     port: values.IO_EVENTS_PORT,
     host: values.IO_EVENTS_HOST,
@@ -105,6 +117,7 @@ export function eventsReceiverSettingsFromEnv(env: NodeJS.ProcessEnv = process.e
     clientId: values.IO_EVENTS_CLIENT_ID,
     orgId: values.AEP_ORG_ID,
     deadlineMs: values.IO_EVENTS_HANDOFF_TIMEOUT_MS,
+    gatherMs: values.IO_EVENTS_GATHER_MS,
     ...(values.RUN_FEED_INTERVAL !== undefined ? { runFeedIntervalMs: values.RUN_FEED_INTERVAL } : {}),
   };
 }

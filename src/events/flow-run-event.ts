@@ -1,3 +1,5 @@
+import type { PushedRunFacts } from '../contracts/run-feed-messages';
+
 /** One flow-run notification from Adobe I/O Events, whichever envelope it came in, as the rest of the product sees it. */
 export type FlowRunOutcome = 'started' | 'succeeded' | 'failed';
 
@@ -13,4 +15,6 @@ export interface FlowRunEvent {
   organizationId?: string;
   /** The client id the event was meant for, when the payload names one. */
   recipientClientId?: string;
+  /** The finished run as the event describes it, when it carries usable metrics (see run-facts.ts). */
+  run?: PushedRunFacts;
 }

@@ -33,6 +33,7 @@ async function main(): Promise<void> {
         ...(settings.runFeedIntervalMs !== undefined ? { intervalMs: settings.runFeedIntervalMs } : {}),
       },
       logger,
+      gatherMs: settings.gatherMs,
     }),
     logger,
   });
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
     status: `http://${boundHost}:${receiver.port}/status`,
     namespace: session.namespace,
     runFeedTaskQueue: runFeeds,
+    gatherMs: settings.gatherMs,
   });
   const stop = () => {
     void receiver

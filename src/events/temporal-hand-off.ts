@@ -8,6 +8,11 @@
  * asks whether any dataflow monitor (`dataflow:<sandbox>:*`) runs; only then is the feed started (signal-with-start,
  * with the worker's feed settings). The answer is remembered briefly, so a burst for one sandbox asks once. Events
  * of an unmanaged sandbox start nothing and are reported back.
+ *
+ * Events of one sandbox that arrive close together go out as one signal (`gatherMs`, IO_EVENTS_GATHER_MS): the
+ * first opens a short window, those arriving within it join, and every delivery in it is answered once that one
+ * signal is accepted (or refused: then all of them get 503 and I/O Events sends them again). At a steady stream
+ * this turns one signal (and one workflow task of the feed) per event into one per window.
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
@@ -28,9 +33,12 @@ export function temporalHandOff(options: {
   /** Where a feed that is not running yet is started, and how it looks (the worker's RUN_FEED_* settings). */
   runFeed: RunFeedSettings;
   logger: EventsReceiverLogger;
+  /** How long events of one sandbox are gathered into one signal; 0 sends each delivery's events at once. */
+  gatherMs?: number;
   now?: () => number;
 }): (...args: Parameters<HandOff>) => Promise<HandOffReport> {
   const now = options.now ?? Date.now;
+  const gatherMs = options.gatherMs ?? 0;
   const managed = new Map<string, { managed: boolean; checkedAt: number }>();
 
   async function hasRunningMonitor(sandbox: string, signal: AbortSignal): Promise<boolean> {
@@ -75,6 +83,29 @@ export function temporalHandOff(options: {
     return true;
   }
 
+  /** Events of a sandbox waiting for their window to close, and the deliveries waiting on them. */
+  const gathering = new Map<string, GatheredEvents>();
+
+  function handToFeedGathered(sandbox: string, events: PushedRunEvent[], signal: AbortSignal): Promise<boolean> {
+    if (gatherMs <= 0) return handToFeed(sandbox, events, signal);
+    let batch = gathering.get(sandbox);
+    if (batch === undefined) {
+      // The first delivery's deadline is the earliest of the window: the signal must be accepted within it.
+      const opened: GatheredEvents = { events: [], waiting: [], signal };
+      gathering.set(sandbox, opened);
+      setTimeout(() => {
+        gathering.delete(sandbox);
+        handToFeed(sandbox, opened.events, opened.signal).then(
+          (handed) => opened.waiting.forEach((waiter) => waiter.resolve(handed)),
+          (error: unknown) => opened.waiting.forEach((waiter) => waiter.reject(error)),
+        );
+      }, gatherMs);
+      batch = opened;
+    }
+    batch.events.push(...events);
+    return new Promise((resolve, reject) => batch.waiting.push({ resolve, reject }));
+  }
+
   return async (events, { signal }): Promise<HandOffReport> => {
     const bySandbox = new Map<string, PushedRunEvent[]>();
     for (const event of events) {
@@ -91,7 +122,7 @@ export function temporalHandOff(options: {
     const report: HandOffReport = { handedOn: 0, unmanaged: [] };
     await Promise.all(
       [...bySandbox].map(async ([sandbox, sandboxEvents]) => {
-        if (await handToFeed(sandbox, sandboxEvents, signal)) report.handedOn += sandboxEvents.length;
+        if (await handToFeedGathered(sandbox, sandboxEvents, signal)) report.handedOn += sandboxEvents.length;
         else report.unmanaged.push({ sandbox, eventIds: sandboxEvents.map((event) => event.eventId) });
       }),
     );
@@ -99,8 +130,20 @@ export function temporalHandOff(options: {
   };
 }
 
+interface GatheredEvents {
+  events: PushedRunEvent[];
+  waiting: Array<{ resolve: (handed: boolean) => void; reject: (error: unknown) => void }>;
+  signal: AbortSignal;
+}
+
 function pushedEvent(event: FlowRunEvent): PushedRunEvent {
-  return { eventId: event.eventId, runId: event.runId, flowId: event.flowId, outcome: event.outcome };
+  return {
+    eventId: event.eventId,
+    runId: event.runId,
+    flowId: event.flowId,
+    outcome: event.outcome,
+    ...(event.run !== undefined ? { run: event.run } : {}),
+  };
 }
 
 /** A visibility query string literal. */

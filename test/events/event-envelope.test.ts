@@ -57,8 +57,56 @@ describe('events: flow-run event envelopes', () => {
         sandboxName: 'prod',
         organizationId: 'ORG@AdobeOrg',
         recipientClientId: 'client-a',
+        // The sample's metrics say how the run ended: the run feed need not read it.
+        run: { status: 'success' },
       },
     ]);
+  });
+
+  it('takes what the run object says about a finished run (records, times, a few short errors)', () => {
+    const body = successSample();
+    const event = body.event as Record<string, unknown>;
+    event.header = { _adobeio: { eventCode: 'sources_flow_run_failed' } };
+    event.metrics = {
+      statusSummary: {
+        status: 'failed',
+        errors: [
+          { code: 'CONNECTOR-2001-500', message: 'x'.repeat(400) },
+          { code: 'A', message: 'a' },
+          { code: 'B', message: 'b' },
+          { code: 'C', message: 'c' },
+        ],
+      },
+      recordSummary: { inputRecordCount: '12', outputRecordCount: 10, failedRecordCount: 2 },
+      durationSummary: { startedAtUTC: 1_700_000_000_000, completedAtUTC: '1700000060000' },
+    };
+    const [read] = flowRunEventsOf(body);
+    assert.deepEqual(read?.run, {
+      status: 'failed',
+      startedAtMs: 1_700_000_000_000,
+      completedAtMs: 1_700_000_060_000,
+      records: { input: 12, output: 10, failed: 2 },
+      errors: [
+        { code: 'CONNECTOR-2001-500', message: `${'x'.repeat(300)}…` },
+        { code: 'A', message: 'a' },
+        { code: 'B', message: 'b' },
+      ],
+    });
+  });
+
+  it('leaves the run to be read when its metrics are missing, odd, or disagree with the event code', () => {
+    const withMetrics = (metrics: unknown) => {
+      const body = successSample();
+      (body.event as Record<string, unknown>).metrics = metrics;
+      return flowRunEventsOf(body)[0]!;
+    };
+    assert.equal(withMetrics(undefined).run, undefined);
+    assert.equal(withMetrics({ statusSummary: { status: 'inProgress' } }).run, undefined);
+    assert.equal(withMetrics({ statusSummary: { status: 'failed' } }).run, undefined);
+    assert.equal(withMetrics({ statusSummary: { status: 42 } }).run, undefined);
+    assert.equal(withMetrics('success').run, undefined);
+    // The event itself is still handed on.
+    assert.equal(withMetrics('success').runId, '933cf9f4-cf01-4d75-bcf9-f4cf010d750a');
   });
 
   it('reads the failure sample (messages envelope), taking the event id from x-adobe-event-id', () => {

@@ -10,6 +10,7 @@ describe('events: receiver settings from the environment', () => {
       clientId: 'aep-client',
       orgId: 'org@AdobeOrg',
       deadlineMs: 7000,
+      gatherMs: 1000,
     });
   });
 
@@ -23,6 +24,7 @@ describe('events: receiver settings from the environment', () => {
       IO_EVENTS_HOST: '127.0.0.1',
       IO_EVENTS_KEY_HOST: 'http://127.0.0.1:8090/',
       IO_EVENTS_HANDOFF_TIMEOUT_MS: '2500',
+      IO_EVENTS_GATHER_MS: '250',
     });
     assert.deepEqual(settings, {
       port: 9100,
@@ -31,6 +33,7 @@ describe('events: receiver settings from the environment', () => {
       clientId: 'events-client',
       orgId: 'org@AdobeOrg',
       deadlineMs: 2500,
+      gatherMs: 250,
       runFeedIntervalMs: 120_000,
     });
   });
@@ -54,6 +57,14 @@ describe('events: receiver settings from the environment', () => {
     assert.throws(
       () => eventsReceiverSettingsFromEnv({ ...env, IO_EVENTS_HANDOFF_TIMEOUT_MS: '20000' }),
       /IO_EVENTS_HANDOFF_TIMEOUT_MS must be an integer from 1 to 9000/,
+    );
+    assert.throws(
+      () => eventsReceiverSettingsFromEnv({ ...env, IO_EVENTS_GATHER_MS: '5000' }),
+      /IO_EVENTS_GATHER_MS must be an integer from 0 to 3000/,
+    );
+    assert.throws(
+      () => eventsReceiverSettingsFromEnv({ ...env, IO_EVENTS_HANDOFF_TIMEOUT_MS: '1500' }),
+      /IO_EVENTS_GATHER_MS \(1000\) must be at most half of IO_EVENTS_HANDOFF_TIMEOUT_MS \(1500\)/,
     );
   });
 });

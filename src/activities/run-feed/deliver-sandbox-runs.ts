@@ -5,27 +5,25 @@
  * (`status --refresh`) get a message even without news, with their runs in progress too.
  *
  * Signals go out from here rather than from workflow code so the feed's history stays a few events per look
- * however many monitors it wakes. The price is at-least-once: a look retried after a crash signals again, and
- * monitors drop a run they already counted (by id).
+ * however many monitors it wakes. A look retried after a crash signals again; the server drops a message it
+ * already recorded (signal-monitors.ts), and monitors drop a run they already counted (by id).
  */
 import { heartbeat } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/common';
 import type { AepClient } from '../../aep';
-import { runUpdatesSignal, type RunUpdate } from '../../contracts/monitor-messages';
+import type { RunUpdate } from '../../contracts/monitor-messages';
 import type { RunSummary } from '../../contracts/monitor-state';
 import type { DeliveredRun, FollowedRun, LookResult } from '../../contracts/run-feed-state';
 import { asStep } from '../aep-failure';
 import type { DeliverSandboxRunsInput } from '../../contracts/run-feed-activities';
 import { summarizeRun } from '../run-summary';
 import type { FlowOwners } from './flow-owners';
+import { signalMonitors } from './signal-monitors';
 
 /** Runs followed by id per listing (`id==a,b,…`): keeps the query string near 2 KB. */
 const runsPerIdListing = 50;
 /** A run still "in progress" a day after it started is stuck: it is no longer followed. */
 const stuckRunMs = 86_400_000;
-/** Monitors signalled at once: a look may wake thousands, and each signal is one short RPC. */
-const signalConcurrency = 64;
 
 interface ListedRun {
   flowId: string;
@@ -123,37 +121,6 @@ async function listRuns(aep: AepClient, input: DeliverSandboxRunsInput): Promise
     heartbeat();
   }
   return listed;
-}
-
-export async function signalMonitors(
-  client: Client,
-  messages: Map<string, RunUpdate>,
-): Promise<{ signalled: number; missing: string[] }> {
-  const queue = [...messages];
-  const missing: string[] = [];
-  let signalled = 0;
-  async function sendNext(): Promise<void> {
-    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-      const [workflowId, update] = next;
-      try {
-        await client.workflow.getHandle(workflowId).signal(runUpdatesSignal, update);
-        signalled += 1;
-      } catch (error) {
-        // Torn down, terminated or never started: its runs have nobody to tell. Anything else fails the look.
-        if (!isWorkflowGone(error)) throw error;
-        missing.push(workflowId);
-      }
-      if ((signalled + missing.length) % 50 === 0) heartbeat();
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(signalConcurrency, queue.length) }, sendNext));
-  return { signalled, missing };
-}
-
-function isWorkflowGone(error: unknown): boolean {
-  if (error instanceof WorkflowNotFoundError) return true;
-  // Over the worker's native connection the client may surface the raw gRPC NOT_FOUND.
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 5;
 }
 
 function byStart(a: ListedRun, b: ListedRun): number {

@@ -90,24 +90,64 @@ export function carriedLookDelayMs(state: RunFeedState, intervalMs: number, nowM
 }
 
 /**
- * Keeps the pushed events not seen before (by event id, also within the batch) and remembers their ids; counts the
- * duplicates dropped.
+ * The ids of the latest pushed events (the newest `maxSeenEventIds`, kept in the state so they survive
+ * continue-as-new), with a set beside them so each event costs O(1) however many are remembered: a feed under a
+ * steady stream takes thousands of signals between two looks, and rebuilding the set for each one made a single
+ * workflow task run for seconds.
  */
-export function takeNewEvents<T extends { eventId: string }>(state: RunFeedState, events: T[], nowMs: number): T[] {
-  const seen = new Set(state.seenEventIds ?? []);
-  const fresh: T[] = [];
-  for (const event of events) {
-    if (seen.has(event.eventId)) continue;
-    seen.add(event.eventId);
-    fresh.push(event);
+export class SeenEventIds {
+  private readonly ids: Set<string>;
+
+  constructor(private readonly state: RunFeedState) {
+    state.seenEventIds ??= [];
+    this.ids = new Set(state.seenEventIds);
   }
-  const stats = state.stats;
-  stats.pushedEvents = (stats.pushedEvents ?? 0) + events.length;
-  stats.pushedDuplicates = (stats.pushedDuplicates ?? 0) + (events.length - fresh.length);
-  stats.lastPushedEventAt = new Date(nowMs).toISOString();
-  const ids = [...(state.seenEventIds ?? []), ...fresh.map((event) => event.eventId)];
-  state.seenEventIds = ids.length > maxSeenEventIds ? ids.slice(ids.length - maxSeenEventIds) : ids;
+
+  /**
+   * Keeps the events not seen before (by event id, also within the batch) and remembers their ids; counts the
+   * duplicates dropped.
+   */
+  take<T extends { eventId: string }>(events: T[], nowMs: number): T[] {
+    const remembered = this.state.seenEventIds!;
+    const fresh: T[] = [];
+    for (const event of events) {
+      if (this.ids.has(event.eventId)) continue;
+      this.ids.add(event.eventId);
+      remembered.push(event.eventId);
+      fresh.push(event);
+    }
+    if (remembered.length > maxSeenEventIds) {
+      for (const forgotten of remembered.splice(0, remembered.length - maxSeenEventIds)) this.ids.delete(forgotten);
+    }
+    const stats = this.state.stats;
+    stats.pushedEvents = (stats.pushedEvents ?? 0) + events.length;
+    stats.pushedDuplicates = (stats.pushedDuplicates ?? 0) + (events.length - fresh.length);
+    stats.lastPushedEventAt = new Date(nowMs).toISOString();
+    return fresh;
+  }
+}
+
+/**
+ * Of the pushed events waiting, the ends of runs not handed on yet: a start says nothing a look will not (looks
+ * follow every run in progress), and an end of a run already handed on (by a look, or an earlier push) is a
+ * duplicate, counted as such.
+ */
+export function endsToHandOn<T extends { runId: string; outcome: string }>(state: RunFeedState, events: T[]): T[] {
+  const delivered = new Set(state.delivered.map(([id]) => id));
+  const ends = events.filter((event) => event.outcome !== 'started');
+  const fresh = ends.filter((event) => !delivered.has(event.runId));
+  state.stats.pushedDuplicates = (state.stats.pushedDuplicates ?? 0) + (ends.length - fresh.length);
   return fresh;
+}
+
+/**
+ * Runs that started in this window were listed by a look (from the start of the feed's first window to the cursor
+ * less the overlap, which the next look no longer lists): undefined until the feed has both.
+ */
+export function listedWindow(state: RunFeedState, overlapMs: number): { fromMs: number; toMs: number } | undefined {
+  if (state.coveredFromMs === undefined || state.cursorMs === undefined) return undefined;
+  const toMs = state.cursorMs - overlapMs;
+  return toMs > state.coveredFromMs ? { fromMs: state.coveredFromMs, toMs } : undefined;
 }
 
 /** Folds pushed runs into the state: finished ones count as delivered (and are no longer followed), started ones are followed. */
@@ -120,9 +160,12 @@ export function applyPush(state: RunFeedState, push: PushResult): void {
   followed.push(...push.started.filter(([id]) => !following.has(id) && !finished.has(id)));
   state.followed = followed;
   const stats = state.stats;
-  stats.pushedRunsDelivered = (stats.pushedRunsDelivered ?? 0) + push.delivered.length;
+  stats.pushedRunsDelivered = (stats.pushedRunsDelivered ?? 0) + push.delivered.length - (push.staleDuplicates ?? 0);
   stats.monitorsSignalled += push.monitorsSignalled;
   stats.runsIgnored += push.runsIgnored;
+  if (push.foreignRuns) stats.pushedForeignRuns = (stats.pushedForeignRuns ?? 0) + push.foreignRuns;
+  if (push.staleDuplicates) stats.pushedStaleDuplicates = (stats.pushedStaleDuplicates ?? 0) + push.staleDuplicates;
+  if (push.runsRead) stats.pushedRunsRead = (stats.pushedRunsRead ?? 0) + push.runsRead;
 }
 
 /**

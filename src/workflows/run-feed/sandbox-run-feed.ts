@@ -21,14 +21,16 @@ import {
   applyLook,
   applyPush,
   carriedLookDelayMs,
+  endsToHandOn,
   followPushedStarts,
   defaultFeedIntervalMs,
   defaultOverlapMs,
   initialFeedState,
+  listedWindow,
   listFromMs,
   nextLookDelayMs,
   recordLookFailure,
-  takeNewEvents,
+  SeenEventIds,
 } from './feed-state';
 import type { RunFeedState } from '../../contracts/run-feed-state';
 import { describeFeed, feedMarkdown } from './feed-status';
@@ -56,6 +58,12 @@ export const followPushedStartsPatch = 'follow-pushed-starts-without-reading';
  * this: the feed now continues as new whatever is pending, carrying the pushed events and the next look's due time.
  */
 export const carryPushesPatch = 'continue-as-new-carrying-pushes';
+/**
+ * Feeds that followed pushed starts and handed on pushed ends with the whole delivered list replay without this:
+ * the feed now hands on only ends it has not handed on yet, as their events describe them, and tells the activity
+ * which window its looks already covered (a late redelivery of an older run is dropped there).
+ */
+export const pushedEndsOnlyPatch = 'hand-on-pushed-ends-only';
 
 const defaultPageSize = 500;
 const defaultEventBudget = 500;
@@ -71,12 +79,14 @@ export class SandboxRunFeed {
   /** When the next look is due, while the feed waits for it (shown in the status). */
   private nextTickAtMs: number | undefined;
   private readonly eventBudget: number;
+  private readonly seenEventIds: SeenEventIds;
 
   constructor(private readonly input: SandboxRunFeedInput) {
     this.intervalMs = input.intervalMs ?? defaultFeedIntervalMs;
     this.overlapMs = input.overlapMs ?? defaultOverlapMs;
     this.state = input.carriedState ?? initialFeedState(Date.now());
     this.pushed = this.state.pendingEvents ??= [];
+    this.seenEventIds = new SeenEventIds(this.state);
     this.eventBudget = input.continueAsNewAfterEvents ?? defaultEventBudget;
   }
 
@@ -94,7 +104,7 @@ export class SandboxRunFeed {
 
   /** Events pushed by the webhook or the journal reader: handed on between looks. */
   runEventsPushed(events: PushedRunEvent[]): void {
-    this.pushed.push(...takeNewEvents(this.state, events, Date.now()));
+    this.pushed.push(...this.seenEventIds.take(events, Date.now()));
   }
 
   // -- The loop of looks
@@ -142,16 +152,19 @@ export class SandboxRunFeed {
     const { state, input, lookNow, overlapMs } = this;
     const startedAtMs = Date.now();
     const answering = lookNow.splice(0);
+    const listFrom = listFromMs(state, overlapMs, startedAtMs);
     try {
       const result = await deliverSandboxRuns({
         sandbox: input.sandbox,
-        listFromMs: listFromMs(state, overlapMs, startedAtMs),
+        listFromMs: listFrom,
         pageSize: input.pageSize ?? defaultPageSize,
         followed: state.followed,
         deliveredIds: state.delivered.map(([id]) => id),
         lookNow: answering,
       });
       applyLook(state, result, { overlapMs, startedAtMs, nowMs: Date.now() });
+      // Every run that started since this listed window's start has been listed by a look (see listedWindow).
+      state.coveredFromMs ??= listFrom;
     } catch (error) {
       const message = error instanceof ActivityFailure && error.cause ? error.cause.message : String(error);
       log.warn('run feed could not list the runs', { sandbox: input.sandbox, error: message });
@@ -163,6 +176,7 @@ export class SandboxRunFeed {
 
   /** Hands pushed runs on at once, between looks; one that cannot be read now is caught by the next look. */
   private async handOnPushed(): Promise<void> {
+    if (patched(pushedEndsOnlyPatch)) return this.handOnPushedEnds();
     const { state, input } = this;
     let events = this.pushed.splice(0);
     // A start needs no read: the run is followed, and the next look (or its end's event) sees it end.
@@ -191,6 +205,35 @@ export class SandboxRunFeed {
         sandbox: input.sandbox,
         error: message,
       });
+    }
+    this.publish();
+  }
+
+  /**
+   * Every end pushed since the last batch, in one activity: ends with their metrics in the event are handed on as
+   * they are, the others read; one signal per monitor. A batch that fails is left to the next look.
+   */
+  private async handOnPushedEnds(): Promise<void> {
+    const { state, input } = this;
+    const events = endsToHandOn(state, this.pushed.splice(0));
+    if (events.length > 0) {
+      const following = new Set(state.followed.map(([id]) => id));
+      const window = listedWindow(state, this.overlapMs);
+      try {
+        const result = await deliverPushedRuns({
+          sandbox: input.sandbox,
+          events,
+          ...(window !== undefined ? { handedOnWindow: window } : {}),
+          followedIds: events.filter((event) => following.has(event.runId)).map((event) => event.runId),
+        });
+        applyPush(state, result);
+      } catch (error) {
+        const message = error instanceof ActivityFailure && error.cause ? error.cause.message : String(error);
+        log.warn('run feed could not hand on pushed runs; the next look lists them', {
+          sandbox: input.sandbox,
+          error: message,
+        });
+      }
     }
     this.publish();
   }
