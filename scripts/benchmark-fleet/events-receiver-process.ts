@@ -32,6 +32,8 @@ export async function startEventsReceiverProcess(options: {
       IO_EVENTS_HOST: '127.0.0.1',
       IO_EVENTS_KEY_HOST: options.simulatorUrl,
       IO_EVENTS_CLIENT_ID: simulatorDefaults.clientId,
+      // The simulator's organisation: its events are the ones handed on.
+      AEP_ORG_ID: simulatorDefaults.orgId,
     },
   });
   await waitForOutput(service, /events receiver listening/, 120_000, 'the events receiver');
