@@ -1,12 +1,21 @@
 /**
  * `list [--all] [--json]`: every monitored dataflow, from Temporal visibility (workflows of type dataflowMonitor
  * with their DataflowSandbox, DataflowName and DataflowState search attributes). --all adds ended monitors.
+ * Then the push path: the running I/O Events journal readers and run feeds, with their counters.
  */
 import type { Command } from 'commander';
 import { DataflowName, DataflowSandbox, DataflowState } from '../contracts/search-attributes';
 import { exitCodes, processIo, type CommandIo } from '../runtime/command-io';
 import { connectTemporal, type TemporalSession } from '../temporal/temporal-client';
 import { messageOf, Reporter } from './monitor-session';
+import {
+  describeJournalReader,
+  describePushCounters,
+  runningJournalReaders,
+  runningRunFeeds,
+  type JournalReaderReport,
+  type RunFeedReport,
+} from './push-workflows';
 import { formatTable } from './text-table';
 
 export interface ListOptions {
@@ -51,8 +60,12 @@ export async function runList(
     return reporter.fail(exitCodes.unavailable, 'temporal-unavailable', messageOf(error));
   }
   try {
-    const dataflows = await listMonitoredDataflows(session, options.all);
-    const text =
+    const [dataflows, journalReaders, runFeeds] = await Promise.all([
+      listMonitoredDataflows(session, options.all),
+      runningJournalReaders(session),
+      runningRunFeeds(session),
+    ]);
+    const table =
       dataflows.length === 0
         ? 'No monitored dataflows. Provision one with: npm run client -- provision <spec.json>'
         : formatTable(
@@ -65,7 +78,8 @@ export async function runList(
                 : `${dataflow.workflowId} (${dataflow.status.toLowerCase()})`,
             ]),
           );
-    return reporter.succeed({ dataflows }, text);
+    const text = [table, ...formatJournalReaders(journalReaders), ...formatRunFeeds(runFeeds)].join('\n');
+    return reporter.succeed({ dataflows, journalReaders, runFeeds }, text);
   } catch (error) {
     return reporter.fail(exitCodes.unavailable, 'unexpected', messageOf(error));
   } finally {
@@ -91,4 +105,31 @@ export async function listMonitoredDataflows(session: TemporalSession, all: bool
     });
   }
   return [...found.values()].sort((a, b) => `${a.sandbox}/${a.name}`.localeCompare(`${b.sandbox}/${b.name}`));
+}
+
+/** The journal readers' section: none when the pull path is off. */
+function formatJournalReaders(readers: JournalReaderReport[]): string[] {
+  if (readers.length === 0) return [];
+  return [
+    '',
+    'I/O Events journal readers:',
+    ...readers.flatMap((reader) => [
+      `  ${reader.workflowId}${reader.status ? `  ${reader.status.journalUrl}` : ''}`,
+      `    ${describeJournalReader(reader)}`,
+    ]),
+  ];
+}
+
+/** One line per running run feed: what I/O Events pushed to it. */
+function formatRunFeeds(feeds: RunFeedReport[]): string[] {
+  if (feeds.length === 0) return [];
+  const width = Math.max(...feeds.map((feed) => feed.workflowId.length));
+  return [
+    '',
+    'Run feeds, pushed by I/O Events:',
+    ...feeds.map(
+      (feed) =>
+        `  ${feed.workflowId.padEnd(width)}  ${feed.pushed ? describePushCounters(feed.pushed) : (feed.problem ?? 'no answer')}`,
+    ),
+  ];
 }

@@ -1,6 +1,7 @@
 /**
  * `status <sandbox/name> [--json] [--refresh]`: what the monitor knows: state, schedule, token expiry, the
- * failure streak, the last alert and the last runs. With --refresh the monitor looks at the runs first.
+ * failure streak, the last alert and the last runs, with what I/O Events pushed to the sandbox's run feed and what
+ * the journal reader (if one runs) has read. With --refresh the monitor looks at the runs first.
  */
 import type { Command } from 'commander';
 import { refreshUpdate, statusQuery } from '../contracts/monitor-messages';
@@ -11,9 +12,16 @@ import type { MonitorStatus } from '../contracts/monitor-status';
 import { failureCauseDescriptions } from '../contracts/run-classification';
 import { dataflowHealthStates, type RunSummary } from '../contracts/monitor-state';
 import { processIo } from '../runtime/command-io';
-import { runFeedStatusQuery, type RunFeedStatus } from '../contracts/run-feed-messages';
+import { runFeedStatusQuery } from '../contracts/run-feed-messages';
 import { connectTemporal, type TemporalSession } from '../temporal/temporal-client';
 import { Reporter, withMonitor, type MonitorCommandDependencies } from './monitor-session';
+import {
+  describeJournalReader,
+  pushCounters,
+  runningJournalReaders,
+  type JournalReaderReport,
+  type PushCounters,
+} from './push-workflows';
 import { formatTable } from './text-table';
 
 export interface StatusOptions {
@@ -53,13 +61,28 @@ export async function runStatus(
       if (problem) return reporter.fail(exitCodes.unavailable, 'no-worker', problem);
     }
     const status = options.refresh ? await monitor.update(refreshUpdate) : await monitor.handle.query(statusQuery);
-    // What I/O Events pushed to the sandbox's run feed (its own query): absent when the feed cannot answer.
-    const pushed = status.state === 'torn-down' ? undefined : await pushedToFeed(monitor.session, status);
-    return reporter.succeed({ status, ...(pushed ? { pushed } : {}) }, formatStatus(status, pushed));
+    // What I/O Events pushed to the sandbox's run feed (its own query): absent when the feed cannot answer. And
+    // the journal readers of the pull path, when it is on (a reader that does not answer says so on its line).
+    const tornDown = status.state === 'torn-down';
+    const [pushed, journalReaders] = tornDown
+      ? [undefined, []]
+      : await Promise.all([
+          pushedToFeed(monitor.session, status),
+          // Visibility failing here (the monitor answered) leaves the line out rather than the status.
+          runningJournalReaders(monitor.session).catch((): JournalReaderReport[] => []),
+        ]);
+    return reporter.succeed(
+      { status, ...(pushed ? { pushed } : {}), ...(journalReaders.length > 0 ? { journalReaders } : {}) },
+      formatStatus(status, pushed, journalReaders),
+    );
   });
 }
 
-export function formatStatus(status: MonitorStatus, pushed?: RunFeedStatus['pushed']): string {
+export function formatStatus(
+  status: MonitorStatus,
+  pushed?: PushCounters,
+  journalReaders: JournalReaderReport[] = [],
+): string {
   const target = `${status.sandbox}/${status.name}`;
   const token = status.token;
   // A torn-down dataflow has no live token and its monitor has ended: nothing will expire or reconcile.
@@ -130,10 +153,15 @@ export function formatStatus(status: MonitorStatus, pushed?: RunFeedStatus['push
             pushed.events === 0
               ? 'none yet (the feed lists the runs; README "Push: Adobe I/O Events")'
               : `${pushed.events} event(s), ${pushed.duplicates} duplicate(s) dropped, ${pushed.runsDelivered} run(s) handed on` +
-                (pushed.lastEventAt ? ` (last ${pushed.lastEventAt})` : ''),
+                (pushed.lastEventAt ? ` (last ${pushed.lastEventAt})` : '') +
+                `\n${' '.repeat(16)}${pushed.staleDuplicates} stale duplicate(s), ${pushed.foreignRuns} run(s) of flows not ours`,
           ] as [string, string],
         ]
       : []),
+    ...journalReaders.map((reader): [string, string] => [
+      'journal',
+      `${reader.workflowId}: ${describeJournalReader(reader)}`,
+    ]),
     [
       'reconciled',
       `${status.lastReconcileAt ?? 'not yet'} (` +
@@ -155,13 +183,12 @@ export function formatStatus(status: MonitorStatus, pushed?: RunFeedStatus['push
   return lines.join('\n');
 }
 
-async function pushedToFeed(
-  session: TemporalSession,
-  status: MonitorStatus,
-): Promise<RunFeedStatus['pushed'] | undefined> {
+async function pushedToFeed(session: TemporalSession, status: MonitorStatus): Promise<PushCounters | undefined> {
   try {
     const feed = session.client.workflow.getHandle(status.runFeedWorkflowId);
-    return (await session.client.withDeadline(Date.now() + 3_000, () => feed.query(runFeedStatusQuery))).pushed;
+    return pushCounters(
+      (await session.client.withDeadline(Date.now() + 3_000, () => feed.query(runFeedStatusQuery))).pushed,
+    );
   } catch {
     return undefined;
   }

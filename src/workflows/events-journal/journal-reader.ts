@@ -2,7 +2,15 @@
  * The I/O Events journal reader's state (where to read next, its counts, its last read and error) and its loop of
  * reads, with the status it answers. The workflow function (../events-journal.ts) only wires the query to it.
  */
-import { ActivityFailure, continueAsNew, log, proxyActivities, setCurrentDetails, sleep } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  log,
+  makeContinueAsNewFunc,
+  proxyActivities,
+  setCurrentDetails,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { RunFeedActivities } from '../../contracts/run-feed-activities';
 import { forWebUi } from '../../contracts/web-ui-markdown';
 import type {
@@ -19,6 +27,12 @@ const { readEventsJournal } = proxyActivities<RunFeedActivities>({
 const defaultReadsPerRun = 100;
 /** Between failed reads: doubling from 10 s to 5 minutes. */
 const failureBackoffMs = (failures: number) => Math.min(300_000, 10_000 * 2 ** Math.max(0, failures - 1));
+
+/** A new build became current (see the versioning note in ../events-journal.ts), or the server suggests it. */
+function shouldContinueAsNew(): boolean {
+  const info = workflowInfo();
+  return info.targetWorkerDeploymentVersionChanged || info.continueAsNewSuggested;
+}
 
 export class EventsJournalReader {
   private readonly counts: EventsJournalCounts;
@@ -44,10 +58,16 @@ export class EventsJournalReader {
     };
   }
 
-  /** Reads page after page (waiting the journal's Retry-After when nothing is newer), then continues as new. */
+  /**
+   * Reads page after page (waiting the journal's Retry-After when nothing is newer), then continues as new: after
+   * `readsPerRun` reads, or sooner, between two reads, when a new build became current or the server finds the
+   * history long.
+   */
   async run(): Promise<void> {
     const { input, counts } = this;
     for (let reads = 0; reads < (input.readsPerRun ?? defaultReadsPerRun); reads += 1) {
+      // Checked before every read but this run's first: after a Retry-After wait or a failure's backoff too.
+      if (reads > 0 && shouldContinueAsNew()) break;
       this.publish();
       try {
         const result = await readEventsJournal({ url: this.next, runFeedTaskQueue: input.runFeedTaskQueue });
@@ -71,7 +91,10 @@ export class EventsJournalReader {
         await sleep(failureBackoffMs(this.failuresInARow));
       }
     }
-    await continueAsNew<(input: EventsJournalInput) => Promise<void>>({ ...input, next: this.next, counts });
+    // The next run starts on the deployment's current build (this one stays on the build it began on), from `next`.
+    return makeContinueAsNewFunc<(input: EventsJournalInput) => Promise<void>>({
+      initialVersioningBehavior: 'AUTO_UPGRADE',
+    })({ ...input, next: this.next, counts });
   }
 
   /** Shows the reader now in the Web UI (Current Details). */
