@@ -14,13 +14,11 @@ import { noWorkerProblem } from './worker-presence';
 /** How long one status query may take: a running worker answers in milliseconds. */
 const queryDeadlineMs = 3_000;
 
-/** A run feed's push counters, `foreignRuns` and `staleDuplicates` 0 when the feed's build does not count them. */
-export type PushCounters = Omit<RunFeedStatus['pushed'], 'foreignRuns' | 'staleDuplicates'> & {
-  /** Pushed runs of flows no dataflow of ours owns. */
-  foreignRuns: number;
-  /** Stale duplicates, as the feed counts them. */
-  staleDuplicates: number;
-};
+/** The counters a feed of an earlier build does not answer. */
+type LaterCounters = 'foreignRuns' | 'staleDuplicates' | 'runsRead';
+
+/** A run feed's push counters, the later ones 0 when the feed's build does not count them. */
+export type PushCounters = RunFeedStatus['pushed'];
 
 export interface JournalReaderReport {
   workflowId: string;
@@ -61,10 +59,14 @@ export async function runningRunFeeds(session: TemporalSession): Promise<RunFeed
 
 /** The feed's `pushed`, with the counters a feed of an earlier build does not answer read as 0. */
 export function pushCounters(
-  pushed: Omit<RunFeedStatus['pushed'], 'foreignRuns' | 'staleDuplicates'> &
-    Partial<Record<'foreignRuns' | 'staleDuplicates', number>>,
+  pushed: Omit<RunFeedStatus['pushed'], LaterCounters> & Partial<Record<LaterCounters, number>>,
 ): PushCounters {
-  return { ...pushed, foreignRuns: pushed.foreignRuns ?? 0, staleDuplicates: pushed.staleDuplicates ?? 0 };
+  return {
+    ...pushed,
+    foreignRuns: pushed.foreignRuns ?? 0,
+    staleDuplicates: pushed.staleDuplicates ?? 0,
+    runsRead: pushed.runsRead ?? 0,
+  };
 }
 
 interface RunningWorkflow {
@@ -137,7 +139,7 @@ export function describePushCounters(pushed: PushCounters): string {
   if (pushed.events === 0) return 'nothing pushed yet (the feed lists the runs)';
   return (
     `${pushed.events} event(s) pushed, ${pushed.duplicates} duplicate(s) dropped, ${pushed.staleDuplicates} stale duplicate(s), ` +
-    `${pushed.runsDelivered} run(s) handed on, ${pushed.foreignRuns} run(s) of flows not ours` +
+    `${pushed.runsDelivered} run(s) handed on (${pushed.runsRead} read from AEP), ${pushed.foreignRuns} run(s) of flows not ours` +
     (pushed.lastEventAt ? ` (last ${pushed.lastEventAt})` : '')
   );
 }

@@ -51,7 +51,7 @@ export function feedMarkdown(status: RunFeedStatus): string {
     `- Last look: ${status.lastTickAt ?? 'not yet'}${status.lastTickDurationMs !== undefined ? ` (took ${describeDuration(status.lastTickDurationMs)})` : ''}; every ${describeDuration(status.intervalMs)}${status.nextTickAt ? `, next ${status.nextTickAt}` : ''}`,
     `- Runs seen ${status.runsSeen}, handed on ${status.runsDelivered}, in progress ${status.runsInProgress}, of flows no monitor owns ${status.runsIgnored}`,
     `- Monitors signalled ${status.monitorsSignalled} (one message per monitor per look)`,
-    `- Pushed by I/O Events: ${status.pushed.events} event(s), ${status.pushed.duplicates + status.pushed.staleDuplicates} duplicate(s) dropped, ${status.pushed.runsDelivered} run(s) handed on (${status.pushed.runsRead} read from AEP), ${status.pushed.foreignRuns} of flows not ours${status.pushed.lastEventAt ? ` (last ${status.pushed.lastEventAt})` : ''}`,
+    `- Pushed by I/O Events: ${status.pushed.events} event(s), ${status.pushed.duplicates} duplicate(s) dropped, ${status.pushed.staleDuplicates} stale duplicate(s), ${status.pushed.runsDelivered} run(s) handed on (${status.pushed.runsRead} read from AEP), ${status.pushed.foreignRuns} of flows not ours${status.pushed.lastEventAt ? ` (last ${status.pushed.lastEventAt})` : ''}`,
     `- Listing errors ${status.listingErrors}${status.lastError ? `; last at ${status.lastErrorAt ?? '?'}: ${status.lastError}` : ''}`,
     `- Looks ${status.ticks}, continued as new ${status.continuedAsNew} time(s), since ${status.startedAt}`,
   ];
