@@ -170,7 +170,7 @@ describe('pull: the I/O Events journal', function () {
     assert.match(
       text,
       new RegExp(
-        `^ {2}${escaped(feedId)} +2 event\\(s\\) pushed, 0 duplicate\\(s\\) dropped, 0 stale duplicate\\(s\\), 1 run\\(s\\) handed on, 0 run\\(s\\) of flows not ours \\(last ${escaped(feed.pushed.lastEventAt ?? '?')}\\)$`,
+        `^ {2}${escaped(feedId)} +2 event\\(s\\) pushed, 0 duplicate\\(s\\) dropped, 0 stale duplicate\\(s\\), 1 run\\(s\\) handed on \\(0 read from AEP\\), 0 run\\(s\\) of flows not ours \\(last ${escaped(feed.pushed.lastEventAt ?? '?')}\\)$`,
         'm',
       ),
     );
