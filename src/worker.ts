@@ -21,6 +21,7 @@ import { aepSettingsFromEnv, createAepClient } from './aep';
 import { installTemporalRuntime } from './observability/runtime';
 import { isProductionEnvironment, loadSecretBox, sharedKeyMigrationVariable } from './secrets';
 import { registerSearchAttributes } from './temporal/register-search-attributes';
+import { sharedPacingFromEnv, startSharedPacing } from './temporal/shared-pacing-start';
 import { parseDuration } from './contracts/durations';
 import { taskQueuesFromEnv, workerTaskQueuesFromEnv } from './temporal/task-queue';
 import {
@@ -66,6 +67,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
   const runFeedIntervalMs = runFeedIntervalFromEnv(env);
   const deployment = workerDeploymentFromEnv(env);
   const journalUrl = eventsJournalUrlFromEnv(env);
+  const sharedPacing = sharedPacingFromEnv(env);
 
   const config = loadClientConnectConfig({ overrideEnvVars: definedOnly(env) });
   const namespace = config.namespace ?? 'default';
@@ -123,6 +125,19 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
       deploymentVersion: deployment ? describeVersion(deployment.version) : 'unversioned',
       ...(deployment ? { buildIdFrom: deployment.buildIdSource } : {}),
     });
+    // The organisation's AEP calls paced across all workers, on the provisioning queue's shared rate limit.
+    const pacing =
+      sharedPacing && polled.includes(queues.provisioning)
+        ? startSharedPacing({
+            connection,
+            namespace,
+            taskQueue: queues.provisioning,
+            aep,
+            orgId: aepSettings.orgId,
+            ceiling: tuning.maxTaskQueueActivitiesPerSecond,
+            logger,
+          })
+        : undefined;
     // The SDK's runtime turns SIGINT/SIGTERM into worker.shutdown(); run() resolves once in-flight work is done.
     const running = Promise.all(workers.map((worker) => worker.run()));
     const stopped = new AbortController();
@@ -151,6 +166,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
     } finally {
       stopped.abort();
       await madeCurrent;
+      await pacing?.stop();
     }
     logger.info('worker stopped');
   } finally {

@@ -1,0 +1,54 @@
+/**
+ * The worker's side of shared pacing (shared-pacing.ts): TASK_QUEUE_PACING says whether it runs (`shared`, the
+ * default) or not (`off`: each process paces alone, as before), and it is started on the provisioning queue with the
+ * worker's connection and its AEP client's count of 429s.
+ */
+import type { Logger, NativeConnection } from '@temporalio/worker';
+import type { AepClient } from '../aep';
+import { SharedPacing } from './shared-pacing';
+import { queueRateLimit } from './task-queue-rate-limit';
+
+export function sharedPacingFromEnv(env: NodeJS.ProcessEnv): boolean {
+  const value = (env.TASK_QUEUE_PACING ?? '').trim().toLowerCase();
+  if (value === '' || value === 'shared') return true;
+  if (value === 'off') return false;
+  throw new Error(`TASK_QUEUE_PACING must be "shared" or "off" (got "${env.TASK_QUEUE_PACING}")`);
+}
+
+export function startSharedPacing(options: {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  aep: AepClient;
+  orgId: string;
+  ceiling?: number;
+  logger: Logger;
+}): { stop(): Promise<void> } {
+  const { logger, taskQueue } = options;
+  let lastError = '';
+  const pacing = new SharedPacing({
+    limit: queueRateLimit(options.connection, {
+      namespace: options.namespace,
+      taskQueue,
+      identity: `shared-pacing@${process.pid}`,
+    }),
+    answersSoFar: () => {
+      const pacing = options.aep.pacing(options.orgId);
+      return { throttled: pacing?.throttled ?? 0, admitted: pacing?.admitted ?? 0 };
+    },
+    ...(options.ceiling !== undefined ? { ceiling: options.ceiling } : {}),
+    onChange: ({ from, to, note }) => {
+      const meta = { taskQueue, from: from ?? 'none', to, limitEstimate: note.limitEstimate };
+      if (note.step === 'decrease') logger.info('AEP answered 429: lowered the shared activity rate', meta);
+      else logger.debug('raised the shared activity rate', meta);
+    },
+    onError: (error) => {
+      const message = error instanceof Error ? error.message : String(error);
+      // Said once per distinct trouble, not twice a second.
+      if (message !== lastError)
+        logger.warn('could not read or set the shared activity rate', { taskQueue, error: message });
+      lastError = message;
+    },
+  });
+  return pacing.start();
+}
