@@ -6,6 +6,7 @@
  */
 import { Context } from '@temporalio/activity';
 import type { AepCallScope, AepClient } from '../aep';
+import { earlierAnswerToKeep } from './earlier-answers';
 
 export function activityCallScope(): AepCallScope {
   let context: Context;
@@ -19,10 +20,12 @@ export function activityCallScope(): AepCallScope {
     info.startToCloseTimeoutMs ? info.currentAttemptScheduledTimestampMs + info.startToCloseTimeoutMs : undefined,
     info.scheduleToCloseTimeoutMs ? info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs : undefined,
   ].filter((deadline): deadline is number => deadline !== undefined && deadline > 0);
+  // A wait's heartbeat replaces the attempt's last details: it keeps AEP's earlier answer in them (earlier-answers.ts).
+  const kept = earlierAnswerToKeep(info.heartbeatDetails);
   return {
     signal: context.cancellationSignal,
     ...(deadlines.length > 0 ? { deadlineMs: Math.min(...deadlines) } : {}),
-    onWait: (wait) => context.heartbeat({ waitingFor: wait.reason, waitMs: Math.round(wait.waitMs) }),
+    onWait: (wait) => context.heartbeat({ ...kept, waitingFor: wait.reason, waitMs: Math.round(wait.waitMs) }),
   };
 }
 

@@ -1,36 +1,62 @@
 /**
  * What AEP answered an activity's earlier attempt. An attempt that starts so close to the end of its retry window
  * that its call cannot be sent (or is abandoned unanswered) would otherwise end the step with only "deadline
- * exceeded"; the step's failure should still say what AEP kept answering, e.g. its 503. Kept in the worker's memory:
- * the note is informational, so an attempt on another worker simply reports the deadline.
+ * exceeded"; the step's failure should still say what AEP kept answering, e.g. its 503.
+ *
+ * The answer travels with the activity, not the worker: a failing attempt heartbeats it, the worker sends that last
+ * heartbeat with the failure (the SDK flushes it first), and Temporal hands it to the next attempt as its heartbeat
+ * details, whichever worker runs it. Nothing is kept in the worker's memory.
  */
 import { Context } from '@temporalio/activity';
 import type { AepFailureDetails } from './aep-failure';
 
-/** Enough for every activity a busy worker retries at once; the oldest entries go first. */
-const capacity = 2_000;
-const answersByActivity = new Map<string, AepFailureDetails>();
+/** The heartbeat details an attempt leaves for the next one. */
+interface CarriedAnswer {
+  earlierAnswer: AepFailureDetails;
+}
 
-/** The failure to report: AEP's answer is remembered; a deadline with no answer takes the remembered one. */
+/**
+ * The failure to report: AEP's answer is passed on to the next attempt; a deadline with no answer takes the one an
+ * earlier attempt passed on (and passes it on again).
+ */
 export function withEarlierAnswer(details: AepFailureDetails): AepFailureDetails {
-  const activity = currentActivityKey();
-  if (activity === undefined) return details;
-  if (details.status !== undefined) {
-    answersByActivity.delete(activity);
-    answersByActivity.set(activity, details);
-    if (answersByActivity.size > capacity) answersByActivity.delete(answersByActivity.keys().next().value!);
-    return details;
-  }
-  const earlier = details.code === 'DEADLINE_EXCEEDED' ? answersByActivity.get(activity) : undefined;
-  if (earlier === undefined) return details;
+  const context = currentContext();
+  if (context === undefined) return details;
+  const earlier = details.status !== undefined ? details : earlierAnswerOf(context.info.heartbeatDetails);
+  if (earlier !== undefined) context.heartbeat(carrying(earlier));
+  if (details.status !== undefined || details.code !== 'DEADLINE_EXCEEDED' || earlier === undefined) return details;
   return { ...earlier, detail: `${earlier.detail} (last attempt: ${details.detail})` };
 }
 
-function currentActivityKey(): string | undefined {
+/**
+ * What an attempt's other heartbeats must keep (e.g. while it waits for a pacing slot), given the details it started
+ * with: the answer an earlier attempt passed on, so it survives this attempt being lost with its worker.
+ */
+export function earlierAnswerToKeep(heartbeatDetails: unknown): Partial<CarriedAnswer> {
+  const earlier = earlierAnswerOf(heartbeatDetails);
+  return earlier === undefined ? {} : carrying(earlier);
+}
+
+function carrying(earlierAnswer: AepFailureDetails): CarriedAnswer {
+  return { earlierAnswer };
+}
+
+/** The answer in an attempt's heartbeat details, if an earlier attempt left one (the details may be anything). */
+function earlierAnswerOf(heartbeatDetails: unknown): AepFailureDetails | undefined {
+  if (typeof heartbeatDetails !== 'object' || heartbeatDetails === null) return undefined;
+  const answer = (heartbeatDetails as Partial<CarriedAnswer>).earlierAnswer as Partial<AepFailureDetails> | undefined;
+  const isAnswer =
+    typeof answer === 'object' &&
+    answer !== null &&
+    typeof answer.step === 'string' &&
+    typeof answer.status === 'number' &&
+    typeof answer.detail === 'string';
+  return isAnswer ? (answer as AepFailureDetails) : undefined;
+}
+
+function currentContext(): Context | undefined {
   try {
-    const { info } = Context.current();
-    const workflow = info.workflowExecution;
-    return `${workflow?.workflowId ?? ''}/${workflow?.runId ?? ''}/${info.activityId}`;
+    return Context.current();
   } catch {
     return undefined; // not in an activity
   }
