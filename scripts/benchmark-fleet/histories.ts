@@ -4,9 +4,8 @@
  * processed the message or the activity result carrying it), and the runs the feed handed on more than once.
  */
 import type { Client } from '@temporalio/client';
-import type { temporal } from '@temporalio/proto';
-
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+import { payloadValue } from '../../test/harness/history-payloads';
+import { runUpdateOf, type HistoryEvent } from '../../test/harness/run-update-signals';
 
 export interface LearnedRun {
   monitorWorkflowId: string;
@@ -98,13 +97,12 @@ function analyse(
     }
     const scheduled = event.activityTaskScheduledEventAttributes;
     if (scheduled?.activityType?.name) activityTypes.set(String(event.eventId), scheduled.activityType.name);
-    const signal = event.workflowExecutionSignaledEventAttributes;
-    if (signal?.signalName === 'runUpdates') {
-      const update = payloadJson(signal.input?.payloads?.[0]) as { runs?: RunLike[]; answers?: string[] } | undefined;
-      const runs = finishedRuns(update?.runs);
+    const update = runUpdateOf(event);
+    if (update) {
+      const runs = finishedRuns(update.runs);
       pending.push(...runs);
       // A `lookNow` answer repeats runs on purpose; only unasked messages count as hand-ons.
-      if ((update?.answers ?? []).length === 0) {
+      if ((update.answers ?? []).length === 0) {
         for (const run of runs) handOns.set(run.id, (handOns.get(run.id) ?? 0) + 1);
       }
     }
@@ -113,14 +111,14 @@ function analyse(
     if (marker) {
       for (const entry of Object.values(marker.details ?? {})) {
         for (const payload of entry.payloads ?? []) {
-          const result = payloadJson(payload) as { runs?: RunLike[] } | undefined;
+          const result = payloadValue(payload) as { runs?: RunLike[] } | undefined;
           if (result && Array.isArray(result.runs)) pending.push(...finishedRuns(result.runs));
         }
       }
     }
     const completed = event.activityTaskCompletedEventAttributes;
     if (completed && runListingActivities.has(activityTypes.get(String(completed.scheduledEventId)) ?? '')) {
-      const result = payloadJson(completed.result?.payloads?.[0]) as { runs?: RunLike[] } | RunLike[] | undefined;
+      const result = payloadValue(completed.result?.payloads?.[0]) as { runs?: RunLike[] } | RunLike[] | undefined;
       pending.push(...finishedRuns(Array.isArray(result) ? result : result?.runs));
     }
   }
@@ -149,15 +147,6 @@ function largestPayload(event: HistoryEvent): number {
     for (const payload of list?.payloads ?? []) largest = Math.max(largest, payload.data?.length ?? 0);
   }
   return largest;
-}
-
-function payloadJson(payload: temporal.api.common.v1.IPayload | undefined): unknown {
-  if (!payload?.data) return undefined;
-  try {
-    return JSON.parse(Buffer.from(payload.data).toString('utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 function eventTimeMs(event: HistoryEvent): number {
