@@ -26,6 +26,12 @@ export interface DeliverSandboxRunsInput {
   /** Finished runs already handed on that this listing may return again (the overlap). */
   deliveredIds: string[];
   lookNow: LookNowRequest[];
+  /**
+   * The look sees the sandbox as of this instant (epoch ms, fixed by the feed when it starts the look): a run that
+   * started later is left to the next look, one that ended later is still in progress. A retried attempt thus sends
+   * its monitors exactly the messages the first one did, which Temporal then drops by request id.
+   */
+  asOfMs?: number;
 }
 
 export interface DeliverPushedRunsInput {

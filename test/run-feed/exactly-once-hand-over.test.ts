@@ -124,17 +124,44 @@ describe('run feed: each finished run handed to its monitor exactly once, counte
 
       // A look retried the same way: runs that ended since, listed with the pushed ones already handed on.
       await endedRuns(fleet, 1);
+      // The look sees the sandbox as of its start, so a run that ends between the attempts changes nothing.
+      const asOfMs = Date.now();
       const look = {
         sandbox,
-        listFromMs: Date.now() - 15 * 60_000,
+        listFromMs: asOfMs - 15 * 60_000,
         pageSize: 500,
         followed: [],
         deliveredIds: first.delivered.map(([id]) => id),
         lookNow: [],
+        asOfMs,
       };
       const listed = await asAttempt(1, () => activities.deliverSandboxRuns(look));
-      await asAttempt(2, () => activities.deliverSandboxRuns(look));
       assert.equal(listed.delivered.length, fleet.members.length, 'the look handed on one new run per flow');
+      // Between the attempts: a run of the first flow (started before the look's instant) ends, and a run of the
+      // second flow starts and ends after it. A retry that saw them would signal both monitors anew.
+      const [firstFlow, secondFlow] = fleet.members.map((member) => member.flowId);
+      const endedLate = await fleet.admin.startRun(firstFlow!, asOfMs - 1_000);
+      const startedLate = await fleet.admin.startRun(secondFlow!);
+      await waitFor('the late runs to end', async () => {
+        const ended = new Set(finished(await fleet.runs()).map((run) => run.id));
+        return ended.has(endedLate.id) && ended.has(startedLate.id);
+      });
+      const retried = await asAttempt(2, () => activities.deliverSandboxRuns(look));
+      assert.deepEqual(retried.delivered, listed.delivered, 'the retry hands on what the first attempt did');
+      assert.ok(
+        retried.followed.some(([id]) => id === endedLate.id),
+        'a run that ended after the look’s instant is still in progress for it',
+      );
+      assert.ok(!retried.followed.some(([id]) => id === startedLate.id), 'a later start waits for the next look');
+      await assertHandedOnAtMostOnce(fleet);
+
+      // The next look (a new instant) hands on the two late runs, once.
+      await activities.deliverSandboxRuns({
+        ...look,
+        asOfMs: Date.now(),
+        followed: retried.followed,
+        deliveredIds: [...look.deliveredIds, ...retried.delivered.map(([id]) => id)],
+      });
       await assertEachRunNamedOnce(fleet);
     } finally {
       await aep.close();
@@ -330,6 +357,16 @@ async function assertEachRunNamedOnce(fleet: SandboxFleet): Promise<void> {
   assert.deepEqual(missing, [], `finished runs named in no message (of ${ended.length})`);
   assert.deepEqual(unexpected, [], 'messages name only finished runs of the sandbox');
   assert.ok(ended.length > 0);
+}
+
+/** No finished run named in two messages (runs not handed on yet are allowed). */
+async function assertHandedOnAtMostOnce(fleet: SandboxFleet): Promise<void> {
+  const [counts, runs] = await Promise.all([monitorCounts(fleet), fleet.runs()]);
+  const { twice } = handOnDiscrepancies(
+    counts,
+    finished(runs).map((run) => run.id),
+  );
+  assert.deepEqual(twice, [], 'runs named in more than one message');
 }
 
 /** Waits for a look that started after now to finish: a late second message would be in a history by then. */

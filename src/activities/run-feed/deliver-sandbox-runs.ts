@@ -43,7 +43,14 @@ export async function deliverSandboxRuns(
   const finishedByFlow = new Map<string, ListedRun[]>();
   const newlyDelivered: DeliveredRun[] = [];
   let newestStartMs: number | undefined;
-  for (const run of listed.values()) {
+  const asOfMs = input.asOfMs;
+  for (const run of [...listed.values()]) {
+    // As of the look's instant: later starts wait for the next look, later ends still count as in progress.
+    if (asOfMs !== undefined && run.startedAtMs > asOfMs) {
+      listed.delete(run.summary.id);
+      continue;
+    }
+    if (asOfMs !== undefined && endedAfter(run, asOfMs)) run.summary = { ...run.summary, outcome: 'running' };
     newestStartMs = Math.max(newestStartMs ?? run.startedAtMs, run.startedAtMs);
     if (run.summary.outcome === 'running') {
       if (now - run.startedAtMs < stuckRunMs) followed.push([run.summary.id, run.flowId, run.startedAtMs]);
@@ -121,6 +128,11 @@ async function listRuns(aep: AepClient, input: DeliverSandboxRunsInput): Promise
     heartbeat();
   }
   return listed;
+}
+
+function endedAfter(run: ListedRun, instantMs: number): boolean {
+  if (run.summary.outcome === 'running' || run.summary.completedAt === undefined) return false;
+  return Date.parse(run.summary.completedAt) > instantMs;
 }
 
 function byStart(a: ListedRun, b: ListedRun): number {

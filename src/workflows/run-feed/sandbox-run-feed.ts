@@ -161,6 +161,7 @@ export class SandboxRunFeed {
         followed: state.followed,
         deliveredIds: state.delivered.map(([id]) => id),
         lookNow: answering,
+        asOfMs: startedAtMs,
       });
       applyLook(state, result, { overlapMs, startedAtMs, nowMs: Date.now() });
       // Every run that started since this listed window's start has been listed by a look (see listedWindow).
