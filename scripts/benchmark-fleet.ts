@@ -5,11 +5,21 @@
  * - feed: one run feed per sandbox listing its runs every --feed-interval, event-driven monitors;
  * - push: the same feed and worker, plus Adobe I/O Events: the events receiver (`npm run events`) runs as its own
  *   process, one webhook per sandbox is registered on the simulator, and each run's end is pushed to its feed at
- *   once (the feed's looks stay as the safety net). Forged, unsigned deliveries are sent to it too: none may pass.
+ *   once (the feed's looks stay as the safety net). Forged deliveries are sent to it during the window, at a
+ *   steady rate alongside the genuine ones (--forged, default 9): three rounds of fixed kinds (unsigned; signed by
+ *   a key the key host does not serve; naming another host), then each with two fresh random key paths of Adobe's
+ *   documented shape, which the receiver would fetch from the key host (the simulator) but for its fetch caps. None
+ *   may pass; the table shows the key-host fetches they caused against the receiver's cap.
+ *
+ * The table also shows what must hold over a long run: the worker's exits (a dead worker is reported, not fatal;
+ * the last lines of its stderr are logged), the feeds' continue-as-new inside the window, and push's counters.
+ * Nothing assumes a short window: `--minutes 60` is a soak (progress is logged every 5 minutes).
  *
  *   npm run benchmark:fleet -- --dataflows N [--sandboxes S] [--minutes M] [--warmup W] [--time-scale T]
  *                              [--failure-share F] [--feed-interval 60] [--poll-interval 60] [--designs polling,feed]
+ *                              [--forged 9]
  *   npm run benchmark:fleet -- --dataflows 200 --sandboxes 2 --designs feed,push     (push against the feed alone)
+ *   npm run benchmark:fleet -- --dataflows 10000 --time-scale 1 --designs feed,push --forged 10000
  *
  * The polling design runs from a git worktree of the commit before the feed (.benchmark/, shared node_modules).
  */
@@ -32,6 +42,12 @@ function positive(value: string): number {
   return number;
 }
 
+function wholeNumber(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0) throw new InvalidArgumentError('expected a whole number, 0 or more');
+  return number;
+}
+
 function share(value: string): number {
   const number = Number(value);
   if (!Number.isFinite(number) || number < 0 || number > 1) throw new InvalidArgumentError('expected 0 to 1');
@@ -50,6 +66,12 @@ async function main(): Promise<void> {
     .option('--feed-interval <seconds>', "run feed's look interval", positive, 60)
     .option('--poll-interval <seconds>', "polling design's per-dataflow interval (same freshness)", positive, 60)
     .option('--designs <list>', 'designs to measure, in order: polling, feed, push', 'polling,feed')
+    .option(
+      '--forged <count>',
+      "forged deliveries sent to push's receiver during the window (the first 9 of fixed kinds, the rest on random key paths)",
+      wholeNumber,
+      9,
+    )
     .parse()
     .opts<{
       dataflows: number;
@@ -61,6 +83,7 @@ async function main(): Promise<void> {
       feedInterval: number;
       pollInterval: number;
       designs: string;
+      forged: number;
     }>();
   const projectRoot = resolve(__dirname, '..');
   const temporalCli = execFileSync('bash', [resolve(projectRoot, 'scripts/install-temporal.sh')], {
@@ -82,6 +105,7 @@ async function main(): Promise<void> {
       failureShare: options.failureShare,
       feedIntervalSeconds: options.feedInterval,
       pollIntervalSeconds: options.pollInterval,
+      forged: options.forged,
       temporalCli,
       projectRoot,
       designRoot: design === 'polling' ? pollingDesignCheckout(projectRoot) : projectRoot,
@@ -91,7 +115,8 @@ async function main(): Promise<void> {
   console.log(
     `\n${options.dataflows} dataflows in ${options.sandboxes} sandbox(es), 15-minute schedules on a ×${options.timeScale} ` +
       `clock (a run every ${(15 / options.timeScale).toFixed(1)} real minutes per dataflow), ` +
-      `${(options.failureShare * 100).toFixed(0)} % of runs failing; window ${options.minutes} min after ${options.warmup} min warm-up\n`,
+      `${(options.failureShare * 100).toFixed(0)} % of runs failing; window ${options.minutes} min after ${options.warmup} min warm-up` +
+      `${designs.includes('push') ? `; ${options.forged} forged deliveries sent to the push receiver in the window` : ''}\n`,
   );
   console.log(designTable(results));
 }

@@ -1,5 +1,6 @@
 /** The benchmark's result: one column per design measured, one row per figure, as a Markdown table. */
 import type { Design, DesignFigures, PushFigures } from './measure-design';
+import type { ForgedDeliveryOutcome } from './forged-deliveries';
 
 const designLabels: Record<Design, string> = {
   polling: 'per-dataflow polling (before)',
@@ -25,6 +26,8 @@ export function designTable(results: DesignFigures[]): string {
     ['history events per finished run', (f) => f.historyEventsPerFinishedRun.toFixed(1)],
     ['largest payload in any history', (f) => `${(f.largestPayloadBytes / 1024).toFixed(1)} KiB`],
     ['worker peak RSS', (f) => (f.workerPeakRssBytes ? `${(f.workerPeakRssBytes / 2 ** 20).toFixed(0)} MiB` : '?')],
+    ['worker exits during the run', (f) => String(f.workerExits)],
+    ['feed continued as new in the window', feedGenerations],
     [
       'detection latency p50 / p95 / max',
       (f) =>
@@ -47,7 +50,27 @@ export function designTable(results: DesignFigures[]): string {
       pushOnly((p) => `${whole(p.feeds.events)} / ${p.feeds.duplicates}${silent(p)}`),
     ],
     ['feed: runs handed on because of push', pushOnly((p) => whole(p.feeds.runsDelivered))],
-    ['forged (unsigned) deliveries accepted', pushOnly((p) => `${p.forged.accepted} of ${p.forged.sent}`)],
+    ['feed: pushed runs of flows not ours', pushOnly((p) => whole(p.feeds.foreignRuns))],
+    ['feed: stale duplicates dropped', pushOnly((p) => whole(p.feeds.staleDuplicates))],
+    ['feed: pushed runs read from AEP', pushOnly((p) => whole(p.feeds.runsRead))],
+    ['events receiver exits during the run', pushOnly((p) => String(p.receiverExits))],
+    ['forged deliveries sent / accepted', pushOnly((p) => forgedSent(p.forged))],
+    ['forged deliveries answered', pushOnly((p) => answers(p.forged.statuses))],
+    [
+      'key-host fetches in the window',
+      pushOnly(
+        (p) =>
+          `${whole(p.keys.atKeyHost)} (receiver: ${known(p.keys.byReceiver)} made, ` +
+          `${known(p.keys.refusedByCap)} refused by its cap)`,
+      ),
+    ],
+    [
+      "receiver's key-fetch cap",
+      pushOnly(
+        ({ keys: { cap, capInWindow } }) =>
+          `${cap.maxPerWindow} per ${cap.windowMs / 1000} s, ${cap.maxConcurrent} at once (≤ ${whole(capInWindow)} in the window)`,
+      ),
+    ],
     ['set-up (fleet + monitors)', (f) => `${f.setupSeconds.toFixed(0)} s`],
   ];
   const header = ['', ...results.map((figures) => designLabels[figures.design])];
@@ -55,6 +78,28 @@ export function designTable(results: DesignFigures[]): string {
   const widths = header.map((_, column) => Math.max(...[header, ...body].map((row) => row[column]!.length)));
   const line = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...body.map(line)].join('\n');
+}
+
+function feedGenerations(figures: DesignFigures): string {
+  const generations = figures.feedGenerationsInWindow;
+  if (generations === undefined) return notApplicable;
+  if (generations === 'unknown') return '? (a feed did not answer)';
+  const restarted = generations.restarted > 0 ? ` (${generations.restarted} feed(s) restarted with no state)` : '';
+  return `${generations.continuedAsNew}${restarted}`;
+}
+
+function forgedSent(forged: ForgedDeliveryOutcome): string {
+  const unsent = forged.sent < forged.planned ? ` of ${whole(forged.planned)} asked` : '';
+  return `${whole(forged.sent)}${unsent} / ${whole(forged.accepted)} (${whole(forged.randomKeyPaths)} on random key paths)`;
+}
+
+function answers(statuses: Record<string, number>): string {
+  const entries = Object.entries(statuses).sort(([left], [right]) => left.localeCompare(right));
+  return entries.length > 0 ? entries.map(([status, count]) => `${status} ×${whole(count)}`).join(', ') : 'none';
+}
+
+function known(value: number | undefined): string {
+  return value === undefined ? '?' : whole(value);
 }
 
 function silent(push: PushFigures): string {

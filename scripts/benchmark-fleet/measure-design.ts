@@ -2,8 +2,10 @@
  * One design measured on a fleet: a fresh simulator and Temporal dev server, N dataflows built straight through
  * the AEP client, their monitors started, then a measurement window on a scaled simulator clock. Everything the
  * table reports comes from outside the design: the simulator's request counts, its own record of the runs and of
- * its I/O Events deliveries, the workflow histories, the worker's peak memory and an alert webhook (the run
- * feeds' own status is logged, and its push counters reported).
+ * its I/O Events deliveries and key fetches, the workflow histories, the worker's peak memory and an alert
+ * webhook (the run feeds' own status is logged, and their push counters and continue-as-new reported, as are the
+ * events receiver's key-fetch counters). A worker or receiver that dies is reported in the table, not fatal: the
+ * figures then show what its death cost. Nothing assumes a short window, so `--minutes 60` is a soak.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -14,15 +16,33 @@ import { simulatorDefaults } from '../../src/simulator/defaults';
 import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
 import type { DataflowDescriptor } from '../../src/contracts/dataflow-types';
 import { monitorWorkflowId, runFeedWorkflowId } from '../../src/contracts/workflow-ids';
+import type { ReceiverStatus } from '../../src/events/events-receiver';
+import { defaultKeyFetchLimits, type KeyFetchLimits } from '../../src/events/public-key-cache';
 import type { DeliveryCounts } from '../../src/simulator/io-events/event-registration';
+import { signingKeyPathPrefix } from '../../src/simulator/io-events/signing-keys';
 import { startAlertCounter } from './alert-receiver';
 import { createFleet, type FleetDataflow } from './create-fleet';
-import { startEventsReceiverProcess, type EventsReceiverProcess } from './events-receiver-process';
+import { readReceiverStatus, startEventsReceiverProcess, type EventsReceiverProcess } from './events-receiver-process';
 import { sendForgedDeliveries, type ForgedDeliveryOutcome } from './forged-deliveries';
 import { readHistories } from './histories';
 import { deliveryCounts, registerWebhooks } from './io-events-registrations';
-import { freePort, peakRssBytes, startChild, startDevServer, waitForOutput, type ChildService } from './processes';
-import { readRunFeeds, type PushedTotals } from './run-feed-status';
+import {
+  freePort,
+  startChild,
+  startDevServer,
+  trackPeakRss,
+  waitForOutput,
+  type ChildExit,
+  type ChildService,
+} from './processes';
+import {
+  generationsBetween,
+  pushedTotals,
+  readFeedStatuses,
+  type FeedGenerations,
+  type FeedStatuses,
+  type PushedTotals,
+} from './run-feed-status';
 
 /** polling: every monitor lists its own runs; feed: one run feed per sandbox; push: the feed plus I/O Events. */
 export type Design = 'polling' | 'feed' | 'push';
@@ -38,6 +58,8 @@ export interface FleetOptions {
   failureShare: number;
   feedIntervalSeconds: number;
   pollIntervalSeconds: number;
+  /** Forged deliveries sent to the push design's receiver during the window. */
+  forged: number;
   temporalCli: string;
   projectRoot: string;
   /** Where the design's worker runs from (the polling design: a checkout of the commit before the feed). */
@@ -65,6 +87,10 @@ export interface DesignFigures {
   runReadsPerHour: number;
   /** Finished runs a feed handed to their monitor more than once (should be 0). */
   runsHandedOnTwice: number;
+  /** Times the worker process ended on its own between starting and being stopped (should be 0). */
+  workerExits: number;
+  /** The run feeds' continue-as-new inside the window (not for polling); "unknown" when a feed did not answer. */
+  feedGenerationsInWindow?: FeedGenerations | 'unknown';
   /** The push design only. */
   push?: PushFigures;
 }
@@ -76,7 +102,30 @@ export interface PushFigures {
   inactiveRegistrations: number;
   feeds: PushedTotals;
   forged: ForgedDeliveryOutcome;
+  keys: KeyFetchFigures;
+  /** Times the events receiver process ended on its own (should be 0). */
+  receiverExits: number;
 }
+
+/** Public-key fetches during the window, while the forged deliveries named fresh key paths. */
+export interface KeyFetchFigures {
+  /** Key requests the key host (the simulator) received. */
+  atKeyHost: number;
+  /** Fetches the receiver made and fetches its cap refused, by its own counters; undefined if it did not answer. */
+  byReceiver: number | undefined;
+  refusedByCap: number | undefined;
+  /** The receiver's caps (its defaults, which the benchmark does not change). */
+  cap: KeyFetchLimits;
+  /** The most fetches those caps allow in a window this long. */
+  capInWindow: number;
+}
+
+/** The simulator's key route, as its request counts name it: the key host, not AEP. */
+const keyHostRoute = `GET ${signingKeyPathPrefix}:file`;
+/** Lines of a dead process's stderr shown in the log. */
+const crashLines = 30;
+/** How often a long window says how it is going. */
+const progressEveryMs = 5 * 60_000;
 
 interface SimulatorRun {
   id: string;
@@ -160,9 +209,11 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
         RUN_FEED_INTERVAL: `${options.feedIntervalSeconds}s`,
         LOG_LEVEL: 'INFO',
       },
+      onUnexpectedExit: (exit) => reportCrash(design, 'worker', worker, exit, setupStarted),
     });
     stops.unshift(() => worker.stop());
     await waitForOutput(worker, /worker started/, 120_000, `the ${design} worker`);
+    const workerRss = trackPeakRss(worker.process.pid);
     log(`${design}: worker running (pid ${worker.process.pid}); starting ${fleet.length} monitors`);
 
     if (design !== 'polling') {
@@ -175,11 +226,17 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
       }
     }
     let receiver: EventsReceiverProcess | undefined;
+    const receiverService = () => receiver?.service;
     let registrationIds: string[] = [];
     if (design === 'push') {
-      receiver = await startEventsReceiverProcess({ projectRoot: options.projectRoot, simulatorUrl, temporalEnv });
-      const receiverService = receiver.service;
-      stops.unshift(() => receiverService.stop());
+      receiver = await startEventsReceiverProcess({
+        projectRoot: options.projectRoot,
+        simulatorUrl,
+        temporalEnv,
+        onUnexpectedExit: (exit) => reportCrash(design, 'events receiver', receiverService(), exit, setupStarted),
+      });
+      const { service } = receiver;
+      stops.unshift(() => service.stop());
       registrationIds = await registerWebhooks(simulatorUrl, receiver.webhookUrl, sandboxes);
       log(`${design}: events receiver at ${receiver.webhookUrl} registered for ${sandboxes.length} sandbox(es)`);
     }
@@ -217,7 +274,17 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
     log(`${design}: ${fleet.length} monitors started after ${setupSeconds.toFixed(0)} s; warming up`);
 
     await sleepMinutes(options.warmupMinutes);
+    const workerAlive = () => worker.unexpectedExit() === undefined;
+    const readFeeds = async (brief: boolean): Promise<FeedStatuses | undefined> => {
+      if (design === 'polling') return undefined;
+      // Without a worker nobody answers a query: each would only wait for its timeout.
+      if (!workerAlive()) return new Map(sandboxes.map((sandbox) => [sandbox, undefined]));
+      return readFeedStatuses(client, sandboxes, (text) => log(`${design}: ${text}`), brief);
+    };
+    const feedsAtStart = await readFeeds(true);
+    const receiverAtStart = receiver ? await readReceiverStatus(receiver.baseUrl) : undefined;
     const windowFrom = Date.now();
+    const windowEndsAt = windowFrom + options.windowMinutes * 60_000;
     const countsBefore = await requestCounts(simulatorUrl);
     log(`${design}: measuring for ${options.windowMinutes} min`);
     const forgedDuringWindow =
@@ -227,31 +294,41 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
             simulatorUrl,
             sandbox: fleet[0].sandbox,
             flowId: fleet[0].flowId,
-            rounds: 3,
+            count: options.forged,
+            untilMs: windowEndsAt,
           })
         : undefined;
-    await sleepMinutes(options.windowMinutes);
+    await waitForWindow(windowEndsAt, async () => {
+      const rss = workerRss.peakBytes();
+      const receiverNow = receiver ? await readReceiverStatus(receiver.baseUrl) : undefined;
+      log(
+        `${design}: ${((Date.now() - windowFrom) / 60_000).toFixed(0)} of ${options.windowMinutes} min; worker ` +
+          `${workerAlive() ? 'alive' : 'DEAD'}, peak RSS ${rss ? `${(rss / 2 ** 20).toFixed(0)} MiB` : '?'}` +
+          (receiverNow
+            ? `; receiver: ${receiverNow.eventsHandedOff} events handed off, ${receiverNow.unverifiedDeliveries} ` +
+              `refused unverified, ${receiverNow.keys.keyFetches} key fetches, ${receiverNow.keys.keyFetchesRefusedByCap} refused by the cap`
+            : ''),
+      );
+    });
     const windowTo = Date.now();
     const countsAfter = await requestCounts(simulatorUrl);
+    const receiverAtEnd = receiver ? await readReceiverStatus(receiver.baseUrl) : undefined;
+    const feedsAtEnd = await readFeeds(true);
     const forged = await forgedDuringWindow;
-    if (forged) log(`${design}: forged deliveries answered ${forged.statuses.join(', ')}`);
-    for (const [what, service] of [
-      ['worker', worker],
-      ['events receiver', receiver?.service],
-    ] as const) {
-      if (service && hasExited(service)) {
-        throw new Error(`the ${design} ${what} died during the measurement:\n${service.output().slice(-4000)}`);
-      }
-    }
+    if (forged) log(`${design}: forged deliveries answered ${JSON.stringify(forged.statuses)}`);
     // Runs that finished just before the window closed are still detected, and their latency counted.
     const settleSeconds = 2 * Math.max(options.feedIntervalSeconds, options.pollIntervalSeconds) + 30;
     log(`${design}: window closed; letting the last runs reach their monitors (${settleSeconds} s)`);
     await new Promise((resolve) => setTimeout(resolve, settleSeconds * 1000));
-    const feeds =
-      design === 'polling' ? undefined : await readRunFeeds(client, sandboxes, (text) => log(`${design}: ${text}`));
-    if (feeds && feeds.silentFeeds > 0) log(`${design}: the worker's last output:\n${worker.output().slice(-3000)}`);
+    const feedsAfterSettling = await readFeeds(false);
+    const feeds = feedsAfterSettling ? pushedTotals(feedsAfterSettling) : undefined;
+    // A dead worker's output is logged when it died.
+    if (feeds && feeds.silentFeeds > 0 && workerAlive())
+      log(`${design}: the worker's last output:\n${worker.output().slice(-3000)}`);
     const delivery = design === 'push' ? await deliveryCounts(simulatorUrl, registrationIds) : undefined;
-    const workerPeakRssBytes = worker.process.pid ? peakRssBytes(worker.process.pid) : undefined;
+    const workerPeakRssBytes = workerRss.peakBytes();
+    const workerExits = worker.unexpectedExit() ? 1 : 0;
+    const receiverExits = receiver?.service.unexpectedExit() ? 1 : 0;
     await worker.stop();
 
     log(`${design}: reading workflow histories`);
@@ -274,15 +351,28 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
     const streakStarts = failureStreakStarts(runs).filter((run) => inWindow.includes(run));
     const calls = (route: string) => (countsAfter[route] ?? 0) - (countsBefore[route] ?? 0);
     const runListingCalls = calls('GET /runs');
-    const aepCalls = sum(countsAfter) - sum(countsBefore);
+    // Key fetches go to I/O Events' key host, not AEP.
+    const aepCalls = sum(countsAfter) - sum(countsBefore) - calls(keyHostRoute);
     // The table shows totals; the log says which routes they came from.
     const byRoute = Object.keys(countsAfter)
       .map((route) => [route, calls(route)] as const)
       .filter(([, count]) => count > 0)
       .sort((a, b) => b[1] - a[1]);
     log(
-      `${design}: AEP calls in the window by route: ${byRoute.map(([route, count]) => `${route} ${count}`).join(', ')}`,
+      `${design}: simulator calls in the window by route: ${byRoute.map(([route, count]) => `${route} ${count}`).join(', ')}`,
     );
+    const feedGenerationsInWindow =
+      feedsAtStart && feedsAtEnd ? (generationsBetween(feedsAtStart, feedsAtEnd) ?? 'unknown') : undefined;
+    const receiverCount = (read: (status: ReceiverStatus) => number): number | undefined =>
+      receiverAtStart && receiverAtEnd ? read(receiverAtEnd) - read(receiverAtStart) : undefined;
+    const keys: KeyFetchFigures = {
+      atKeyHost: calls(keyHostRoute),
+      byReceiver: receiverCount((status) => status.keys.keyFetches),
+      refusedByCap: receiverCount((status) => status.keys.keyFetchesRefusedByCap),
+      cap: defaultKeyFetchLimits,
+      capInWindow:
+        defaultKeyFetchLimits.maxPerWindow * (Math.floor((windowTo - windowFrom) / defaultKeyFetchLimits.windowMs) + 1),
+    };
     return {
       design,
       dataflows: fleet.length,
@@ -302,6 +392,8 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
       setupSeconds,
       runReadsPerHour: calls('GET /runs/:id') / windowHours,
       runsHandedOnTwice: histories.runsHandedOnTwice,
+      workerExits,
+      ...(feedGenerationsInWindow ? { feedGenerationsInWindow } : {}),
       ...(feeds && delivery && forged
         ? {
             push: {
@@ -309,6 +401,8 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
               inactiveRegistrations: delivery.inactive,
               feeds,
               forged,
+              keys,
+              receiverExits,
             },
           }
         : {}),
@@ -324,8 +418,28 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
   }
 }
 
-function hasExited(service: ChildService): boolean {
-  return service.process.exitCode !== null || service.process.signalCode !== null;
+/** A child that died on its own: said at once, with the end of its stderr, and counted in the table. */
+function reportCrash(
+  design: Design,
+  what: string,
+  service: ChildService | undefined,
+  exit: ChildExit,
+  setupStarted: number,
+): void {
+  const after = ((exit.atMs - setupStarted) / 60_000).toFixed(1);
+  log(
+    `${design}: the ${what} EXITED (code ${exit.code}, signal ${exit.signal}) ${after} min after the set-up began; ` +
+      `the last ${crashLines} lines of its stderr:\n${service?.stderrTail(crashLines) ?? '(none)'}`,
+  );
+}
+
+/** Waits until the window's end, saying how it goes every few minutes. */
+async function waitForWindow(endsAt: number, progress: () => Promise<void>): Promise<void> {
+  for (let now = Date.now(); now < endsAt; now = Date.now()) {
+    const nextReport = endsAt - now > progressEveryMs;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(progressEveryMs, endsAt - now)));
+    if (nextReport) await progress();
+  }
 }
 
 async function buildFleet(

@@ -13,7 +13,17 @@ import { devServerFlags } from '../../src/temporal/dev-server-flags';
 export interface ChildService {
   process: ChildProcess;
   output(): string;
+  /** The last lines it wrote to stderr (a crash's stack trace is there). */
+  stderrTail(lines: number): string;
+  /** How it ended, when it ended before `stop()` asked it to. */
+  unexpectedExit(): ChildExit | undefined;
   stop(): Promise<void>;
+}
+
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  atMs: number;
 }
 
 export function freePort(): Promise<number> {
@@ -27,24 +37,50 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** What a child keeps of its output: enough for a stack trace, bounded over an hour's soak. */
+const keptOutputChars = 20_000;
+
 export function startChild(
   command: string,
   args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv },
+  options: {
+    cwd: string;
+    env: NodeJS.ProcessEnv;
+    /** Called once if it exits before `stop()` asked it to (a crash). */
+    onUnexpectedExit?: (exit: ChildExit) => void;
+  },
 ): ChildService {
   const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-20_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let errorOutput = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-keptOutputChars);
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    output = (output + text).slice(-keptOutputChars);
+    errorOutput = (errorOutput + text).slice(-keptOutputChars);
+  });
+  let stopping = false;
+  let unexpectedExit: ChildExit | undefined;
+  // 'close' comes after the output pipes are drained, so a crash's last lines are in by then.
+  const exited = new Promise<void>((resolve) =>
+    child.once('close', (code, signal) => {
+      if (!stopping) {
+        unexpectedExit = { code, signal, atMs: Date.now() };
+        options.onUnexpectedExit?.(unexpectedExit);
+      }
+      resolve();
+    }),
+  );
   return {
     process: child,
     output: () => output,
+    stderrTail: (lines) => errorOutput.trimEnd().split('\n').slice(-lines).join('\n'),
+    unexpectedExit: () => unexpectedExit,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
+      stopping = true;
       child.kill('SIGTERM');
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -75,6 +111,27 @@ export function peakRssBytes(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Peak resident memory of a running process, sampled while it runs: /proc forgets a process once it exits, so a
+ * worker that died mid-run still has the peak it reached.
+ */
+export function trackPeakRss(pid: number | undefined, everyMs = 5_000): { peakBytes(): number | undefined } {
+  let peak: number | undefined;
+  const sample = () => {
+    const now = pid === undefined ? undefined : peakRssBytes(pid);
+    if (now === undefined) clearInterval(timer);
+    else peak = Math.max(peak ?? 0, now);
+  };
+  const timer = setInterval(sample, everyMs);
+  timer.unref();
+  return {
+    peakBytes() {
+      sample();
+      return peak;
+    },
+  };
 }
 
 /** A throwaway dev server (in-memory SQLite), eager activities on as scripts/temporal.sh has them. */
