@@ -7,16 +7,26 @@
  *    and, for comparison, off (retrying through 429s as before).
  *
  *   npm run benchmark:provisioning -- [--runs 7] [--latency-ms 50] [--bulk 30,200] [--rate-limit 20] [--unpaced 30]
- *     [--timeline]
+ *     [--timeline] [--workers 1,3,6 [--pacing shared,off] [--kill-one] [--add-one]]
  *
  * --unpaced lists the bulk sizes also measured with pacing off (the baseline: retrying through 429s); --timeline
  * prints the history events and AEP calls of the last single provisioning, in milliseconds from its start.
  *
+ * --workers runs each bulk size on W worker processes (the worker program, `src/worker.ts`) for each W listed,
+ * instead of on the in-process worker (--unpaced then does not apply), all W on one fresh task queue; --pacing says
+ * how they share AEP's limit (TASK_QUEUE_PACING: `shared`, the default, or `off`; both when listed); --kill-one adds,
+ * for each W ≥ 2, a run in which one worker is SIGKILLed once half of the dataflows have finished, and --add-one one
+ * in which one more worker is started then. The workers' logs are kept in a temporary directory, named at the end.
+ *
  * The simulator runs as its own process; Temporal is TEMPORAL_ADDRESS when set (e.g. the PostgreSQL-backed server
  * of `npm run temporal:production`), else a fresh dev server (TEMPORAL_CLI_PATH, eager activities on as
- * scripts/temporal.sh has them); the worker runs in this process so each measurement gets a fresh AEP client.
+ * scripts/temporal.sh has them); without --workers the worker runs in this process so each measurement gets a fresh
+ * AEP client.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
@@ -31,6 +41,12 @@ import { workerTuningFromEnv } from '../src/worker';
 import { provisionDataflow } from '../src/workflows/provision-dataflow';
 import { SimulatorAdmin } from '../test/harness/simulator-admin';
 import { freePort, startChild, startDevServer, waitForOutput } from './benchmark-fleet/processes';
+import {
+  provisionOnWorkerProcesses,
+  type MidwayChange,
+  type QueuePacing,
+  type WorkerProcessesFigures,
+} from './benchmark-provisioning/bulk-on-worker-processes';
 import { provisionInBulk, type BulkFigures } from './benchmark-provisioning/bulk-provisioning';
 import { seedCallsInSequence } from './benchmark-provisioning/seed-calls';
 
@@ -45,11 +61,33 @@ const bulkSizes = option('bulk', '30,200').split(',').filter(Boolean).map(Number
 const rateLimit = Number(option('rate-limit', '20'));
 const unpacedSizes = option('unpaced', '30').split(',').filter(Boolean).map(Number);
 const showTimeline = process.argv.includes('--timeline');
+const workerCounts = option('workers', '').split(',').filter(Boolean).map(workerCount);
+const pacings = option('pacing', 'shared').split(',').filter(Boolean).map(queuePacing);
+const midwayChanges: MidwayChange[] = [
+  ...(process.argv.includes('--kill-one') ? (['kill-one'] as const) : []),
+  ...(process.argv.includes('--add-one') ? (['add-one'] as const) : []),
+];
+
+function workerCount(text: string): number {
+  const count = Number(text);
+  if (!Number.isInteger(count) || count < 1) throw new Error(`--workers takes counts such as 1,3,6 (got "${text}")`);
+  return count;
+}
+
+function queuePacing(text: string): QueuePacing {
+  if (text === 'shared' || text === 'off') return text;
+  throw new Error(`--pacing takes "shared", "off" or both (got "${text}")`);
+}
 
 interface Harness {
   settings: AepSettings;
   admin: SimulatorAdmin;
   client: Client;
+  connection: Connection;
+  temporalAddress: string;
+  simulatorUrl: string;
+  /** The legacy shared key `secrets` seals with, for worker processes to open with (DATAFLOW_SECRETS_KEY). */
+  secretsKey: Buffer;
   secrets: SecretBox;
   workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>;
   nativeConnection: NativeConnection;
@@ -82,11 +120,16 @@ async function main(): Promise<void> {
     scopes: 'openid',
   };
   const { access_token: token } = await admin.mintOneTrustToken(86_400 * 180);
+  const secretsKey = randomBytes(32);
   const harness: Harness = {
     settings,
     admin,
     client: new Client({ connection }),
-    secrets: createSecretBox(randomBytes(32)),
+    connection,
+    temporalAddress: temporal.address,
+    simulatorUrl,
+    secretsKey,
+    secrets: createSecretBox(secretsKey),
     workflowBundle: await bundleWorkflowCode({
       workflowsPath: require.resolve('../src/workflows'),
       logger: new DefaultLogger('ERROR'),
@@ -111,8 +154,11 @@ async function main(): Promise<void> {
     await admin.setLatency(undefined);
 
     await admin.setRateLimit(rateLimit);
-    const bulk: Array<{ label: string; figures: BulkFigures }> = [];
-    for (const size of bulkSizes) {
+    const bulk: BulkRow[] = [];
+    if (workerCounts.length > 0) {
+      bulk.push(...(await measureBulkOnWorkerProcesses(harness)));
+    }
+    for (const size of workerCounts.length > 0 ? [] : bulkSizes) {
       for (const paced of unpacedSizes.includes(size) ? [true, false] : [true]) {
         const figures = await withWorker(harness, { paced }, (taskQueue) =>
           provisionInBulk({
@@ -140,6 +186,67 @@ async function main(): Promise<void> {
     await temporal.stop();
     await simulator.stop();
   }
+}
+
+interface BulkRow {
+  label: string;
+  figures: BulkFigures | WorkerProcessesFigures;
+}
+
+/** Each bulk size on W worker processes, for each W, pacing and change mid-way asked for. */
+async function measureBulkOnWorkerProcesses(harness: Harness): Promise<BulkRow[]> {
+  const directory = mkdtempSync(join(tmpdir(), 'benchmark-provisioning-'));
+  // Bundled once (the single measurement's bundle): W workers start in seconds instead of each running webpack.
+  const workflowBundlePath = join(directory, 'workflow-bundle.js');
+  writeFileSync(workflowBundlePath, harness.workflowBundle.code);
+  const rows: BulkRow[] = [];
+  for (const size of bulkSizes) {
+    for (const pacing of pacings) {
+      for (const workers of workerCounts) {
+        // Killing the only worker would leave nobody to finish.
+        const changes = [undefined, ...midwayChanges.filter((change) => change !== 'kill-one' || workers >= 2)];
+        for (const midway of changes) {
+          const figures = await provisionOnWorkerProcesses({
+            projectRoot: process.cwd(),
+            temporalAddress: harness.temporalAddress,
+            connection: harness.connection,
+            client: harness.client,
+            simulatorUrl: harness.simulatorUrl,
+            secretsKey: harness.secretsKey,
+            sealer: harness.secrets,
+            workflowBundlePath,
+            logDirectory: directory,
+            workers,
+            pacing,
+            ...(midway ? { midway } : {}),
+            bulk: {
+              client: harness.client,
+              admin: harness.admin,
+              secrets: harness.secrets,
+              dataflows: size,
+              dataflowsPerSandbox: 10,
+              rateLimit,
+              spec: harness.spec,
+            },
+          });
+          const change =
+            midway === 'kill-one'
+              ? ', one SIGKILLed mid-way'
+              : midway === 'add-one'
+                ? ', one more started mid-way'
+                : '';
+          rows.push({
+            label:
+              `${size} dataflows at once, ${workers} worker${workers === 1 ? '' : 's'}${change}, ` +
+              (pacing === 'shared' ? 'shared pacing' : 'pacing per process'),
+            figures,
+          });
+        }
+      }
+    }
+  }
+  console.log(`Worker logs: ${directory}`);
+  return rows;
 }
 
 interface SingleFigures {
@@ -267,7 +374,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
-function printTable(single: SingleFigures, bulk: Array<{ label: string; figures: BulkFigures }>): void {
+function printTable(single: SingleFigures, bulk: BulkRow[]): void {
   const seedMedian = median(single.seedTimes);
   const temporalMedian = median(single.temporalTimes);
   const rows: string[][] = [
@@ -306,9 +413,19 @@ function printTable(single: SingleFigures, bulk: Array<{ label: string; figures:
       `${figures.admitted} (${(figures.admitted / figures.dataflows).toFixed(1)} each)`,
       figures.limitUsed.toFixed(2),
       `${figures.throttledPerAdmitted.toFixed(3)} (${figures.throttled})`,
-      `${figures.failures}${figures.wrongResourceCounts ? `; ${figures.wrongResourceCounts} without exactly one of each` : ''}`,
+      `${figures.failures}${figures.wrongResourceCounts || 'decreases' in figures ? `; ${figures.wrongResourceCounts} without exactly one of each` : ''}`,
     ]),
   ];
+  // With worker processes: where the queue's shared limit ended, and what the workers did to it.
+  if (bulk.some(({ figures }) => 'decreases' in figures)) {
+    rows[0]!.push('Shared limit at the end (429 estimate; decreases, lowest)');
+    const firstBulkRow = rows.length - bulk.length;
+    rows.forEach((row, index) => {
+      if (index === 0) return;
+      const figures = bulk[index - firstBulkRow]?.figures;
+      row.push(figures && 'decreases' in figures ? sharedLimitCell(figures) : '');
+    });
+  }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   const line = (row: string[]) => `| ${row.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
   console.log(line(rows[0]!));
@@ -316,7 +433,43 @@ function printTable(single: SingleFigures, bulk: Array<{ label: string; figures:
   for (const row of rows.slice(1)) console.log(line(row));
   for (const { label, figures } of bulk) {
     if (figures.firstFailure) console.log(`${label}: first failure: ${figures.firstFailure}`);
+    if (figures.midwayAtMs !== undefined) {
+      console.log(
+        `${label}: half of the dataflows had finished ${seconds(figures.midwayAtMs)} into the ` +
+          `${seconds(figures.elapsedMs)} run`,
+      );
+    }
+    if ('decreases' in figures && figures.activities) {
+      const { of, retriedAfterTimeout, addedWorkerRan } = figures.activities;
+      console.log(
+        `${label}: ${of} activities, ${retriedAfterTimeout} of them run again after a timed-out attempt` +
+          (addedWorkerRan !== undefined ? `, ${addedWorkerRan} run by the added worker` : ''),
+      );
+    }
+    if ('decreases' in figures && figures.addedWorkerReady) {
+      const { afterMidwayMs, afterEndMs } = figures.addedWorkerReady;
+      console.log(
+        `${label}: the added worker was ready ${seconds(afterMidwayMs)} after the mid-way point, ` +
+          `${seconds(Math.abs(afterEndMs))} ${afterEndMs < 0 ? 'before' : 'after'} the last dataflow finished`,
+      );
+    }
+    if ('decreases' in figures && figures.pacingErrors > 0) {
+      console.log(`${label}: ${figures.pacingErrors} warning(s) that the shared rate could not be read or set`);
+    }
   }
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+function sharedLimitCell(figures: WorkerProcessesFigures): string {
+  // The server keeps the rate as a float32: 33.93 comes back as 33.93000030517578.
+  const perSecond = (rate: number) => `${Number(rate.toFixed(2))}/s`;
+  const rate = figures.finalRate === undefined ? 'none' : perSecond(figures.finalRate);
+  const estimate = figures.finalLimitEstimate === undefined ? '' : ` (${perSecond(figures.finalLimitEstimate)})`;
+  const lowest = figures.lowestRate === undefined ? '' : `, lowest ${perSecond(figures.lowestRate)}`;
+  return `${rate}${estimate}; ${figures.decreases}${lowest}`;
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,7 @@
 /**
- * Bulk provisioning behind the simulator's gateway limit: N dataflows started at once on one worker, measured from
- * outside (the simulator's per-organisation counts of admitted and throttled AEP calls, and its resources).
+ * Bulk provisioning behind the simulator's gateway limit: N dataflows started at once on one task queue (one worker,
+ * or several), measured from outside (the simulator's per-organisation counts of admitted and throttled AEP calls,
+ * and its resources).
  */
 import { randomBytes } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
@@ -22,6 +23,9 @@ export interface BulkFigures {
   /** Dataflows whose sandbox does not hold exactly one of each resource kind per dataflow. */
   wrongResourceCounts: number;
   firstFailure?: string;
+  workflowIds: string[];
+  /** With `midway`: when half of the dataflows had finished, in ms from the start. */
+  midwayAtMs?: number;
 }
 
 export interface BulkOptions {
@@ -34,6 +38,8 @@ export interface BulkOptions {
   dataflowsPerSandbox: number;
   rateLimit: number;
   spec: (sandbox: string, name: string) => ResolvedDataflowSpec;
+  /** Called once half of the dataflows have finished provisioning (a worker lost or added mid-way). */
+  midway?: () => Promise<void>;
 }
 
 const resourceKinds = [
@@ -55,20 +61,36 @@ export async function provisionInBulk(options: BulkOptions): Promise<BulkFigures
 
   const before = await options.admin.requestCountsByOrganization();
   const started = performance.now();
+  let finished = 0;
+  // What went wrong mid-way, kept (not thrown at once) so that the run still ends and is counted.
+  let midway: Promise<unknown> | undefined;
+  let midwayAtMs: number | undefined;
+  const halfway = Math.ceil(options.dataflows / 2);
   const outcomes = await Promise.all(
     dataflows.map(async (spec) => {
       const handle = await options.client.workflow.start(provisionDataflow, {
         taskQueue: options.taskQueue,
-        workflowId: `provision:${spec.sandbox}:${spec.name}`,
+        workflowId: workflowIdOf(spec),
         args: [toProvisionInput(spec, options.secrets)],
       });
-      return handle.result().then(
+      const outcome = await handle.result().then(
         () => undefined,
         (error: unknown) => (error instanceof WorkflowFailedError ? String(error.cause?.message) : String(error)),
       );
+      finished += 1;
+      if (finished === halfway && options.midway) {
+        midwayAtMs = performance.now() - started;
+        midway = options.midway().then(
+          () => undefined,
+          (error: unknown) => error ?? 'failed',
+        );
+      }
+      return outcome;
     }),
   );
   const elapsedMs = performance.now() - started;
+  const midwayError = await midway;
+  if (midwayError !== undefined) throw midwayError;
   const after = await options.admin.requestCountsByOrganization();
   const admitted = after.platformCalls.admitted - before.platformCalls.admitted;
   const throttled = after.platformCalls.throttled - before.platformCalls.throttled;
@@ -91,5 +113,11 @@ export async function provisionInBulk(options: BulkOptions): Promise<BulkFigures
     failures: failures.length,
     wrongResourceCounts,
     ...(failures[0] ? { firstFailure: failures[0] } : {}),
+    workflowIds: dataflows.map(workflowIdOf),
+    ...(midwayAtMs !== undefined ? { midwayAtMs } : {}),
   };
+}
+
+function workflowIdOf(spec: ResolvedDataflowSpec): string {
+  return `provision:${spec.sandbox}:${spec.name}`;
 }
