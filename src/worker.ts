@@ -102,9 +102,21 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
     // Versioned, every queue's worker is the same deployment version: tasks reach it once that version is current
     // (or, for a workflow pinned to it, until that workflow's run ends).
     const versioning = deployment ? { workerDeploymentOptions: workerDeploymentOptions(deployment.version) } : {};
+    // An activity run eagerly (handed to the worker with its workflow task, where the dev server allows it) never
+    // passes the queue's rate limit: with shared pacing, every activity goes through the queue.
+    const eager = sharedPacing ? { maxEagerActivityReservationsPerWorkflowTask: 0 } : {};
     const workers = await Promise.all(
       polled.map((taskQueue) =>
-        Worker.create({ connection, namespace, taskQueue, workflowBundle, activities, ...tuning, ...versioning }),
+        Worker.create({
+          connection,
+          namespace,
+          taskQueue,
+          workflowBundle,
+          activities,
+          ...tuning,
+          ...eager,
+          ...versioning,
+        }),
       ),
     );
     if (journalUrl !== undefined) {

@@ -29,6 +29,13 @@ export const sharedPacingTuning = {
   quietPeriodMs: 30_000,
   growthFactor: 1.05,
   minimumRate: 0.5,
+  /**
+   * A first 429 with fewer activities a second than this behind it (by the server's count or this worker's answers
+   * times the workers) is no sample of a limit: a lone resend, another process's burst. No limit is set from it.
+   */
+  minimumSample: 5,
+  /** The window this worker's admitted answers are counted over, for that sample. */
+  sampleWindowMs: 2_000,
 } as const;
 
 export interface SharedPacingOptions {
@@ -46,9 +53,8 @@ export class SharedPacing {
   private readonly now: () => number;
   private throttledSeen: number;
   private admittedSeen: number;
-  /** Answers admitted in the last tick, per second: with the pollers, a sample of the rate when none is set. */
-  private admittedPerSecond = 0;
-  private lastTickAtMs: number;
+  /** This worker's admitted answers at each recent tick (epoch ms, count so far): the sample of the rate. */
+  private recentAdmitted: Array<[atMs: number, admitted: number]> = [];
   private lastThrottledAtMs = Number.NEGATIVE_INFINITY;
   private lastIncreaseCheckAtMs = Number.NEGATIVE_INFINITY;
   private decreaseWanted = false;
@@ -58,7 +64,7 @@ export class SharedPacing {
     const answers = options.answersSoFar();
     this.throttledSeen = answers.throttled;
     this.admittedSeen = answers.admitted;
-    this.lastTickAtMs = this.now();
+    this.recentAdmitted.push([this.now(), answers.admitted]);
   }
 
   /** Ticks until stopped; a tick that fails (Temporal unreachable) is reported and the next one tries again. */
@@ -86,10 +92,12 @@ export class SharedPacing {
       this.decreaseWanted = true;
     }
     const admittedNow = admitted - this.admittedSeen;
-    this.admittedPerSecond = (admittedNow * 1000) / Math.max(1, now - this.lastTickAtMs);
     this.throttledSeen = throttled;
     this.admittedSeen = admitted;
-    this.lastTickAtMs = now;
+    this.recentAdmitted.push([now, admitted]);
+    while (this.recentAdmitted.length > 2 && now - this.recentAdmitted[1]![0] >= sharedPacingTuning.sampleWindowMs) {
+      this.recentAdmitted.shift();
+    }
     if (this.decreaseWanted) {
       this.decreaseWanted = false;
       return this.decrease(await this.options.limit.read(), now);
@@ -113,13 +121,19 @@ export class SharedPacing {
     // No limit yet: what drew the 429 is sampled from the server's dispatch rate, or this worker's answers times the
     // workers polling (calls, at least as many as activities: too high a start is corrected by the next 429, too
     // low a one only slowly).
-    const sampled = Math.max(reading.dispatchRate, this.admittedPerSecond * Math.max(1, reading.pollers));
-    const current = reading.rate ?? Math.max(sharedPacingTuning.minimumRate, sampled);
+    const sampled = Math.max(reading.dispatchRate, this.admittedPerSecond(now) * Math.max(1, reading.pollers));
+    if (reading.rate === undefined && sampled < sharedPacingTuning.minimumSample) return;
+    const current = reading.rate ?? sampled;
     await this.set(reading, current * sharedPacingTuning.decreaseFactor, {
       step: 'decrease',
       limitEstimate: current,
       lastDecreaseAtMs: now,
     });
+  }
+
+  private admittedPerSecond(now: number): number {
+    const [since, admittedThen] = this.recentAdmitted[0]!;
+    return ((this.admittedSeen - admittedThen) * 1000) / Math.max(500, now - since);
   }
 
   private async increase(reading: QueueRateReading, now: number): Promise<void> {

@@ -105,6 +105,17 @@ describe('shared pacing: one organisation’s limit learned by all its workers, 
     assert.equal(queue.rate, 30 * sharedPacingTuning.decreaseFactor);
   });
 
+  it('sets no limit from a first 429 with too little traffic behind it to be a sample of a limit', async () => {
+    const worker = new Worker(queue, now);
+    queue.dispatchRate = 0; // the server's estimate is not in yet
+    worker.admitted += 1;
+    worker.throttled += 1;
+    later(500);
+    await worker.pacing.tick();
+    assert.equal(queue.rate, undefined, 'a lone 429 (a resend, another process’s burst) sets nothing');
+    assert.equal(queue.writes.length, 0);
+  });
+
   it('lowers the limit once for one excess, however many workers see its 429s', async () => {
     const workers = [new Worker(queue, now), new Worker(queue, now), new Worker(queue, now)];
     queue.dispatchRate = 20;
