@@ -72,7 +72,9 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
   const config = loadClientConnectConfig({ overrideEnvVars: definedOnly(env) });
   const namespace = config.namespace ?? 'default';
   const connection = await NativeConnection.connect(config.connectionOptions);
-  const aep = createAepClient(aepSettings);
+  // Shared pacing runs where the provisioning queue is polled; this process's pacer then learns no rate of its own.
+  const pacesTogether = sharedPacing && polled.includes(queues.provisioning);
+  const aep = createAepClient(aepSettings, { ratePacedElsewhere: pacesTogether });
   try {
     try {
       const added = await registerSearchAttributes(connection, namespace);
@@ -104,7 +106,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
     const versioning = deployment ? { workerDeploymentOptions: workerDeploymentOptions(deployment.version) } : {};
     // An activity run eagerly (handed to the worker with its workflow task, where the dev server allows it) never
     // passes the queue's rate limit: with shared pacing, every activity goes through the queue.
-    const eager = sharedPacing ? { maxEagerActivityReservationsPerWorkflowTask: 0 } : {};
+    const eager = pacesTogether ? { maxEagerActivityReservationsPerWorkflowTask: 0 } : {};
     const workers = await Promise.all(
       polled.map((taskQueue) =>
         Worker.create({
@@ -138,18 +140,17 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
       ...(deployment ? { buildIdFrom: deployment.buildIdSource } : {}),
     });
     // The organisation's AEP calls paced across all workers, on the provisioning queue's shared rate limit.
-    const pacing =
-      sharedPacing && polled.includes(queues.provisioning)
-        ? startSharedPacing({
-            connection,
-            namespace,
-            taskQueue: queues.provisioning,
-            aep,
-            orgId: aepSettings.orgId,
-            ceiling: tuning.maxTaskQueueActivitiesPerSecond,
-            logger,
-          })
-        : undefined;
+    const pacing = pacesTogether
+      ? startSharedPacing({
+          connection,
+          namespace,
+          taskQueue: queues.provisioning,
+          aep,
+          orgId: aepSettings.orgId,
+          ceiling: tuning.maxTaskQueueActivitiesPerSecond,
+          logger,
+        })
+      : undefined;
     // The SDK's runtime turns SIGINT/SIGTERM into worker.shutdown(); run() resolves once in-flight work is done.
     const running = Promise.all(workers.map((worker) => worker.run()));
     const stopped = new AbortController();

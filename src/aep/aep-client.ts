@@ -46,6 +46,7 @@ export function createAepClient(settings: AepSettings, options: AepClientOptions
         maxRequestsPerSecond: settings.maxRequestsPerSecond,
         maxInFlight: connections,
         adaptive: options.adaptivePacing,
+        learnsRate: !options.ratePacedElsewhere,
         // The same bound as in-process resends: a longer Retry-After is left to the request that drew it.
         maxRetryAfterHoldMs: transport.retryOptions.maxRetryAfterMs,
       });

@@ -41,6 +41,12 @@ export interface AepClientOptions {
    * AEP_MAX_REQUESTS_PER_SECOND, Retry-After delays only the request that got it, a 429 is resent for GET only).
    */
   adaptivePacing?: boolean;
+  /**
+   * The organisation's rate is paced for all workers elsewhere (shared pacing: the task queue's rate limit in
+   * Temporal): this process then still honours Retry-After and counts 429s, but learns no rate of its own, which
+   * would lower it a second time for the same excess.
+   */
+  ratePacedElsewhere?: boolean;
 }
 
 import type { JournalPage } from './events-journal';

@@ -77,6 +77,11 @@ export interface RequestPacerOptions {
    */
   adaptive?: boolean;
   /**
+   * Default true. false: the rate is learned elsewhere (shared pacing across workers); 429s still hold the
+   * organisation for their Retry-After here, but lower no rate of this process's.
+   */
+  learnsRate?: boolean;
+  /**
    * The longest one Retry-After holds every request of the organisation. Default (and what the client passes): the
    * retry setting maxRetryAfterMs, beyond which a 429 is not resent in process but handed to the caller.
    */
@@ -131,6 +136,7 @@ type Hold = 'rate' | 'retry-after' | 'in-flight' | undefined;
 export class RequestPacer {
   /** Whether 429s and Retry-After shape the pacing (see RequestPacerOptions.adaptive). */
   readonly adaptive: boolean;
+  private readonly learnsRate: boolean;
   private readonly clock: Clock;
   private readonly maxInFlight: number;
   private readonly ceiling: number | undefined;
@@ -152,6 +158,7 @@ export class RequestPacer {
 
   constructor(options: RequestPacerOptions = {}) {
     this.adaptive = options.adaptive ?? true;
+    this.learnsRate = options.learnsRate ?? true;
     this.clock = options.clock ?? systemClock;
     this.maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
     this.ceiling = options.maxRequestsPerSecond;
@@ -311,6 +318,7 @@ export class RequestPacer {
         const holdMs = Math.min(outcome.retryAfterMs, this.maxRetryAfterHoldMs);
         this.blockedUntil = Math.max(this.blockedUntil, now + holdMs);
       }
+      if (!this.learnsRate) return;
       const newExcess = sentAt >= this.lastDecreaseAt && now - this.lastDecreaseAt >= pacingTuning.decreaseSpacingMs;
       if (newExcess && this.usesItsRate(now)) this.decrease(now);
     }

@@ -3,7 +3,7 @@
  * which the server enforces for all workers together (docs/operations.md, "Several workers"). AEP publishes no
  * limit, so it is learned as each process's own pacer learns it (src/aep/request-pacer.ts), but on the shared
  * limit, by whichever worker sees the evidence:
- * - a 429 at any worker lowers the queue's limit by β, unless another worker lowered it within the last two
+ * - a 429 at any worker lowers the queue's limit by 10 %, unless another worker lowered it within the last two
  *   seconds (the same excess, seen by several workers);
  * - while the limit holds work back (a backlog on the queue) and no 429 came, it rises: quickly back towards the
  *   rate that drew the last 429, then slowly past it; when no worker has lowered it for 30 s, by 5 % a step (the
@@ -16,7 +16,7 @@ import type { PacingNote, QueueRateLimit, QueueRateReading } from './task-queue-
 
 export const sharedPacingTuning = {
   tickMs: 500,
-  decreaseFactor: 0.85,
+  decreaseFactor: 0.9,
   /** A 429 within this long of the last decrease (by any worker) is part of the same excess. */
   decreaseSpacingMs: 2_000,
   /** The shortest time between two increases, and after this worker's last 429 before one. */
@@ -24,7 +24,7 @@ export const sharedPacingTuning = {
   /** Per increase, as a share of the rate that drew the last 429: quick below the plateau, slow above it. */
   recoveryShare: 0.03,
   plateauShare: 0.97,
-  probeShare: 0.005,
+  probeShare: 0.002,
   /** No decrease for this long: the limit may be gone or raised, so the rate grows by `growthFactor` a step. */
   quietPeriodMs: 30_000,
   growthFactor: 1.05,

@@ -139,7 +139,7 @@ describe('shared pacing: one organisation’s limit learned by all its workers, 
     worker.throttled += 1;
     later(500);
     await worker.pacing.tick();
-    assert.equal(queue.rate, 17);
+    assert.equal(queue.rate, 18);
 
     // Busy, but nothing waits on the queue: no evidence that more would pass.
     const busyTick = async () => {
@@ -148,7 +148,7 @@ describe('shared pacing: one organisation’s limit learned by all its workers, 
       await worker.pacing.tick();
     };
     await busyTick();
-    assert.equal(queue.rate, 17);
+    assert.equal(queue.rate, 18);
 
     queue.backlog = 50;
     const rates: number[] = [];
@@ -156,8 +156,8 @@ describe('shared pacing: one organisation’s limit learned by all its workers, 
       await busyTick();
       rates.push(queue.rate);
     }
-    // +3 % of 20 a step up to 0.97 × 20, then +0.5 % of 20 a step.
-    assert.deepEqual(rates, [17.6, 18.2, 18.8, 19.4, 19.5, 19.6, 19.7, 19.8]);
+    // +3 % of 20 a step up to 0.97 × 20, then +0.2 % of 20 a step.
+    assert.deepEqual(rates, [18.6, 19.2, 19.4, 19.44, 19.48, 19.52, 19.56, 19.6]);
   });
 
   it('grows by 5 % a step once no worker has lowered it for 30 s (the limit may have been raised)', async () => {
@@ -185,7 +185,7 @@ describe('shared pacing: one organisation’s limit learned by all its workers, 
     later(3_000);
     await second.pacing.tick();
     assert.equal(queue.note?.limitEstimate, 20, 'the estimate the first worker learned');
-    assert.equal(queue.rate, 17.6);
+    assert.equal(queue.rate, 18.6);
   });
 
   it('never moves a limit set by hand, and never goes above the ceiling', async () => {
