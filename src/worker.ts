@@ -72,9 +72,11 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
   const config = loadClientConnectConfig({ overrideEnvVars: definedOnly(env) });
   const namespace = config.namespace ?? 'default';
   const connection = await NativeConnection.connect(config.connectionOptions);
-  // Shared pacing runs where the provisioning queue is polled; this process's pacer then learns no rate of its own.
+  // Shared pacing runs where the provisioning queue is polled. This process's pacer still learns a rate: the queue's
+  // limit paces activities, and only a pacer in the process spaces their calls and resends (without it a
+  // Retry-After releases every held call at once, and the bursts draw 429s the shared limit cannot prevent).
   const pacesTogether = sharedPacing && polled.includes(queues.provisioning);
-  const aep = createAepClient(aepSettings, { ratePacedElsewhere: pacesTogether });
+  const aep = createAepClient(aepSettings);
   try {
     try {
       const added = await registerSearchAttributes(connection, namespace);
