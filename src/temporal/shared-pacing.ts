@@ -123,7 +123,12 @@ export class SharedPacing {
     // low a one only slowly).
     const sampled = Math.max(reading.dispatchRate, this.admittedPerSecond(now) * Math.max(1, reading.pollers));
     if (reading.rate === undefined && sampled < sharedPacingTuning.minimumSample) return;
-    const current = reading.rate ?? sampled;
+    // A limit that holds nothing back (no backlog) is not what let the excess through: the activities already
+    // running are. Lowering it further would only starve the queue once they finish; it is brought down to what
+    // the queue dispatches now, at most.
+    const binding = reading.rate !== undefined && reading.backlog > 0;
+    const current = binding || reading.rate === undefined ? (reading.rate ?? sampled) : Math.min(reading.rate, sampled);
+    if (!binding && reading.rate !== undefined && current >= reading.rate) return;
     await this.set(reading, current * sharedPacingTuning.decreaseFactor, {
       step: 'decrease',
       limitEstimate: current,

@@ -125,12 +125,33 @@ describe('shared pacing: one organisation’s limit learned by all its workers, 
     assert.equal(queue.writes.length, 1, 'the second and third worker read the first one’s decrease');
     const lowered = queue.rate!;
 
-    // Two seconds on, a new 429 is a new excess: lowered again, from the shared limit.
+    // Two seconds on, with the limit holding work back, a new 429 is a new excess: lowered again, from the shared limit.
     later(sharedPacingTuning.decreaseSpacingMs);
+    queue.backlog = 10;
     workers[2]!.throttled += 1;
     await workers[2]!.pacing.tick();
     assert.equal(queue.writes.length, 2);
     assert.equal(queue.rate, Math.round(lowered * sharedPacingTuning.decreaseFactor * 100) / 100);
+  });
+
+  it('lowers a limit that holds nothing back only to what the queue dispatches now', async () => {
+    const worker = new Worker(queue, now);
+    queue.rate = 30;
+    queue.note = { step: 'increase', limitEstimate: 30, lastDecreaseAtMs: nowMs - 60_000 };
+    queue.updatedAtMs = nowMs - 5_000;
+    queue.backlog = 0;
+    queue.dispatchRate = 10; // the 429s come from activities already running, not from what the limit lets through
+    worker.throttled += 1;
+    later(500);
+    await worker.pacing.tick();
+    assert.equal(queue.rate, 9);
+
+    // Dispatching at the limit without a backlog: nothing to take off it.
+    later(sharedPacingTuning.decreaseSpacingMs);
+    queue.dispatchRate = 12;
+    worker.throttled += 1;
+    await worker.pacing.tick();
+    assert.equal(queue.rate, 9);
   });
 
   it('raises the limit only while it holds work back, quickly back towards the last 429, then slowly', async () => {
