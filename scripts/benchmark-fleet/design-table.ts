@@ -1,6 +1,14 @@
 /** The benchmark's result: one column per design measured, one row per figure, as a Markdown table. */
-import type { Design, DesignFigures, PushFigures } from './measure-design';
+import type { CarryOnFigures } from './carry-on';
 import type { ForgedDeliveryOutcome } from './forged-deliveries';
+import {
+  afterKillSeconds,
+  type Design,
+  type DesignFigures,
+  type KillFigures,
+  type PushFigures,
+} from './measure-design';
+import type { Percentiles } from './percentiles';
 
 const designLabels: Record<Design, string> = {
   polling: 'per-dataflow polling (before)',
@@ -16,6 +24,43 @@ export function designTable(results: DesignFigures[]): string {
     (cell: (push: PushFigures) => string) =>
     (figures: DesignFigures): string =>
       figures.push ? cell(figures.push) : notApplicable;
+  const afterKill =
+    (cell: (kill: KillFigures) => string) =>
+    (figures: DesignFigures): string =>
+      figures.kill ? cell(figures.kill) : 'no kill';
+  const killRows: Array<[string, (figures: DesignFigures) => string]> = results.some((figures) => figures.kill)
+    ? [
+        [
+          'workers SIGKILLed on purpose',
+          (f) => (f.kill ? `1 (${f.kill.atWindowMinute.toFixed(1)} min into the window)` : '0'),
+        ],
+        ['after the kill: every feed looked again', afterKill(feedsLookedAgain)],
+        ['monitors cached on the killed worker', afterKill((kill) => cachedCount(kill.monitors))],
+        [
+          'monitors: first task elsewhere after the kill p50 / p95 / max',
+          afterKill((kill) => seconds(kill.monitors.afterKillSeconds)),
+        ],
+        [
+          'monitors: first task elsewhere once due p50 / p95 / max',
+          afterKill((kill) => seconds(kill.monitors.onceDueSeconds)),
+        ],
+        ['feeds cached on the killed worker', afterKill((kill) => cachedCount(kill.feeds))],
+        [
+          'feeds: first task elsewhere after the kill / once due (max)',
+          afterKill((kill) => firstTaskElsewhere(kill.feeds)),
+        ],
+        [
+          `detection latency, runs ended ≤ ${afterKillSeconds / 60} min after the kill`,
+          afterKill((kill) => latencyOf(kill.latencyRightAfter)),
+        ],
+        ['detection latency, the other runs', afterKill((kill) => latencyOf(kill.latencyOthers))],
+      ]
+    : [];
+  const addedRows: Array<[string, (figures: DesignFigures) => string]> = results.some((figures) =>
+    figures.workers.some((worker) => worker.added),
+  )
+    ? [['tasks the added worker took (workflow / activity)', addedWorkerTasks]]
+    : [];
   const rows: Array<[string, (figures: DesignFigures) => string]> = [
     ['runs finished in the window', (f) => String(f.runsFinishedInWindow)],
     ['AEP run-listing calls / hour', (f) => whole(f.runListingCallsPerHour)],
@@ -25,16 +70,15 @@ export function designTable(results: DesignFigures[]): string {
     ['history events / hour', (f) => whole(f.historyEventsPerHour)],
     ['history events per finished run', (f) => f.historyEventsPerFinishedRun.toFixed(1)],
     ['largest payload in any history', (f) => `${(f.largestPayloadBytes / 1024).toFixed(1)} KiB`],
-    ['worker peak RSS', (f) => (f.workerPeakRssBytes ? `${(f.workerPeakRssBytes / 2 ** 20).toFixed(0)} MiB` : '?')],
+    ['workers', workerCount],
+    ['worker peak RSS', (f) => mebibytes(f.workerPeakRssBytes)],
+    ["workers' peak RSS, all together", (f) => mebibytes(f.workersPeakRssSumBytes)],
     ['worker exits during the run', (f) => String(f.workerExits)],
+    ...killRows,
+    ['tasks per worker (workflow / activity)', tasksPerWorker],
+    ...addedRows,
     ['feed continued as new in the window', feedGenerations],
-    [
-      'detection latency p50 / p95 / max',
-      (f) =>
-        f.latencySeconds
-          ? `${f.latencySeconds.p50.toFixed(1)} / ${f.latencySeconds.p95.toFixed(1)} / ${f.latencySeconds.max.toFixed(1)} s`
-          : 'none',
-    ],
+    ['detection latency p50 / p95 / max', (f) => seconds(f.latencySeconds)],
     ['runs never seen by their monitor', (f) => String(f.runsUnseen)],
     ['runs handed to their monitor twice', (f) => String(f.runsHandedOnTwice)],
     ['failure streaks alerted', (f) => `${f.failureStreaksAlerted} of ${f.failureStreaks}`],
@@ -78,6 +122,61 @@ export function designTable(results: DesignFigures[]): string {
   const widths = header.map((_, column) => Math.max(...[header, ...body].map((row) => row[column]!.length)));
   const line = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...body.map(line)].join('\n');
+}
+
+function workerCount(figures: DesignFigures): string {
+  const initial = figures.workers.filter((worker) => !worker.added).length;
+  const added = figures.workers.filter((worker) => worker.added);
+  return `${initial}${added.map((worker) => ` + 1 added ${(worker.addedAtWindowMinute ?? 0).toFixed(1)} min into the window`).join('')}`;
+}
+
+function tasksPerWorker(figures: DesignFigures): string {
+  return figures.workers
+    .map((worker) => {
+      const what = worker.killedAtWindowMinute !== undefined ? ' killed' : worker.added ? ' added' : '';
+      return `#${worker.number}${what}: ${whole(worker.workflowTasks)} / ${whole(worker.activityTasks)}`;
+    })
+    .join(', ');
+}
+
+function addedWorkerTasks(figures: DesignFigures): string {
+  const added = figures.workers.filter((worker) => worker.added);
+  return added.length > 0
+    ? added.map((worker) => `${whole(worker.workflowTasks)} / ${whole(worker.activityTasks)}`).join(', ')
+    : 'none added';
+}
+
+function feedsLookedAgain(kill: KillFigures): string {
+  const looks = kill.feedsLookedAgainSeconds;
+  if (looks === undefined) return notApplicable;
+  const seen = looks.filter((look) => look !== undefined);
+  if (seen.length === 0) return `none of ${looks.length} by the end`;
+  const slowest = `${Math.max(...seen).toFixed(1)} s after the kill`;
+  return seen.length === looks.length
+    ? `${slowest} (${looks.length} feed(s))`
+    : `${seen.length} of ${looks.length}; the first by ${slowest}`;
+}
+
+function cachedCount(carryOn: CarryOnFigures): string {
+  const idle = carryOn.cached - carryOn.carriedOn - carryOn.waiting;
+  return `${whole(carryOn.cached)}: ${whole(carryOn.carriedOn)} carried on elsewhere, ${whole(carryOn.waiting)} still waiting, ${whole(idle)} with nothing to do since`;
+}
+
+function firstTaskElsewhere(carryOn: CarryOnFigures): string {
+  const { afterKillSeconds: afterKill, onceDueSeconds: onceDue } = carryOn;
+  return afterKill && onceDue ? `${afterKill.max.toFixed(1)} / ${onceDue.max.toFixed(1)} s` : 'none';
+}
+
+function latencyOf(group: { runs: number; seconds?: Percentiles }): string {
+  return `${seconds(group.seconds)} (${whole(group.runs)} runs)`;
+}
+
+function seconds(values: Percentiles | undefined): string {
+  return values ? `${values.p50.toFixed(1)} / ${values.p95.toFixed(1)} / ${values.max.toFixed(1)} s` : 'none';
+}
+
+function mebibytes(bytes: number | undefined): string {
+  return bytes ? `${whole(bytes / 2 ** 20)} MiB` : '?';
 }
 
 function feedGenerations(figures: DesignFigures): string {

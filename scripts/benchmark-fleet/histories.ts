@@ -1,11 +1,14 @@
 /**
  * What the workflow histories of one design say about a measurement window: history events and workflow tasks
  * recorded in it, for every run, when its monitor first knew that it had finished (the workflow task that
- * processed the message or the activity result carrying it), and the runs the feed handed on more than once.
+ * processed the message or the activity result carrying it), the runs the feed handed on more than once, the
+ * tasks each worker took, and the workflows cached on a worker SIGKILLed on purpose (./carry-on.ts).
  */
 import type { Client } from '@temporalio/client';
 import { payloadValue } from '../../test/harness/history-payloads';
 import { runUpdateOf, type HistoryEvent } from '../../test/harness/run-update-signals';
+import { cachedOnKilled, type CachedOnKilled, type WorkerKill } from './carry-on';
+import { eventTimeMs } from './event-time';
 
 export interface LearnedRun {
   monitorWorkflowId: string;
@@ -28,6 +31,16 @@ export interface HistoryFigures {
    * wasted work rather than a double alert, but the feed promises to hand each run on once.
    */
   runsHandedOnTwice: number;
+  /** Tasks each worker identity (`pid@host`) started over the whole benchmark. */
+  tasksByWorker: Map<string, WorkerTasks>;
+  /** Executions open and cached on the killed worker when it was killed; empty without a kill. */
+  cachedOnKilled: CachedOnKilled[];
+}
+
+export interface WorkerTasks {
+  workflowTasks: number;
+  /** Activity tasks (not local activities: those run inside a workflow task). A retried one counts its last attempt. */
+  activityTasks: number;
 }
 
 const runListingActivities = new Set(['listRecentRuns', 'reconcileRuns']);
@@ -37,6 +50,8 @@ export async function readHistories(
   taskQueue: string,
   window: { fromMs: number; toMs: number },
   onProgress?: (done: number) => void,
+  /** The worker killed on purpose, and the instant after which a task not yet completed no longer counts as waiting. */
+  kill?: WorkerKill & { waitingUntilMs: number },
 ): Promise<HistoryFigures> {
   const executions: Array<{ workflowId: string; runId: string }> = [];
   for await (const execution of client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
@@ -49,6 +64,8 @@ export async function readHistories(
     learned: new Map(),
     largestPayloadBytes: 0,
     runsHandedOnTwice: 0,
+    tasksByWorker: new Map(),
+    cachedOnKilled: [],
   };
   const handOns = new Map<string, number>();
   let next = 0;
@@ -57,7 +74,10 @@ export async function readHistories(
     for (let index = next++; index < executions.length; index = next++) {
       const { workflowId, runId } = executions[index]!;
       const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-      analyse(workflowId, history.events ?? [], window, figures, handOns);
+      const events = history.events ?? [];
+      analyse(workflowId, events, window, figures, handOns);
+      const cached = kill ? cachedOnKilled(workflowId, events, kill, kill.waitingUntilMs) : undefined;
+      if (cached) figures.cachedOnKilled.push(cached);
       done += 1;
       if (done % 500 === 0) onProgress?.(done);
     }
@@ -82,6 +102,7 @@ function analyse(
     const inWindow = at >= window.fromMs && at <= window.toMs;
     if (inWindow) figures.eventsInWindow += 1;
     figures.largestPayloadBytes = Math.max(figures.largestPayloadBytes, largestPayload(event));
+    countTaskStarted(event, figures.tasksByWorker);
     if (event.workflowTaskCompletedEventAttributes) {
       if (inWindow) figures.workflowTasksInWindow += 1;
       for (const run of pending) {
@@ -149,13 +170,13 @@ function largestPayload(event: HistoryEvent): number {
   return largest;
 }
 
-function eventTimeMs(event: HistoryEvent): number {
-  const time = event.eventTime;
-  if (!time) return 0;
-  const seconds = time.seconds as unknown;
-  const wholeSeconds =
-    typeof seconds === 'object' && seconds !== null && 'toNumber' in seconds
-      ? (seconds as { toNumber(): number }).toNumber()
-      : Number(seconds ?? 0);
-  return wholeSeconds * 1000 + Math.floor((time.nanos ?? 0) / 1e6);
+function countTaskStarted(event: HistoryEvent, tasksByWorker: Map<string, WorkerTasks>): void {
+  const workflowTask = event.workflowTaskStartedEventAttributes;
+  const activityTask = event.activityTaskStartedEventAttributes;
+  const identity = workflowTask?.identity ?? activityTask?.identity;
+  if (!identity) return;
+  const tasks = tasksByWorker.get(identity) ?? { workflowTasks: 0, activityTasks: 0 };
+  if (workflowTask) tasks.workflowTasks += 1;
+  else tasks.activityTasks += 1;
+  tasksByWorker.set(identity, tasks);
 }

@@ -2,13 +2,17 @@
  * One design measured on a fleet: a fresh simulator and Temporal dev server, N dataflows built straight through
  * the AEP client, their monitors started, then a measurement window on a scaled simulator clock. Everything the
  * table reports comes from outside the design: the simulator's request counts, its own record of the runs and of
- * its I/O Events deliveries and key fetches, the workflow histories, the worker's peak memory and an alert
+ * its I/O Events deliveries and key fetches, the workflow histories, the workers' peak memory and an alert
  * webhook (the run feeds' own status is logged, and their push counters and continue-as-new reported, as are the
  * events receiver's key-fetch counters). A worker or receiver that dies is reported in the table, not fatal: the
  * figures then show what its death cost. Nothing assumes a short window, so `--minutes 60` is a soak.
+ *
+ * W workers share the task queue (./workers.ts). One may be SIGKILLed on purpose inside the window: the table then
+ * says how long its workflows took to carry on elsewhere (the feeds' next look, by their status; the first task
+ * another worker completed, by the histories: ./carry-on.ts) and the detection latency of the runs that ended just
+ * after it. One may be added inside the window: the histories say how many tasks it took.
  */
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createAepClient, type AepClient } from '../../src/aep';
 import { createSecretBox } from '../../src/secrets';
@@ -21,28 +25,25 @@ import { defaultKeyFetchLimits, type KeyFetchLimits } from '../../src/events/pub
 import type { DeliveryCounts } from '../../src/simulator/io-events/event-registration';
 import { signingKeyPathPrefix } from '../../src/simulator/io-events/signing-keys';
 import { startAlertCounter } from './alert-receiver';
+import { carryOnFigures, type CarryOnFigures, type WorkerKill } from './carry-on';
 import { createFleet, type FleetDataflow } from './create-fleet';
 import { readReceiverStatus, startEventsReceiverProcess, type EventsReceiverProcess } from './events-receiver-process';
 import { sendForgedDeliveries, type ForgedDeliveryOutcome } from './forged-deliveries';
 import { readHistories } from './histories';
 import { deliveryCounts, registerWebhooks } from './io-events-registrations';
-import {
-  freePort,
-  startChild,
-  startDevServer,
-  trackPeakRss,
-  waitForOutput,
-  type ChildExit,
-  type ChildService,
-} from './processes';
+import { percentiles, percentilesOf, type Percentiles } from './percentiles';
+import { freePort, startChild, startDevServer, waitForOutput, type ChildExit, type ChildService } from './processes';
 import {
   generationsBetween,
   pushedTotals,
   readFeedStatuses,
+  watchLooksAfter,
   type FeedGenerations,
   type FeedStatuses,
+  type LooksAfter,
   type PushedTotals,
 } from './run-feed-status';
+import { workerPool, type FleetWorker } from './workers';
 
 /** polling: every monitor lists its own runs; feed: one run feed per sandbox; push: the feed plus I/O Events. */
 export type Design = 'polling' | 'feed' | 'push';
@@ -60,6 +61,12 @@ export interface FleetOptions {
   pollIntervalSeconds: number;
   /** Forged deliveries sent to the push design's receiver during the window. */
   forged: number;
+  /** Worker processes started before the monitors, on the same task queue. */
+  workers: number;
+  /** Minutes into the window at which one worker is SIGKILLed (its process group), on purpose. */
+  killOneAtMinutes?: number;
+  /** Minutes into the window at which one more worker is started. */
+  addOneAtMinutes?: number;
   temporalCli: string;
   projectRoot: string;
   /** Where the design's worker runs from (the polling design: a checkout of the commit before the feed). */
@@ -76,9 +83,14 @@ export interface DesignFigures {
   workflowTasksPerHour: number;
   historyEventsPerHour: number;
   historyEventsPerFinishedRun: number;
+  /** The largest single worker's peak. */
   workerPeakRssBytes?: number;
+  /** Every worker's own peak, added up (at least their joint peak). */
+  workersPeakRssSumBytes?: number;
+  /** Each worker, in the order started, with the tasks it took. */
+  workers: WorkerFigures[];
   largestPayloadBytes: number;
-  latencySeconds: { p50: number; p95: number; max: number } | undefined;
+  latencySeconds: Percentiles | undefined;
   runsUnseen: number;
   failureStreaks: number;
   failureStreaksAlerted: number;
@@ -87,13 +99,45 @@ export interface DesignFigures {
   runReadsPerHour: number;
   /** Finished runs a feed handed to their monitor more than once (should be 0). */
   runsHandedOnTwice: number;
-  /** Times the worker process ended on its own between starting and being stopped (should be 0). */
+  /** Times a worker process ended on its own between starting and being stopped (should be 0); kills aside. */
   workerExits: number;
+  /** With `--kill-one-at`. */
+  kill?: KillFigures;
   /** The run feeds' continue-as-new inside the window (not for polling); "unknown" when a feed did not answer. */
   feedGenerationsInWindow?: FeedGenerations | 'unknown';
   /** The push design only. */
   push?: PushFigures;
 }
+
+export interface WorkerFigures {
+  number: number;
+  /** Started inside the window. */
+  added: boolean;
+  /** Minutes into the window it was started at (added workers) or killed at. */
+  addedAtWindowMinute?: number;
+  killedAtWindowMinute?: number;
+  /** Tasks it started over the whole benchmark, by the histories. */
+  workflowTasks: number;
+  activityTasks: number;
+  peakRssBytes?: number;
+}
+
+/** A worker SIGKILLed on purpose inside the window, and how its work carried on. */
+export interface KillFigures {
+  /** Minutes into the window. */
+  atWindowMinute: number;
+  /** Seconds from the kill to each feed's next finished look (undefined: none seen); undefined for polling. */
+  feedsLookedAgainSeconds?: Array<number | undefined>;
+  /** Monitors and feeds cached on the killed worker, by the histories. */
+  monitors: CarryOnFigures;
+  feeds: CarryOnFigures;
+  /** Detection latency of the runs that ended in the `afterKillSeconds` after the kill, and of the others. */
+  latencyRightAfter: { runs: number; seconds?: Percentiles };
+  latencyOthers: { runs: number; seconds?: Percentiles };
+}
+
+/** Runs that ended this long after a kill are reported apart. */
+export const afterKillSeconds = 120;
 
 /** What push did over the whole benchmark (set-up, window and settling), by the simulator's and the feeds' counts. */
 export interface PushFigures {
@@ -195,8 +239,8 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
       RUN_FEED_TASK_QUEUE: taskQueue,
       WORKER_TASK_QUEUES: '',
     };
-    const worker = startChild(process.execPath, ['--import', 'tsx', join(options.designRoot, 'src', 'worker.ts')], {
-      cwd: options.designRoot,
+    const pool = workerPool({
+      designRoot: options.designRoot,
       env: {
         ...process.env,
         ...temporalEnv,
@@ -209,12 +253,18 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
         RUN_FEED_INTERVAL: `${options.feedIntervalSeconds}s`,
         LOG_LEVEL: 'INFO',
       },
-      onUnexpectedExit: (exit) => reportCrash(design, 'worker', worker, exit, setupStarted),
+      label: `the ${design}`,
+      onUnexpectedExit: (worker, exit) =>
+        reportCrash(design, `worker ${worker.number}`, worker.service, exit, setupStarted),
     });
-    stops.unshift(() => worker.stop());
-    await waitForOutput(worker, /worker started/, 120_000, `the ${design} worker`);
-    const workerRss = trackPeakRss(worker.process.pid);
-    log(`${design}: worker running (pid ${worker.process.pid}); starting ${fleet.length} monitors`);
+    stops.unshift(() => pool.stopAll());
+    await Promise.all(Array.from({ length: options.workers }, () => pool.add({ added: false })));
+    log(
+      `${design}: ${options.workers} worker(s) running (${pool
+        .workers()
+        .map((worker) => `${worker.number}: ${worker.identity}`)
+        .join(', ')}); starting ${fleet.length} monitors`,
+    );
 
     if (design !== 'polling') {
       for (const sandbox of sandboxes) {
@@ -274,11 +324,10 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
     log(`${design}: ${fleet.length} monitors started after ${setupSeconds.toFixed(0)} s; warming up`);
 
     await sleepMinutes(options.warmupMinutes);
-    const workerAlive = () => worker.unexpectedExit() === undefined;
     const readFeeds = async (brief: boolean): Promise<FeedStatuses | undefined> => {
       if (design === 'polling') return undefined;
       // Without a worker nobody answers a query: each would only wait for its timeout.
-      if (!workerAlive()) return new Map(sandboxes.map((sandbox) => [sandbox, undefined]));
+      if (!pool.anyAlive()) return new Map(sandboxes.map((sandbox) => [sandbox, undefined]));
       return readFeedStatuses(client, sandboxes, (text) => log(`${design}: ${text}`), brief);
     };
     const feedsAtStart = await readFeeds(true);
@@ -298,12 +347,36 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
             untilMs: windowEndsAt,
           })
         : undefined;
+    // Into the window: one worker killed, one added; each says what it did, or why it could not.
+    let looksAfterKill: LooksAfter | undefined;
+    const killed =
+      options.killOneAtMinutes === undefined
+        ? undefined
+        : atWindowMinute(windowFrom, options.killOneAtMinutes, `${design}: killing a worker`, async () => {
+            const victim = await pool.killOne();
+            if (!victim?.killedAtMs) throw new Error('no worker left to kill');
+            log(`${design}: worker ${victim.number} (${victim.identity}) SIGKILLed with its process group`);
+            if (design !== 'polling') looksAfterKill = watchLooksAfter(client, sandboxes, victim.killedAtMs);
+            return victim;
+          });
+    const added =
+      options.addOneAtMinutes === undefined
+        ? undefined
+        : atWindowMinute(windowFrom, options.addOneAtMinutes, `${design}: adding a worker`, async () => {
+            const worker = await pool.add({ added: true });
+            log(`${design}: worker ${worker.number} (${worker.identity}) added`);
+            return worker;
+          });
     await waitForWindow(windowEndsAt, async () => {
-      const rss = workerRss.peakBytes();
+      const rss = pool.peakRss();
       const receiverNow = receiver ? await readReceiverStatus(receiver.baseUrl) : undefined;
+      const alive = pool
+        .workers()
+        .filter((worker) => worker.service.unexpectedExit() === undefined && !worker.killedAtMs);
       log(
-        `${design}: ${((Date.now() - windowFrom) / 60_000).toFixed(0)} of ${options.windowMinutes} min; worker ` +
-          `${workerAlive() ? 'alive' : 'DEAD'}, peak RSS ${rss ? `${(rss / 2 ** 20).toFixed(0)} MiB` : '?'}` +
+        `${design}: ${((Date.now() - windowFrom) / 60_000).toFixed(0)} of ${options.windowMinutes} min; ` +
+          `${alive.length} of ${pool.workers().length} worker(s) alive, peak RSS ${mebibytes(rss.largestBytes)} ` +
+          `(all: ${mebibytes(rss.sumBytes)})` +
           (receiverNow
             ? `; receiver: ${receiverNow.eventsHandedOff} events handed off, ${receiverNow.unverifiedDeliveries} ` +
               `refused unverified, ${receiverNow.keys.keyFetches} key fetches, ${receiverNow.keys.keyFetchesRefusedByCap} refused by the cap`
@@ -320,20 +393,34 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
     const settleSeconds = 2 * Math.max(options.feedIntervalSeconds, options.pollIntervalSeconds) + 30;
     log(`${design}: window closed; letting the last runs reach their monitors (${settleSeconds} s)`);
     await new Promise((resolve) => setTimeout(resolve, settleSeconds * 1000));
+    const victim = await killed;
+    const addedWorker = await added;
+    await looksAfterKill?.stop();
     const feedsAfterSettling = await readFeeds(false);
     const feeds = feedsAfterSettling ? pushedTotals(feedsAfterSettling) : undefined;
     // A dead worker's output is logged when it died.
-    if (feeds && feeds.silentFeeds > 0 && workerAlive())
-      log(`${design}: the worker's last output:\n${worker.output().slice(-3000)}`);
+    if (feeds && feeds.silentFeeds > 0) {
+      for (const worker of pool.workers().filter((each) => !each.killedAtMs && !each.service.unexpectedExit()))
+        log(`${design}: worker ${worker.number}'s last output:\n${worker.service.output().slice(-3000)}`);
+    }
     const delivery = design === 'push' ? await deliveryCounts(simulatorUrl, registrationIds) : undefined;
-    const workerPeakRssBytes = workerRss.peakBytes();
-    const workerExits = worker.unexpectedExit() ? 1 : 0;
+    const workersPeakRss = pool.peakRss();
+    const workerPeaks = new Map(pool.workers().map((worker) => [worker, worker.peakRssBytes()]));
+    const workerExits = pool.unexpectedExits();
     const receiverExits = receiver?.service.unexpectedExit() ? 1 : 0;
-    await worker.stop();
+    const workersStoppedAt = Date.now();
+    await pool.stopAll();
 
     log(`${design}: reading workflow histories`);
-    const histories = await readHistories(client, taskQueue, { fromMs: windowFrom, toMs: windowTo }, (done) =>
-      log(`${design}: ${done} histories read`),
+    const kill: WorkerKill | undefined =
+      victim?.killedAtMs !== undefined ? { identity: victim.identity, atMs: victim.killedAtMs } : undefined;
+    const histories = await readHistories(
+      client,
+      taskQueue,
+      { fromMs: windowFrom, toMs: windowTo },
+      (done) => log(`${design}: ${done} histories read`),
+      // A task due in the last half minute before the workers stopped is not "waiting" yet.
+      kill ? { ...kill, waitingUntilMs: workersStoppedAt - 30_000 } : undefined,
     );
     const runs = (await Promise.all(sandboxes.map((sandbox) => simulatorRuns(simulatorUrl, sandbox)))).flat();
 
@@ -342,12 +429,57 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
       (run) => run.completedAtUTC !== undefined && run.completedAtUTC >= windowFrom && run.completedAtUTC <= windowTo,
     );
     const latencies: number[] = [];
+    const rightAfterKill = { runs: 0, latencies: [] as number[] };
+    const otherRuns = { runs: 0, latencies: [] as number[] };
     let runsUnseen = 0;
     for (const run of inWindow) {
       const learned = histories.learned.get(run.id);
-      if (!learned) runsUnseen += 1;
-      else latencies.push((learned.learnedAtMs - (run.completedAtUTC ?? 0)) / 1000);
+      const completedAt = run.completedAtUTC ?? 0;
+      const latency = learned ? (learned.learnedAtMs - completedAt) / 1000 : undefined;
+      if (latency === undefined) runsUnseen += 1;
+      else latencies.push(latency);
+      if (kill) {
+        const group =
+          completedAt >= kill.atMs && completedAt <= kill.atMs + afterKillSeconds * 1000 ? rightAfterKill : otherRuns;
+        group.runs += 1;
+        if (latency !== undefined) group.latencies.push(latency);
+      }
     }
+    const workers: WorkerFigures[] = pool
+      .workers()
+      .map((worker) =>
+        workerFigures(worker, windowFrom, workerPeaks.get(worker), histories.tasksByWorker.get(worker.identity)),
+      );
+    if (addedWorker) {
+      const figures = workers.find((worker) => worker.number === addedWorker.number);
+      log(
+        `${design}: the added worker took ${figures?.workflowTasks ?? 0} workflow task(s) and ${figures?.activityTasks ?? 0} activity task(s)`,
+      );
+    }
+    const feedWorkflowIds = new Set(sandboxes.map(runFeedWorkflowId));
+    const killFigures: KillFigures | undefined = kill
+      ? {
+          atWindowMinute: (kill.atMs - windowFrom) / 60_000,
+          ...(looksAfterKill
+            ? {
+                feedsLookedAgainSeconds: [...looksAfterKill.lookedAt().values()].map((at) =>
+                  at === undefined ? undefined : (at - kill.atMs) / 1000,
+                ),
+              }
+            : {}),
+          monitors: carryOnFigures(
+            histories.cachedOnKilled.filter((workflow) => !feedWorkflowIds.has(workflow.workflowId)),
+            kill,
+          ),
+          feeds: carryOnFigures(
+            histories.cachedOnKilled.filter((workflow) => feedWorkflowIds.has(workflow.workflowId)),
+            kill,
+          ),
+          latencyRightAfter: latencyGroup(rightAfterKill),
+          latencyOthers: latencyGroup(otherRuns),
+        }
+      : undefined;
+    if (killFigures) log(`${design}: after the kill: ${JSON.stringify(killFigures)}`);
     const streakStarts = failureStreakStarts(runs).filter((run) => inWindow.includes(run));
     const calls = (route: string) => (countsAfter[route] ?? 0) - (countsBefore[route] ?? 0);
     const runListingCalls = calls('GET /runs');
@@ -383,9 +515,11 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
       workflowTasksPerHour: histories.workflowTasksInWindow / windowHours,
       historyEventsPerHour: histories.eventsInWindow / windowHours,
       historyEventsPerFinishedRun: inWindow.length > 0 ? histories.eventsInWindow / inWindow.length : 0,
-      ...(workerPeakRssBytes !== undefined ? { workerPeakRssBytes } : {}),
+      ...(workersPeakRss.largestBytes !== undefined ? { workerPeakRssBytes: workersPeakRss.largestBytes } : {}),
+      ...(workersPeakRss.sumBytes !== undefined ? { workersPeakRssSumBytes: workersPeakRss.sumBytes } : {}),
+      workers,
       largestPayloadBytes: histories.largestPayloadBytes,
-      latencySeconds: latencies.length > 0 ? percentiles(latencies) : undefined,
+      latencySeconds: percentilesOf(latencies),
       runsUnseen,
       failureStreaks: streakStarts.length,
       failureStreaksAlerted: streakStarts.filter((run) => alerts.failedRunIds.has(run.id)).length,
@@ -393,6 +527,7 @@ export async function measureDesign(design: Design, options: FleetOptions): Prom
       runReadsPerHour: calls('GET /runs/:id') / windowHours,
       runsHandedOnTwice: histories.runsHandedOnTwice,
       workerExits,
+      ...(killFigures ? { kill: killFigures } : {}),
       ...(feedGenerationsInWindow ? { feedGenerationsInWindow } : {}),
       ...(feeds && delivery && forged
         ? {
@@ -519,10 +654,54 @@ function sum(counts: Record<string, number>): number {
   return Object.values(counts).reduce((total, count) => total + count, 0);
 }
 
-function percentiles(values: number[]): { p50: number; p95: number; max: number } {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (share: number) => sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))]!;
-  return { p50: at(0.5), p95: at(0.95), max: sorted[sorted.length - 1]! };
+function latencyGroup(group: { runs: number; latencies: number[] }): { runs: number; seconds?: Percentiles } {
+  return group.latencies.length > 0
+    ? { runs: group.runs, seconds: percentiles(group.latencies) }
+    : { runs: group.runs };
+}
+
+function workerFigures(
+  worker: FleetWorker,
+  windowFrom: number,
+  peakRssBytes: number | undefined,
+  tasks: { workflowTasks: number; activityTasks: number } | undefined,
+): WorkerFigures {
+  const minute = (atMs: number) => (atMs - windowFrom) / 60_000;
+  return {
+    number: worker.number,
+    added: worker.added,
+    ...(worker.added ? { addedAtWindowMinute: minute(worker.startedAtMs) } : {}),
+    ...(worker.killedAtMs !== undefined ? { killedAtWindowMinute: minute(worker.killedAtMs) } : {}),
+    workflowTasks: tasks?.workflowTasks ?? 0,
+    activityTasks: tasks?.activityTasks ?? 0,
+    ...(peakRssBytes !== undefined ? { peakRssBytes } : {}),
+  };
+}
+
+/**
+ * Runs `action` that many minutes into the window. Its failure is logged and read as undefined, not thrown: the
+ * window goes on, and the table shows what did not happen.
+ */
+function atWindowMinute<T>(
+  windowFrom: number,
+  minutes: number,
+  what: string,
+  action: () => Promise<T>,
+): Promise<T | undefined> {
+  const waitMs = Math.max(0, windowFrom + minutes * 60_000 - Date.now());
+  return new Promise((resolve) => setTimeout(resolve, waitMs))
+    .then(() => {
+      log(what);
+      return action();
+    })
+    .catch((error: unknown) => {
+      log(`${what} FAILED: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    });
+}
+
+function mebibytes(bytes: number | undefined): string {
+  return bytes === undefined ? '?' : `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 }
 
 async function forEach<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {

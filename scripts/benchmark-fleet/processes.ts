@@ -1,6 +1,6 @@
 /**
- * The processes a fleet benchmark runs: a simulator, a fresh Temporal dev server and a worker, each a child
- * process on free ports, so the worker's peak memory is its own and each design starts from a clean server.
+ * The processes a fleet benchmark runs: a simulator, a fresh Temporal dev server and its workers, each a child
+ * process on free ports, so each worker's peak memory is its own and each design starts from a clean server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,6 +17,11 @@ export interface ChildService {
   stderrTail(lines: number): string;
   /** How it ended, when it ended before `stop()` asked it to. */
   unexpectedExit(): ChildExit | undefined;
+  /**
+   * SIGKILL on purpose (its whole process group when it has its own): not counted as an unexpected exit. Resolves
+   * once it is gone.
+   */
+  killOnPurpose(): Promise<ChildExit>;
   stop(): Promise<void>;
 }
 
@@ -46,11 +51,34 @@ export function startChild(
   options: {
     cwd: string;
     env: NodeJS.ProcessEnv;
-    /** Called once if it exits before `stop()` asked it to (a crash). */
+    /** Called once if it exits before `stop()` or `killOnPurpose()` asked it to (a crash). */
     onUnexpectedExit?: (exit: ChildExit) => void;
+    /**
+     * Its own process group, so that killing it kills whatever it started too, as a container's end would. Such a
+     * child misses the terminal's Ctrl-C: it is killed when this process exits (main turns SIGINT into an exit).
+     */
+    ownProcessGroup?: boolean;
   },
 ): ChildService {
-  const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownProcessGroup === true,
+  });
+  const signalIt = (signal: NodeJS.Signals) => {
+    if (options.ownProcessGroup && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, signal);
+        return;
+      } catch {
+        // The group is gone already; the child itself may not be.
+      }
+    }
+    child.kill(signal);
+  };
+  const killWithUs = () => signalIt('SIGKILL');
+  if (options.ownProcessGroup) process.once('exit', killWithUs);
   let output = '';
   let errorOutput = '';
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -64,26 +92,36 @@ export function startChild(
   let stopping = false;
   let unexpectedExit: ChildExit | undefined;
   // 'close' comes after the output pipes are drained, so a crash's last lines are in by then.
-  const exited = new Promise<void>((resolve) =>
+  const exited = new Promise<ChildExit>((resolve) =>
     child.once('close', (code, signal) => {
+      process.removeListener('exit', killWithUs);
+      const exit = { code, signal, atMs: Date.now() };
       if (!stopping) {
-        unexpectedExit = { code, signal, atMs: Date.now() };
+        unexpectedExit = exit;
         options.onUnexpectedExit?.(unexpectedExit);
       }
-      resolve();
+      resolve(exit);
     }),
   );
+  const running = () => child.exitCode === null && child.signalCode === null;
   return {
     process: child,
     output: () => output,
     stderrTail: (lines) => errorOutput.trimEnd().split('\n').slice(-lines).join('\n'),
     unexpectedExit: () => unexpectedExit,
+    async killOnPurpose() {
+      if (running()) {
+        stopping = true;
+        signalIt('SIGKILL');
+      }
+      return exited;
+    },
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (!running()) return;
       stopping = true;
-      child.kill('SIGTERM');
+      signalIt('SIGTERM');
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (running()) signalIt('SIGKILL');
       await exited;
     },
   };

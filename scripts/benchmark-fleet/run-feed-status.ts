@@ -110,3 +110,51 @@ export function generationsBetween(before: FeedStatuses, after: FeedStatuses): F
   }
   return generations;
 }
+
+/** Each sandbox's first look finished after an instant (a worker's kill), by its feed's `lastTickAt`. */
+export interface LooksAfter {
+  /** Epoch ms of that look per sandbox; undefined where none was seen before `stop()`. */
+  lookedAt(): Map<string, number | undefined>;
+  /** Stops asking and resolves once the last question is answered or given up. */
+  stop(): Promise<void>;
+}
+
+/** How often the feeds are asked after a kill: short next to their look interval. */
+const looksAfterEveryMs = 5_000;
+
+/**
+ * Asks every feed for its status every few seconds until each has finished a look after `afterMs`. A feed that
+ * was cached on the killed worker may not answer for a while (its query waits for the server to give up on that
+ * worker's sticky queue); it is asked again.
+ */
+export function watchLooksAfter(client: Client, sandboxes: string[], afterMs: number): LooksAfter {
+  const lookedAt = new Map<string, number | undefined>(sandboxes.map((sandbox) => [sandbox, undefined]));
+  let stopped = false;
+  const askOne = async (sandbox: string): Promise<void> => {
+    try {
+      const status = await Promise.race([
+        client.workflow.getHandle(runFeedWorkflowId(sandbox)).query(runFeedStatusQuery),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer')), 10_000).unref()),
+      ]);
+      const at = status.lastTickAt ? Date.parse(status.lastTickAt) : undefined;
+      if (at !== undefined && at > afterMs) lookedAt.set(sandbox, at);
+    } catch {
+      // Asked again next round.
+    }
+  };
+  const watching = (async () => {
+    for (;;) {
+      const waiting = sandboxes.filter((sandbox) => lookedAt.get(sandbox) === undefined);
+      if (stopped || waiting.length === 0) return;
+      await Promise.all(waiting.map(askOne));
+      await new Promise((resolve) => setTimeout(resolve, looksAfterEveryMs));
+    }
+  })();
+  return {
+    lookedAt: () => lookedAt,
+    async stop() {
+      stopped = true;
+      await watching;
+    },
+  };
+}
