@@ -107,7 +107,8 @@ describe('events receiver (I/O Events webhook) against the simulator', () => {
       events.map((event) => event.outcome),
       ['started', 'succeeded'],
     );
-    assert.deepEqual(events[1], {
+    const { run: facts, ...success } = events[1]!;
+    assert.deepEqual(success, {
       eventId: events[1]!.eventId,
       eventCode: 'sources_flow_run_success',
       outcome: 'succeeded',
@@ -117,6 +118,12 @@ describe('events receiver (I/O Events webhook) against the simulator', () => {
       organizationId: simulatorDefaults.orgId,
       recipientClientId: simulatorDefaults.clientId,
     });
+    // The success event carries the run's metrics: the feed hands it on without reading the run.
+    assert.equal(facts?.status, 'success');
+    assert.ok(facts.startedAtMs !== undefined && facts.completedAtMs !== undefined);
+    assert.ok(facts.completedAtMs >= facts.startedAtMs);
+    assert.deepEqual(Object.keys(facts.records ?? {}).sort(), ['failed', 'input', 'output']);
+    assert.equal(events[0]!.run, undefined, 'a start carries no facts of an ended run');
     const attempts = await platform.admin.ioEventDeliveries(registration.id);
     assert.deepEqual(
       attempts.map((attempt) => attempt.status),
