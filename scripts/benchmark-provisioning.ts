@@ -15,7 +15,7 @@
  * --workers runs each bulk size on W worker processes (the worker program, `src/worker.ts`) for each W listed,
  * instead of on the in-process worker (--unpaced then does not apply), all W on one fresh task queue; --pacing says
  * how they share AEP's limit (TASK_QUEUE_PACING: `shared`, the default, or `off`; both when listed); --kill-one adds,
- * for each W ≥ 2, a run in which one worker is SIGKILLed once half of the dataflows have finished, and --add-one one
+ * for each W ≥ 2 and the pacing listed first, a run in which one worker is SIGKILLed once half of the dataflows have finished, and --add-one one
  * in which one more worker is started then. The workers' logs are kept in a temporary directory, named at the end.
  *
  * The simulator runs as its own process; Temporal is TEMPORAL_ADDRESS when set (e.g. the PostgreSQL-backed server
@@ -203,8 +203,10 @@ async function measureBulkOnWorkerProcesses(harness: Harness): Promise<BulkRow[]
   for (const size of bulkSizes) {
     for (const pacing of pacings) {
       for (const workers of workerCounts) {
-        // Killing the only worker would leave nobody to finish.
-        const changes = [undefined, ...midwayChanges.filter((change) => change !== 'kill-one' || workers >= 2)];
+        // Killing the only worker would leave nobody to finish; workers lost and added are measured with the pacing
+        // listed first (the one under test), not again with the baseline.
+        const midway = pacing === pacings[0] ? midwayChanges : [];
+        const changes = [undefined, ...midway.filter((change) => change !== 'kill-one' || workers >= 2)];
         for (const midway of changes) {
           const figures = await provisionOnWorkerProcesses({
             projectRoot: process.cwd(),

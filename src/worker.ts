@@ -72,11 +72,10 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
   const config = loadClientConnectConfig({ overrideEnvVars: definedOnly(env) });
   const namespace = config.namespace ?? 'default';
   const connection = await NativeConnection.connect(config.connectionOptions);
-  // Shared pacing runs where the provisioning queue is polled. This process's pacer still learns a rate: the queue's
-  // limit paces activities, and only a pacer in the process spaces their calls and resends (without it a
-  // Retry-After releases every held call at once, and the bursts draw 429s the shared limit cannot prevent).
+  // Shared pacing runs where the provisioning queue is polled: the rate is learned for all workers, in Temporal, and
+  // this process's pacer spaces its calls at its share of it.
   const pacesTogether = sharedPacing && polled.includes(queues.provisioning);
-  const aep = createAepClient(aepSettings);
+  const aep = createAepClient(aepSettings, { pacedWithOtherWorkers: pacesTogether });
   try {
     try {
       const added = await registerSearchAttributes(connection, namespace);
@@ -106,9 +105,6 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
     // Versioned, every queue's worker is the same deployment version: tasks reach it once that version is current
     // (or, for a workflow pinned to it, until that workflow's run ends).
     const versioning = deployment ? { workerDeploymentOptions: workerDeploymentOptions(deployment.version) } : {};
-    // An activity run eagerly (handed to the worker with its workflow task, where the dev server allows it) never
-    // passes the queue's rate limit: with shared pacing, every activity goes through the queue.
-    const eager = pacesTogether ? { maxEagerActivityReservationsPerWorkflowTask: 0 } : {};
     const workers = await Promise.all(
       polled.map((taskQueue) =>
         Worker.create({
@@ -118,7 +114,6 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
           workflowBundle,
           activities,
           ...tuning,
-          ...eager,
           ...versioning,
         }),
       ),

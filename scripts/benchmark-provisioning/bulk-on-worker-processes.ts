@@ -38,7 +38,7 @@ export interface WorkerProcessesFigures extends BulkFigures {
   finalRate?: number;
   /** The rate that drew the last 429, as the pacing noted it in the limit's metadata. */
   finalLimitEstimate?: number;
-  /** "lowered the shared activity rate" lines in all the workers' logs, and the lowest rate they set. */
+  /** "lowered the shared AEP call rate" lines in all the workers' logs, and the lowest rate they set. */
   decreases: number;
   lowestRate?: number;
   /** Warnings that the limit could not be read or set. */
@@ -176,7 +176,7 @@ function workerEnvironment(options: WorkerProcessesOptions, taskQueue: string): 
 function loggedDecreases(log: string): number[] {
   const rates: number[] = [];
   for (const line of log.split('\n')) {
-    if (!line.includes('lowered the shared activity rate')) continue;
+    if (!line.includes('lowered the shared AEP call rate')) continue;
     try {
       const to = (JSON.parse(line) as { to?: unknown }).to;
       if (typeof to === 'number') rates.push(to);

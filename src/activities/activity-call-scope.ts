@@ -20,12 +20,12 @@ export function activityCallScope(): AepCallScope {
     info.startToCloseTimeoutMs ? info.currentAttemptScheduledTimestampMs + info.startToCloseTimeoutMs : undefined,
     info.scheduleToCloseTimeoutMs ? info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs : undefined,
   ].filter((deadline): deadline is number => deadline !== undefined && deadline > 0);
-  // A wait's heartbeat replaces the attempt's last details: it keeps AEP's earlier answer in them (earlier-answers.ts).
-  const kept = earlierAnswerToKeep(info.heartbeatDetails);
   return {
     signal: context.cancellationSignal,
     ...(deadlines.length > 0 ? { deadlineMs: Math.min(...deadlines) } : {}),
-    onWait: (wait) => context.heartbeat({ ...kept, waitingFor: wait.reason, waitMs: Math.round(wait.waitMs) }),
+    // A wait's heartbeat replaces the attempt's last details: it keeps AEP's earlier answer in them (earlier-answers.ts).
+    onWait: (wait) =>
+      context.heartbeat({ ...earlierAnswerToKeep(context), waitingFor: wait.reason, waitMs: Math.round(wait.waitMs) }),
   };
 }
 
@@ -34,6 +34,7 @@ export function scopedToActivities(aep: AepClient): AepClient {
   return {
     forSandbox: (sandboxName, scope) => aep.forSandbox(sandboxName, scope ?? activityCallScope()),
     pacing: (orgId) => aep.pacing(orgId),
+    followSharedRate: (requestsPerSecond, orgId) => aep.followSharedRate(requestsPerSecond, orgId),
     readEventsJournal: (url) => aep.readEventsJournal(url),
     close: () => aep.close(),
   };

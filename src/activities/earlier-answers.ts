@@ -15,6 +15,9 @@ interface CarriedAnswer {
   earlierAnswer: AepFailureDetails;
 }
 
+/** The answer each attempt (its context) passed on so far, so its other heartbeats do not drop it. */
+const passedOnByAttempt = new WeakMap<Context, CarriedAnswer>();
+
 /**
  * The failure to report: AEP's answer is passed on to the next attempt; a deadline with no answer takes the one an
  * earlier attempt passed on (and passes it on again).
@@ -23,17 +26,24 @@ export function withEarlierAnswer(details: AepFailureDetails): AepFailureDetails
   const context = currentContext();
   if (context === undefined) return details;
   const earlier = details.status !== undefined ? details : earlierAnswerOf(context.info.heartbeatDetails);
-  if (earlier !== undefined) context.heartbeat(carrying(earlier));
+  if (earlier !== undefined) {
+    const carried = carrying(earlier);
+    passedOnByAttempt.set(context, carried);
+    context.heartbeat(carried);
+  }
   if (details.status !== undefined || details.code !== 'DEADLINE_EXCEEDED' || earlier === undefined) return details;
   return { ...earlier, detail: `${earlier.detail} (last attempt: ${details.detail})` };
 }
 
 /**
- * What an attempt's other heartbeats must keep (e.g. while it waits for a pacing slot), given the details it started
- * with: the answer an earlier attempt passed on, so it survives this attempt being lost with its worker.
+ * What an attempt's other heartbeats must keep (while it waits for a pacing slot, or to show it is alive): the answer
+ * it has passed on itself, else the one an earlier attempt passed on, so it survives this attempt being lost with its
+ * worker.
  */
-export function earlierAnswerToKeep(heartbeatDetails: unknown): Partial<CarriedAnswer> {
-  const earlier = earlierAnswerOf(heartbeatDetails);
+export function earlierAnswerToKeep(context: Context): Partial<CarriedAnswer> {
+  const passedOn = passedOnByAttempt.get(context);
+  if (passedOn !== undefined) return passedOn;
+  const earlier = earlierAnswerOf(context.info.heartbeatDetails);
   return earlier === undefined ? {} : carrying(earlier);
 }
 
@@ -54,7 +64,8 @@ function earlierAnswerOf(heartbeatDetails: unknown): AepFailureDetails | undefin
   return isAnswer ? (answer as AepFailureDetails) : undefined;
 }
 
-function currentContext(): Context | undefined {
+/** The running activity's context; undefined outside an activity (a unit test calling it directly). */
+export function currentContext(): Context | undefined {
   try {
     return Context.current();
   } catch {

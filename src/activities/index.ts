@@ -4,6 +4,7 @@
  */
 import { scopedToActivities } from './activity-call-scope';
 import type { ActivityDependencies } from './dependencies';
+import { heartbeatingWhileRunning } from './heartbeat-while-running';
 import { createMonitorActivities } from './monitor';
 import { createPlanActivities } from './plan/plan-dataflow';
 import { createProvisioningActivities } from './provisioning';
@@ -12,7 +13,8 @@ import { createRunFeedActivities } from './run-feed';
 export function createActivities(dependencies: ActivityDependencies) {
   const deps: ActivityDependencies = { ...dependencies, aep: scopedToActivities(dependencies.aep) };
   return {
-    ...createProvisioningActivities(deps),
+    // Provisioning schedules its steps with a heartbeat timeout: a step lost with its worker is retried in 30 s.
+    ...heartbeatingWhileRunning(createProvisioningActivities(deps)),
     ...createMonitorActivities(deps),
     ...createRunFeedActivities(deps),
     ...createPlanActivities(deps),

@@ -46,7 +46,7 @@ export function createAepClient(settings: AepSettings, options: AepClientOptions
         maxRequestsPerSecond: settings.maxRequestsPerSecond,
         maxInFlight: connections,
         adaptive: options.adaptivePacing,
-        learnsRate: !options.ratePacedElsewhere,
+        learnsRate: !options.pacedWithOtherWorkers,
         // The same bound as in-process resends: a longer Retry-After is left to the request that drew it.
         maxRetryAfterHoldMs: transport.retryOptions.maxRetryAfterMs,
       });
@@ -70,6 +70,9 @@ export function createAepClient(settings: AepSettings, options: AepClientOptions
     },
     pacing(orgId: string = settings.orgId): PacingSnapshot | undefined {
       return pacers.get(orgId)?.snapshot();
+    },
+    followSharedRate(requestsPerSecond: number | undefined, orgId: string = settings.orgId): void {
+      pacerFor(orgId).follow(requestsPerSecond);
     },
     readEventsJournal: (url) => journal.readPage(url),
     close: () => transport.close(),

@@ -42,11 +42,11 @@ export interface AepClientOptions {
    */
   adaptivePacing?: boolean;
   /**
-   * The organisation's rate is paced for all workers elsewhere (shared pacing: the task queue's rate limit in
-   * Temporal): this process then still honours Retry-After and counts 429s, but learns no rate of its own, which
-   * would lower it a second time for the same excess.
+   * The organisation's rate is learned by all its workers together (shared pacing, src/temporal/shared-pacing.ts):
+   * this process's pacer then learns no rate of its own and paces at the share it is given with `followSharedRate`;
+   * a Retry-After delays only the request that drew it.
    */
-  ratePacedElsewhere?: boolean;
+  pacedWithOtherWorkers?: boolean;
 }
 
 import type { JournalPage } from './events-journal';
@@ -59,6 +59,8 @@ export interface AepClient {
   forSandbox(sandboxName: string, scope?: AepCallScope): SandboxClient;
   /** How the organisation's requests are paced (default: the client's own org); undefined for an org never called. */
   pacing(orgId?: string): PacingSnapshot | undefined;
+  /** With `pacedWithOtherWorkers`: paces the organisation's calls in this process at this rate (undefined: unpaced). */
+  followSharedRate(requestsPerSecond: number | undefined, orgId?: string): void;
   /** Reads an Adobe I/O Events journal page (URL from the Developer Console) with the client's IMS credentials. */
   readEventsJournal(url: string): Promise<JournalPage>;
   close(): Promise<void>;

@@ -77,8 +77,11 @@ export interface RequestPacerOptions {
    */
   adaptive?: boolean;
   /**
-   * Default true. false: the rate is learned elsewhere (shared pacing across workers); 429s still hold the
-   * organisation for their Retry-After here, but lower no rate of this process's.
+   * Default true. false: the rate is this process's share of one learned for all workers (shared pacing,
+   * src/temporal/shared-pacing.ts), set with `follow`. A 429 still lowers it here at once, until the next `follow`
+   * brings the shared rate, but nothing raises it here; and once a rate is followed a Retry-After delays only the
+   * request that drew it: holding every request of this process would idle its share while the other workers send
+   * on, and the shared rate's decrease answers the excess for all of them.
    */
   learnsRate?: boolean;
   /**
@@ -116,6 +119,12 @@ export interface PacingSnapshot {
   inFlight: number;
   /** Epoch ms until which a Retry-After (bounded) holds every request back; undefined when none is in force. */
   retryAfterUntil: number | undefined;
+  /** Requests so far that waited for the rate (not for a Retry-After or a connection): the rate held work back. */
+  waitedForRate: number;
+  /** Answers other than 429 in the trailing second. */
+  admittedInLastSecond: number;
+  /** When the last request answered 429 had been let through (epoch ms); undefined before any. */
+  lastThrottledSentAt: number | undefined;
 }
 
 export interface AcquireOptions {
@@ -145,9 +154,12 @@ export class RequestPacer {
   /** The rate that drew the last decrease: sizes the additive steps and places the plateau. */
   private limitEstimate: number | undefined;
   private nextSlotAt = Number.NEGATIVE_INFINITY;
+  private lastSentAt = Number.NEGATIVE_INFINITY;
+  private waitedForRate = 0;
   private blockedUntil = Number.NEGATIVE_INFINITY;
   private lastDecreaseAt = Number.NEGATIVE_INFINITY;
   private lastThrottledAt = Number.NEGATIVE_INFINITY;
+  private lastThrottledSentAt: number | undefined;
   private recentAdmissions: number[] = [];
   private readonly queue: Waiter[] = [];
   private inFlight = 0;
@@ -216,6 +228,20 @@ export class RequestPacer {
     });
   }
 
+  /**
+   * Paces at `requestsPerSecond` (undefined: unpaced), within the ceiling, from now on: this process's share of the
+   * rate its workers learned together. Only for a pacer that does not learn a rate of its own.
+   */
+  follow(requestsPerSecond: number | undefined): void {
+    if (this.learnsRate) throw new Error('follow() is for a pacer whose rate is learned elsewhere (learnsRate: false)');
+    const next = requestsPerSecond === undefined ? this.ceiling : this.bounded(requestsPerSecond);
+    if (next === this.rate) return;
+    this.rate = next;
+    // The next slot is one interval of the new rate after the last request left.
+    this.nextSlotAt = next === undefined ? Number.NEGATIVE_INFINITY : this.lastSentAt + 1000 / next;
+    this.pump();
+  }
+
   snapshot(): PacingSnapshot {
     const now = this.clock.now();
     return {
@@ -226,6 +252,9 @@ export class RequestPacer {
       waiting: this.queue.length,
       inFlight: this.inFlight,
       retryAfterUntil: this.blockedUntil > now ? this.blockedUntil : undefined,
+      waitedForRate: this.waitedForRate,
+      admittedInLastSecond: this.admittedInLastSecond(now),
+      lastThrottledSentAt: this.lastThrottledSentAt,
     };
   }
 
@@ -274,8 +303,12 @@ export class RequestPacer {
   }
 
   private letThrough(now: number): PacerPermit {
-    if (this.hold === 'rate') this.increase();
+    if (this.hold === 'rate') {
+      this.waitedForRate += 1;
+      if (this.learnsRate) this.increase();
+    }
     this.hold = undefined;
+    this.lastSentAt = now;
     if (this.rate !== undefined) this.nextSlotAt = now + 1000 / this.rate;
     this.inFlight += 1;
     let finished = false;
@@ -314,14 +347,19 @@ export class RequestPacer {
       this.throttled += 1;
       if (!this.adaptive) return;
       this.lastThrottledAt = now;
-      if (outcome.retryAfterMs !== undefined) {
+      this.lastThrottledSentAt = Math.max(this.lastThrottledSentAt ?? sentAt, sentAt);
+      if (outcome.retryAfterMs !== undefined && (this.learnsRate || this.rate === undefined)) {
         const holdMs = Math.min(outcome.retryAfterMs, this.maxRetryAfterHoldMs);
         this.blockedUntil = Math.max(this.blockedUntil, now + holdMs);
       }
-      if (!this.learnsRate) return;
       const newExcess = sentAt >= this.lastDecreaseAt && now - this.lastDecreaseAt >= pacingTuning.decreaseSpacingMs;
       if (newExcess && this.usesItsRate(now)) this.decrease(now);
     }
+  }
+
+  private admittedInLastSecond(now: number): number {
+    this.forgetOldAdmissions(now);
+    return this.recentAdmissions.length;
   }
 
   private decrease(now: number): void {
@@ -344,7 +382,7 @@ export class RequestPacer {
   }
 
   private forgetLearnedRateWhenQuiet(now: number): void {
-    if (this.ceiling !== undefined || this.rate === undefined) return;
+    if (!this.learnsRate || this.ceiling !== undefined || this.rate === undefined) return;
     if (now - this.lastThrottledAt < pacingTuning.quietPeriodMs) return;
     this.rate = undefined;
     this.limitEstimate = undefined;

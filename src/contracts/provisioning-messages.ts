@@ -40,6 +40,11 @@ export interface ActivityTiming {
   /** One attempt's time limit. Default 2m. */
   startToCloseTimeout?: Duration;
   /**
+   * How long a step may go without a heartbeat (each beats while it runs): a step lost with its worker is retried
+   * elsewhere after this. Default 30s.
+   */
+  heartbeatTimeout?: Duration;
+  /**
    * How long a step keeps retrying what may succeed later (429 after its Retry-After, 5xx, network) before
    * provisioning rolls back. Bounded by time, not attempts, so a long throttle does not undo the dataflow. Default 10m.
    */

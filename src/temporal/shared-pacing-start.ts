@@ -32,21 +32,30 @@ export function startSharedPacing(options: {
       taskQueue,
       identity: `shared-pacing@${process.pid}`,
     }),
-    answersSoFar: () => {
-      const pacing = options.aep.pacing(options.orgId);
-      return { throttled: pacing?.throttled ?? 0, admitted: pacing?.admitted ?? 0 };
+    process: {
+      answersSoFar: () => {
+        const pacing = options.aep.pacing(options.orgId);
+        return {
+          throttled: pacing?.throttled ?? 0,
+          admitted: pacing?.admitted ?? 0,
+          waitedForRate: pacing?.waitedForRate ?? 0,
+          admittedInLastSecond: pacing?.admittedInLastSecond ?? 0,
+          ...(pacing?.lastThrottledSentAt !== undefined ? { lastThrottledSentAtMs: pacing.lastThrottledSentAt } : {}),
+        };
+      },
+      follow: (requestsPerSecond) => options.aep.followSharedRate(requestsPerSecond, options.orgId),
     },
     ...(options.ceiling !== undefined ? { ceiling: options.ceiling } : {}),
     onChange: ({ from, to, note }) => {
       const meta = { taskQueue, from: from ?? 'none', to, limitEstimate: note.limitEstimate };
-      if (note.step === 'decrease') logger.info('AEP answered 429: lowered the shared activity rate', meta);
-      else logger.debug('raised the shared activity rate', meta);
+      if (note.step === 'decrease') logger.info('AEP answered 429: lowered the shared AEP call rate', meta);
+      else logger.debug('raised the shared AEP call rate', meta);
     },
     onError: (error) => {
       const message = error instanceof Error ? error.message : String(error);
       // Said once per distinct trouble, not twice a second.
       if (message !== lastError)
-        logger.warn('could not read or set the shared activity rate', { taskQueue, error: message });
+        logger.warn('could not read or set the shared AEP call rate', { taskQueue, error: message });
       lastError = message;
     },
   });

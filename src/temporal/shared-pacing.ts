@@ -1,24 +1,34 @@
 /**
- * Paces one organisation's AEP calls across every worker, through Temporal: the activity task queue's rate limit,
- * which the server enforces for all workers together (docs/operations.md, "Several workers"). AEP publishes no
- * limit, so it is learned as each process's own pacer learns it (src/aep/request-pacer.ts), but on the shared
- * limit, by whichever worker sees the evidence:
- * - a 429 at any worker lowers the queue's limit by 10 %, unless another worker lowered it within the last two
- *   seconds (the same excess, seen by several workers);
- * - while the limit holds work back (a backlog on the queue) and no 429 came, it rises: quickly back towards the
- *   rate that drew the last 429, then slowly past it; when no worker has lowered it for 30 s, by 5 % a step (the
- *   limit may have been raised);
- * - at most one change a second, by any worker: each reads the limit and its metadata before changing it.
- * What was learned lives in the limit's metadata (src/temporal/task-queue-rate-limit.ts), so a worker that starts,
- * or takes over from one that died, goes on from there; no process keeps anything the others need.
+ * Paces one organisation's AEP calls across every worker: the rate is learned once, for all of them, and kept in
+ * Temporal (the provisioning queue's rate limit and its metadata, src/temporal/task-queue-rate-limit.ts); each
+ * worker's request pacer spaces its own calls at its share of it (the rate divided by the workers polling lately).
+ * AEP publishes no limit, so it is learned from 429s as one process's pacer learns it (src/aep/request-pacer.ts),
+ * by whichever worker sees the evidence:
+ * - the first 429 sets the rate at 0.9 × what drew it (this worker's calls admitted in the trailing second, times
+ *   the workers);
+ * - a later 429 at any worker lowers it by 10 %, unless the call it answered was sent before every worker had
+ *   followed the last decrease (the same excess, seen by several workers);
+ * - while a worker's calls wait for their share and no 429 came, it raises the rate: quickly back towards the rate
+ *   that drew the last 429, then slowly past it; when no worker has lowered it for 30 s, by 5 % a step (the limit may
+ *   have been raised); at most once a second, by any worker.
+ * A 429 also lowers the worker's own pace at once (src/aep/request-pacer.ts), until its next read brings the shared
+ * rate. Calls, not activities, are paced: an activity makes one to several calls, and they overlap, so a limit on
+ * activity dispatch alone lets bursts of calls through (measured: 0.05 429s per call and 0.76 of the limit used).
+ * A worker that starts, or takes over from one that died, reads what was learned; no process keeps anything the
+ * others need.
  */
 import type { PacingNote, QueueRateLimit, QueueRateReading } from './task-queue-rate-limit';
 
 export const sharedPacingTuning = {
-  tickMs: 500,
+  /** How often a worker reads the shared rate (and acts on its 429s) while it sends. */
+  tickMs: 250,
   decreaseFactor: 0.9,
-  /** A 429 within this long of the last decrease (by any worker) is part of the same excess. */
-  decreaseSpacingMs: 2_000,
+  /**
+   * A 429 to a call sent within this long after the last decrease (by any worker) is part of the same excess: the
+   * gateway still counts the calls admitted in the second before it, and the other workers follow a decrease only
+   * at their next read.
+   */
+  sameExcessMs: 1_500,
   /** The shortest time between two increases, and after this worker's last 429 before one. */
   increaseSpacingMs: 1_000,
   /** Per increase, as a share of the rate that drew the last 429: quick below the plateau, slow above it. */
@@ -30,19 +40,33 @@ export const sharedPacingTuning = {
   growthFactor: 1.05,
   minimumRate: 0.5,
   /**
-   * A first 429 with fewer activities a second than this behind it (by the server's count or this worker's answers
-   * times the workers) is no sample of a limit: a lone resend, another process's burst. No limit is set from it.
+   * A first 429 with fewer calls a second than this behind it (this worker's admitted calls times the workers) is no
+   * sample of a limit: a lone resend, another process's burst. No rate is set from it.
    */
   minimumSample: 5,
-  /** The window this worker's admitted answers are counted over, for that sample. */
-  sampleWindowMs: 2_000,
 } as const;
+
+/** This process's side: its request pacer for the organisation. */
+export interface PacedProcess {
+  /**
+   * Answers so far (429s and others), calls that waited for their share of the rate, answers other than 429 in the
+   * trailing second (the sample of what drew a first 429), and when the last call answered 429 was sent (epoch ms).
+   */
+  answersSoFar(): {
+    throttled: number;
+    admitted: number;
+    waitedForRate: number;
+    admittedInLastSecond: number;
+    lastThrottledSentAtMs?: number;
+  };
+  /** Paces this process's calls at this rate from now on (undefined: unpaced). */
+  follow(requestsPerSecond: number | undefined): void;
+}
 
 export interface SharedPacingOptions {
   limit: QueueRateLimit;
-  /** 429s and other answers this process has received so far (its request pacer's counts). */
-  answersSoFar: () => { throttled: number; admitted: number };
-  /** Never above this (MAX_TASK_QUEUE_ACTIVITIES_PER_SECOND, when set). */
+  process: PacedProcess;
+  /** Never above this, all workers together (MAX_TASK_QUEUE_ACTIVITIES_PER_SECOND, when set). */
   ceiling?: number;
   now?: () => number;
   onChange?: (change: { from: number | undefined; to: number; note: PacingNote }) => void;
@@ -51,20 +75,15 @@ export interface SharedPacingOptions {
 
 export class SharedPacing {
   private readonly now: () => number;
-  private throttledSeen: number;
-  private admittedSeen: number;
-  /** This worker's admitted answers at each recent tick (epoch ms, count so far): the sample of the rate. */
-  private recentAdmitted: Array<[atMs: number, admitted: number]> = [];
+  private seen: ReturnType<PacedProcess['answersSoFar']>;
   private lastThrottledAtMs = Number.NEGATIVE_INFINITY;
   private lastIncreaseCheckAtMs = Number.NEGATIVE_INFINITY;
   private decreaseWanted = false;
+  private increaseWanted = false;
 
   constructor(private readonly options: SharedPacingOptions) {
     this.now = options.now ?? Date.now;
-    const answers = options.answersSoFar();
-    this.throttledSeen = answers.throttled;
-    this.admittedSeen = answers.admitted;
-    this.recentAdmitted.push([this.now(), answers.admitted]);
+    this.seen = options.process.answersSoFar();
   }
 
   /** Ticks until stopped; a tick that fails (Temporal unreachable) is reported and the next one tries again. */
@@ -86,66 +105,76 @@ export class SharedPacing {
 
   async tick(): Promise<void> {
     const now = this.now();
-    const { throttled, admitted } = this.options.answersSoFar();
-    if (throttled > this.throttledSeen) {
+    const answers = this.options.process.answersSoFar();
+    if (answers.throttled > this.seen.throttled) {
       this.lastThrottledAtMs = now;
       this.decreaseWanted = true;
     }
-    const admittedNow = admitted - this.admittedSeen;
-    this.throttledSeen = throttled;
-    this.admittedSeen = admitted;
-    this.recentAdmitted.push([now, admitted]);
-    while (this.recentAdmitted.length > 2 && now - this.recentAdmitted[1]![0] >= sharedPacingTuning.sampleWindowMs) {
-      this.recentAdmitted.shift();
-    }
+    if (answers.waitedForRate > this.seen.waitedForRate) this.increaseWanted = true;
+    const sending = answers.admitted > this.seen.admitted || answers.throttled > this.seen.throttled;
+    this.seen = answers;
+    // Idle here: nothing to pace, and no need to ask Temporal twice a second.
+    if (!sending && !this.decreaseWanted) return;
+    let reading = await this.options.limit.read();
     if (this.decreaseWanted) {
       this.decreaseWanted = false;
-      return this.decrease(await this.options.limit.read(), now);
+      this.increaseWanted = false;
+      reading = await this.decrease(reading, now);
+    } else if (this.increaseWanted && this.mayIncrease(now)) {
+      this.increaseWanted = false;
+      this.lastIncreaseCheckAtMs = now;
+      reading = await this.increase(reading, now);
     }
-    const tuning = sharedPacingTuning;
-    if (now - this.lastThrottledAtMs < tuning.increaseSpacingMs) return;
-    if (now - this.lastIncreaseCheckAtMs < tuning.increaseSpacingMs) return;
-    // Idle here: no evidence either way, and no need to ask Temporal twice a second.
-    if (admittedNow === 0) return;
-    this.lastIncreaseCheckAtMs = now;
-    return this.increase(await this.options.limit.read(), now);
+    this.follow(reading);
   }
 
-  private async decrease(reading: QueueRateReading, now: number): Promise<void> {
+  /** This worker's share of the organisation's rate (again after each read: it undoes the pacer's own decrease). */
+  private follow(reading: QueueRateReading): void {
+    this.options.process.follow(reading.rate === undefined ? undefined : reading.rate / Math.max(1, reading.workers));
+  }
+
+  private mayIncrease(now: number): boolean {
+    const spacing = sharedPacingTuning.increaseSpacingMs;
+    return now - this.lastThrottledAtMs >= spacing && now - this.lastIncreaseCheckAtMs >= spacing;
+  }
+
+  private async decrease(reading: QueueRateReading, now: number): Promise<QueueRateReading> {
     const { note, updatedAtMs } = reading;
-    if (note !== undefined && now - note.lastDecreaseAtMs < sharedPacingTuning.decreaseSpacingMs) return;
-    if (reading.rate !== undefined && note === undefined && updatedAtMs !== undefined) {
-      // Set by hand (or by a worker option through the config API): the operator's, not ours to move.
-      return;
-    }
-    // No limit yet: what drew the 429 is sampled from the server's dispatch rate, or this worker's answers times the
-    // workers polling (calls, at least as many as activities: too high a start is corrected by the next 429, too
-    // low a one only slowly).
-    const sampled = Math.max(reading.dispatchRate, this.admittedPerSecond(now) * Math.max(1, reading.pollers));
-    if (reading.rate === undefined && sampled < sharedPacingTuning.minimumSample) return;
-    // A limit that holds nothing back (no backlog) is not what let the excess through: the activities already
-    // running are. Lowering it further would only starve the queue once they finish; it is brought down to what
-    // the queue dispatches now, at most.
-    const binding = reading.rate !== undefined && reading.backlog > 0;
-    const current = binding || reading.rate === undefined ? (reading.rate ?? sampled) : Math.min(reading.rate, sampled);
-    if (!binding && reading.rate !== undefined && current >= reading.rate) return;
-    await this.set(reading, current * sharedPacingTuning.decreaseFactor, {
+    const sentAt = this.seen.lastThrottledSentAtMs ?? now;
+    if (note !== undefined && sentAt < note.lastDecreaseAtMs + sharedPacingTuning.sameExcessMs) return reading;
+    // Set by hand (or by a worker option through the config API): the operator's, not ours to move.
+    if (reading.rate !== undefined && note === undefined && updatedAtMs !== undefined) return reading;
+    if (reading.rate === undefined) return this.setFirstRate(reading, now);
+    const current = reading.rate;
+    return this.set(reading, current * sharedPacingTuning.decreaseFactor, {
       step: 'decrease',
       limitEstimate: current,
       lastDecreaseAtMs: now,
     });
   }
 
-  private admittedPerSecond(now: number): number {
-    const [since, admittedThen] = this.recentAdmitted[0]!;
-    return ((this.admittedSeen - admittedThen) * 1000) / Math.max(500, now - since);
+  /**
+   * The first 429: what AEP admitted is sampled as this worker's calls admitted in the trailing second, times the
+   * workers sending. Before any pacing the workers do not send alike, so this may be well above the limit; later
+   * 429s bring it down by 10 % every 1.5 s, a few seconds of 429s. Starting from this worker's calls alone (a lower
+   * bound) was tried: when two workers set the first rate at once, the lower one, from a worker that had sent little,
+   * could win, and recovering from a quarter of the limit took a minute (0.75 of it used, against 0.9).
+   */
+  private async setFirstRate(reading: QueueRateReading, now: number): Promise<QueueRateReading> {
+    const sample = this.seen.admittedInLastSecond * Math.max(1, reading.workers);
+    if (sample < sharedPacingTuning.minimumSample) return reading;
+    return this.set(reading, sample * sharedPacingTuning.decreaseFactor, {
+      step: 'decrease',
+      limitEstimate: sample,
+      lastDecreaseAtMs: now,
+    });
   }
 
-  private async increase(reading: QueueRateReading, now: number): Promise<void> {
+  private async increase(reading: QueueRateReading, now: number): Promise<QueueRateReading> {
     const { rate, note, updatedAtMs } = reading;
-    // Only a limit this pacing set, only while it holds work back, at most once a second across workers.
-    if (rate === undefined || note === undefined || reading.backlog <= 0) return;
-    if (updatedAtMs !== undefined && now - updatedAtMs < sharedPacingTuning.increaseSpacingMs) return;
+    // Only a rate this pacing set, at most once a second across workers.
+    if (rate === undefined || note === undefined) return reading;
+    if (updatedAtMs !== undefined && now - updatedAtMs < sharedPacingTuning.increaseSpacingMs) return reading;
     const tuning = sharedPacingTuning;
     const estimate = note.limitEstimate;
     let next: number;
@@ -153,19 +182,20 @@ export class SharedPacing {
     else if (rate < tuning.plateauShare * estimate)
       next = Math.min(tuning.plateauShare * estimate, rate + tuning.recoveryShare * estimate);
     else next = rate + tuning.probeShare * estimate;
-    await this.set(reading, next, {
+    return this.set(reading, next, {
       step: 'increase',
       limitEstimate: estimate,
       lastDecreaseAtMs: note.lastDecreaseAtMs,
     });
   }
 
-  private async set(reading: QueueRateReading, rate: number, note: PacingNote): Promise<void> {
+  private async set(reading: QueueRateReading, rate: number, note: PacingNote): Promise<QueueRateReading> {
     const floored = Math.max(sharedPacingTuning.minimumRate, rate);
     const bounded = this.options.ceiling === undefined ? floored : Math.min(this.options.ceiling, floored);
     const rounded = Math.round(bounded * 100) / 100;
-    if (rounded === reading.rate) return;
+    if (rounded === reading.rate) return reading;
     await this.options.limit.set(rounded, note);
     this.options.onChange?.({ from: reading.rate, to: rounded, note });
+    return { ...reading, rate: rounded, note, updatedAtMs: this.now() };
   }
 }

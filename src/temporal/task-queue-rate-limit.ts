@@ -1,7 +1,10 @@
 /**
- * A task queue's activity rate limit as the Temporal server keeps it (UpdateTaskQueueConfig, server 1.28+): the
- * matching service enforces it across every worker polling the queue, and its metadata (who set it, when, and a
- * reason we write as JSON) is where the workers pacing one organisation share what they learned.
+ * A task queue's activity rate limit as the Temporal server keeps it (UpdateTaskQueueConfig, server 1.28+), used as
+ * the one place the workers pacing an organisation share what they learned: its value is the organisation's AEP
+ * calls per second, all workers together; its metadata (when it was set, and a reason we write as JSON) says how it
+ * was learned. The matching service also enforces it on the queue's activity dispatch, across every worker: almost
+ * every provisioning activity makes at least one AEP call, so the queue then never starts activities faster than
+ * AEP admits calls, which bounds a worker that does not pace with the others (an older build, TASK_QUEUE_PACING=off).
  */
 import type { NativeConnection } from '@temporalio/worker';
 import type { Connection } from '@temporalio/client';
@@ -11,28 +14,31 @@ const activityQueue = temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVI
 
 /** What the controller writes in the limit's `reason`, so the next worker to act knows what the last one learned. */
 export interface PacingNote {
-  /** `decrease` after a 429, `increase` while the limit held work back without a 429. */
+  /** `decrease` after a 429, `increase` while the rate held calls back without a 429. */
   step: 'decrease' | 'increase';
-  /** The rate (activities per second) that drew the last 429: the increases slow down as they near it. */
+  /** The rate (AEP calls per second, all workers) that drew the last 429: the increases slow down as they near it. */
   limitEstimate: number;
   /** Epoch ms of the last decrease by any worker: long without one, the limit may have been raised. */
   lastDecreaseAtMs: number;
 }
 
 export interface QueueRateReading {
-  /** Activities per second the server lets through, all workers together; undefined when no limit is set. */
+  /** The organisation's AEP calls per second, all workers together (also the queue's activity dispatch limit). */
   rate?: number;
   /** Epoch ms the limit was last set. */
   updatedAtMs?: number;
   /** Set when the limit was set by this tool's pacing (not by hand or by a worker's option). */
   note?: PacingNote;
-  /** Activities waiting to be dispatched (the server's estimate, refreshed every few seconds). */
-  backlog: number;
-  /** Activities dispatched per second lately (the server's estimate). */
-  dispatchRate: number;
-  /** Workers polling the queue lately. */
-  pollers: number;
+  /**
+   * Workers polling the queue lately: those whose last poll is at most `activePollerWindowMs` older than the newest
+   * one (at least 1). A busy worker polls whenever an activity of its ends; one that died, or has nothing to do, drops
+   * out within the window, and its share goes to the others.
+   */
+  workers: number;
 }
+
+/** How recent a worker's last poll must be (next to the newest one's) to count it as sharing the rate. */
+export const activePollerWindowMs = 20_000;
 
 export interface QueueRateLimit {
   read(): Promise<QueueRateReading>;
@@ -52,23 +58,16 @@ export function queueRateLimit(
         taskQueue: { name: options.taskQueue },
         taskQueueType: activityQueue,
         reportConfig: true,
-        reportStats: true,
       });
       const limit = described.config?.queueRateLimit;
       const rate = limit?.rateLimit?.requestsPerSecond ?? undefined;
-      const updateTime = limit?.metadata?.updateTime;
-      const updatedAtMs =
-        updateTime?.seconds != null
-          ? Number(updateTime.seconds) * 1000 + Math.floor((updateTime.nanos ?? 0) / 1e6)
-          : undefined;
+      const updatedAtMs = epochMsOf(limit?.metadata?.updateTime);
       const note = pacingNoteOf(limit?.metadata?.reason ?? undefined);
       return {
         ...(rate !== undefined && rate !== null ? { rate } : {}),
         ...(updatedAtMs !== undefined ? { updatedAtMs } : {}),
         ...(note !== undefined ? { note } : {}),
-        backlog: Number(described.stats?.approximateBacklogCount ?? 0),
-        dispatchRate: described.stats?.tasksDispatchRate ?? 0,
-        pollers: described.pollers?.length ?? 0,
+        workers: activeWorkers((described.pollers ?? []).map((poller) => epochMsOf(poller.lastAccessTime))),
       };
     },
     async set(rate, note) {
@@ -100,4 +99,19 @@ function pacingNoteOf(reason: string | undefined): PacingNote | undefined {
     // Set by hand with a reason of its own: not ours.
   }
   return undefined;
+}
+
+type Timestamp = { seconds?: { toString(): string } | number | null; nanos?: number | null } | null | undefined;
+
+function epochMsOf(timestamp: Timestamp): number | undefined {
+  if (timestamp?.seconds == null) return undefined;
+  return Number(timestamp.seconds) * 1000 + Math.floor((timestamp.nanos ?? 0) / 1e6);
+}
+
+/** Pollers whose last poll is within the window of the newest one's (server time on both sides: no clock skew). */
+export function activeWorkers(lastPollsMs: Array<number | undefined>): number {
+  const known = lastPollsMs.filter((at): at is number => at !== undefined);
+  if (known.length === 0) return 1;
+  const newest = Math.max(...known);
+  return Math.max(1, known.filter((at) => at >= newest - activePollerWindowMs).length);
 }

@@ -89,6 +89,9 @@ describe('AEP client: request pacer (fake clock)', () => {
         waiting: 0,
         inFlight: 0,
         retryAfterUntil: undefined,
+        waitedForRate: 0,
+        admittedInLastSecond: 100,
+        lastThrottledSentAt: undefined,
       });
     });
 
@@ -410,6 +413,61 @@ describe('AEP client: request pacer (fake clock)', () => {
       void target.acquire({}, { resend: true }).then(() => order.push('resend'));
       await clock.advance(1000);
       assert.deepEqual(order, ['a', 'resend', 'b'], 'the first went at once; the resend was queued ahead of b');
+    });
+  });
+
+  describe('pacing at a share of a rate learned with other workers (learnsRate: false)', () => {
+    it('paces at the rate it is told to follow, and counts the requests that waited for it', async () => {
+      const target = pacer({ learnsRate: false });
+      target.follow(10);
+      const sentAt = queueAdmitted(target, 3);
+      await clock.advance(250);
+      const start = sentAt[0]!;
+      assert.deepEqual(
+        sentAt.map((at) => at - start),
+        [0, 100, 200],
+      );
+      assert.equal(target.snapshot().waitedForRate, 2, 'the first went at once, the others waited for the rate');
+      assert.equal(target.snapshot().admittedInLastSecond, 3);
+
+      // A lower share from now on: the next slot is one interval of the new rate after the last request left.
+      target.follow(4);
+      const later = queueAdmitted(target, 1);
+      await clock.advance(199);
+      assert.deepEqual(later, []);
+      await clock.advance(1);
+      assert.deepEqual(later, [start + 450]);
+    });
+
+    it('lowers its pace at once on a 429, until the next follow; nothing raises it here', async () => {
+      const target = pacer({ learnsRate: false });
+      target.follow(10);
+      for (let index = 0; index < 10; index++) {
+        await sendNow(target, admitted);
+        await clock.advance(100);
+      }
+      await sendNow(target, throttled(1000));
+      assert.equal(target.snapshot().requestsPerSecond, 9);
+      assert.equal(target.snapshot().lastThrottledSentAt, clock.now());
+      // Once a rate is followed, a Retry-After delays only the request that drew it (its resend): the others go on.
+      assert.equal(target.snapshot().retryAfterUntil, undefined);
+      queueAdmitted(target, 30);
+      await clock.advance(3000);
+      assert.equal(target.snapshot().requestsPerSecond, 9, 'waiting requests raise no rate of its own');
+      target.follow(12);
+      assert.equal(target.snapshot().requestsPerSecond, 12);
+    });
+
+    it('holds every request on a Retry-After while it has no rate yet (the first excess, before any is shared)', async () => {
+      const target = await pacedAfterFirst429({ learnsRate: false }, 20, 1000);
+      assert.equal(target.snapshot().retryAfterUntil, clock.now() + 1000);
+      assert.equal(target.snapshot().requestsPerSecond, 18, 'paced at once from its own sample');
+      await clock.advance(120_000);
+      assert.equal(target.snapshot().requestsPerSecond, 18, 'never forgets a rate it was given or sampled');
+    });
+
+    it('refuses follow on a pacer that learns its own rate', () => {
+      assert.throws(() => pacer().follow(5), /learnsRate: false/);
     });
   });
 

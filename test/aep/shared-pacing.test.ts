@@ -1,7 +1,7 @@
 /**
  * The rules of shared pacing (src/temporal/shared-pacing.ts), worker by worker, against a queue limit kept in
- * memory the way the Temporal server keeps it (rate, update time, reason): what one worker learned is what the
- * next one reads.
+ * memory the way the Temporal server keeps it (rate, update time, reason, pollers): what one worker learned is what
+ * the next one reads, and each worker paces its calls at its share.
  */
 import assert from 'node:assert/strict';
 import { SharedPacing, sharedPacingTuning } from '../../src/temporal/shared-pacing';
@@ -12,9 +12,7 @@ class QueueLimitOnServer {
   rate: number | undefined;
   updatedAtMs: number | undefined;
   note: PacingNote | undefined;
-  backlog = 0;
-  dispatchRate = 0;
-  pollers = 1;
+  workers = 1;
   reads = 0;
   writes: Array<{ rate: number; note: PacingNote }> = [];
 
@@ -29,9 +27,7 @@ class QueueLimitOnServer {
           ...(this.rate !== undefined ? { rate: this.rate } : {}),
           ...(this.updatedAtMs !== undefined ? { updatedAtMs: this.updatedAtMs } : {}),
           ...(this.note !== undefined ? { note: this.note } : {}),
-          backlog: this.backlog,
-          dispatchRate: this.dispatchRate,
-          pollers: this.pollers,
+          workers: this.workers,
         });
       },
       set: (rate, note) => {
@@ -52,23 +48,59 @@ class QueueLimitOnServer {
   }
 }
 
-/** One worker process: its AEP client's answer counts and its pacing. */
+/** One worker process: its request pacer's counts, and the rate it was told to keep. */
 class Worker {
   throttled = 0;
   admitted = 0;
+  waitedForRate = 0;
+  admittedInLastSecond = 0;
+  lastThrottledSentAtMs: number | undefined;
+  followed: Array<number | undefined> = [];
   readonly pacing: SharedPacing;
 
-  constructor(queue: QueueLimitOnServer, now: () => number, ceiling?: number) {
+  constructor(
+    queue: QueueLimitOnServer,
+    private readonly now: () => number,
+    ceiling?: number,
+  ) {
     this.pacing = new SharedPacing({
       limit: queue.view(),
-      answersSoFar: () => ({ throttled: this.throttled, admitted: this.admitted }),
+      process: {
+        answersSoFar: () => ({
+          throttled: this.throttled,
+          admitted: this.admitted,
+          waitedForRate: this.waitedForRate,
+          admittedInLastSecond: this.admittedInLastSecond,
+          ...(this.lastThrottledSentAtMs !== undefined ? { lastThrottledSentAtMs: this.lastThrottledSentAtMs } : {}),
+        }),
+        follow: (rate) => {
+          this.followed.push(rate);
+        },
+      },
       now,
       ...(ceiling !== undefined ? { ceiling } : {}),
     });
   }
+
+  /** A call sent `msAgo` answered 429. */
+  throttledCall(msAgo = 0): void {
+    this.throttled += 1;
+    this.lastThrottledSentAtMs = this.now() - msAgo;
+  }
+
+  /** A second of calls admitted, all of which waited for this worker's share. */
+  busySecond(calls: number): void {
+    this.admitted += calls;
+    this.admittedInLastSecond = calls;
+    this.waitedForRate += calls;
+  }
+
+  get share(): number | undefined {
+    return this.followed.at(-1);
+  }
 }
 
-describe('shared pacing: one organisation’s limit learned by all its workers, kept in Temporal', () => {
+describe('shared pacing: one organisation’s rate learned by all its workers, kept in Temporal', () => {
   let nowMs: number;
   let queue: QueueLimitOnServer;
   const now = () => nowMs;
@@ -81,7 +113,7 @@ describe('shared pacing: one organisation’s limit learned by all its workers, 
     queue = new QueueLimitOnServer(now);
   });
 
-  it('sets no limit while AEP admits everything, and asks Temporal nothing while idle', async () => {
+  it('sets no rate while AEP admits everything, and asks Temporal nothing while idle', async () => {
     const worker = new Worker(queue, now);
     for (let tick = 0; tick < 10; tick += 1) {
       later(500);
@@ -89,92 +121,88 @@ describe('shared pacing: one organisation’s limit learned by all its workers, 
     }
     assert.equal(queue.rate, undefined);
     assert.equal(queue.reads, 0, 'an idle worker has no evidence and reads nothing');
+
+    worker.admitted += 10;
+    later(500);
+    await worker.pacing.tick();
+    assert.deepEqual(worker.followed, [undefined], 'a worker that sends follows no rate: unpaced');
   });
 
-  it('starts the limit below what drew the first 429: the server’s dispatch rate, or the answers times the workers', async () => {
+  it('starts the rate below what drew the first 429: the answers of the trailing second times the workers', async () => {
     const worker = new Worker(queue, now);
-    queue.dispatchRate = 8;
-    queue.pollers = 3;
-    worker.admitted += 5; // 10 a second over the 500 ms tick: about 30 for the three workers
-    worker.throttled += 1;
-    later(500);
+    queue.workers = 3;
+    worker.admittedInLastSecond = 10; // this worker's; about 30 for the three workers
+    worker.admitted += 10;
+    worker.throttledCall();
+    later(250);
     await worker.pacing.tick();
     assert.equal(queue.writes.length, 1);
     assert.equal(queue.note?.step, 'decrease');
     assert.equal(queue.note?.limitEstimate, 30);
-    assert.equal(queue.rate, 30 * sharedPacingTuning.decreaseFactor);
+    assert.equal(queue.rate, 27);
+    assert.equal(worker.share, 9, 'a third of the rate for each of the three workers');
   });
 
-  it('sets no limit from a first 429 with too little traffic behind it to be a sample of a limit', async () => {
+  it('sets no rate from a first 429 with too little traffic behind it to be a sample of a limit', async () => {
     const worker = new Worker(queue, now);
-    queue.dispatchRate = 0; // the server's estimate is not in yet
     worker.admitted += 1;
-    worker.throttled += 1;
-    later(500);
+    worker.admittedInLastSecond = 1;
+    worker.throttledCall();
+    later(250);
     await worker.pacing.tick();
     assert.equal(queue.rate, undefined, 'a lone 429 (a resend, another process’s burst) sets nothing');
     assert.equal(queue.writes.length, 0);
   });
 
-  it('lowers the limit once for one excess, however many workers see its 429s', async () => {
+  it('lowers the rate once for one excess, however many workers see its 429s', async () => {
     const workers = [new Worker(queue, now), new Worker(queue, now), new Worker(queue, now)];
-    queue.dispatchRate = 20;
-    for (const worker of workers) worker.throttled += 1;
-    later(500);
+    queue.workers = 3;
+    for (const worker of workers) {
+      worker.busySecond(7);
+      worker.throttledCall();
+    }
+    later(250);
     for (const worker of workers) await worker.pacing.tick();
     assert.equal(queue.writes.length, 1, 'the second and third worker read the first one’s decrease');
-    const lowered = queue.rate!;
+    assert.equal(queue.rate, 18.9);
 
-    // Two seconds on, with the limit holding work back, a new 429 is a new excess: lowered again, from the shared limit.
-    later(sharedPacingTuning.decreaseSpacingMs);
-    queue.backlog = 10;
-    workers[2]!.throttled += 1;
+    // A 429 to a call sent before the gateway's window had passed the decrease: the same excess.
+    later(1_000);
+    workers[1]!.throttledCall(200);
+    await workers[1]!.pacing.tick();
+    assert.equal(queue.writes.length, 1);
+
+    // A call sent after it, with every worker following: a new excess, lowered again from the shared rate.
+    later(1_000);
+    workers[2]!.throttledCall();
     await workers[2]!.pacing.tick();
     assert.equal(queue.writes.length, 2);
-    assert.equal(queue.rate, Math.round(lowered * sharedPacingTuning.decreaseFactor * 100) / 100);
+    assert.equal(queue.rate, Math.round(18.9 * sharedPacingTuning.decreaseFactor * 100) / 100);
+    assert.equal(workers[2]!.share, queue.rate / 3);
+    // The others follow at their next tick.
+    workers[0]!.admitted += 2;
+    later(250);
+    await workers[0]!.pacing.tick();
+    assert.equal(workers[0]!.share, queue.rate / 3);
   });
 
-  it('lowers a limit that holds nothing back only to what the queue dispatches now', async () => {
+  it('raises the rate only while calls wait for their share, quickly back towards the last 429, then slowly', async () => {
     const worker = new Worker(queue, now);
-    queue.rate = 30;
-    queue.note = { step: 'increase', limitEstimate: 30, lastDecreaseAtMs: nowMs - 60_000 };
-    queue.updatedAtMs = nowMs - 5_000;
-    queue.backlog = 0;
-    queue.dispatchRate = 10; // the 429s come from activities already running, not from what the limit lets through
-    worker.throttled += 1;
-    later(500);
-    await worker.pacing.tick();
-    assert.equal(queue.rate, 9);
+    queue.rate = 18;
+    queue.note = { step: 'decrease', limitEstimate: 20, lastDecreaseAtMs: nowMs };
+    queue.updatedAtMs = nowMs;
 
-    // Dispatching at the limit without a backlog: nothing to take off it.
-    later(sharedPacingTuning.decreaseSpacingMs);
-    queue.dispatchRate = 12;
-    worker.throttled += 1;
-    await worker.pacing.tick();
-    assert.equal(queue.rate, 9);
-  });
-
-  it('raises the limit only while it holds work back, quickly back towards the last 429, then slowly', async () => {
-    const worker = new Worker(queue, now);
-    queue.dispatchRate = 20;
-    worker.throttled += 1;
-    later(500);
+    // Busy, but nothing waits for the rate: no evidence that more would pass.
+    worker.admitted += 10;
+    later(1_000);
     await worker.pacing.tick();
     assert.equal(queue.rate, 18);
 
-    // Busy, but nothing waits on the queue: no evidence that more would pass.
-    const busyTick = async () => {
-      worker.admitted += 10;
-      later(1_000);
-      await worker.pacing.tick();
-    };
-    await busyTick();
-    assert.equal(queue.rate, 18);
-
-    queue.backlog = 50;
     const rates: number[] = [];
     for (let second = 0; second < 8; second += 1) {
-      await busyTick();
+      worker.busySecond(10);
+      later(1_000);
+      await worker.pacing.tick();
       rates.push(queue.rate);
     }
     // +3 % of 20 a step up to 0.97 × 20, then +0.2 % of 20 a step.
@@ -186,49 +214,66 @@ describe('shared pacing: one organisation’s limit learned by all its workers, 
     queue.rate = 10;
     queue.note = { step: 'increase', limitEstimate: 10, lastDecreaseAtMs: nowMs - 31_000 };
     queue.updatedAtMs = nowMs - 5_000;
-    queue.backlog = 10;
-    worker.admitted += 10;
+    worker.busySecond(10);
     later(1_000);
     await worker.pacing.tick();
     assert.equal(queue.rate, 10.5);
   });
 
+  it('shares the rate among the workers polling lately: a worker lost gives its share to the others', async () => {
+    const survivor = new Worker(queue, now);
+    queue.rate = 18;
+    queue.note = { step: 'decrease', limitEstimate: 20, lastDecreaseAtMs: nowMs - 60_000 };
+    queue.updatedAtMs = nowMs - 60_000;
+    queue.workers = 3;
+    survivor.admitted += 6;
+    later(250);
+    await survivor.pacing.tick();
+    assert.equal(survivor.share, 6);
+
+    queue.workers = 2; // the killed worker's last poll fell out of the window
+    survivor.admitted += 6;
+    later(250);
+    await survivor.pacing.tick();
+    assert.equal(survivor.share, 9);
+  });
+
   it('carries on from what another worker learned: a new worker reads the estimate in the limit’s metadata', async () => {
     const first = new Worker(queue, now);
-    queue.dispatchRate = 20;
-    first.throttled += 1;
-    later(500);
+    first.busySecond(20);
+    first.throttledCall();
+    later(250);
     await first.pacing.tick();
-    // The first worker dies; a new one starts and finds the limit held back work.
+    // The first worker dies; a new one starts and finds its calls waiting for the shared rate.
     const second = new Worker(queue, now);
-    queue.backlog = 5;
-    second.admitted += 10;
+    second.busySecond(10);
     later(3_000);
     await second.pacing.tick();
     assert.equal(queue.note?.limitEstimate, 20, 'the estimate the first worker learned');
     assert.equal(queue.rate, 18.6);
+    assert.equal(second.share, 18.6);
   });
 
-  it('never moves a limit set by hand, and never goes above the ceiling', async () => {
+  it('never moves a rate set by hand, and never goes above the ceiling', async () => {
     const worker = new Worker(queue, now, 12);
     queue.setByHand(5);
-    worker.throttled += 1;
-    later(500);
+    worker.busySecond(10);
+    worker.throttledCall();
+    later(250);
     await worker.pacing.tick();
-    queue.backlog = 100;
-    worker.admitted += 10;
+    worker.busySecond(10);
     later(1_000);
     await worker.pacing.tick();
     assert.equal(queue.rate, 5);
     assert.equal(queue.writes.length, 0);
+    assert.equal(worker.share, 5, 'a rate set by hand is followed all the same');
 
     const capped = new QueueLimitOnServer(now);
     const cappedWorker = new Worker(capped, now, 12);
     capped.rate = 11.9;
     capped.note = { step: 'increase', limitEstimate: 11, lastDecreaseAtMs: nowMs - 60_000 };
     capped.updatedAtMs = nowMs - 5_000;
-    capped.backlog = 10;
-    cappedWorker.admitted += 10;
+    cappedWorker.busySecond(10);
     later(1_000);
     await cappedWorker.pacing.tick();
     assert.equal(capped.rate, 12);

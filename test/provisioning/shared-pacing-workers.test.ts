@@ -106,7 +106,7 @@ describe('several workers pacing one organisation through Temporal', function ()
     const throttled = after.platformCalls.throttled - before.platformCalls.throttled;
     const admitted = after.platformCalls.admitted - before.platformCalls.admitted;
     assert.ok(throttled > 0, 'the gateway limit was reached (else nothing was learned)');
-    const lowered = workers.map((worker) => (worker.output().match(/lowered the shared activity rate/g) ?? []).length);
+    const lowered = workers.map((worker) => (worker.output().match(/lowered the shared AEP call rate/g) ?? []).length);
     assert.ok(
       lowered.reduce((sum, count) => sum + count, 0) >= 1,
       `a worker lowered the shared rate (logs: ${lowered.join(', ')})`,

@@ -11,6 +11,7 @@ import type {
 import type { ActivityDependencies } from '../dependencies';
 import { deliverPushedRuns } from './deliver-pushed-runs';
 import { deliverSandboxRuns } from './deliver-sandbox-runs';
+import { heartbeatWhileRunning } from '../heartbeat-while-running';
 import { ensureRunFeed } from './ensure-run-feed';
 import { readEventsJournal } from './read-events-journal';
 import { FlowOwners } from './flow-owners';
@@ -25,7 +26,10 @@ export function createRunFeedActivities(deps: ActivityDependencies): RunFeedActi
     deliverSandboxRuns: (input: DeliverSandboxRunsInput) =>
       deliverSandboxRuns(input, { aep: deps.aep, owners, temporal }),
     deliverPushedRuns: (input: DeliverPushedRunsInput) => deliverPushedRuns(input, { aep: deps.aep, owners, temporal }),
-    ensureRunFeed: ({ sandbox }: { sandbox: string }) => ensureRunFeed(sandbox, { temporal, settings }),
+    // Provisioning schedules it among its steps, with their heartbeat timeout.
+    ensureRunFeed: heartbeatWhileRunning(({ sandbox }: { sandbox: string }) =>
+      ensureRunFeed(sandbox, { temporal, settings }),
+    ),
     readEventsJournal: (input: ReadEventsJournalInput) =>
       readEventsJournal(input, { aep: deps.aep, temporal, settings }),
   };

@@ -11,6 +11,8 @@ type ProvisioningStepActivities = ProvisioningActivities & Pick<RunFeedActivitie
 export function provisioningActivities(timing: ActivityTiming = {}) {
   const initialInterval = timing.initialInterval ?? '1s';
   const startToCloseTimeout = timing.startToCloseTimeout ?? '2m';
+  // Each step heartbeats while it runs: one lost with its worker is retried after this, not after startToClose.
+  const heartbeatTimeout = timing.heartbeatTimeout ?? '30s';
   // No attempt limit on either: what may succeed later is bounded by time; AEP's refusals (non-retryable
   // failures) stop at once.
   const stepRetry: RetryPolicy = {
@@ -26,6 +28,7 @@ export function provisioningActivities(timing: ActivityTiming = {}) {
   return {
     steps: wf.proxyActivities<ProvisioningStepActivities>({
       startToCloseTimeout,
+      heartbeatTimeout,
       scheduleToCloseTimeout: timing.stepRetryTimeout ?? defaultStepRetryTimeout,
       retry: stepRetry,
       // A cancel waits for a running create to finish, so the rollback that follows can find what it made.
@@ -34,6 +37,7 @@ export function provisioningActivities(timing: ActivityTiming = {}) {
     /** Rollback deletes: patient, so an AEP outage delays the rollback instead of leaving orphans. */
     rollbackSteps: wf.proxyActivities<ProvisioningStepActivities>({
       startToCloseTimeout,
+      heartbeatTimeout,
       scheduleToCloseTimeout: timing.compensationRetryTimeout ?? '24h',
       retry: compensationRetry,
     }),
