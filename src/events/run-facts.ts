@@ -1,12 +1,11 @@
 /**
  * What a flow-run notification says about its run, read from the run object the event carries (`event` in the
  * success envelope, `messages[].value` in the failure envelope). Adobe's success sample carries the run's `metrics`
- * (statusSummary, and in Flow Service's run shape recordSummary and durationSummary); when they are there and agree
- * with the event's code, the run needs no `GET /runs/{id}`. Anything missing or odd leaves the facts out and the
+ * (statusSummary, and in Flow Service's run shape recordSummary and durationSummary); when they say all a monitor
+ * records and agree with the event's code, the run needs no `GET /runs/{id}`. Anything missing or odd leaves the facts out and the
  * run is read instead: metrics never make a delivery fail.
  */
-import { z } from 'zod';
-import { looseNumber } from '../aep/loose-values';
+import { runMetricsSchema } from '../aep/flow-service';
 import type { PushedRunFacts } from '../contracts/run-feed-messages';
 import { runOutcome } from '../contracts/run-classification';
 import type { FlowRunOutcome } from './flow-run-event';
@@ -15,29 +14,18 @@ import type { FlowRunOutcome } from './flow-run-event';
 const maxErrors = 3;
 const maxErrorMessageLength = 300;
 
-const metricsSchema = z.looseObject({
-  statusSummary: z.looseObject({
-    status: z.string().trim().min(1),
-    errors: z.array(z.looseObject({ code: z.string().optional(), message: z.string().optional() })).optional(),
-  }),
-  recordSummary: z
-    .looseObject({
-      inputRecordCount: looseNumber.optional(),
-      outputRecordCount: looseNumber.optional(),
-      failedRecordCount: looseNumber.optional(),
-    })
-    .optional(),
-  durationSummary: z
-    .looseObject({ startedAtUTC: looseNumber.optional(), completedAtUTC: looseNumber.optional() })
-    .optional(),
-});
-
-/** The facts of a finished run whose event carries metrics that agree with its code; otherwise undefined. */
+/**
+ * The facts of a finished run whose event carries all a monitor records of it (status, record counts, start and
+ * end), agreeing with its code; otherwise undefined, and the run is read. Adobe's success sample carries the status
+ * alone: such a run is read.
+ */
 export function runFactsOf(run: unknown, outcome: FlowRunOutcome): PushedRunFacts | undefined {
   if (outcome === 'started' || typeof run !== 'object' || run === null) return undefined;
-  const parsed = metricsSchema.safeParse((run as { metrics?: unknown }).metrics);
+  const parsed = runMetricsSchema.safeParse((run as { metrics?: unknown }).metrics);
   if (!parsed.success) return undefined;
   const { statusSummary, recordSummary, durationSummary } = parsed.data;
+  if (statusSummary.status.trim() === '') return undefined;
+  if (!validTime(durationSummary?.startedAtUTC) || !validTime(durationSummary?.completedAtUTC)) return undefined;
   // A success event whose run still says inProgress (or the reverse): trust AEP's own answer, read it.
   if (runOutcome(statusSummary.status) !== (outcome === 'succeeded' ? 'success' : 'failed')) return undefined;
   const records = recordSummary && {
@@ -49,11 +37,12 @@ export function runFactsOf(run: unknown, outcome: FlowRunOutcome): PushedRunFact
     ...(error.code ? { code: error.code } : {}),
     message: shorten(error.message || '(no message)'),
   }));
+  if (records === undefined || Object.keys(records).length === 0) return undefined;
   return {
     status: statusSummary.status,
-    ...(validTime(durationSummary?.startedAtUTC) ? { startedAtMs: durationSummary!.startedAtUTC! } : {}),
-    ...(validTime(durationSummary?.completedAtUTC) ? { completedAtMs: durationSummary!.completedAtUTC! } : {}),
-    ...(records && Object.keys(records).length > 0 ? { records } : {}),
+    startedAtMs: durationSummary!.startedAtUTC!,
+    completedAtMs: durationSummary!.completedAtUTC!,
+    records,
     ...(errors.length > 0 ? { errors } : {}),
   };
 }

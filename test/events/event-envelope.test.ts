@@ -57,8 +57,8 @@ describe('events: flow-run event envelopes', () => {
         sandboxName: 'prod',
         organizationId: 'ORG@AdobeOrg',
         recipientClientId: 'client-a',
-        // The sample's metrics say how the run ended: the run feed need not read it.
-        run: { status: 'success' },
+        // The sample's metrics say how the run ended, but not its record counts or times, which the monitor
+        // records: no facts, so the run feed reads the run.
       },
     ]);
   });
@@ -104,6 +104,15 @@ describe('events: flow-run event envelopes', () => {
     assert.equal(withMetrics({ statusSummary: { status: 'inProgress' } }).run, undefined);
     assert.equal(withMetrics({ statusSummary: { status: 'failed' } }).run, undefined);
     assert.equal(withMetrics({ statusSummary: { status: 42 } }).run, undefined);
+    // Something a monitor records is missing: the record counts, or the run's start or end.
+    const times = { startedAtUTC: 1_700_000_000_000, completedAtUTC: 1_700_000_060_000 };
+    const records = { inputRecordCount: 12, outputRecordCount: 12, failedRecordCount: 0 };
+    const complete = { statusSummary: { status: 'success' }, recordSummary: records, durationSummary: times };
+    assert.ok(withMetrics(complete).run, 'with everything, the facts are taken');
+    assert.equal(withMetrics({ ...complete, recordSummary: undefined }).run, undefined);
+    assert.equal(withMetrics({ ...complete, recordSummary: {} }).run, undefined);
+    assert.equal(withMetrics({ ...complete, durationSummary: { startedAtUTC: times.startedAtUTC } }).run, undefined);
+    assert.equal(withMetrics({ ...complete, durationSummary: undefined }).run, undefined);
     assert.equal(withMetrics('success').run, undefined);
     // The event itself is still handed on.
     assert.equal(withMetrics('success').runId, '933cf9f4-cf01-4d75-bcf9-f4cf010d750a');
