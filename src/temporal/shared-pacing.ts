@@ -6,9 +6,8 @@
  * by whichever worker sees the evidence:
  * - the first 429 sets the rate at 0.9 × what drew it (this worker's calls admitted in the trailing second, times
  *   the workers);
- * - a later 429 at any worker lowers it by 10 % (25 % when the last decrease, within 3 s, did not end the excess),
- *   unless the call it answered was sent within 1.5 s of the last decrease (the same excess, seen by several
- *   workers, or still counted in the gateway's window);
+ * - a later 429 at any worker lowers it by 10 %, unless the call it answered was sent before every worker had
+ *   followed the last decrease (the same excess, seen by several workers);
  * - while a worker's calls wait for their share and no 429 came, it raises the rate: quickly back towards the rate
  *   that drew the last 429, then slowly past it; when no worker has lowered it for 30 s, by 5 % a step (the limit may
  *   have been raised); at most once a second, by any worker.
@@ -24,9 +23,6 @@ export const sharedPacingTuning = {
   /** How often a worker reads the shared rate (and acts on its 429s) while it sends. */
   tickMs: 250,
   decreaseFactor: 0.9,
-  /** A decrease within this long of the last one (no increase between) follows an excess one decrease did not end. */
-  againWithinMs: 3_000,
-  steeperDecreaseFactor: 0.75,
   /**
    * A 429 to a call sent within this long after the last decrease (by any worker) is part of the same excess: the
    * gateway still counts the calls admitted in the second before it, and the other workers follow a decrease only
@@ -150,12 +146,7 @@ export class SharedPacing {
     if (reading.rate !== undefined && note === undefined && updatedAtMs !== undefined) return reading;
     if (reading.rate === undefined) return this.setFirstRate(reading, now);
     const current = reading.rate;
-    // 429s again as soon as a new excess can be told apart: one decrease was not enough (the first rate, sampled
-    // before any pacing, may be twice the limit), so the next steps are steeper.
-    const again =
-      note !== undefined && note.step === 'decrease' && now - note.lastDecreaseAtMs < sharedPacingTuning.againWithinMs;
-    const factor = again ? sharedPacingTuning.steeperDecreaseFactor : sharedPacingTuning.decreaseFactor;
-    return this.set(reading, current * factor, {
+    return this.set(reading, current * sharedPacingTuning.decreaseFactor, {
       step: 'decrease',
       limitEstimate: current,
       lastDecreaseAtMs: now,

@@ -172,41 +172,18 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     await workers[1]!.pacing.tick();
     assert.equal(queue.writes.length, 1);
 
-    // A call sent after it, with every worker following: a new excess, lowered again from the shared rate, and
-    // more steeply, as the last decrease did not end it.
+    // A call sent after it, with every worker following: a new excess, lowered again from the shared rate.
     later(1_000);
     workers[2]!.throttledCall();
     await workers[2]!.pacing.tick();
     assert.equal(queue.writes.length, 2);
-    assert.equal(queue.rate, Math.round(18.9 * sharedPacingTuning.steeperDecreaseFactor * 100) / 100);
+    assert.equal(queue.rate, Math.round(18.9 * sharedPacingTuning.decreaseFactor * 100) / 100);
     assert.equal(workers[2]!.share, queue.rate / 3);
     // The others follow at their next tick.
     workers[0]!.admitted += 2;
     later(250);
     await workers[0]!.pacing.tick();
     assert.equal(workers[0]!.share, queue.rate / 3);
-  });
-
-  it('lowers by 10 % a 429 long after the last decrease, by 25 % one that follows it within 3 s', async () => {
-    const worker = new Worker(queue, now);
-    queue.rate = 20;
-    queue.note = { step: 'increase', limitEstimate: 20, lastDecreaseAtMs: nowMs - 60_000 };
-    queue.updatedAtMs = nowMs - 1_000;
-    worker.busySecond(20);
-    worker.throttledCall();
-    later(250);
-    await worker.pacing.tick();
-    assert.equal(queue.rate, 18);
-
-    later(2_000);
-    worker.throttledCall();
-    await worker.pacing.tick();
-    assert.equal(queue.rate, 13.5);
-
-    later(4_000);
-    worker.throttledCall();
-    await worker.pacing.tick();
-    assert.equal(queue.rate, 12.15);
   });
 
   it('raises the rate only while calls wait for their share, quickly back towards the last 429, then slowly', async () => {
