@@ -151,7 +151,7 @@ class RotationScenario {
     return this.handle.query(statusQuery);
   }
 
-  waitForStatus(description: string, predicate: (status: MonitorStatus) => boolean, timeoutMs = 60_000) {
+  waitForStatus(description: string, predicate: (status: MonitorStatus) => boolean, timeoutMs = 120_000) {
     return waitFor(
       description,
       async () => {
