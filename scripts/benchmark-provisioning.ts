@@ -15,8 +15,8 @@
  * --workers runs each bulk size on W worker processes (the worker program, `src/worker.ts`) for each W listed,
  * instead of on the in-process worker (--unpaced then does not apply), all W on one fresh task queue; --pacing says
  * how they share AEP's limit (TASK_QUEUE_PACING: `shared`, the default, or `off`; both when listed); --kill-one adds,
- * for each W ≥ 2 and the pacing listed first, a run in which one worker is SIGKILLed once half of the dataflows have finished, and --add-one one
- * in which one more worker is started then. The workers' logs are kept in a temporary directory, named at the end.
+ * for each W ≥ 2 and the pacing listed first, a run in which one worker is SIGKILLed once half of the run's AEP calls
+ * have been admitted, and --add-one one in which one more worker is started then. The workers' logs are kept in a temporary directory, named at the end.
  *
  * The simulator runs as its own process; Temporal is TEMPORAL_ADDRESS when set (e.g. the PostgreSQL-backed server
  * of `npm run temporal:production`), else a fresh dev server (TEMPORAL_CLI_PATH, eager activities on as
@@ -437,7 +437,7 @@ function printTable(single: SingleFigures, bulk: BulkRow[]): void {
     if (figures.firstFailure) console.log(`${label}: first failure: ${figures.firstFailure}`);
     if (figures.midwayAtMs !== undefined) {
       console.log(
-        `${label}: half of the dataflows had finished ${seconds(figures.midwayAtMs)} into the ` +
+        `${label}: half of the AEP calls had been admitted ${seconds(figures.midwayAtMs)} into the ` +
           `${seconds(figures.elapsedMs)} run`,
       );
     }

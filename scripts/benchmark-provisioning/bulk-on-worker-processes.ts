@@ -1,8 +1,8 @@
 /**
  * Bulk provisioning on W worker processes (`--workers`): the worker program as production runs it, W times, all on
  * one fresh task queue, each with its own AEP client, so what they do together is what AEP's gateway sees; optionally
- * one of them SIGKILLed, or one more started, once half of the dataflows have finished. Besides the bulk figures:
- * the queue's shared activity rate limit as the run left it, and what the workers' logs say about it.
+ * one of them SIGKILLed, or one more started, once half of the run's AEP calls have been admitted. Besides the bulk
+ * figures: the queue's shared rate (AEP calls a second) as the run left it, and what the workers' logs say about it.
  */
 import { randomBytes } from 'node:crypto';
 import type { Client, Connection } from '@temporalio/client';
@@ -38,7 +38,7 @@ export interface WorkerProcessesFigures extends BulkFigures {
   finalRate?: number;
   /** The rate that drew the last 429, as the pacing noted it in the limit's metadata. */
   finalLimitEstimate?: number;
-  /** "lowered the shared AEP call rate" lines in all the workers' logs, and the lowest rate they set. */
+  /** "AEP answered 429" lines (the first rate, and each decrease) in all the workers' logs, and the lowest rate. */
   decreases: number;
   lowestRate?: number;
   /** Warnings that the limit could not be read or set. */
@@ -106,7 +106,7 @@ export async function provisionOnWorkerProcesses(options: WorkerProcessesOptions
       decreases: decreases.length,
       ...(decreases.length > 0 ? { lowestRate: Math.min(...decreases) } : {}),
       pacingErrors: workers.reduce(
-        (count, worker) => count + countLines(worker.log(), 'could not read or set the shared activity rate'),
+        (count, worker) => count + countLines(worker.log(), 'could not read or set the shared AEP call rate'),
         0,
       ),
       ...(midway ? { activities: await activitiesOf(options.client, figures.workflowIds, joined?.worker.pid) } : {}),
@@ -176,7 +176,8 @@ function workerEnvironment(options: WorkerProcessesOptions, taskQueue: string): 
 function loggedDecreases(log: string): number[] {
   const rates: number[] = [];
   for (const line of log.split('\n')) {
-    if (!line.includes('lowered the shared AEP call rate')) continue;
+    // The first rate (set from the workers' samples, maybe several times as they add theirs) and every decrease.
+    if (!line.includes('AEP answered 429')) continue;
     try {
       const to = (JSON.parse(line) as { to?: unknown }).to;
       if (typeof to === 'number') rates.push(to);

@@ -3,6 +3,8 @@
  * default) or not (`off`: each process paces alone, as before), and it is started on the provisioning queue with the
  * worker's connection and its AEP client's count of 429s.
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger, NativeConnection } from '@temporalio/worker';
 import type { AepClient } from '../aep';
 import { SharedPacing } from './shared-pacing';
@@ -26,11 +28,14 @@ export function startSharedPacing(options: {
 }): { stop(): Promise<void> } {
   const { logger, taskQueue } = options;
   let lastError = '';
+  // Unique among the queue's workers: in containers every worker may be pid 1 on its own host.
+  const identity = `shared-pacing@${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const pacing = new SharedPacing({
+    identity,
     limit: queueRateLimit(options.connection, {
       namespace: options.namespace,
       taskQueue,
-      identity: `shared-pacing@${process.pid}`,
+      identity,
     }),
     process: {
       answersSoFar: () => {
@@ -48,7 +53,13 @@ export function startSharedPacing(options: {
     ...(options.ceiling !== undefined ? { ceiling: options.ceiling } : {}),
     onChange: ({ from, to, note }) => {
       const meta = { taskQueue, from: from ?? 'none', to, limitEstimate: note.limitEstimate };
-      if (note.step === 'decrease') logger.info('AEP answered 429: lowered the shared AEP call rate', meta);
+      if (note.firstSamples !== undefined) {
+        const workers = Object.keys(note.firstSamples).length;
+        logger.info('AEP answered 429: set the shared AEP call rate from what the workers had sent', {
+          ...meta,
+          workersSampled: workers,
+        });
+      } else if (note.step === 'decrease') logger.info('AEP answered 429: lowered the shared AEP call rate', meta);
       else logger.debug('raised the shared AEP call rate', meta);
     },
     onError: (error) => {

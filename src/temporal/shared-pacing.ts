@@ -4,8 +4,8 @@
  * worker's request pacer spaces its own calls at its share of it (the rate divided by the workers polling lately).
  * AEP publishes no limit, so it is learned from 429s as one process's pacer learns it (src/aep/request-pacer.ts),
  * by whichever worker sees the evidence:
- * - the first 429 sets the rate at 0.9 × what drew it (this worker's calls admitted in the trailing second, times
- *   the workers);
+ * - the first 429 sets the rate at 0.9 × what drew it: the calls admitted in the trailing second by every worker,
+ *   which each adds to the limit's metadata at its next read;
  * - a later 429 at any worker lowers it by 10 %, unless the call it answered was sent before every worker had
  *   followed the last decrease (the same excess, seen by several workers);
  * - while a worker's calls wait for their share and no 429 came, it raises the rate: quickly back towards the rate
@@ -44,6 +44,11 @@ export const sharedPacingTuning = {
    * sample of a limit: a lone resend, another process's burst. No rate is set from it.
    */
   minimumSample: 5,
+  /**
+   * How long after the first rate was set the workers add their samples to it (and no increase comes). A decrease
+   * after `sameExcessMs` ends it: calls sent at the summed rate were throttled, and the samples no longer matter.
+   */
+  firstSamplesMs: 2_000,
 } as const;
 
 /** This process's side: its request pacer for the organisation. */
@@ -65,6 +70,8 @@ export interface PacedProcess {
 
 export interface SharedPacingOptions {
   limit: QueueRateLimit;
+  /** This worker, unique among those sharing the queue: its sample of the first 429 is kept under this name. */
+  identity: string;
   process: PacedProcess;
   /** Never above this, all workers together (MAX_TASK_QUEUE_ACTIVITIES_PER_SECOND, when set). */
   ceiling?: number;
@@ -80,6 +87,8 @@ export class SharedPacing {
   private lastIncreaseCheckAtMs = Number.NEGATIVE_INFINITY;
   private decreaseWanted = false;
   private increaseWanted = false;
+  /** What this worker admitted in the trailing second when the first rate was set (kept until the next first). */
+  private firstSample: number | undefined;
 
   constructor(private readonly options: SharedPacingOptions) {
     this.now = options.now ?? Date.now;
@@ -116,7 +125,11 @@ export class SharedPacing {
     // Idle here: nothing to pace, and no need to ask Temporal twice a second.
     if (!sending && !this.decreaseWanted) return;
     let reading = await this.options.limit.read();
-    if (this.decreaseWanted) {
+    if (reading.rate === undefined) this.firstSample = undefined;
+    if (this.takesFirstSamples(reading, now)) {
+      this.decreaseWanted = false;
+      reading = await this.addFirstSample(reading);
+    } else if (this.decreaseWanted) {
       this.decreaseWanted = false;
       this.increaseWanted = false;
       reading = await this.decrease(reading, now);
@@ -154,19 +167,46 @@ export class SharedPacing {
   }
 
   /**
-   * The first 429: what AEP admitted is sampled as this worker's calls admitted in the trailing second, times the
-   * workers sending. Before any pacing the workers do not send alike, so this may be well above the limit; later
-   * 429s bring it down by 10 % every 1.5 s, a few seconds of 429s. Starting from this worker's calls alone (a lower
-   * bound) was tried: when two workers set the first rate at once, the lower one, from a worker that had sent little,
-   * could win, and recovering from a quarter of the limit took a minute (0.75 of it used, against 0.9).
+   * The first 429: what the gateway admitted is sampled as the calls admitted in the trailing second, worker by worker.
+   * This worker's count is the first; the others add theirs at their next read (`addFirstSample`). Before any pacing
+   * the workers do not send alike, so one worker's count times the workers was measured far off either way: 42/s and
+   * 9/s against a limit of 20/s; the last of the workers setting it at once won (9/s: recovering took 50 s). The sum
+   * of the samples in is never above what the gateway admitted, so the estimate only grows while they come in.
    */
   private async setFirstRate(reading: QueueRateReading, now: number): Promise<QueueRateReading> {
-    const sample = this.seen.admittedInLastSecond * Math.max(1, reading.workers);
-    if (sample < sharedPacingTuning.minimumSample) return reading;
+    const sample = this.seen.admittedInLastSecond;
+    if (sample * Math.max(1, reading.workers) < sharedPacingTuning.minimumSample) return reading;
+    this.firstSample = sample;
     return this.set(reading, sample * sharedPacingTuning.decreaseFactor, {
       step: 'decrease',
       limitEstimate: sample,
       lastDecreaseAtMs: now,
+      firstSamples: { [this.options.identity]: sample },
+    });
+  }
+
+  /**
+   * The first rate is being set, and this worker's sample is not in it: not yet, or lost to another worker's write
+   * at the same moment (a write takes about 100 ms; the queue config has no compare-and-set).
+   */
+  private takesFirstSamples(reading: QueueRateReading, now: number): boolean {
+    const samples = reading.note?.firstSamples;
+    if (samples === undefined || reading.note === undefined) return false;
+    if (now - reading.note.lastDecreaseAtMs >= sharedPacingTuning.firstSamplesMs) return false;
+    return !(this.options.identity in samples);
+  }
+
+  private async addFirstSample(reading: QueueRateReading): Promise<QueueRateReading> {
+    const note = reading.note!;
+    this.firstSample ??= this.seen.admittedInLastSecond;
+    const firstSamples = { ...note.firstSamples, [this.options.identity]: this.firstSample };
+    const sum = Object.values(firstSamples).reduce((total, count) => total + count, 0);
+    const estimate = Math.max(note.limitEstimate, sum);
+    return this.set(reading, estimate * sharedPacingTuning.decreaseFactor, {
+      step: 'decrease',
+      limitEstimate: estimate,
+      lastDecreaseAtMs: note.lastDecreaseAtMs,
+      firstSamples,
     });
   }
 
@@ -175,6 +215,8 @@ export class SharedPacing {
     // Only a rate this pacing set, at most once a second across workers.
     if (rate === undefined || note === undefined) return reading;
     if (updatedAtMs !== undefined && now - updatedAtMs < sharedPacingTuning.increaseSpacingMs) return reading;
+    if (note.firstSamples !== undefined && now - note.lastDecreaseAtMs < sharedPacingTuning.firstSamplesMs)
+      return reading;
     const tuning = sharedPacingTuning;
     const estimate = note.limitEstimate;
     let next: number;
@@ -193,7 +235,8 @@ export class SharedPacing {
     const floored = Math.max(sharedPacingTuning.minimumRate, rate);
     const bounded = this.options.ceiling === undefined ? floored : Math.min(this.options.ceiling, floored);
     const rounded = Math.round(bounded * 100) / 100;
-    if (rounded === reading.rate) return reading;
+    // A sample added to the first rate is written even when the rate comes out the same.
+    if (rounded === reading.rate && note.firstSamples === undefined) return reading;
     await this.options.limit.set(rounded, note);
     this.options.onChange?.({ from: reading.rate, to: rounded, note });
     return { ...reading, rate: rounded, note, updatedAtMs: this.now() };

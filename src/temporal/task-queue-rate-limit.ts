@@ -20,6 +20,11 @@ export interface PacingNote {
   limitEstimate: number;
   /** Epoch ms of the last decrease by any worker: long without one, the limit may have been raised. */
   lastDecreaseAtMs: number;
+  /**
+   * Only while the first rate is being set: each worker's calls admitted in its trailing second, by worker. Together
+   * they are what the gateway admitted across the workers, the first estimate of its limit.
+   */
+  firstSamples?: Record<string, number>;
 }
 
 export interface QueueRateReading {
@@ -93,12 +98,24 @@ function pacingNoteOf(reason: string | undefined): PacingNote | undefined {
       typeof note.limitEstimate === 'number' &&
       typeof note.lastDecreaseAtMs === 'number'
     ) {
-      return { step: note.step, limitEstimate: note.limitEstimate, lastDecreaseAtMs: note.lastDecreaseAtMs };
+      const firstSamples = samplesOf(note.firstSamples);
+      return {
+        step: note.step,
+        limitEstimate: note.limitEstimate,
+        lastDecreaseAtMs: note.lastDecreaseAtMs,
+        ...(firstSamples !== undefined ? { firstSamples } : {}),
+      };
     }
   } catch {
     // Set by hand with a reason of its own: not ours.
   }
   return undefined;
+}
+
+function samplesOf(value: unknown): Record<string, number> | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const entries = Object.entries(value).filter((entry): entry is [string, number] => typeof entry[1] === 'number');
+  return Object.fromEntries(entries);
 }
 
 type Timestamp = { seconds?: { toString(): string } | number | null; nanos?: number | null } | null | undefined;

@@ -15,6 +15,8 @@ class QueueLimitOnServer {
   workers = 1;
   reads = 0;
   writes: Array<{ rate: number; note: PacingNote }> = [];
+  /** Set: every read answers this (reads made before a write that lands in between). */
+  staleReading: QueueRateReading | undefined;
 
   constructor(private readonly now: () => number) {}
 
@@ -23,6 +25,7 @@ class QueueLimitOnServer {
     return {
       read: (): Promise<QueueRateReading> => {
         this.reads += 1;
+        if (this.staleReading) return Promise.resolve(this.staleReading);
         return Promise.resolve({
           ...(this.rate !== undefined ? { rate: this.rate } : {}),
           ...(this.updatedAtMs !== undefined ? { updatedAtMs: this.updatedAtMs } : {}),
@@ -57,13 +60,16 @@ class Worker {
   lastThrottledSentAtMs: number | undefined;
   followed: Array<number | undefined> = [];
   readonly pacing: SharedPacing;
+  private static started = 0;
 
   constructor(
     queue: QueueLimitOnServer,
     private readonly now: () => number,
     ceiling?: number,
   ) {
+    Worker.started += 1;
     this.pacing = new SharedPacing({
+      identity: `worker-${Worker.started}`,
       limit: queue.view(),
       process: {
         answersSoFar: () => ({
@@ -128,11 +134,10 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     assert.deepEqual(worker.followed, [undefined], 'a worker that sends follows no rate: unpaced');
   });
 
-  it('starts the rate below what drew the first 429: the answers of the trailing second times the workers', async () => {
+  it('starts the rate below what drew the first 429: the calls AEP admitted in the trailing second', async () => {
     const worker = new Worker(queue, now);
-    queue.workers = 3;
-    worker.admittedInLastSecond = 10; // this worker's; about 30 for the three workers
-    worker.admitted += 10;
+    worker.admittedInLastSecond = 30;
+    worker.admitted += 30;
     worker.throttledCall();
     later(250);
     await worker.pacing.tick();
@@ -140,7 +145,54 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     assert.equal(queue.note?.step, 'decrease');
     assert.equal(queue.note?.limitEstimate, 30);
     assert.equal(queue.rate, 27);
-    assert.equal(worker.share, 9, 'a third of the rate for each of the three workers');
+    assert.equal(worker.share, 27);
+  });
+
+  it('sets the first rate from every worker’s trailing second, added by each at its next read', async () => {
+    // Before any pacing the workers do not send alike: one had 14 of the 20 calls the gateway admitted.
+    const workers = [new Worker(queue, now), new Worker(queue, now), new Worker(queue, now)];
+    queue.workers = 3;
+    for (const [worker, calls] of [
+      [workers[0]!, 14],
+      [workers[1]!, 3],
+      [workers[2]!, 3],
+    ] as const) {
+      worker.busySecond(calls);
+    }
+    workers[0]!.throttledCall();
+    later(250);
+    await workers[0]!.pacing.tick();
+    assert.equal(queue.rate, 12.6, 'its own count: a lower bound of what the gateway admitted');
+    assert.equal(workers[0]!.share, 4.2, 'a third of it: the others are sending too');
+
+    later(250);
+    await workers[1]!.pacing.tick();
+    assert.equal(queue.note?.limitEstimate, 17, '14 + 3');
+    await workers[2]!.pacing.tick();
+    assert.equal(queue.note?.limitEstimate, 20, 'what the gateway admitted across the three');
+    assert.equal(queue.rate, 18);
+    assert.equal(workers[2]!.share, 6);
+  });
+
+  it('keeps every worker’s sample when two set the first rate at once (the last write would win)', async () => {
+    const workers = [new Worker(queue, now), new Worker(queue, now)];
+    queue.workers = 2;
+    workers[0]!.busySecond(16);
+    workers[1]!.busySecond(4);
+    // Both read no rate, then both write their own first rate: the second write wins.
+    queue.staleReading = { workers: 2 };
+    for (const worker of workers) worker.throttledCall();
+    later(250);
+    for (const worker of workers) await worker.pacing.tick();
+    assert.equal(queue.note?.limitEstimate, 4, 'the second worker’s write: its 4 calls alone');
+
+    // At its next read the first worker finds its sample gone and adds it again.
+    queue.staleReading = undefined;
+    workers[0]!.admitted += 1;
+    later(250);
+    await workers[0]!.pacing.tick();
+    assert.equal(queue.note?.limitEstimate, 20);
+    assert.equal(queue.rate, 18);
   });
 
   it('sets no rate from a first 429 with too little traffic behind it to be a sample of a limit', async () => {
@@ -163,20 +215,25 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     }
     later(250);
     for (const worker of workers) await worker.pacing.tick();
-    assert.equal(queue.writes.length, 1, 'the second and third worker read the first one’s decrease');
     assert.equal(queue.rate, 18.9);
+    assert.deepEqual(
+      queue.writes.map(({ note }) => note.lastDecreaseAtMs),
+      [nowMs, nowMs, nowMs],
+      'the second and third worker add their samples to the first one’s decrease, and decrease nothing',
+    );
+    queue.writes = [];
 
     // A 429 to a call sent before the gateway's window had passed the decrease: the same excess.
     later(1_000);
     workers[1]!.throttledCall(200);
     await workers[1]!.pacing.tick();
-    assert.equal(queue.writes.length, 1);
+    assert.equal(queue.writes.length, 0);
 
     // A call sent after it, with every worker following: a new excess, lowered again from the shared rate.
     later(1_000);
     workers[2]!.throttledCall();
     await workers[2]!.pacing.tick();
-    assert.equal(queue.writes.length, 2);
+    assert.equal(queue.writes.length, 1);
     assert.equal(queue.rate, Math.round(18.9 * sharedPacingTuning.decreaseFactor * 100) / 100);
     assert.equal(workers[2]!.share, queue.rate / 3);
     // The others follow at their next tick.
