@@ -35,6 +35,7 @@ export function scopedToActivities(aep: AepClient): AepClient {
     forSandbox: (sandboxName, scope) => aep.forSandbox(sandboxName, scope ?? activityCallScope()),
     pacing: (orgId) => aep.pacing(orgId),
     followSharedRate: (requestsPerSecond, orgId) => aep.followSharedRate(requestsPerSecond, orgId),
+    admittedInSecondBefore: (atMs, orgId) => aep.admittedInSecondBefore(atMs, orgId),
     readEventsJournal: (url) => aep.readEventsJournal(url),
     close: () => aep.close(),
   };

@@ -74,6 +74,9 @@ export function createAepClient(settings: AepSettings, options: AepClientOptions
     followSharedRate(requestsPerSecond: number | undefined, orgId: string = settings.orgId): void {
       pacerFor(orgId).follow(requestsPerSecond);
     },
+    admittedInSecondBefore(atMs: number, orgId: string = settings.orgId): number {
+      return pacers.get(orgId)?.admittedInSecondBefore(atMs) ?? 0;
+    },
     readEventsJournal: (url) => journal.readPage(url),
     close: () => transport.close(),
   };

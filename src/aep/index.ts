@@ -61,6 +61,8 @@ export interface AepClient {
   pacing(orgId?: string): PacingSnapshot | undefined;
   /** With `pacedWithOtherWorkers`: paces the organisation's calls in this process at this rate (undefined: unpaced). */
   followSharedRate(requestsPerSecond: number | undefined, orgId?: string): void;
+  /** The organisation's calls this process had admitted in the second before `atMs` (epoch ms, the last 5 s). */
+  admittedInSecondBefore(atMs: number, orgId?: string): number;
   /** Reads an Adobe I/O Events journal page (URL from the Developer Console) with the client's IMS credentials. */
   readEventsJournal(url: string): Promise<JournalPage>;
   close(): Promise<void>;

@@ -53,6 +53,8 @@ export const pacingTuning = {
   decreaseSpacingMs: 1_000,
   /** The window whose admitted answers give the first estimate. */
   sampleWindowMs: 1_000,
+  /** How long admitted answers are kept: other workers ask for the second before a 429 they learn of later. */
+  admissionsKeptMs: 5_000,
   /** Never slower than this, so the org is still probed when other processes take most of its limit. */
   minimumRequestsPerSecond: 1,
   /**
@@ -359,14 +361,27 @@ export class RequestPacer {
 
   private admittedInLastSecond(now: number): number {
     this.forgetOldAdmissions(now);
-    return this.recentAdmissions.length;
+    return this.admittedBetween(now - pacingTuning.sampleWindowMs, now);
+  }
+
+  /**
+   * Answers other than 429 in the second before `atMs` (epoch ms, within the last 5 s): this worker's part of what the
+   * gateway admitted when another worker's call drew the first 429 (src/temporal/shared-pacing.ts).
+   */
+  admittedInSecondBefore(atMs: number): number {
+    this.forgetOldAdmissions(this.clock.now());
+    return this.admittedBetween(atMs - pacingTuning.sampleWindowMs, atMs);
+  }
+
+  private admittedBetween(afterMs: number, untilMs: number): number {
+    return this.recentAdmissions.filter((at) => at > afterMs && at <= untilMs).length;
   }
 
   private decrease(now: number): void {
-    this.forgetOldAdmissions(now);
+    const sample = this.admittedInLastSecond(now);
     this.lastDecreaseAt = now;
-    if (this.rate === undefined && this.recentAdmissions.length < pacingTuning.minimumSample) return;
-    const estimate = this.rate ?? Math.max(pacingTuning.minimumRequestsPerSecond, this.recentAdmissions.length);
+    if (this.rate === undefined && sample < pacingTuning.minimumSample) return;
+    const estimate = this.rate ?? Math.max(pacingTuning.minimumRequestsPerSecond, sample);
     this.limitEstimate = estimate;
     this.rate = this.bounded(estimate * pacingTuning.decreaseFactor);
   }
@@ -377,8 +392,7 @@ export class RequestPacer {
    */
   private usesItsRate(now: number): boolean {
     if (this.rate === undefined) return true;
-    this.forgetOldAdmissions(now);
-    return this.recentAdmissions.length >= this.rate * pacingTuning.busyShare;
+    return this.admittedInLastSecond(now) >= this.rate * pacingTuning.busyShare;
   }
 
   private forgetLearnedRateWhenQuiet(now: number): void {
@@ -394,7 +408,7 @@ export class RequestPacer {
   }
 
   private forgetOldAdmissions(now: number): void {
-    const cutoff = now - pacingTuning.sampleWindowMs;
+    const cutoff = now - pacingTuning.admissionsKeptMs;
     let stale = 0;
     while (stale < this.recentAdmissions.length && this.recentAdmissions[stale]! <= cutoff) stale += 1;
     if (stale > 0) this.recentAdmissions = this.recentAdmissions.slice(stale);

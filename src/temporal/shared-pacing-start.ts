@@ -48,11 +48,12 @@ export function startSharedPacing(options: {
           ...(pacing?.lastThrottledSentAt !== undefined ? { lastThrottledSentAtMs: pacing.lastThrottledSentAt } : {}),
         };
       },
+      admittedInSecondBefore: (atMs) => options.aep.admittedInSecondBefore(atMs, options.orgId),
       follow: (requestsPerSecond) => options.aep.followSharedRate(requestsPerSecond, options.orgId),
     },
     ...(options.ceiling !== undefined ? { ceiling: options.ceiling } : {}),
-    onChange: ({ from, to, note }) => {
-      const meta = { taskQueue, from: from ?? 'none', to, limitEstimate: note.limitEstimate };
+    onChange: ({ from, to, note, workers }) => {
+      const meta = { taskQueue, from: from ?? 'none', to, limitEstimate: note.limitEstimate, workers };
       if (note.firstSamples !== undefined) {
         const workers = Object.keys(note.firstSamples).length;
         logger.info('AEP answered 429: set the shared AEP call rate from what the workers had sent', {

@@ -5,7 +5,7 @@
  * AEP publishes no limit, so it is learned from 429s as one process's pacer learns it (src/aep/request-pacer.ts),
  * by whichever worker sees the evidence:
  * - the first 429 sets the rate at 0.9 × what drew it: the calls admitted in the trailing second by every worker,
- *   which each adds to the limit's metadata at its next read;
+ *   which each adds to the limit's metadata at its next read (its calls in the same second, before it was paced);
  * - a later 429 at any worker lowers it by 10 %, unless the call it answered was sent before every worker had
  *   followed the last decrease (the same excess, seen by several workers);
  * - while a worker's calls wait for their share and no 429 came, it raises the rate: quickly back towards the rate
@@ -44,6 +44,10 @@ export const sharedPacingTuning = {
    * sample of a limit: a lone resend, another process's burst. No rate is set from it.
    */
   minimumSample: 5,
+  /** How often a sending worker says, in the rate's metadata, that it paces with it. */
+  stampEveryMs: 3_000,
+  /** A worker not heard from for this long no longer shares the rate (it died, or has nothing to send). */
+  memberWindowMs: 10_000,
   /**
    * How long after the first rate was set the workers add their samples to it (and no increase comes). A decrease
    * after `sameExcessMs` ends it: calls sent at the summed rate were throttled, and the samples no longer matter.
@@ -64,6 +68,8 @@ export interface PacedProcess {
     admittedInLastSecond: number;
     lastThrottledSentAtMs?: number;
   };
+  /** Answers other than 429 in the second before `atMs` (epoch ms, the last few seconds). */
+  admittedInSecondBefore(atMs: number): number;
   /** Paces this process's calls at this rate from now on (undefined: unpaced). */
   follow(requestsPerSecond: number | undefined): void;
 }
@@ -76,7 +82,8 @@ export interface SharedPacingOptions {
   /** Never above this, all workers together (MAX_TASK_QUEUE_ACTIVITIES_PER_SECOND, when set). */
   ceiling?: number;
   now?: () => number;
-  onChange?: (change: { from: number | undefined; to: number; note: PacingNote }) => void;
+  /** `workers`: how many workers share the rate, as the reading behind the change counted them. */
+  onChange?: (change: { from: number | undefined; to: number; note: PacingNote; workers: number }) => void;
   onError?: (error: unknown) => void;
 }
 
@@ -87,8 +94,16 @@ export class SharedPacing {
   private lastIncreaseCheckAtMs = Number.NEGATIVE_INFINITY;
   private decreaseWanted = false;
   private increaseWanted = false;
-  /** What this worker admitted in the trailing second when the first rate was set (kept until the next first). */
-  private firstSample: number | undefined;
+  /**
+   * Every worker's sample of the first 429 this worker has read, its own included: what it writes is their union,
+   * so a write made from a read that missed another worker's sample does not drop one this worker had seen.
+   */
+  private firstSamples: Record<string, number> = {};
+  /**
+   * The workers heard from (the rate's `workersSeen`), merged from every read, newest stamp per worker: one write
+   * made from a stale read may drop a stamp from the queue, not from here.
+   */
+  private workersSeen: Record<string, number> = {};
 
   constructor(private readonly options: SharedPacingOptions) {
     this.now = options.now ?? Date.now;
@@ -125,7 +140,8 @@ export class SharedPacing {
     // Idle here: nothing to pace, and no need to ask Temporal twice a second.
     if (!sending && !this.decreaseWanted) return;
     let reading = await this.options.limit.read();
-    if (reading.rate === undefined) this.firstSample = undefined;
+    this.hear(reading.note?.workersSeen);
+    if (reading.note?.firstSamples === undefined) this.firstSamples = {};
     if (this.takesFirstSamples(reading, now)) {
       this.decreaseWanted = false;
       reading = await this.addFirstSample(reading);
@@ -138,12 +154,50 @@ export class SharedPacing {
       this.lastIncreaseCheckAtMs = now;
       reading = await this.increase(reading, now);
     }
-    this.follow(reading);
+    if (this.stampDue(reading, now)) reading = await this.stamp(reading);
+    this.follow(reading, now);
   }
 
-  /** This worker's share of the organisation's rate (again after each read: it undoes the pacer's own decrease). */
-  private follow(reading: QueueRateReading): void {
-    this.options.process.follow(reading.rate === undefined ? undefined : reading.rate / Math.max(1, reading.workers));
+  /**
+   * This worker's share of the organisation's rate (again after each read: it undoes the pacer's own decrease).
+   * Shared among the workers heard from lately, or polling lately if the server counts more: its poller list shows
+   * only the pollers of the queue's root partition, and a worker given its activities eagerly may not poll there for
+   * a minute (measured: 1 or 2 of 6 busy workers counted, and each then sent at three to six times its share).
+   */
+  private follow(reading: QueueRateReading, now: number): void {
+    if (reading.rate === undefined) return this.options.process.follow(undefined);
+    const heardFrom = this.workersHeardFrom(now);
+    this.options.process.follow(reading.rate / Math.max(1, reading.workers, heardFrom));
+  }
+
+  private hear(workersSeen: Record<string, number> | undefined): void {
+    for (const [worker, atMs] of Object.entries(workersSeen ?? {})) {
+      this.workersSeen[worker] = Math.max(this.workersSeen[worker] ?? 0, atMs);
+    }
+  }
+
+  private workersHeardFrom(now: number): number {
+    const since = now - sharedPacingTuning.memberWindowMs;
+    return Object.values(this.workersSeen).filter((atMs) => atMs >= since).length;
+  }
+
+  /** The workers heard from lately, this one stamped now: what every write carries. */
+  private stamped(now: number): Record<string, number> {
+    this.workersSeen[this.options.identity] = now;
+    const since = now - sharedPacingTuning.memberWindowMs;
+    for (const [worker, atMs] of Object.entries(this.workersSeen)) if (atMs < since) delete this.workersSeen[worker];
+    return { ...this.workersSeen };
+  }
+
+  /** A rate this pacing set, whose metadata has no stamp of this worker from the last few seconds. */
+  private stampDue(reading: QueueRateReading, now: number): boolean {
+    if (reading.rate === undefined || reading.note === undefined) return false;
+    const stampedAt = reading.note.workersSeen?.[this.options.identity];
+    return stampedAt === undefined || now - stampedAt >= sharedPacingTuning.stampEveryMs;
+  }
+
+  private async stamp(reading: QueueRateReading): Promise<QueueRateReading> {
+    return this.set(reading, reading.rate!, reading.note!, { always: true });
   }
 
   private mayIncrease(now: number): boolean {
@@ -176,35 +230,38 @@ export class SharedPacing {
   private async setFirstRate(reading: QueueRateReading, now: number): Promise<QueueRateReading> {
     const sample = this.seen.admittedInLastSecond;
     if (sample * Math.max(1, reading.workers) < sharedPacingTuning.minimumSample) return reading;
-    this.firstSample = sample;
+    this.firstSamples = { [this.options.identity]: sample };
     return this.set(reading, sample * sharedPacingTuning.decreaseFactor, {
       step: 'decrease',
       limitEstimate: sample,
       lastDecreaseAtMs: now,
-      firstSamples: { [this.options.identity]: sample },
+      firstSamples: this.firstSamples,
     });
   }
 
   /**
-   * The first rate is being set, and this worker's sample is not in it: not yet, or lost to another worker's write
-   * at the same moment (a write takes about 100 ms; the queue config has no compare-and-set).
+   * The first rate is being set, and a sample this worker knows of (its own, or one it read before) is not in it:
+   * not added yet, or dropped by a write made at the same moment (a write takes about 100 ms, and the queue config has
+   * no compare-and-set).
    */
   private takesFirstSamples(reading: QueueRateReading, now: number): boolean {
-    const samples = reading.note?.firstSamples;
-    if (samples === undefined || reading.note === undefined) return false;
-    if (now - reading.note.lastDecreaseAtMs >= sharedPacingTuning.firstSamplesMs) return false;
-    return !(this.options.identity in samples);
+    const note = reading.note;
+    if (note?.firstSamples === undefined) return false;
+    if (now - note.lastDecreaseAtMs >= sharedPacingTuning.firstSamplesMs) return false;
+    const inNote = note.firstSamples;
+    Object.assign(this.firstSamples, inNote);
+    // The same second as the first worker's sample, whenever this worker reads of it: later, its calls are paced.
+    this.firstSamples[this.options.identity] ??= this.options.process.admittedInSecondBefore(note.lastDecreaseAtMs);
+    return Object.keys(this.firstSamples).some((worker) => !(worker in inNote));
   }
 
   private async addFirstSample(reading: QueueRateReading): Promise<QueueRateReading> {
     const note = reading.note!;
-    this.firstSample ??= this.seen.admittedInLastSecond;
-    const firstSamples = { ...note.firstSamples, [this.options.identity]: this.firstSample };
+    const firstSamples = { ...this.firstSamples };
     const sum = Object.values(firstSamples).reduce((total, count) => total + count, 0);
-    const estimate = Math.max(note.limitEstimate, sum);
-    return this.set(reading, estimate * sharedPacingTuning.decreaseFactor, {
+    return this.set(reading, sum * sharedPacingTuning.decreaseFactor, {
       step: 'decrease',
-      limitEstimate: estimate,
+      limitEstimate: sum,
       lastDecreaseAtMs: note.lastDecreaseAtMs,
       firstSamples,
     });
@@ -214,7 +271,8 @@ export class SharedPacing {
     const { rate, note, updatedAtMs } = reading;
     // Only a rate this pacing set, at most once a second across workers.
     if (rate === undefined || note === undefined) return reading;
-    if (updatedAtMs !== undefined && now - updatedAtMs < sharedPacingTuning.increaseSpacingMs) return reading;
+    const rateSetAtMs = note.rateSetAtMs ?? updatedAtMs;
+    if (rateSetAtMs !== undefined && now - rateSetAtMs < sharedPacingTuning.increaseSpacingMs) return reading;
     if (note.firstSamples !== undefined && now - note.lastDecreaseAtMs < sharedPacingTuning.firstSamplesMs)
       return reading;
     const tuning = sharedPacingTuning;
@@ -231,14 +289,25 @@ export class SharedPacing {
     });
   }
 
-  private async set(reading: QueueRateReading, rate: number, note: PacingNote): Promise<QueueRateReading> {
+  private async set(
+    reading: QueueRateReading,
+    rate: number,
+    noteWithoutStamps: PacingNote,
+    options: { always?: boolean } = {},
+  ): Promise<QueueRateReading> {
+    const now = this.now();
+    const note: PacingNote = { ...noteWithoutStamps, workersSeen: this.stamped(now) };
     const floored = Math.max(sharedPacingTuning.minimumRate, rate);
     const bounded = this.options.ceiling === undefined ? floored : Math.min(this.options.ceiling, floored);
     const rounded = Math.round(bounded * 100) / 100;
-    // A sample added to the first rate is written even when the rate comes out the same.
-    if (rounded === reading.rate && note.firstSamples === undefined) return reading;
+    // A sample added to the first rate, or a stamp, is written even when the rate comes out the same.
+    if (rounded === reading.rate && note.firstSamples === undefined && !options.always) return reading;
+    const rateSetAtMs = rounded === reading.rate ? reading.note?.rateSetAtMs : now;
+    if (rateSetAtMs !== undefined) note.rateSetAtMs = rateSetAtMs;
     await this.options.limit.set(rounded, note);
-    this.options.onChange?.({ from: reading.rate, to: rounded, note });
-    return { ...reading, rate: rounded, note, updatedAtMs: this.now() };
+    if (rounded !== reading.rate || note.firstSamples !== undefined) {
+      this.options.onChange?.({ from: reading.rate, to: rounded, note, workers: this.workersHeardFrom(now) });
+    }
+    return { ...reading, rate: rounded, note, updatedAtMs: now };
   }
 }

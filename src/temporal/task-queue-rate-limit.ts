@@ -25,6 +25,13 @@ export interface PacingNote {
    * they are what the gateway admitted across the workers, the first estimate of its limit.
    */
   firstSamples?: Record<string, number>;
+  /** Epoch ms the rate itself last changed (the limit's update time also moves when a worker only stamps it). */
+  rateSetAtMs?: number;
+  /**
+   * The workers pacing with this rate, by worker: when each last said so (epoch ms, its own clock). Each sending
+   * worker says so every few seconds; the rate is shared among those heard from lately.
+   */
+  workersSeen?: Record<string, number>;
 }
 
 export interface QueueRateReading {
@@ -43,7 +50,7 @@ export interface QueueRateReading {
 }
 
 /** How recent a worker's last poll must be (next to the newest one's) to count it as sharing the rate. */
-export const activePollerWindowMs = 20_000;
+export const activePollerWindowMs = 10_000;
 
 export interface QueueRateLimit {
   read(): Promise<QueueRateReading>;
@@ -98,12 +105,15 @@ function pacingNoteOf(reason: string | undefined): PacingNote | undefined {
       typeof note.limitEstimate === 'number' &&
       typeof note.lastDecreaseAtMs === 'number'
     ) {
-      const firstSamples = samplesOf(note.firstSamples);
+      const firstSamples = numbersOf(note.firstSamples);
+      const workersSeen = numbersOf(note.workersSeen);
       return {
         step: note.step,
         limitEstimate: note.limitEstimate,
         lastDecreaseAtMs: note.lastDecreaseAtMs,
+        ...(typeof note.rateSetAtMs === 'number' ? { rateSetAtMs: note.rateSetAtMs } : {}),
         ...(firstSamples !== undefined ? { firstSamples } : {}),
+        ...(workersSeen !== undefined ? { workersSeen } : {}),
       };
     }
   } catch {
@@ -112,7 +122,7 @@ function pacingNoteOf(reason: string | undefined): PacingNote | undefined {
   return undefined;
 }
 
-function samplesOf(value: unknown): Record<string, number> | undefined {
+function numbersOf(value: unknown): Record<string, number> | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const entries = Object.entries(value).filter((entry): entry is [string, number] => typeof entry[1] === 'number');
   return Object.fromEntries(entries);

@@ -79,6 +79,7 @@ class Worker {
           admittedInLastSecond: this.admittedInLastSecond,
           ...(this.lastThrottledSentAtMs !== undefined ? { lastThrottledSentAtMs: this.lastThrottledSentAtMs } : {}),
         }),
+        admittedInSecondBefore: (atMs) => this.admittedInSecondBefore(atMs),
         follow: (rate) => {
           this.followed.push(rate);
         },
@@ -94,8 +95,17 @@ class Worker {
     this.lastThrottledSentAtMs = this.now() - msAgo;
   }
 
+  /** Each second of calls admitted, by when it ended. */
+  private seconds: Array<{ endedAtMs: number; calls: number }> = [];
+
+  admittedInSecondBefore(atMs: number): number {
+    const inWindow = this.seconds.filter(({ endedAtMs }) => endedAtMs <= atMs && endedAtMs > atMs - 1_000);
+    return inWindow.at(-1)?.calls ?? 0;
+  }
+
   /** A second of calls admitted, all of which waited for this worker's share. */
   busySecond(calls: number): void {
+    this.seconds.push({ endedAtMs: this.now(), calls });
     this.admitted += calls;
     this.admittedInLastSecond = calls;
     this.waitedForRate += calls;
@@ -193,6 +203,45 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     await workers[0]!.pacing.tick();
     assert.equal(queue.note?.limitEstimate, 20);
     assert.equal(queue.rate, 18);
+  });
+
+  it('never loses a sample a worker has read: it writes back every sample it knows of', async () => {
+    const [a, b, c] = [new Worker(queue, now), new Worker(queue, now), new Worker(queue, now)];
+    queue.workers = 3;
+    a.busySecond(10);
+    b.busySecond(5);
+    c.busySecond(5);
+    a.throttledCall();
+    later(250);
+    await a.pacing.tick();
+    await b.pacing.tick();
+    assert.equal(queue.note?.limitEstimate, 15);
+    // C read no rate before those writes landed, and sets a first rate of its own over them.
+    queue.staleReading = { workers: 3 };
+    c.throttledCall();
+    await c.pacing.tick();
+    queue.staleReading = undefined;
+    assert.equal(queue.note?.limitEstimate, 5, 'A’s and B’s samples are gone from the queue');
+
+    b.admitted += 1;
+    later(250);
+    await b.pacing.tick();
+    assert.equal(queue.note?.limitEstimate, 20, 'B wrote back A’s sample with its own, and took C’s');
+  });
+
+  it('takes a late worker’s calls in the second of the first 429, not in the second it reads of it', async () => {
+    const [first, late] = [new Worker(queue, now), new Worker(queue, now)];
+    queue.workers = 2;
+    first.busySecond(16);
+    late.busySecond(4);
+    first.throttledCall();
+    later(250);
+    await first.pacing.tick();
+    // The late worker reads of it a second later, after a second of its calls alone (the others were paced).
+    later(1_000);
+    late.busySecond(15);
+    await late.pacing.tick();
+    assert.equal(queue.note?.limitEstimate, 20, '16 + 4, not 16 + 15');
   });
 
   it('sets no rate from a first 429 with too little traffic behind it to be a sample of a limit', async () => {
@@ -295,6 +344,41 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     assert.equal(survivor.share, 9);
   });
 
+  it('shares the rate among the workers heard from, when the server’s poller list counts fewer', async () => {
+    // The poller list is the root partition's: busy workers given their activities eagerly may be missing from it.
+    const workers = [new Worker(queue, now), new Worker(queue, now), new Worker(queue, now)];
+    queue.rate = 18;
+    queue.note = { step: 'decrease', limitEstimate: 20, lastDecreaseAtMs: nowMs - 60_000 };
+    queue.updatedAtMs = nowMs - 60_000;
+    queue.workers = 1;
+    for (let round = 0; round < 2; round += 1) {
+      for (const worker of workers) {
+        worker.admitted += 3;
+        later(100);
+        await worker.pacing.tick();
+      }
+    }
+    assert.deepEqual(
+      workers.map((worker) => worker.share),
+      [6, 6, 6],
+      'each stamps the rate’s metadata, and each reads the others’ stamps',
+    );
+    assert.equal(queue.rate, 18, 'stamps leave the rate as it was');
+
+    // The third worker dies: 10 s after its last stamp, the two others share its part.
+    for (let second = 0; second < 11; second += 1) {
+      later(1_000);
+      for (const worker of workers.slice(0, 2)) {
+        worker.admitted += 9;
+        await worker.pacing.tick();
+      }
+    }
+    assert.deepEqual(
+      workers.slice(0, 2).map((worker) => worker.share),
+      [9, 9],
+    );
+  });
+
   it('carries on from what another worker learned: a new worker reads the estimate in the limit’s metadata', async () => {
     const first = new Worker(queue, now);
     first.busySecond(20);
@@ -304,7 +388,7 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     // The first worker dies; a new one starts and finds its calls waiting for the shared rate.
     const second = new Worker(queue, now);
     second.busySecond(10);
-    later(3_000);
+    later(11_000);
     await second.pacing.tick();
     assert.equal(queue.note?.limitEstimate, 20, 'the estimate the first worker learned');
     assert.equal(queue.rate, 18.6);
