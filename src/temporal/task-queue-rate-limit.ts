@@ -72,7 +72,9 @@ export function queueRateLimit(
         reportConfig: true,
       });
       const limit = described.config?.queueRateLimit;
-      const rate = limit?.rateLimit?.requestsPerSecond ?? undefined;
+      // Kept as a 32-bit float: 17.59 reads back as 17.5900001…; every rate set here has two decimals.
+      const stored = limit?.rateLimit?.requestsPerSecond ?? undefined;
+      const rate = stored === undefined || stored === null ? stored : Math.round(stored * 100) / 100;
       const updatedAtMs = epochMsOf(limit?.metadata?.updateTime);
       const note = pacingNoteOf(limit?.metadata?.reason ?? undefined);
       return {
