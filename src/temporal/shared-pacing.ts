@@ -142,7 +142,7 @@ export class SharedPacing {
     let reading = await this.options.limit.read();
     this.hear(reading.note?.workersSeen);
     if (reading.note?.firstSamples === undefined) this.firstSamples = {};
-    if (this.takesFirstSamples(reading, now)) {
+    if (this.missesFirstSamples(reading, now)) {
       this.decreaseWanted = false;
       reading = await this.addFirstSample(reading);
     } else if (this.decreaseWanted) {
@@ -240,11 +240,12 @@ export class SharedPacing {
   }
 
   /**
-   * The first rate is being set, and a sample this worker knows of (its own, or one it read before) is not in it:
+   * Takes in the samples of the first rate as read (and this worker's own), and says whether the rate misses one it
+   * knows of (its own, or one it read before): the first rate is being set, and that sample is
    * not added yet, or dropped by a write made at the same moment (a write takes about 100 ms, and the queue config has
    * no compare-and-set).
    */
-  private takesFirstSamples(reading: QueueRateReading, now: number): boolean {
+  private missesFirstSamples(reading: QueueRateReading, now: number): boolean {
     const note = reading.note;
     if (note?.firstSamples === undefined) return false;
     if (now - note.lastDecreaseAtMs >= sharedPacingTuning.firstSamplesMs) return false;
