@@ -1,7 +1,8 @@
 /**
  * Paces one organisation's AEP calls across every worker: the rate is learned once, for all of them, and kept in
  * Temporal (the provisioning queue's rate limit and its metadata, src/temporal/task-queue-rate-limit.ts); each
- * worker's request pacer spaces its own calls at its share of it (the rate divided by the workers polling lately).
+ * worker's request pacer spaces its own calls at its share of it (the rate divided by the workers that said, in its
+ * metadata, in the last 10 s, that they pace with it).
  * AEP publishes no limit, so it is learned from 429s as one process's pacer learns it (src/aep/request-pacer.ts),
  * by whichever worker sees the evidence:
  * - the first 429 sets the rate at 0.9 × what drew it: the calls admitted in the trailing second by every worker,
@@ -154,7 +155,7 @@ export class SharedPacing {
       this.lastIncreaseCheckAtMs = now;
       reading = await this.increase(reading, now);
     }
-    if (this.stampDue(reading, now)) reading = await this.stamp(reading);
+    if (this.stampDue(reading, now)) reading = await this.stamp(reading, now);
     this.follow(reading, now);
   }
 
@@ -196,8 +197,11 @@ export class SharedPacing {
     return stampedAt === undefined || now - stampedAt >= sharedPacingTuning.stampEveryMs;
   }
 
-  private async stamp(reading: QueueRateReading): Promise<QueueRateReading> {
-    return this.set(reading, reading.rate!, reading.note!, { always: true });
+  private async stamp(reading: QueueRateReading, now: number): Promise<QueueRateReading> {
+    const { firstSamples, ...note } = reading.note!;
+    // The first rate's samples are carried only while workers may still add theirs.
+    const samplesWanted = firstSamples && now - note.lastDecreaseAtMs < sharedPacingTuning.firstSamplesMs;
+    return this.set(reading, reading.rate!, samplesWanted ? { ...note, firstSamples } : note, { always: true });
   }
 
   private mayIncrease(now: number): boolean {
@@ -306,7 +310,7 @@ export class SharedPacing {
     const rateSetAtMs = rounded === reading.rate ? reading.note?.rateSetAtMs : now;
     if (rateSetAtMs !== undefined) note.rateSetAtMs = rateSetAtMs;
     await this.options.limit.set(rounded, note);
-    if (rounded !== reading.rate || note.firstSamples !== undefined) {
+    if (rounded !== reading.rate || (note.firstSamples !== undefined && !options.always)) {
       this.options.onChange?.({ from: reading.rate, to: rounded, note, workers: this.workersHeardFrom(now) });
     }
     return { ...reading, rate: rounded, note, updatedAtMs: now };

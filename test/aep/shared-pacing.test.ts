@@ -182,6 +182,13 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     assert.equal(queue.note?.limitEstimate, 20, 'what the gateway admitted across the three');
     assert.equal(queue.rate, 18);
     assert.equal(workers[2]!.share, 6);
+
+    // Past the time for samples, the next stamp no longer carries them.
+    later(3_000);
+    workers[0]!.admitted += 1;
+    await workers[0]!.pacing.tick();
+    assert.equal(queue.writes.at(-1)?.note.firstSamples, undefined);
+    assert.equal(queue.rate, 18);
   });
 
   it('keeps every worker’s sample when two set the first rate at once (the last write would win)', async () => {
