@@ -55,10 +55,9 @@ export function startSharedPacing(options: {
     onChange: ({ from, to, note, workers }) => {
       const meta = { taskQueue, from: from ?? 'none', to, limitEstimate: note.limitEstimate, workers };
       if (note.firstSamples !== undefined) {
-        const workers = Object.keys(note.firstSamples).length;
         logger.info('AEP answered 429: set the shared AEP call rate from what the workers had sent', {
           ...meta,
-          workersSampled: workers,
+          workersSampled: Object.keys(note.firstSamples).length,
         });
       } else if (note.step === 'decrease') logger.info('AEP answered 429: lowered the shared AEP call rate', meta);
       else logger.debug('raised the shared AEP call rate', meta);

@@ -21,8 +21,8 @@ export interface PacingNote {
   /** Epoch ms of the last decrease by any worker: long without one, the limit may have been raised. */
   lastDecreaseAtMs: number;
   /**
-   * Only while the first rate is being set: each worker's calls admitted in its trailing second, by worker. Together
-   * they are what the gateway admitted across the workers, the first estimate of its limit.
+   * Only while the first rate is being set: each worker's calls admitted in the second before the first 429, by
+   * worker. Together they are what the gateway admitted across the workers, the first estimate of its limit.
    */
   firstSamples?: Record<string, number>;
   /** Epoch ms the rate itself last changed (the limit's update time also moves when a worker only stamps it). */
