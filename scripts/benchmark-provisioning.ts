@@ -30,7 +30,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../src/activities';
+import { createActivities, recordAttemptStart } from '../src/activities';
 import { createAepClient, type AepClient, type AepSettings } from '../src/aep';
 import { toProvisionInput } from '../src/cli/provision-input';
 import { resolveDataflowSpec, type ResolvedDataflowSpec } from '../src/config';
@@ -358,6 +358,7 @@ async function withWorker<T>(
     taskQueue,
     workflowBundle: harness.workflowBundle,
     activities: createActivities({ aep, secrets: harness.secrets }),
+    interceptors: { activity: [recordAttemptStart] },
     // The worker program's own tuning (cache size, concurrency, MAX_TASK_QUEUE_ACTIVITIES_PER_SECOND …).
     ...workerTuningFromEnv(process.env),
   });

@@ -15,7 +15,7 @@ import type { Duration } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker, type Logger, type WorkerOptions } from '@temporalio/worker';
 import { request } from 'undici';
 import { Client } from '@temporalio/client';
-import { createActivities, type WebhookSender } from './activities';
+import { createActivities, recordAttemptStart, type WebhookSender } from './activities';
 import { eventsJournalUrlFromEnv, startEventsJournal } from './events/events-journal-start';
 import { aepSettingsFromEnv, createAepClient } from './aep';
 import { installTemporalRuntime } from './observability/runtime';
@@ -113,6 +113,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
           taskQueue,
           workflowBundle,
           activities,
+          interceptors: { activity: [recordAttemptStart] },
           ...tuning,
           ...versioning,
         }),

@@ -6,6 +6,7 @@
  */
 import { Context } from '@temporalio/activity';
 import type { AepCallScope, AepClient } from '../aep';
+import { attemptStartedAtMs } from './attempt-start';
 import { earlierAnswerToKeep } from './earlier-answers';
 
 export function activityCallScope(): AepCallScope {
@@ -16,8 +17,9 @@ export function activityCallScope(): AepCallScope {
     return {}; // not in an activity (a benchmark calling a step directly): no scope
   }
   const { info } = context;
+  // Start-to-close counts from the attempt's start, which may come long after it was scheduled (attempt-start.ts).
   const deadlines = [
-    info.startToCloseTimeoutMs ? info.currentAttemptScheduledTimestampMs + info.startToCloseTimeoutMs : undefined,
+    info.startToCloseTimeoutMs ? attemptStartedAtMs(context) + info.startToCloseTimeoutMs : undefined,
     info.scheduleToCloseTimeoutMs ? info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs : undefined,
   ].filter((deadline): deadline is number => deadline !== undefined && deadline > 0);
   return {

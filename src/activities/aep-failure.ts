@@ -52,7 +52,7 @@ export function toActivityFailure(error: unknown, step: string): unknown {
       message: describeFailure(details),
       type: error.retryable ? failureTypes.unavailable : failureTypes.rejected,
       nonRetryable: !error.retryable,
-      ...(error.retryable && error.retryAfterMs !== undefined ? { nextRetryDelay: error.retryAfterMs } : {}),
+      ...nextRetryDelayOf(error),
       details: [details],
     });
   }
@@ -68,7 +68,7 @@ export function toActivityFailure(error: unknown, step: string): unknown {
       message: describeFailure(details),
       type: error.retryable ? failureTypes.oneTrustUnavailable : failureTypes.oneTrustRejected,
       nonRetryable: !error.retryable,
-      ...(error.retryable && error.retryAfterMs !== undefined ? { nextRetryDelay: error.retryAfterMs } : {}),
+      ...nextRetryDelayOf(error),
       details: [details],
     });
   }
@@ -89,6 +89,19 @@ export function toActivityFailure(error: unknown, step: string): unknown {
   // Anything else (a bug, an unexpected body) is retried by the activity's policy, then reported (scrubbed).
   if (error instanceof Error) error.message = failureTextRedactor.redactText(error.message);
   return error;
+}
+
+/**
+ * The retry delay AEP or OneTrust asked for (Retry-After, or the pacing slot a call could not wait for). Temporal
+ * ends an activity's retries when a failure asks for no delay at all (retry state TIMEOUT, at once): a zero delay
+ * leaves the retry policy's own backoff.
+ */
+function nextRetryDelayOf(error: { retryable: boolean; retryAfterMs?: number | undefined }): {
+  nextRetryDelay?: number;
+} {
+  return error.retryable && error.retryAfterMs !== undefined && error.retryAfterMs > 0
+    ? { nextRetryDelay: error.retryAfterMs }
+    : {};
 }
 
 /** A failed check of ours: not retryable, described like an AEP failure so the CLI prints it the same way. */

@@ -24,3 +24,5 @@ export function createActivities(dependencies: ActivityDependencies) {
 export type Activities = ReturnType<typeof createActivities>;
 export type { ActivityDependencies, WebhookSender } from './dependencies';
 export type { AepFailureDetails } from './aep-failure';
+/** Every worker registers it: an attempt's deadline counts from its start (attempt-start.ts). */
+export { recordAttemptStart } from './attempt-start';

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities, type Activities, type WebhookSender } from '../../src/activities';
+import { createActivities, recordAttemptStart, type Activities, type WebhookSender } from '../../src/activities';
 import { createAepClient, type AepClient, type AepSettings } from '../../src/aep';
 import { createSecretBox, type SecretBox } from '../../src/secrets';
 import { getSimulator } from './simulator';
@@ -78,6 +78,8 @@ export interface TestWorkerOptions {
   runFeed?: { intervalMs?: number; pageSize?: number };
   /** The worker's secret box (default: the run's shared legacy key, as the CLI in tests seals with). */
   secrets?: SecretBox;
+  /** Poll only workflow tasks or only activity tasks (default both), as a fleet's split workers would. */
+  only?: 'workflows' | 'activities';
 }
 
 export interface TestWorker {
@@ -97,20 +99,22 @@ export async function startTestWorker(options: TestWorkerOptions): Promise<TestW
   ]);
   const aep = createAepClient(aepSettings);
   const secrets = options.secrets ?? testSecretBox();
+  const activities = {
+    ...createActivities({
+      aep,
+      secrets,
+      fetchWebhook: options.fetchWebhook,
+      runFeed: { taskQueue: options.taskQueue, intervalMs: 1_000, ...options.runFeed },
+    }),
+    ...options.activityOverrides,
+  };
   const worker = await Worker.create({
     connection: temporal.nativeConnection,
     namespace: temporal.namespace,
     taskQueue: options.taskQueue,
-    workflowBundle,
-    activities: {
-      ...createActivities({
-        aep,
-        secrets,
-        fetchWebhook: options.fetchWebhook,
-        runFeed: { taskQueue: options.taskQueue, intervalMs: 1_000, ...options.runFeed },
-      }),
-      ...options.activityOverrides,
-    },
+    ...(options.only !== 'activities' ? { workflowBundle } : {}),
+    ...(options.only !== 'workflows' ? { activities } : {}),
+    interceptors: { activity: [recordAttemptStart] },
     shutdownGraceTime: '2s',
     ...(options.maxTaskQueueActivitiesPerSecond !== undefined
       ? { maxTaskQueueActivitiesPerSecond: options.maxTaskQueueActivitiesPerSecond }

@@ -357,7 +357,8 @@ describe('production Temporal: SIGKILL and restart in the middle of an operation
         const followed = await whileCrashed(production, 'server', () => exitWithin(cli, 45_000, 'provision'));
 
         const again = await provisionWithCli(scenario, timing);
-        assert.equal(again.exitCode, exitCodes.ok, `${again.stdout}\n${again.stderr}`);
+        const timeline = again.exitCode === exitCodes.ok ? '' : await stepTimeline(scenario);
+        assert.equal(again.exitCode, exitCodes.ok, `${again.stdout}\n${again.stderr}\n${timeline}`);
         assert.match(
           again.stdout,
           new RegExp(`Dataflow consent (is provisioned|already exists) in sandbox ${scenario.sandbox}`),
@@ -366,7 +367,7 @@ describe('production Temporal: SIGKILL and restart in the middle of an operation
         assert.deepEqual(await resourceCounts(scenario.sandbox), exactlyOneOfEach);
         const creates = await answeredCalls(admin, scenario.sandbox, 'POST', createDatasetPath, startedAt);
         // Seen once under CI load (2 creates): say when each came and how the dataset step's attempts went.
-        const attempts = creates.length === 1 ? '' : await datasetStepAttempts(scenario);
+        const attempts = creates.length === 1 ? '' : await stepTimeline(scenario, 'ensureDataset');
         assert.equal(
           creates.length,
           1,
@@ -476,27 +477,36 @@ describe('production Temporal: SIGKILL and restart in the middle of an operation
 });
 
 /** The dataset step's activity events in the provisioning's history: when each was scheduled, started (attempt), ended. */
-async function datasetStepAttempts(scenario: Scenario): Promise<string> {
+/** When each step's attempts were scheduled, started and ended, with how they failed: for a failed assertion's message. */
+async function stepTimeline(scenario: Scenario, activityType?: string): Promise<string> {
   const { client } = await getTemporal();
   const history = await client.workflow.getHandle(provisionWorkflowId(scenario.sandbox, scenario.name)).fetchHistory();
-  const scheduledIds = new Set<string>();
+  const scheduledTypes = new Map<string, string>();
   const lines: string[] = [];
   for (const event of history.events ?? []) {
     const at = new Date(Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6);
     const scheduled = event.activityTaskScheduledEventAttributes;
-    if (scheduled?.activityType?.name === 'ensureDataset') {
-      scheduledIds.add(String(event.eventId));
-      lines.push(`scheduled ${at.toISOString()}`);
+    const name = scheduled?.activityType?.name;
+    if (name && (activityType === undefined || name === activityType)) {
+      scheduledTypes.set(String(event.eventId), name);
+      lines.push(`${name} scheduled ${at.toISOString()}`);
     }
     const started = event.activityTaskStartedEventAttributes;
-    if (started && scheduledIds.has(String(started.scheduledEventId))) {
-      lines.push(`started ${at.toISOString()} attempt ${started.attempt}`);
-    }
+    const startedType = started && scheduledTypes.get(String(started.scheduledEventId));
+    if (startedType) lines.push(`${startedType} started ${at.toISOString()} attempt ${started.attempt}`);
     const ended =
       event.activityTaskCompletedEventAttributes ??
       event.activityTaskFailedEventAttributes ??
       event.activityTaskTimedOutEventAttributes;
-    if (ended && scheduledIds.has(String(ended.scheduledEventId))) lines.push(`ended ${at.toISOString()}`);
+    const endedType = ended && scheduledTypes.get(String(ended.scheduledEventId));
+    if (endedType) {
+      const failure = event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
+      const retryState = failure?.retryState;
+      lines.push(
+        `${endedType} ended ${at.toISOString()}` +
+          (failure ? ` (${failure.failure?.message ?? ''}; retry state ${String(retryState)})` : ''),
+      );
+    }
   }
-  return lines.join(', ');
+  return lines.join('\n');
 }

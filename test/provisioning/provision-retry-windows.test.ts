@@ -57,6 +57,30 @@ describe('provisioning retries for a time, not a number of attempts', function (
     assert.ok(Date.now() - startedAt >= throttled * 1_000, 'each retry waited for Retry-After');
   });
 
+  it('keeps retrying a step AEP answers with Retry-After: 0 (a zero retry delay would end it in Temporal)', async function () {
+    this.timeout(60_000);
+    const scenario = { ...(await newScenario()), taskQueue };
+    // More than the client resends in process, so attempts fail carrying the zero Retry-After.
+    const unavailable = formerAttemptLimit + 2;
+    await (
+      await simulatorAdmin()
+    ).addFault({ method: 'POST', path: createBaseConnection, status: 503, retryAfter: 0, times: unavailable });
+
+    const handle = await startProvisioning(scenario);
+    const result = await handle.result();
+
+    assert.equal(result.alreadyExisted, false);
+    assert.deepEqual(await resourceCounts(scenario.sandbox), exactlyOneOfEach);
+    const creates = (await (await simulatorAdmin()).requests(scenario.sandbox)).filter(
+      (entry) => entry.method === 'POST' && entry.path === '/data/foundation/flowservice/connections',
+    );
+    assert.deepEqual(
+      creates.map((entry) => entry.status),
+      [...Array.from({ length: unavailable }, () => 503), 201],
+    );
+    assert.ok((await lastAttemptOf(handle.workflowId, 'ensureBaseConnection')) > 1, 'the activity was retried');
+  });
+
   it('rolls back when a step still fails at the end of its retry window, saying how long it tried', async function () {
     this.timeout(60_000);
     const scenario = { ...(await newScenario()), taskQueue };

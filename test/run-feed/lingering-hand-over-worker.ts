@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from '../../src/activities';
+import { createActivities, recordAttemptStart } from '../../src/activities';
 import { aepSettingsFromEnv, createAepClient } from '../../src/aep';
 import type { DeliverPushedRunsInput } from '../../src/contracts/run-feed-activities';
 import { loadSecretBox } from '../../src/secrets';
@@ -34,6 +34,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
     taskQueue,
     workflowBundle: { codePath: env.WORKFLOW_BUNDLE_PATH! },
     ...workerTuningFromEnv(env),
+    interceptors: { activity: [recordAttemptStart] },
     activities: {
       ...activities,
       async deliverPushedRuns(input: DeliverPushedRunsInput) {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities } from '../../src/activities';
+import { createActivities, recordAttemptStart } from '../../src/activities';
 import { createAepClient } from '../../src/aep';
 import { describeVersion, makeVersionCurrent, workerDeploymentOptions } from '../../src/temporal/worker-deployment';
 import { usesProductionTemporal } from '../harness/production-temporal';
@@ -69,6 +69,7 @@ export async function startVersionedWorker(options: {
       secrets: testSecretBox(),
       runFeed: { taskQueue: options.taskQueue, intervalMs: 1_000 },
     }),
+    interceptors: { activity: [recordAttemptStart] },
     shutdownGraceTime: '2s',
     ...(options.version ? { workerDeploymentOptions: workerDeploymentOptions(options.version) } : {}),
   });
