@@ -90,13 +90,15 @@ describe('dataflow monitor: continue-as-new', function () {
     await dataflow.waitForStatus('a continue-as-new', (status) => status.continuedAsNew >= 1, 40_000);
     const { client } = await getTemporal();
     const { runId, raw } = await dataflow.handle.describe();
-    const history = await client.workflow.getHandle(dataflow.handle.workflowId, runId).fetchHistory();
-    const firstTask = (history.events ?? []).findIndex((event) => event.workflowTaskCompletedEventAttributes);
-    // What the UI reads: the built-in metadata query, answered by the worker.
-    const metadata = await dataflow.handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    const run = client.workflow.getHandle(dataflow.handle.workflowId, runId);
+    // The status can answer before the new run's first task is recorded complete (seen on PostgreSQL under load).
+    await waitFor('the continued run’s first workflow task', async () =>
+      ((await run.fetchHistory()).events ?? []).some((event) => event.workflowTaskCompletedEventAttributes),
+    );
+    // What the UI reads: the built-in metadata query, answered by the worker for this run.
+    const metadata = await run.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
     assert.match(metadata.currentDetails ?? '', new RegExp(`^### ${dataflow.sandbox}/consent: \\*\\*\\w`));
     assert.match(metadata.currentDetails ?? '', /continued as new \d+× .*Summary and Details belong to its first run/);
-    assert.ok(firstTask > 0, 'this run has completed a workflow task');
     // SDK 1.24 gives a continued run no start-time summary: the current details are where its state is.
     assert.equal(raw.executionConfig?.userMetadata?.summary ?? undefined, undefined);
   });
