@@ -442,6 +442,15 @@ function printTable(single: SingleFigures, bulk: BulkRow[]): void {
           `${seconds(figures.elapsedMs)} run`,
       );
     }
+    const { phases } = figures;
+    console.log(
+      `${label}: ` +
+        (phases.firstThrottledAtMs !== undefined
+          ? `first 429 at ${seconds(phases.firstThrottledAtMs)} (${phases.callsPerSecondBeforeFirstThrottled!.toFixed(1)} calls/s before it); `
+          : 'no 429; ') +
+        `limit used from 20 % to 80 % of the run ${phases.middleLimitUsed.toFixed(2)}; ` +
+        `last ${seconds(phases.tailMs)} below three quarters of the limit`,
+    );
     if ('decreases' in figures && figures.activities) {
       const { of, retriedAfterTimeout, addedWorkerRan } = figures.activities;
       console.log(

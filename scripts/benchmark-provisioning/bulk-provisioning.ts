@@ -26,6 +26,25 @@ export interface BulkFigures {
   workflowIds: string[];
   /** With `midway`: when half of the run's AEP calls had been admitted, in ms from the start. */
   midwayAtMs?: number;
+  /** Where the limit went unused: before the first 429, in the run's middle, and in its tail. */
+  phases: RunPhases;
+}
+
+export interface RunPhases {
+  /** When the gateway answered its first 429 (ms from the start), and the admitted calls a second until then. */
+  firstThrottledAtMs?: number;
+  callsPerSecondBeforeFirstThrottled?: number;
+  /** Admitted calls a second from 20 % to 80 % of the run, divided by the limit. */
+  middleLimitUsed: number;
+  /** From the last second that used at least three quarters of the limit to the last dataflow's end, in ms. */
+  tailMs: number;
+}
+
+/** The simulator's counts of the organisation's calls, read every quarter second during the run. */
+interface CallCountSample {
+  atMs: number;
+  admitted: number;
+  throttled: number;
 }
 
 export interface BulkOptions {
@@ -73,18 +92,20 @@ export async function provisionInBulk(options: BulkOptions): Promise<BulkFigures
   let midwayAtMs: number | undefined;
   const halfOfCalls = (callsPerDataflow * options.dataflows) / 2;
   let running = true;
+  const samples: CallCountSample[] = [{ atMs: 0, admitted: 0, throttled: 0 }];
   const watchingCalls = (async () => {
-    if (!options.midway) return;
     while (running) {
       await new Promise((resolve) => setTimeout(resolve, 250));
       const counts = await options.admin.requestCountsByOrganization();
-      if (counts.platformCalls.admitted - before.platformCalls.admitted < halfOfCalls) continue;
-      midwayAtMs = performance.now() - started;
+      const admitted = counts.platformCalls.admitted - before.platformCalls.admitted;
+      const atMs = performance.now() - started;
+      samples.push({ atMs, admitted, throttled: counts.platformCalls.throttled - before.platformCalls.throttled });
+      if (!options.midway || midwayAtMs !== undefined || admitted < halfOfCalls) continue;
+      midwayAtMs = atMs;
       midway = options.midway().then(
         () => undefined,
         (error: unknown) => error ?? 'failed',
       );
-      return;
     }
   })();
   const outcomes = await Promise.all(
@@ -130,6 +151,29 @@ export async function provisionInBulk(options: BulkOptions): Promise<BulkFigures
     ...(failures[0] ? { firstFailure: failures[0] } : {}),
     workflowIds: dataflows.map(workflowIdOf),
     ...(midwayAtMs !== undefined ? { midwayAtMs } : {}),
+    phases: runPhases(samples, elapsedMs, options.rateLimit),
+  };
+}
+
+function runPhases(samples: CallCountSample[], elapsedMs: number, rateLimit: number): RunPhases {
+  const admittedAt = (atMs: number) => [...samples].reverse().find((sample) => sample.atMs <= atMs)?.admitted ?? 0;
+  const firstThrottled = samples.find((sample) => sample.throttled > 0);
+  const middleFrom = elapsedMs * 0.2;
+  const middleTo = elapsedMs * 0.8;
+  const middleLimitUsed =
+    (admittedAt(middleTo) - admittedAt(middleFrom)) / ((middleTo - middleFrom) / 1000) / rateLimit;
+  // The last second (ending at a sample) in which at least three quarters of the limit were admitted.
+  const busy = samples.filter((sample) => sample.admitted - admittedAt(sample.atMs - 1_000) >= 0.75 * rateLimit);
+  const lastBusyAtMs = busy.at(-1)?.atMs ?? 0;
+  return {
+    ...(firstThrottled
+      ? {
+          firstThrottledAtMs: firstThrottled.atMs,
+          callsPerSecondBeforeFirstThrottled: firstThrottled.admitted / (firstThrottled.atMs / 1000),
+        }
+      : {}),
+    middleLimitUsed,
+    tailMs: Math.max(0, elapsedMs - lastBusyAtMs),
   };
 }
 
