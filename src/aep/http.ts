@@ -407,7 +407,11 @@ function abandonedAtDeadline(exchange: HttpExchange, deadlineMs: number, cause: 
   });
 }
 
-/** Not sent: its slot (or the Retry-After in force) comes after the deadline. Retryable, after about that wait. */
+/**
+ * Not sent: its slot (or the Retry-After in force) comes after the deadline. Retryable: after the Retry-After AEP
+ * asked for; a pacing slot is only estimated at the rate in force, which may soon rise (a first rate still being
+ * summed from the workers' samples was measured to give 120 s), so its retry takes the step's own backoff.
+ */
 function deadlineFailure(method: string, path: string, wait: WaitPastDeadlineError): AepError {
   return new AepError({
     method,
@@ -417,7 +421,7 @@ function deadlineFailure(method: string, path: string, wait: WaitPastDeadlineErr
     detail: `not sent: ${wait.message}`,
     requestId: undefined,
     retryable: true,
-    retryAfterMs: Math.round(wait.waitMs),
+    retryAfterMs: wait.reason === 'retry-after' ? Math.round(wait.waitMs) : undefined,
     cause: wait,
   });
 }

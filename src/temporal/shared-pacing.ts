@@ -7,6 +7,7 @@
  * by whichever worker sees the evidence:
  * - the first 429 sets the rate at 0.9 × what drew it: the calls admitted in the trailing second by every worker,
  *   which each adds to the limit's metadata at its next read (its calls in the same second, before it was paced);
+ *   until they are all in, each worker keeps to 0.9 × its own;
  * - a later 429 at any worker lowers it by 10 %, unless the call it answered was sent before every worker had
  *   followed the last decrease (the same excess, seen by several workers);
  * - while a worker's calls wait for their share and no 429 came, it raises the rate: quickly back towards the rate
@@ -168,7 +169,24 @@ export class SharedPacing {
   private follow(reading: QueueRateReading, now: number): void {
     if (reading.rate === undefined) return this.options.process.follow(undefined);
     const heardFrom = this.workersHeardFrom(now);
-    this.options.process.follow(reading.rate / Math.max(1, reading.workers, heardFrom));
+    const share = reading.rate / Math.max(1, reading.workers, heardFrom);
+    this.options.process.follow(this.paceWhileSamplesComeIn(reading, now) ?? share);
+  }
+
+  /**
+   * While the first rate's samples come in, the rate read sums only those in so far (measured with six workers: 0.9/s,
+   * then 3.6/s, while the gateway admitted 20/s, so 0.15/s a worker, whose queued calls then expected waits of two
+   * minutes). Meanwhile a worker that sent in the sampled second keeps to 0.9 × its own sample: what the rate comes to
+   * once every sample is in.
+   */
+  private paceWhileSamplesComeIn(reading: QueueRateReading, now: number): number | undefined {
+    const note = reading.note;
+    if (note?.firstSamples === undefined) return undefined;
+    if (now - note.lastDecreaseAtMs >= sharedPacingTuning.firstSamplesMs) return undefined;
+    const ownSample = this.firstSamples[this.options.identity];
+    if (ownSample === undefined || ownSample === 0) return undefined;
+    const pace = ownSample * sharedPacingTuning.decreaseFactor;
+    return this.options.ceiling === undefined ? pace : Math.min(this.options.ceiling, pace);
   }
 
   private hear(workersSeen: Record<string, number> | undefined): void {

@@ -152,6 +152,29 @@ describe('AEP client: pacing under the gateway rate limit (simulator)', () => {
     }
   });
 
+  it('refuses at once a call whose pacing slot comes after the deadline, leaving its retry to the step’s backoff', async () => {
+    const client = fixture.client({ pacedWithOtherWorkers: true });
+    try {
+      const { flowService } = client.forSandbox(freshSandbox('slot'));
+      await flowService.countConnections(); // the IMS token first
+      client.followSharedRate(0.5);
+      await flowService.countConnections(); // takes the slot: the next one is 2 s away
+      const deadlineMs = Date.now() + 500;
+      const refused = await rejectionOf(
+        client.forSandbox(freshSandbox('slot'), { deadlineMs }).flowService.countConnections(),
+      );
+      assert.ok(refused instanceof AepError);
+      assert.equal(refused.code, 'DEADLINE_EXCEEDED');
+      assert.match(refused.message, /\(pacing\) would pass the call's deadline/);
+      assert.ok(Date.now() < deadlineMs, 'it failed instead of waiting');
+      // The slot was estimated at the rate in force, which may rise before then: no retry delay of its own.
+      assert.equal(refused.retryAfterMs, undefined);
+      assert.equal((toActivityFailure(refused, 'base-connection') as ApplicationFailure).nextRetryDelay, undefined);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('retries a GET after a 503, but never sleeps past the deadline, and leaves a 503 on a write to the caller', async () => {
     const client = fixture.client();
     try {

@@ -173,22 +173,26 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     later(250);
     await workers[0]!.pacing.tick();
     assert.equal(queue.rate, 12.6, 'its own count: a lower bound of what the gateway admitted');
-    assert.equal(workers[0]!.share, 4.2, 'a third of it: the others are sending too');
+    // Not a third of a rate that sums one sample so far (4.2/s): 0.9 × its own calls, until the others' are in.
+    assert.equal(workers[0]!.share, 12.6);
 
     later(250);
     await workers[1]!.pacing.tick();
     assert.equal(queue.note?.limitEstimate, 17, '14 + 3');
+    assert.equal(workers[1]!.share, 2.7, '0.9 × its own 3 calls, not a third of 15.3/s');
     await workers[2]!.pacing.tick();
     assert.equal(queue.note?.limitEstimate, 20, 'what the gateway admitted across the three');
     assert.equal(queue.rate, 18);
-    assert.equal(workers[2]!.share, 6);
+    assert.equal(workers[2]!.share, 2.7);
+    // Together: 12.6 + 2.7 + 2.7, the rate all samples came to.
 
-    // Past the time for samples, the next stamp no longer carries them.
+    // Past the time for samples, every worker takes its share of the summed rate; its next stamp carries them no more.
     later(3_000);
     workers[0]!.admitted += 1;
     await workers[0]!.pacing.tick();
     assert.equal(queue.writes.at(-1)?.note.firstSamples, undefined);
     assert.equal(queue.rate, 18);
+    assert.equal(workers[0]!.share, 6);
   });
 
   it('keeps every worker’s sample when two set the first rate at once (the last write would win)', async () => {
