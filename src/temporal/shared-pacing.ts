@@ -216,10 +216,13 @@ export class SharedPacing {
   }
 
   private async stamp(reading: QueueRateReading, now: number): Promise<QueueRateReading> {
-    const { firstSamples, ...note } = reading.note!;
+    const { firstSamples, firstSamplesUntilMs, ...note } = reading.note!;
     // The first rate's samples are carried only while workers may still add theirs.
     const samplesWanted = firstSamples && now - note.lastDecreaseAtMs < sharedPacingTuning.firstSamplesMs;
-    return this.set(reading, reading.rate!, samplesWanted ? { ...note, firstSamples } : note, { always: true });
+    const carried = samplesWanted
+      ? { ...note, firstSamples, ...(firstSamplesUntilMs !== undefined ? { firstSamplesUntilMs } : {}) }
+      : note;
+    return this.set(reading, reading.rate!, carried, { always: true });
   }
 
   private mayIncrease(now: number): boolean {
@@ -250,7 +253,11 @@ export class SharedPacing {
    * of the samples in is never above what the gateway admitted, so the estimate only grows while they come in.
    */
   private async setFirstRate(reading: QueueRateReading, now: number): Promise<QueueRateReading> {
-    const sample = this.seen.admittedInLastSecond;
+    // The second before the throttled call was sent, not before this write (up to a tick and a read later): the
+    // gateway's window ended there, and calls ramping up fast were measured to fall out of the later second (11
+    // counted of 20 admitted; recovering from 9.9/s took 50 s).
+    const samplesUntilMs = this.seen.lastThrottledSentAtMs ?? now;
+    const sample = this.options.process.admittedInSecondBefore(samplesUntilMs);
     if (sample * Math.max(1, reading.workers) < sharedPacingTuning.minimumSample) return reading;
     this.firstSamples = { [this.options.identity]: sample };
     return this.set(reading, sample * sharedPacingTuning.decreaseFactor, {
@@ -258,6 +265,7 @@ export class SharedPacing {
       limitEstimate: sample,
       lastDecreaseAtMs: now,
       firstSamples: this.firstSamples,
+      firstSamplesUntilMs: samplesUntilMs,
     });
   }
 
@@ -274,7 +282,9 @@ export class SharedPacing {
     const inNote = note.firstSamples;
     Object.assign(this.firstSamples, inNote);
     // The same second as the first worker's sample, whenever this worker reads of it: later, its calls are paced.
-    this.firstSamples[this.options.identity] ??= this.options.process.admittedInSecondBefore(note.lastDecreaseAtMs);
+    this.firstSamples[this.options.identity] ??= this.options.process.admittedInSecondBefore(
+      note.firstSamplesUntilMs ?? note.lastDecreaseAtMs,
+    );
     return Object.keys(this.firstSamples).some((worker) => !(worker in inNote));
   }
 
@@ -287,6 +297,7 @@ export class SharedPacing {
       limitEstimate: sum,
       lastDecreaseAtMs: note.lastDecreaseAtMs,
       firstSamples,
+      ...(note.firstSamplesUntilMs !== undefined ? { firstSamplesUntilMs: note.firstSamplesUntilMs } : {}),
     });
   }
 

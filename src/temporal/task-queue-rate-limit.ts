@@ -25,6 +25,11 @@ export interface PacingNote {
    * worker. Together they are what the gateway admitted across the workers, the first estimate of its limit.
    */
   firstSamples?: Record<string, number>;
+  /**
+   * With `firstSamples`: the end of the second they count (epoch ms), when the call that drew the first 429 was sent.
+   * The gateway's window ends about there; the first write comes up to a read later.
+   */
+  firstSamplesUntilMs?: number;
   /** Epoch ms the rate itself last changed (the limit's update time also moves when a worker only stamps it). */
   rateSetAtMs?: number;
   /**
@@ -115,6 +120,7 @@ function pacingNoteOf(reason: string | undefined): PacingNote | undefined {
         lastDecreaseAtMs: note.lastDecreaseAtMs,
         ...(typeof note.rateSetAtMs === 'number' ? { rateSetAtMs: note.rateSetAtMs } : {}),
         ...(firstSamples !== undefined ? { firstSamples } : {}),
+        ...(typeof note.firstSamplesUntilMs === 'number' ? { firstSamplesUntilMs: note.firstSamplesUntilMs } : {}),
         ...(workersSeen !== undefined ? { workersSeen } : {}),
       };
     }

@@ -144,10 +144,9 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     assert.deepEqual(worker.followed, [undefined], 'a worker that sends follows no rate: unpaced');
   });
 
-  it('starts the rate below what drew the first 429: the calls AEP admitted in the trailing second', async () => {
+  it('starts the rate below what drew the first 429: the calls AEP admitted in the second before it', async () => {
     const worker = new Worker(queue, now);
-    worker.admittedInLastSecond = 30;
-    worker.admitted += 30;
+    worker.busySecond(30);
     worker.throttledCall();
     later(250);
     await worker.pacing.tick();
@@ -156,6 +155,19 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     assert.equal(queue.note?.limitEstimate, 30);
     assert.equal(queue.rate, 27);
     assert.equal(worker.share, 27);
+  });
+
+  it('counts the second before the throttled call was sent, not the second before the rate is written', async () => {
+    const worker = new Worker(queue, now);
+    worker.busySecond(20);
+    worker.throttledCall();
+    // Its next read comes later; by then the trailing second holds fewer calls (the 429s answered took no slot).
+    later(400);
+    worker.busySecond(8);
+    later(100);
+    await worker.pacing.tick();
+    assert.equal(queue.note?.limitEstimate, 20);
+    assert.equal(queue.rate, 18);
   });
 
   it('sets the first rate from every worker’s trailing second, added by each at its next read', async () => {
