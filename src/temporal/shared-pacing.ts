@@ -11,7 +11,7 @@
  * - a later 429 at any worker lowers it by 10 %, unless the call it answered was sent before every worker had
  *   followed the last decrease (the same excess, seen by several workers);
  * - while a worker's calls wait for their share and no 429 came, it raises the rate: quickly back towards the rate
- *   that drew the last 429, then slowly past it; when no worker has lowered it for 30 s, by 5 % a step (the limit may
+ *   that drew the last 429, then slowly past it; when no worker has lowered it for 10 s, by 5 % a step (the limit may
  *   have been raised); at most once a second, by any worker.
  * A 429 also lowers the worker's own pace at once (src/aep/request-pacer.ts), until its next read brings the shared
  * rate. Calls, not activities, are paced: an activity makes one to several calls, and they overlap, so a limit on
@@ -37,8 +37,12 @@ export const sharedPacingTuning = {
   recoveryShare: 0.03,
   plateauShare: 0.97,
   probeShare: 0.002,
-  /** No decrease for this long: the limit may be gone or raised, so the rate grows by `growthFactor` a step. */
-  quietPeriodMs: 30_000,
+  /**
+   * No decrease for this long: the limit may be gone or raised, or the first estimate was low (its samples are
+   * answers as each worker saw them, late when the workers are busy: 10/s counted with 20/s admitted), so the rate
+   * grows by `growthFactor` a step. At 30 s, six workers spent 45 s at half the limit after such an estimate.
+   */
+  quietPeriodMs: 10_000,
   growthFactor: 1.05,
   minimumRate: 0.5,
   /**
