@@ -45,13 +45,7 @@ describe('provisioning retries for a time, not a number of attempts', function (
     assert.deepEqual(await resourceCounts(scenario.sandbox), exactlyOneOfEach);
     // A 429 means the gateway did not process the call, so the client resends it itself (paced) before the
     // activity gives up and Temporal retries it: every throttled call was sent again, the last one made it.
-    const creates = (await (await simulatorAdmin()).requests(scenario.sandbox)).filter(
-      (entry) => entry.method === 'POST' && entry.path === '/data/foundation/flowservice/connections',
-    );
-    assert.deepEqual(
-      creates.map((entry) => entry.status),
-      [...Array.from({ length: throttled }, () => 429), 201],
-    );
+    assert.deepEqual(await baseConnectionCreates(scenario.sandbox), [...repeated(429, throttled), 201]);
     assert.ok((await lastAttemptOf(handle.workflowId, 'ensureBaseConnection')) > 1, 'the activity was retried too');
     // Retry-After: 1 second, each time (the step's own backoff would have been 100 ms, then 200 ms, …).
     assert.ok(Date.now() - startedAt >= throttled * 1_000, 'each retry waited for Retry-After');
@@ -71,13 +65,7 @@ describe('provisioning retries for a time, not a number of attempts', function (
 
     assert.equal(result.alreadyExisted, false);
     assert.deepEqual(await resourceCounts(scenario.sandbox), exactlyOneOfEach);
-    const creates = (await (await simulatorAdmin()).requests(scenario.sandbox)).filter(
-      (entry) => entry.method === 'POST' && entry.path === '/data/foundation/flowservice/connections',
-    );
-    assert.deepEqual(
-      creates.map((entry) => entry.status),
-      [...Array.from({ length: unavailable }, () => 503), 201],
-    );
+    assert.deepEqual(await baseConnectionCreates(scenario.sandbox), [...repeated(503, unavailable), 201]);
     assert.ok((await lastAttemptOf(handle.workflowId, 'ensureBaseConnection')) > 1, 'the activity was retried');
   });
 
@@ -136,6 +124,17 @@ describe('provisioning retries for a time, not a number of attempts', function (
 });
 
 /** The attempt number of an activity's last start, as its history records it. */
+/** The statuses AEP answered the sandbox's base connection creates with, in order. */
+async function baseConnectionCreates(sandbox: string): Promise<number[]> {
+  return (await (await simulatorAdmin()).requests(sandbox))
+    .filter((entry) => entry.method === 'POST' && entry.path === '/data/foundation/flowservice/connections')
+    .map((entry) => entry.status);
+}
+
+function repeated<T>(value: T, times: number): T[] {
+  return Array.from({ length: times }, () => value);
+}
+
 async function lastAttemptOf(workflowId: string, activityType: string): Promise<number> {
   const history = await (await getTemporal()).client.workflow.getHandle(workflowId).fetchHistory();
   const events = history.events ?? [];

@@ -169,7 +169,7 @@ describe('run feed: each finished run handed to its monitor exactly once, counte
   });
 
   it('hands each run on once when a worker is SIGKILLed right after a hand-over signalled; the other carries on', async function () {
-    this.timeout(150_000);
+    this.timeout(180_000);
     const taskQueue = uniqueName('once');
     const sandbox = uniqueName('once');
     const env = {
@@ -198,12 +198,13 @@ describe('run feed: each finished run handed to its monitor exactly once, counte
     const survivor = workers.find((spawned) => spawned !== victim)!;
     const killedAtMs = Date.now();
 
-    // After the heartbeat timeout (30 s) the attempt is retried on the other worker, runs ending all the while.
+    // After the heartbeat timeout (30 s) the attempt is retried on the other worker, runs ending all the while. The
+    // PostgreSQL-backed server fires that timeout late under CI's load (not within 60 s once): 90 s.
     const { client } = await getTemporal();
     const retried = await waitFor(
       'the killed hand-over to be retried and completed',
       async () => retriedHandOver(await executionHistories(client, runFeedWorkflowId(sandbox))),
-      60_000,
+      90_000,
       1_000,
     );
     assert.match(retried.identity, new RegExp(`^${survivor.child.pid}@`), 'the retry ran on the other worker');
