@@ -409,8 +409,9 @@ function abandonedAtDeadline(exchange: HttpExchange, deadlineMs: number, cause: 
 
 /**
  * Not sent: its slot (or the Retry-After in force) comes after the deadline. Retryable: after the Retry-After AEP
- * asked for; a pacing slot is only estimated at the rate in force, which may soon rise (a first rate still being
- * summed from the workers' samples was measured to give 120 s), so its retry takes the step's own backoff.
+ * asked for; a pacing slot is only estimated at the rate in force, which may soon rise (measured: 120 s at a share
+ * of 1.5/s, while the shared rate was still half the limit after a low first estimate), so its retry takes the
+ * step's own backoff.
  */
 function deadlineFailure(method: string, path: string, wait: WaitPastDeadlineError): AepError {
   return new AepError({

@@ -179,9 +179,8 @@ export class SharedPacing {
 
   /**
    * While the first rate's samples come in, the rate read sums only those in so far (measured with six workers: 0.9/s,
-   * then 3.6/s, while the gateway admitted 20/s, so 0.15/s a worker, whose queued calls then expected waits of two
-   * minutes). Meanwhile a worker that sent in the sampled second keeps to 0.9 × its own sample: what the rate comes to
-   * once every sample is in.
+   * then 3.6/s, while the gateway admitted 20/s: 0.15/s a worker). Meanwhile a worker that sent in the sampled second
+   * keeps to 0.9 × its own sample: what the rate comes to once every sample is in.
    */
   private paceWhileSamplesComeIn(reading: QueueRateReading, now: number): number | undefined {
     const note = reading.note;
