@@ -44,7 +44,6 @@ export function startSharedPacing(options: {
           throttled: pacing?.throttled ?? 0,
           admitted: pacing?.admitted ?? 0,
           waitedForRate: pacing?.waitedForRate ?? 0,
-          admittedInLastSecond: pacing?.admittedInLastSecond ?? 0,
           ...(pacing?.lastThrottledSentAt !== undefined ? { lastThrottledSentAtMs: pacing.lastThrottledSentAt } : {}),
         };
       },

@@ -64,14 +64,13 @@ export const sharedPacingTuning = {
 /** This process's side: its request pacer for the organisation. */
 export interface PacedProcess {
   /**
-   * Answers so far (429s and others), calls that waited for their share of the rate, answers other than 429 in the
-   * trailing second (the sample of what drew a first 429), and when the last call answered 429 was sent (epoch ms).
+   * Answers so far (429s and others), calls that waited for their share of the rate, and when the last call answered
+   * 429 was sent (epoch ms).
    */
   answersSoFar(): {
     throttled: number;
     admitted: number;
     waitedForRate: number;
-    admittedInLastSecond: number;
     lastThrottledSentAtMs?: number;
   };
   /** Answers other than 429 in the second before `atMs` (epoch ms, the last few seconds). */
@@ -183,9 +182,7 @@ export class SharedPacing {
    * keeps to 0.9 × its own sample: what the rate comes to once every sample is in.
    */
   private paceWhileSamplesComeIn(reading: QueueRateReading, now: number): number | undefined {
-    const note = reading.note;
-    if (note?.firstSamples === undefined) return undefined;
-    if (now - note.lastDecreaseAtMs >= sharedPacingTuning.firstSamplesMs) return undefined;
+    if (!samplesComingIn(reading.note, now)) return undefined;
     const ownSample = this.firstSamples[this.options.identity];
     if (ownSample === undefined || ownSample === 0) return undefined;
     const pace = ownSample * sharedPacingTuning.decreaseFactor;
@@ -221,7 +218,7 @@ export class SharedPacing {
   private async stamp(reading: QueueRateReading, now: number): Promise<QueueRateReading> {
     const { firstSamples, firstSamplesUntilMs, ...note } = reading.note!;
     // The first rate's samples are carried only while workers may still add theirs.
-    const samplesWanted = firstSamples && now - note.lastDecreaseAtMs < sharedPacingTuning.firstSamplesMs;
+    const samplesWanted = samplesComingIn(reading.note, now);
     const carried = samplesWanted
       ? { ...note, firstSamples, ...(firstSamplesUntilMs !== undefined ? { firstSamplesUntilMs } : {}) }
       : note;
@@ -280,8 +277,7 @@ export class SharedPacing {
    */
   private missesFirstSamples(reading: QueueRateReading, now: number): boolean {
     const note = reading.note;
-    if (note?.firstSamples === undefined) return false;
-    if (now - note.lastDecreaseAtMs >= sharedPacingTuning.firstSamplesMs) return false;
+    if (note?.firstSamples === undefined || !samplesComingIn(note, now)) return false;
     const inNote = note.firstSamples;
     Object.assign(this.firstSamples, inNote);
     // The same second as the first worker's sample, whenever this worker reads of it: later, its calls are paced.
@@ -310,8 +306,7 @@ export class SharedPacing {
     if (rate === undefined || note === undefined) return reading;
     const rateSetAtMs = note.rateSetAtMs ?? updatedAtMs;
     if (rateSetAtMs !== undefined && now - rateSetAtMs < sharedPacingTuning.increaseSpacingMs) return reading;
-    if (note.firstSamples !== undefined && now - note.lastDecreaseAtMs < sharedPacingTuning.firstSamplesMs)
-      return reading;
+    if (samplesComingIn(note, now)) return reading;
     const tuning = sharedPacingTuning;
     const estimate = note.limitEstimate;
     let next: number;
@@ -347,4 +342,9 @@ export class SharedPacing {
     }
     return { ...reading, rate: rounded, note, updatedAtMs: now };
   }
+}
+
+/** Whether the first rate's samples are still coming in: workers add theirs for `firstSamplesMs` after it was set. */
+function samplesComingIn(note: PacingNote | undefined, now: number): boolean {
+  return note?.firstSamples !== undefined && now - note.lastDecreaseAtMs < sharedPacingTuning.firstSamplesMs;
 }

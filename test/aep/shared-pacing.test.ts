@@ -56,7 +56,6 @@ class Worker {
   throttled = 0;
   admitted = 0;
   waitedForRate = 0;
-  admittedInLastSecond = 0;
   lastThrottledSentAtMs: number | undefined;
   followed: Array<number | undefined> = [];
   readonly pacing: SharedPacing;
@@ -76,7 +75,6 @@ class Worker {
           throttled: this.throttled,
           admitted: this.admitted,
           waitedForRate: this.waitedForRate,
-          admittedInLastSecond: this.admittedInLastSecond,
           ...(this.lastThrottledSentAtMs !== undefined ? { lastThrottledSentAtMs: this.lastThrottledSentAtMs } : {}),
         }),
         admittedInSecondBefore: (atMs) => this.admittedInSecondBefore(atMs),
@@ -107,7 +105,6 @@ class Worker {
   busySecond(calls: number): void {
     this.seconds.push({ endedAtMs: this.now(), calls });
     this.admitted += calls;
-    this.admittedInLastSecond = calls;
     this.waitedForRate += calls;
   }
 
@@ -269,8 +266,7 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
 
   it('sets no rate from a first 429 with too little traffic behind it to be a sample of a limit', async () => {
     const worker = new Worker(queue, now);
-    worker.admitted += 1;
-    worker.admittedInLastSecond = 1;
+    worker.busySecond(1);
     worker.throttledCall();
     later(250);
     await worker.pacing.tick();
