@@ -18,13 +18,17 @@ export function activityCallScope(): AepCallScope {
   }
   const { info } = context;
   // Start-to-close counts from the attempt's start, which may come long after it was scheduled (attempt-start.ts).
+  const retryWindowEndsMs = info.scheduleToCloseTimeoutMs
+    ? info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs
+    : undefined;
   const deadlines = [
     info.startToCloseTimeoutMs ? attemptStartedAtMs(context) + info.startToCloseTimeoutMs : undefined,
-    info.scheduleToCloseTimeoutMs ? info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs : undefined,
+    retryWindowEndsMs,
   ].filter((deadline): deadline is number => deadline !== undefined && deadline > 0);
   return {
     signal: context.cancellationSignal,
     ...(deadlines.length > 0 ? { deadlineMs: Math.min(...deadlines) } : {}),
+    ...(retryWindowEndsMs !== undefined && retryWindowEndsMs > 0 ? { retryWindowEndsMs } : {}),
     // A wait's heartbeat replaces the attempt's last details: it keeps AEP's earlier answer in them (earlier-answers.ts).
     onWait: (wait) =>
       context.heartbeat({ ...earlierAnswerToKeep(context), waitingFor: wait.reason, waitMs: Math.round(wait.waitMs) }),

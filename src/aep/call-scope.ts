@@ -19,6 +19,11 @@ export interface AepCallScope {
   signal?: AbortSignal;
   /** Epoch ms by which the call must have finished: a wait that would pass it fails instead (retryable). */
   deadlineMs?: number;
+  /**
+   * Epoch ms after which the caller will not try again (the activity's schedule-to-close): a pacing slot after it
+   * is reported with its wait, so the step ends at once instead of retrying calls that cannot go out.
+   */
+  retryWindowEndsMs?: number;
   /** Called before each wait longer than ~100 ms and every 2 s while it lasts: the activity heartbeats here. */
   onWait?: (info: AepWaitInfo) => void;
 }

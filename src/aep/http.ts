@@ -291,7 +291,9 @@ export class AepRequester {
       } catch (error) {
         // A resend that cannot be made before the deadline: the failure it would have retried is the answer.
         if (error instanceof WaitPastDeadlineError && previousFailure) throw withDeadlineNote(previousFailure, error);
-        if (error instanceof WaitPastDeadlineError) throw deadlineFailure(request.method, path, error);
+        if (error instanceof WaitPastDeadlineError) {
+          throw deadlineFailure(request.method, path, error, this.passesRetryWindow(error));
+        }
         if (error instanceof WaitCancelledError) throw cancelled(request.method, path, error);
         if (!(error instanceof AepError) || !this.mayRetry(request.method, error, attemptNumber)) throw error;
         failure = error;
@@ -310,6 +312,12 @@ export class AepRequester {
         throw error;
       }
     }
+  }
+
+  /** Whether the wait refused would end after the caller's last try (no retry of its activity could send it). */
+  private passesRetryWindow(wait: WaitPastDeadlineError): boolean {
+    const { retryWindowEndsMs } = this.scope;
+    return retryWindowEndsMs !== undefined && this.clock.now() + wait.waitMs >= retryWindowEndsMs;
   }
 
   /** 429: every method (the gateway did not process it), unless pacing is off. Other retryable failures: GET only. */
@@ -411,9 +419,15 @@ function abandonedAtDeadline(exchange: HttpExchange, deadlineMs: number, cause: 
  * Not sent: its slot (or the Retry-After in force) comes after the deadline. Retryable: after the Retry-After AEP
  * asked for; a pacing slot is only estimated at the rate in force, which may soon rise (measured: 120 s at a share
  * of 1.5/s, while the shared rate was still half the limit after a low first estimate), so its retry takes the
- * step's own backoff.
+ * step's own backoff, unless the slot is after the caller's retry window: then its wait is the retry delay, which
+ * ends the step's retries at once with the answer AEP gave before (no retry could send the call at this rate).
  */
-function deadlineFailure(method: string, path: string, wait: WaitPastDeadlineError): AepError {
+function deadlineFailure(
+  method: string,
+  path: string,
+  wait: WaitPastDeadlineError,
+  passesRetryWindow: boolean,
+): AepError {
   return new AepError({
     method,
     path,
@@ -422,7 +436,7 @@ function deadlineFailure(method: string, path: string, wait: WaitPastDeadlineErr
     detail: `not sent: ${wait.message}`,
     requestId: undefined,
     retryable: true,
-    retryAfterMs: wait.reason === 'retry-after' ? Math.round(wait.waitMs) : undefined,
+    retryAfterMs: wait.reason === 'retry-after' || passesRetryWindow ? Math.round(wait.waitMs) : undefined,
     cause: wait,
   });
 }

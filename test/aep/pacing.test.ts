@@ -152,7 +152,7 @@ describe('AEP client: pacing under the gateway rate limit (simulator)', () => {
     }
   });
 
-  it('refuses at once a call whose pacing slot comes after the deadline, leaving its retry to the step’s backoff', async () => {
+  it('refuses at once a call whose pacing slot comes after the deadline: its retry takes the step’s backoff, unless the slot is after the retry window', async () => {
     const client = fixture.client({ pacedWithOtherWorkers: true });
     try {
       const { flowService } = client.forSandbox(freshSandbox('slot'));
@@ -160,16 +160,39 @@ describe('AEP client: pacing under the gateway rate limit (simulator)', () => {
       client.followSharedRate(0.5);
       await flowService.countConnections(); // takes the slot: the next one is 2 s away
       const deadlineMs = Date.now() + 500;
-      const refused = await rejectionOf(
-        client.forSandbox(freshSandbox('slot'), { deadlineMs }).flowService.countConnections(),
+      const withinWindow = await rejectionOf(
+        client
+          .forSandbox(freshSandbox('slot'), { deadlineMs, retryWindowEndsMs: deadlineMs + 60_000 })
+          .flowService.countConnections(),
       );
-      assert.ok(refused instanceof AepError);
-      assert.equal(refused.code, 'DEADLINE_EXCEEDED');
-      assert.match(refused.message, /\(pacing\) would pass the call's deadline/);
+      assert.ok(withinWindow instanceof AepError);
+      assert.equal(withinWindow.code, 'DEADLINE_EXCEEDED');
+      assert.match(withinWindow.message, /\(pacing\) would pass the call's deadline/);
       assert.ok(Date.now() < deadlineMs, 'it failed instead of waiting');
       // The slot was estimated at the rate in force, which may rise before then: no retry delay of its own.
-      assert.equal(refused.retryAfterMs, undefined);
-      assert.equal((toActivityFailure(refused, 'base-connection') as ApplicationFailure).nextRetryDelay, undefined);
+      assert.equal(withinWindow.retryAfterMs, undefined);
+      assert.equal(
+        (toActivityFailure(withinWindow, 'base-connection') as ApplicationFailure).nextRetryDelay,
+        undefined,
+      );
+
+      // The same slot when the step has no retry left before it: its wait is the retry delay, which Temporal turns
+      // into the end of the step's retries (the retry would come after the schedule-to-close).
+      const pastWindow = await rejectionOf(
+        client
+          .forSandbox(freshSandbox('slot'), { deadlineMs, retryWindowEndsMs: deadlineMs })
+          .flowService.countConnections(),
+      );
+      assert.ok(pastWindow instanceof AepError);
+      assert.equal(pastWindow.code, 'DEADLINE_EXCEEDED');
+      assert.ok(
+        pastWindow.retryAfterMs !== undefined && pastWindow.retryAfterMs > 500 && pastWindow.retryAfterMs <= 2000,
+        `the slot's wait, ${pastWindow.retryAfterMs} ms`,
+      );
+      assert.equal(
+        (toActivityFailure(pastWindow, 'base-connection') as ApplicationFailure).nextRetryDelay,
+        pastWindow.retryAfterMs,
+      );
     } finally {
       await client.close();
     }
