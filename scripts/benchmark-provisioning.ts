@@ -7,7 +7,7 @@
  *    and, for comparison, off (retrying through 429s as before).
  *
  *   npm run benchmark:provisioning -- [--runs 7] [--latency-ms 50] [--bulk 30,200] [--rate-limit 20] [--unpaced 30]
- *     [--timeline] [--workers 1,3,6 [--pacing shared,off] [--kill-one] [--add-one]]
+ *     [--timeline] [--workers 1,3,6 [--pacing shared,off] [--admission on,off] [--kill-one] [--add-one]]
  *
  * --unpaced lists the bulk sizes also measured with pacing off (the baseline: retrying through 429s); --timeline
  * prints the history events and AEP calls of the last single provisioning, in milliseconds from its start.
@@ -16,7 +16,9 @@
  * instead of on the in-process worker (--unpaced then does not apply), all W on one fresh task queue; --pacing says
  * how they share AEP's limit (TASK_QUEUE_PACING: `shared`, the default, or `off`; both when listed); --kill-one adds,
  * for each W ≥ 2 and the pacing listed first, a run in which one worker is SIGKILLed once half of the run's AEP calls
- * have been admitted, and --add-one one in which one more worker is started then. The workers' logs are kept in a temporary directory, named at the end.
+ * have been admitted, and --add-one one in which one more worker is started then; --admission on,off repeats the
+ * runs with the workers taking activity tasks by free slots alone (ACTIVITY_ADMISSION=off) after those by the pace
+ * of their AEP calls (the default). The workers' logs are kept in a temporary directory, named at the end.
  *
  * The simulator runs as its own process; Temporal is TEMPORAL_ADDRESS when set (e.g. the PostgreSQL-backed server
  * of `npm run temporal:production`), else a fresh dev server (TEMPORAL_CLI_PATH, eager activities on as
@@ -63,6 +65,7 @@ const unpacedSizes = option('unpaced', '30').split(',').filter(Boolean).map(Numb
 const showTimeline = process.argv.includes('--timeline');
 const workerCounts = option('workers', '').split(',').filter(Boolean).map(workerCount);
 const pacings = option('pacing', 'shared').split(',').filter(Boolean).map(queuePacing);
+const admissions = option('admission', 'on').split(',').filter(Boolean).map(activityAdmission);
 const midwayChanges: MidwayChange[] = [
   ...(process.argv.includes('--kill-one') ? (['kill-one'] as const) : []),
   ...(process.argv.includes('--add-one') ? (['add-one'] as const) : []),
@@ -72,6 +75,11 @@ function workerCount(text: string): number {
   const count = Number(text);
   if (!Number.isInteger(count) || count < 1) throw new Error(`--workers takes counts such as 1,3,6 (got "${text}")`);
   return count;
+}
+
+function activityAdmission(text: string): 'on' | 'off' {
+  if (text === 'on' || text === 'off') return text;
+  throw new Error(`--admission takes "on", "off" or both (got "${text}")`);
 }
 
 function queuePacing(text: string): QueuePacing {
@@ -201,7 +209,9 @@ async function measureBulkOnWorkerProcesses(harness: Harness): Promise<BulkRow[]
   writeFileSync(workflowBundlePath, harness.workflowBundle.code);
   const rows: BulkRow[] = [];
   for (const size of bulkSizes) {
-    for (const pacing of pacings) {
+    for (const [pacing, admission] of pacings.flatMap((pacing) =>
+      admissions.map((admission) => [pacing, admission] as const),
+    )) {
       for (const workers of workerCounts) {
         // Killing the only worker would leave nobody to finish; workers lost and added are measured with the pacing
         // listed first (the one under test), not again with the baseline.
@@ -220,6 +230,7 @@ async function measureBulkOnWorkerProcesses(harness: Harness): Promise<BulkRow[]
             logDirectory: directory,
             workers,
             pacing,
+            admission,
             ...(midway ? { midway } : {}),
             bulk: {
               client: harness.client,
@@ -240,7 +251,8 @@ async function measureBulkOnWorkerProcesses(harness: Harness): Promise<BulkRow[]
           rows.push({
             label:
               `${size} dataflows at once, ${workers} worker${workers === 1 ? '' : 's'}${change}, ` +
-              (pacing === 'shared' ? 'shared pacing' : 'pacing per process'),
+              (pacing === 'shared' ? 'shared pacing' : 'pacing per process') +
+              (admission === 'off' ? ', tasks taken by free slots' : ''),
             figures,
           });
         }

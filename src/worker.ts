@@ -22,6 +22,7 @@ import { installTemporalRuntime } from './observability/runtime';
 import { isProductionEnvironment, loadSecretBox, sharedKeyMigrationVariable } from './secrets';
 import { registerSearchAttributes } from './temporal/register-search-attributes';
 import { sharedPacingFromEnv, startSharedPacing } from './temporal/shared-pacing-start';
+import { activitySlotsAdmittedByPace, type CallPace } from './temporal/activity-admission';
 import { parseDuration } from './contracts/durations';
 import { taskQueuesFromEnv, workerTaskQueuesFromEnv } from './temporal/task-queue';
 import {
@@ -68,6 +69,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
   const deployment = workerDeploymentFromEnv(env);
   const journalUrl = eventsJournalUrlFromEnv(env);
   const sharedPacing = sharedPacingFromEnv(env);
+  const admission = activityAdmissionFromEnv(env);
 
   const config = loadClientConnectConfig({ overrideEnvVars: definedOnly(env) });
   const namespace = config.namespace ?? 'default';
@@ -114,7 +116,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
           workflowBundle,
           activities,
           interceptors: { activity: [recordAttemptStart] },
-          ...tuning,
+          ...(admission ? admittedByPace(tuning, () => aep.pacing(aepSettings.orgId)) : tuning),
           ...versioning,
         }),
       ),
@@ -199,6 +201,42 @@ export function workerTuningFromEnv(env: NodeJS.ProcessEnv): Partial<WorkerOptio
   const workflowTasks = positiveNumber(env.MAX_CONCURRENT_WORKFLOW_TASKS, 'MAX_CONCURRENT_WORKFLOW_TASKS');
   tuning.maxConcurrentWorkflowTaskExecutions = Math.max(2, Math.floor(workflowTasks ?? 40));
   return tuning;
+}
+
+/** ACTIVITY_ADMISSION: "on" (the default) takes activity tasks by the pace of AEP calls; "off" by free slots alone. */
+export function activityAdmissionFromEnv(env: NodeJS.ProcessEnv): boolean {
+  const value = (env.ACTIVITY_ADMISSION ?? '').trim().toLowerCase();
+  if (value === '' || value === 'on') return true;
+  if (value === 'off') return false;
+  throw new Error(`ACTIVITY_ADMISSION must be "on" or "off" (got "${env.ACTIVITY_ADMISSION}")`);
+}
+
+/**
+ * One Worker's tuning with its activity slots admitted by the organisation's pace: a task is taken only while an AEP
+ * call made now would wait less than a few seconds for its turn (src/temporal/activity-admission.ts). The other
+ * slots, and the polls, are sized as the SDK sizes them without a tuner.
+ */
+export function admittedByPace(
+  tuning: Partial<WorkerOptions>,
+  pace: () => CallPace | undefined,
+): Partial<WorkerOptions> {
+  const {
+    maxConcurrentActivityTaskExecutions: activitySlots = 100,
+    maxConcurrentWorkflowTaskExecutions: workflowSlots = 40,
+    ...rest
+  } = tuning;
+  const unpaced: CallPace = { expectedWaitMs: 0, requestsPerSecond: undefined };
+  return {
+    ...rest,
+    tuner: {
+      workflowTaskSlotSupplier: { type: 'fixed-size', numSlots: workflowSlots },
+      activityTaskSlotSupplier: activitySlotsAdmittedByPace({ maxSlots: activitySlots, pace: () => pace() ?? unpaced }),
+      localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: 100 },
+      nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: 100 },
+    },
+    workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: Math.min(10, workflowSlots) },
+    activityTaskPollerBehavior: { type: 'simple-maximum', maximum: Math.min(10, activitySlots) },
+  };
 }
 
 /** RUN_FEED_INTERVAL: how often a new sandbox run feed looks at the runs ("60s" by default, at least 1s). */

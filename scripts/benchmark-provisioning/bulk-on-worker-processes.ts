@@ -29,6 +29,8 @@ export interface WorkerProcessesOptions {
   logDirectory: string;
   workers: number;
   pacing: QueuePacing;
+  /** ACTIVITY_ADMISSION for the workers: tasks taken by the pace of AEP calls (on) or by free slots alone (off). */
+  admission: 'on' | 'off';
   midway?: MidwayChange;
   bulk: Omit<BulkOptions, 'taskQueue' | 'midway'>;
 }
@@ -168,6 +170,7 @@ function workerEnvironment(options: WorkerProcessesOptions, taskQueue: string): 
     DATAFLOW_SECRETS_MIGRATING: '1',
     WORKFLOW_BUNDLE_PATH: options.workflowBundlePath,
     TASK_QUEUE_PACING: options.pacing,
+    ACTIVITY_ADMISSION: options.admission,
     LOG_LEVEL: process.env.LOG_LEVEL?.trim() || 'INFO',
   };
 }

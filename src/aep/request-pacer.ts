@@ -118,6 +118,8 @@ export interface PacingSnapshot {
   /** 429 answers. */
   throttled: number;
   waiting: number;
+  /** How long a call made now would wait for its turn, in ms (behind those waiting, at the rate in force). */
+  expectedWaitMs: number;
   inFlight: number;
   /** Epoch ms until which a Retry-After (bounded) holds every request back; undefined when none is in force. */
   retryAfterUntil: number | undefined;
@@ -252,6 +254,7 @@ export class RequestPacer {
       admitted: this.admitted,
       throttled: this.throttled,
       waiting: this.queue.length,
+      expectedWaitMs: Math.max(0, this.expectedWait(this.queue.length, now).waitMs),
       inFlight: this.inFlight,
       retryAfterUntil: this.blockedUntil > now ? this.blockedUntil : undefined,
       waitedForRate: this.waitedForRate,
