@@ -330,7 +330,11 @@ describe('AEP client: pacing under the gateway rate limit (simulator)', () => {
       await Promise.all(Array.from({ length: 10 }, () => flowService.countConnections()));
       assert.ok(Date.now() - started >= 1700, 'ten requests at 5 a second take about 2 s');
       // How many answered in the trailing second depends on when it is asked: not compared.
-      const { admittedInLastSecond, waitedForRate, ...pacing } = client.pacing()!;
+      const { admittedInLastSecond, waitedForRate, expectedWaitMs, ...pacing } = client.pacing()!;
+      assert.ok(
+        expectedWaitMs >= 0 && expectedWaitMs <= 200,
+        `at most one interval to the next slot: ${expectedWaitMs}`,
+      );
       assert.deepEqual(pacing, {
         requestsPerSecond: 5,
         maxRequestsPerSecond: 5,

@@ -87,6 +87,7 @@ describe('AEP client: request pacer (fake clock)', () => {
         admitted: 100,
         throttled: 0,
         waiting: 0,
+        expectedWaitMs: 0,
         inFlight: 0,
         retryAfterUntil: undefined,
         waitedForRate: 0,
@@ -349,6 +350,9 @@ describe('AEP client: request pacer (fake clock)', () => {
     it('counts the queue ahead when predicting a paced wait', async () => {
       const target = await pacedAfterFirst429();
       queueAdmitted(target, 10);
+      // What the worker's activity slots are admitted by: ten calls ahead at 18/s, and the next slot.
+      const { expectedWaitMs } = target.snapshot();
+      assert.ok(expectedWaitMs >= 500 && expectedWaitMs <= 620, `expected wait ${expectedWaitMs} ms`);
       const refused = track(target.acquire({ deadlineMs: clock.now() + 300 }));
       const accepted = track(target.acquire({ deadlineMs: clock.now() + 1000 }));
       await settle();
