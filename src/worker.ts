@@ -225,12 +225,11 @@ export function admittedByPace(
     maxConcurrentWorkflowTaskExecutions: workflowSlots = 40,
     ...rest
   } = tuning;
-  const unpaced: CallPace = { expectedWaitMs: 0, requestsPerSecond: undefined };
   return {
     ...rest,
     tuner: {
       workflowTaskSlotSupplier: { type: 'fixed-size', numSlots: workflowSlots },
-      activityTaskSlotSupplier: activitySlotsAdmittedByPace({ maxSlots: activitySlots, pace: () => pace() ?? unpaced }),
+      activityTaskSlotSupplier: activitySlotsAdmittedByPace({ maxSlots: activitySlots, pace }),
       localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: 100 },
       nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: 100 },
     },

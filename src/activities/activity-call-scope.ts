@@ -28,7 +28,7 @@ export function activityCallScope(): AepCallScope {
   return {
     signal: context.cancellationSignal,
     ...(deadlines.length > 0 ? { deadlineMs: Math.min(...deadlines) } : {}),
-    ...(retryWindowEndsMs !== undefined && retryWindowEndsMs > 0 ? { retryWindowEndsMs } : {}),
+    ...(retryWindowEndsMs !== undefined ? { retryWindowEndsMs } : {}),
     // A wait's heartbeat replaces the attempt's last details: it keeps AEP's earlier answer in them (earlier-answers.ts).
     onWait: (wait) =>
       context.heartbeat({ ...earlierAnswerToKeep(context), waitingFor: wait.reason, waitMs: Math.round(wait.waitMs) }),

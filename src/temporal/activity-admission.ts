@@ -15,8 +15,8 @@ import type { ActivitySlotInfo, CustomSlotSupplier, SlotPermit } from '@temporal
 export interface ActivityAdmissionOptions {
   /** At most this many activities at once (MAX_CONCURRENT_ACTIVITIES; the SDK's default is 100). */
   maxSlots: number;
-  /** The organisation's pace in this process, now (src/aep/request-pacer.ts). */
-  pace: () => CallPace;
+  /** The organisation's pace in this process, now (src/aep/request-pacer.ts); undefined before its first call. */
+  pace: () => CallPace | undefined;
   /** A task is taken only while the expected backlog is under this. */
   admitBelowMs?: number;
   /** How often a held reservation looks at the backlog again. */
@@ -51,7 +51,7 @@ export function activitySlotsAdmittedByPace(options: ActivityAdmissionOptions): 
   const expectedBacklogMs = (): number => {
     const at = now();
     while (recentlyIssued.length > 0 && recentlyIssued[0]! <= at - settleMs) recentlyIssued.shift();
-    const { expectedWaitMs, requestsPerSecond } = options.pace();
+    const { expectedWaitMs = 0, requestsPerSecond = undefined } = options.pace() ?? {};
     return expectedWaitMs + (requestsPerSecond ? (recentlyIssued.length * 1000) / requestsPerSecond : 0);
   };
   const mayIssue = (): boolean => issued < options.maxSlots && expectedBacklogMs() < admitBelowMs;
