@@ -381,12 +381,13 @@ describe('simulator: Adobe I/O Events for flow runs', () => {
     });
 
     it('answers 410 Gone for a position whose events expired', async () => {
-      // 0.01 simulated hours (36 s) of retention: 40 ms of wall time on the shared simulator.
-      const scene = await scenario({ journalRetentionHours: 0.01 });
+      // 0.25 simulated hours (900 s) of retention: 1 s of wall time on the shared simulator. (0.01 hours, 40 ms, was
+      // over before the first read on a loaded CI machine: 204 instead of 200.)
+      const scene = await scenario({ journalRetentionHours: 0.25 });
       await runFlow(scene);
       const read = await readJournal(scene.platform, scene.registration.journalUrl, '?limit=1');
       assert.equal(read.status, 200);
-      await sleep(scaled(36_000) + 50);
+      await sleep(scaled(900_000) + 50);
       const gone = await readJournal(scene.platform, absolute(scene, read.next!));
       assert.equal(gone.status, 410);
       const oldest = await readJournal(scene.platform, scene.registration.journalUrl);
