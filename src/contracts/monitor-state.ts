@@ -15,6 +15,11 @@ export type FailureCause = 'token' | 'mapping' | 'platform';
 /** One run, kept small: it travels through history on every poll. */
 export interface RunSummary {
   id: string;
+  /**
+   * The run's flow, set by the run feed: a flow torn down and made anew under the same name belongs to the same
+   * monitor's workflow id, and the monitor keeps only its current flow's runs.
+   */
+  flowId?: string;
   /** AEP's own status text (success, failed, inProgress, ...). */
   status: string;
   outcome: RunOutcome;

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createActivities } from '../../src/activities';
 import { createInspectionActivities } from '../../src/activities/monitor/inspect-dataflow';
 import { createAepClient, type AepClient, type SandboxClient } from '../../src/aep';
 import { exitCodes } from '../../src/runtime/command-io';
@@ -20,8 +21,10 @@ import { connectTemporal } from '../../src/temporal/temporal-client';
 import { isManagedBy } from '../../src/contracts/ownership-mark';
 import { statusQuery } from '../../src/contracts/monitor-messages';
 import type { MonitorStatus } from '../../src/contracts/monitor-status';
+import type { LookResult } from '../../src/contracts/run-feed-state';
 import { monitorWorkflowId } from '../../src/contracts/workflow-ids';
 import { documentationLines } from '../harness/readme-samples';
+import { asRunFeedAttempt } from '../harness/run-feed-attempt';
 import { getTemporal } from '../harness/temporal';
 import { simulatorAepSettings, testSecretBox } from '../harness/test-worker';
 import { fastActivityTiming } from '../provisioning/provisioning-fixtures';
@@ -348,6 +351,71 @@ describe('the monitor notices drift of every kind at its reconcile, and names th
     const source = await inAep.flowService.getSourceConnection(repaired.ids.sourceConnectionId);
     assert.equal(source.baseConnectionId, repaired.ids.baseConnectionId);
   });
+
+  it("after teardown --keep-data and provision, a late failed run of the old flow is not the new dataflow's", async function () {
+    this.timeout(120_000);
+    // The feed's own look is an hour away: the looks below are the only ones, made by one worker's activities.
+    dataflow = await monitoredDataflow({ runFeed: { intervalMs: 3_600_000 } });
+    const { admin, sandbox } = dataflow;
+    const oldFlowId = dataflow.provisioned.ids.flowId;
+    const { client } = await getTemporal();
+    aep ??= createAepClient(await simulatorAepSettings());
+    const feed = createActivities({ aep, secrets: testSecretBox(), temporalClient: () => client });
+    const look = (deliveredIds: string[]): Promise<LookResult> =>
+      asRunFeedAttempt(1, () =>
+        feed.deliverSandboxRuns({
+          sandbox,
+          listFromMs: Date.now() - 15 * 60_000,
+          pageSize: 500,
+          followed: [],
+          deliveredIds,
+          lookNow: [],
+          asOfMs: Date.now(),
+        }),
+      );
+
+    // A look hands on a run of the old flow: this worker now knows the old flow as the dataflow's.
+    await endedRun(oldFlowId, 'success');
+    const first = await look([]);
+    // The old flow's last run fails, and ends before any look sees it; then the repair status names.
+    await admin.failRuns(sandbox, 1);
+    const lateFailure = await endedRun(oldFlowId, 'failed');
+    await admin.failRuns(sandbox, 0);
+    await teardownCli(true);
+    const reprovisioned = await provisionCli(dataflow.scenario.spec);
+    assert.equal(reprovisioned.exitCode, exitCodes.ok, reprovisioned.printed);
+    const handle = client.workflow.getHandle(monitorWorkflowId(sandbox, dataflow.name));
+    const newFlowId = (await handle.query(statusQuery)).ids.flowId;
+    assert.notEqual(newFlowId, oldFlowId);
+    const newRun = await endedRun(newFlowId, 'success');
+
+    // One look lists both: the old flow's failure and the new flow's success, for the same monitor.
+    const second = await look(first.delivered.map(([id]) => id));
+    const handedOn = second.delivered.map(([id]) => id);
+    assert.ok(handedOn.includes(lateFailure) && handedOn.includes(newRun), 'the look handed both runs on');
+    const status = await waitFor('the new monitor to learn of its run', async () => {
+      const current = await handle.query(statusQuery);
+      return current.lastRuns.some((run) => run.id === newRun) ? current : undefined;
+    });
+    const flowService = (await someoneInAep()).flowService;
+    for (const run of status.lastRuns) {
+      assert.equal((await flowService.getRun(run.id)).flowId, newFlowId, `run ${run.id} is of the new flow`);
+    }
+    assert.equal(status.counts.runsFailed, 0);
+    assert.equal(status.state, 'healthy');
+  });
+
+  /** Starts a run of the flow by hand and waits until it has ended with `outcome`; answers its id. */
+  async function endedRun(flowId: string, outcome: 'success' | 'failed'): Promise<string> {
+    const { id } = await dataflow!.admin.startRun(flowId);
+    const flowService = (await someoneInAep()).flowService;
+    const status = await waitFor(`run ${id} of flow ${flowId} to end`, async () => {
+      const current = (await flowService.getRun(id)).metrics.statusSummary.status;
+      return current === 'success' || current === 'failed' ? current : undefined;
+    });
+    assert.equal(status, outcome, `run ${id} ended ${status}`);
+    return id;
+  }
 
   it('reads each of the eight resources once per look, whatever it finds', async function () {
     this.timeout(60_000);

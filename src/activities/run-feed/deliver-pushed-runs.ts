@@ -63,7 +63,7 @@ export async function deliverPushedRuns(
   for (const event of ours) {
     const run = readRuns.get(event.runId);
     if (run === undefined && event.run === undefined) continue; // deleted with its flow since: nothing to hand on
-    const summary = run !== undefined ? summarizeRun(run) : summarizeRun(runFromEvent(event));
+    const summary = { ...summarizeRun(run ?? runFromEvent(event)), flowId: event.flowId };
     // Without a start time the run is remembered as starting now: longer than needed, never too short.
     const startedAtMs = summary.startedAt !== undefined ? Date.parse(summary.startedAt) : Date.now();
     if (summary.outcome === 'running') {

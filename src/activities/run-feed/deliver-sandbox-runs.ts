@@ -68,6 +68,7 @@ export async function deliverSandboxRuns(
   const messages = new Map<string, RunUpdate>();
   const listedAt = new Date(now).toISOString();
   let runsIgnored = 0;
+  const runsByMonitor = new Map<string, ListedRun[]>();
   for (const [flowId, runs] of finishedByFlow) {
     const monitor = owners.get(flowId);
     for (const run of runs) newlyDelivered.push([run.summary.id, run.startedAtMs]);
@@ -75,6 +76,10 @@ export async function deliverSandboxRuns(
       runsIgnored += runs.length;
       continue;
     }
+    // Two flows can share a monitor: one torn down with --keep-data and the one provisioned in its place.
+    runsByMonitor.set(monitor, [...(runsByMonitor.get(monitor) ?? []), ...runs]);
+  }
+  for (const [monitor, runs] of runsByMonitor) {
     messages.set(monitor, { runs: runs.sort(byStart).map((run) => run.summary), listedAt });
   }
   for (const request of input.lookNow) {
@@ -109,7 +114,7 @@ async function listRuns(aep: AepClient, input: DeliverSandboxRunsInput): Promise
   const flowService = aep.forSandbox(input.sandbox).flowService;
   const listed = new Map<string, ListedRun>();
   const keep = (run: Parameters<typeof summarizeRun>[0]) => {
-    const summary = summarizeRun(run);
+    const summary = { ...summarizeRun(run), flowId: run.flowId };
     const startedAtMs = summary.startedAt === undefined ? run.createdAt : Date.parse(summary.startedAt);
     listed.set(run.id, { flowId: run.flowId, summary, startedAtMs });
   };

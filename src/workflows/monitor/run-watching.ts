@@ -15,7 +15,7 @@ import { localActivities, reconcileOptions } from './monitor-activities';
 import { failureMessage, isoNow } from './monitor-context';
 import { jittered } from '../../contracts/reconcile-cadence';
 import { advanceReconcileCursor, applyRuns, type ApplyRunsOptions } from './run-tracking';
-import type { MonitorState } from '../../contracts/monitor-state';
+import type { MonitorState, RunSummary } from '../../contracts/monitor-state';
 
 /** Monitors that let every run change the state, whatever its start, replay without following the newest run. */
 export const stateFollowsNewestRunPatch = 'state-follows-newest-run';
@@ -69,7 +69,8 @@ export class RunWatcher {
     for (let update = this.inbox.shift(); update !== undefined; update = this.inbox.shift()) {
       state.lastFeedMessageAt = update.listedAt;
       state.counts.feedMessages += 1;
-      for (const draft of applyRuns(state, update.runs, Date.now(), this.applyOptions())) await this.raise(draft);
+      const ours = runsOfFlow(update.runs, state.dataflow.ids.flowId);
+      for (const draft of applyRuns(state, ours, Date.now(), this.applyOptions())) await this.raise(draft);
     }
   }
 
@@ -171,4 +172,15 @@ export class RunWatcher {
       details: { failures: trouble.failures, since: trouble.since },
     });
   }
+}
+
+/**
+ * The runs of the monitor's current flow, as the monitor keeps them (without the flow id). A flow torn down with
+ * `--keep-data` has the same monitor workflow id as the one provisioned in its place, so the feed may hand on a
+ * late run of the old flow: it says nothing about the new one. Messages from before the feed named flows name none.
+ */
+function runsOfFlow(runs: RunSummary[], flowId: string): RunSummary[] {
+  return runs
+    .filter((run) => run.flowId === undefined || run.flowId === flowId)
+    .map(({ flowId: _flowId, ...run }) => run);
 }
