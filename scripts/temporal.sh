@@ -7,7 +7,7 @@ temporal_cli="$(bash "$project_root/scripts/install-temporal.sh")"
 db_file="${TEMPORAL_DB_FILE:-$project_root/data/temporal.db}"
 mkdir -p "$(dirname "$db_file")"
 # The flags of src/temporal/dev-server-flags.ts (the tests' and benchmarks' dev servers), which says why: eager
-# activities, and SQLite in WAL mode synced at checkpoints.
+# activities, SQLite in WAL mode synced at checkpoints, and one partition per task queue.
 exec "$temporal_cli" server start-dev \
   --ip 127.0.0.1 \
   --port "${TEMPORAL_PORT:-7233}" \
@@ -16,4 +16,6 @@ exec "$temporal_cli" server start-dev \
   --dynamic-config-value system.enableActivityEagerExecution=true \
   --sqlite-pragma journal_mode=wal \
   --sqlite-pragma synchronous=normal \
+  --dynamic-config-value matching.numTaskqueueReadPartitions=1 \
+  --dynamic-config-value matching.numTaskqueueWritePartitions=1 \
   "$@"

@@ -7,6 +7,9 @@
  *   journal syncs the file several times for each (one provisioning at +50 ms per AEP call, `npm run
  *   benchmark:provisioning`: 0.91–0.93 × the seed script's time without, 0.74–0.78 with). A power cut may lose the
  *   last transactions but never corrupts the file; production runs on PostgreSQL.
+ * - One partition per task queue: the server divides a queue's rate limit among its partitions, and shared pacing
+ *   keeps the organisation's AEP call rate as the provisioning queue's limit (task-queue-partitions.ts). A laptop's
+ *   queues need no more than one.
  */
 export const devServerFlags: readonly string[] = [
   '--dynamic-config-value',
@@ -15,4 +18,8 @@ export const devServerFlags: readonly string[] = [
   'journal_mode=wal',
   '--sqlite-pragma',
   'synchronous=normal',
+  '--dynamic-config-value',
+  'matching.numTaskqueueReadPartitions=1',
+  '--dynamic-config-value',
+  'matching.numTaskqueueWritePartitions=1',
 ];

@@ -9,6 +9,7 @@ import type { Logger, NativeConnection } from '@temporalio/worker';
 import type { AepClient } from '../aep';
 import { SharedPacing } from './shared-pacing';
 import { queueRateLimit } from './task-queue-rate-limit';
+import { activityPartitions, splitRateLimitWarning } from './task-queue-partitions';
 
 export function sharedPacingFromEnv(env: NodeJS.ProcessEnv): boolean {
   const value = (env.TASK_QUEUE_PACING ?? '').trim().toLowerCase();
@@ -69,5 +70,16 @@ export function startSharedPacing(options: {
       lastError = message;
     },
   });
+  // Said once at start: a queue split in partitions holds the shared rate back wherever the steps left pile up.
+  activityPartitions(options.connection, { namespace: options.namespace, taskQueue }).then(
+    (partitions) => {
+      const warning = splitRateLimitWarning(taskQueue, partitions);
+      if (warning !== undefined) logger.warn(warning, { taskQueue, partitions });
+    },
+    (error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      logger.debug('could not list the task queue partitions', { taskQueue, error: message });
+    },
+  );
   return pacing.start();
 }
