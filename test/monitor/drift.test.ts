@@ -377,7 +377,7 @@ describe('the monitor notices drift of every kind at its reconcile, and names th
     // A look hands on a run of the old flow: this worker now knows the old flow as the dataflow's.
     await endedRun(oldFlowId, 'success');
     const first = await look([]);
-    // The old flow's last run fails, and ends before any look sees it; then the repair status names.
+    // The old flow's last run fails, and ends before any look sees it; then the repair that status names.
     await admin.failRuns(sandbox, 1);
     const lateFailure = await endedRun(oldFlowId, 'failed');
     await admin.failRuns(sandbox, 0);
