@@ -463,6 +463,12 @@ function printTable(single: SingleFigures, bulk: BulkRow[]): void {
         `limit used from 20 % to 80 % of the run ${phases.middleLimitUsed.toFixed(2)}; ` +
         `last ${seconds(phases.tailMs)} below three quarters of the limit`,
     );
+    if (phases.afterMidwayLimitUsed) {
+      console.log(
+        `${label}: limit used in each 5 s from the mid-way point ` +
+          phases.afterMidwayLimitUsed.map((used) => used.toFixed(2)).join(', '),
+      );
+    }
     if ('decreases' in figures && figures.activities) {
       const { of, retriedAfterTimeout, addedWorkerRan } = figures.activities;
       console.log(

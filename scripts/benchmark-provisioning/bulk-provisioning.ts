@@ -38,6 +38,8 @@ export interface RunPhases {
   middleLimitUsed: number;
   /** From the last second that used at least three quarters of the limit to the last dataflow's end, in ms. */
   tailMs: number;
+  /** With `midway`: the limit used in each 5 s from the mid-way point on, for 40 s (what a worker lost or added cost). */
+  afterMidwayLimitUsed?: number[];
 }
 
 /** The simulator's counts of the organisation's calls, read every quarter second during the run. */
@@ -151,11 +153,16 @@ export async function provisionInBulk(options: BulkOptions): Promise<BulkFigures
     ...(failures[0] ? { firstFailure: failures[0] } : {}),
     workflowIds: dataflows.map(workflowIdOf),
     ...(midwayAtMs !== undefined ? { midwayAtMs } : {}),
-    phases: runPhases(samples, elapsedMs, options.rateLimit),
+    phases: runPhases(samples, elapsedMs, options.rateLimit, midwayAtMs),
   };
 }
 
-function runPhases(samples: CallCountSample[], elapsedMs: number, rateLimit: number): RunPhases {
+function runPhases(
+  samples: CallCountSample[],
+  elapsedMs: number,
+  rateLimit: number,
+  midwayAtMs: number | undefined,
+): RunPhases {
   const admittedAt = (atMs: number) => [...samples].reverse().find((sample) => sample.atMs <= atMs)?.admitted ?? 0;
   const firstThrottled = samples.find((sample) => sample.throttled > 0);
   const middleFrom = elapsedMs * 0.2;
@@ -165,6 +172,13 @@ function runPhases(samples: CallCountSample[], elapsedMs: number, rateLimit: num
   // The last second (ending at a sample) in which at least three quarters of the limit were admitted.
   const busy = samples.filter((sample) => sample.admitted - admittedAt(sample.atMs - 1_000) >= 0.75 * rateLimit);
   const lastBusyAtMs = busy.at(-1)?.atMs ?? 0;
+  const windowMs = 5_000;
+  const afterMidwayLimitUsed =
+    midwayAtMs === undefined
+      ? undefined
+      : Array.from({ length: 8 }, (_, index) => midwayAtMs + index * windowMs)
+          .filter((from) => from + windowMs <= elapsedMs)
+          .map((from) => (admittedAt(from + windowMs) - admittedAt(from)) / (windowMs / 1000) / rateLimit);
   return {
     ...(firstThrottled
       ? {
@@ -174,6 +188,7 @@ function runPhases(samples: CallCountSample[], elapsedMs: number, rateLimit: num
       : {}),
     middleLimitUsed,
     tailMs: Math.max(0, elapsedMs - lastBusyAtMs),
+    ...(afterMidwayLimitUsed ? { afterMidwayLimitUsed } : {}),
   };
 }
 

@@ -30,6 +30,12 @@ export interface PacingNote {
    * The gateway's window ends about there; the first write comes up to a read later.
    */
   firstSamplesUntilMs?: number;
+  /**
+   * Set with the first rate, until the next decrease: the estimate is the first 429's samples, which count the calls
+   * each worker saw answered (late when it is busy), never more than the gateway admitted. No 429 has tested it
+   * yet, so the rate grows from it by `growthFactor` a step rather than creeping up to it.
+   */
+  sampledEstimate?: true;
   /** Epoch ms the rate itself last changed (the limit's update time also moves when a worker only stamps it). */
   rateSetAtMs?: number;
   /**
@@ -55,7 +61,7 @@ export interface QueueRateReading {
 }
 
 /** How recent a worker's last poll must be (next to the newest one's) to count it as sharing the rate. */
-export const activePollerWindowMs = 10_000;
+export const activePollerWindowMs = 6_000;
 
 export interface QueueRateLimit {
   read(): Promise<QueueRateReading>;
@@ -119,6 +125,7 @@ function pacingNoteOf(reason: string | undefined): PacingNote | undefined {
         limitEstimate: note.limitEstimate,
         lastDecreaseAtMs: note.lastDecreaseAtMs,
         ...(typeof note.rateSetAtMs === 'number' ? { rateSetAtMs: note.rateSetAtMs } : {}),
+        ...(note.sampledEstimate === true ? { sampledEstimate: true as const } : {}),
         ...(firstSamples !== undefined ? { firstSamples } : {}),
         ...(typeof note.firstSamplesUntilMs === 'number' ? { firstSamplesUntilMs: note.firstSamplesUntilMs } : {}),
         ...(workersSeen !== undefined ? { workersSeen } : {}),

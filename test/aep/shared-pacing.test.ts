@@ -334,6 +334,35 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     assert.deepEqual(rates, [18.6, 19.2, 19.4, 19.44, 19.48, 19.52, 19.56, 19.6]);
   });
 
+  it('grows from a first rate set from samples by 5 % a step, until a 429 tests it', async () => {
+    // The samples count answers as the workers saw them: never more than the gateway admitted, often fewer.
+    const worker = new Worker(queue, now);
+    worker.busySecond(16);
+    worker.throttledCall();
+    later(250);
+    await worker.pacing.tick();
+    assert.equal(queue.rate, 14.4);
+
+    const rates: number[] = [];
+    for (let second = 0; second < 4; second += 1) {
+      worker.busySecond(14);
+      later(1_000);
+      await worker.pacing.tick();
+      rates.push(queue.rate);
+    }
+    // The first second, the other workers' samples may still come in: no increase.
+    assert.deepEqual(rates, [14.4, 15.12, 15.88, 16.67]);
+
+    worker.throttledCall();
+    later(250);
+    await worker.pacing.tick();
+    assert.equal(queue.rate, 15);
+    worker.busySecond(15);
+    later(1_000);
+    await worker.pacing.tick();
+    assert.equal(queue.rate, 15.5, 'after a 429, back towards it by 3 % of what drew it, no longer by 5 % a step');
+  });
+
   it('grows by 5 % a step once no worker has lowered it for 10 s (the limit may have been raised)', async () => {
     const worker = new Worker(queue, now);
     queue.rate = 10;
@@ -384,8 +413,8 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     );
     assert.equal(queue.rate, 18, 'stamps leave the rate as it was');
 
-    // The third worker dies: 10 s after its last stamp, the two others share its part.
-    for (let second = 0; second < 11; second += 1) {
+    // The third worker dies: 6 s after its last stamp, the two others share its part.
+    for (let second = 0; second < 7; second += 1) {
       later(1_000);
       for (const worker of workers.slice(0, 2)) {
         worker.admitted += 9;
