@@ -141,7 +141,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
     });
     // The organisation's AEP calls paced across all workers, on the provisioning queue's shared rate limit.
     const pacing = pacesTogether
-      ? startSharedPacing({
+      ? await startSharedPacing({
           connection,
           namespace,
           taskQueue: queues.provisioning,

@@ -18,7 +18,7 @@ export function sharedPacingFromEnv(env: NodeJS.ProcessEnv): boolean {
   throw new Error(`TASK_QUEUE_PACING must be "shared" or "off" (got "${env.TASK_QUEUE_PACING}")`);
 }
 
-export function startSharedPacing(options: {
+export async function startSharedPacing(options: {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
@@ -26,7 +26,7 @@ export function startSharedPacing(options: {
   orgId: string;
   ceiling?: number;
   logger: Logger;
-}): { stop(): Promise<void> } {
+}): Promise<{ stop(): Promise<void> }> {
   const { logger, taskQueue } = options;
   let lastError = '';
   // Unique among the queue's workers: in containers every worker may be pid 1 on its own host.
@@ -81,5 +81,10 @@ export function startSharedPacing(options: {
       logger.debug('could not list the task queue partitions', { taskQueue, error: message });
     },
   );
+  // Before the worker polls: a worker started mid-way takes work at its share of what the others learned.
+  await pacing.join().catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    logger.warn('could not read or set the shared AEP call rate', { taskQueue, error: message });
+  });
   return pacing.start();
 }

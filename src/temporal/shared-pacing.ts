@@ -119,6 +119,19 @@ export class SharedPacing {
     this.seen = options.process.answersSoFar();
   }
 
+  /**
+   * Before this worker takes any work: the rate the others learned, at the share this worker will have once they
+   * count it. Without it, a worker started mid-way sends unpaced until its first tick, and takes as many tasks as it
+   * has slots, none of them held back by a pace it does not know yet.
+   */
+  async join(): Promise<void> {
+    const reading = await this.options.limit.read();
+    this.hear(reading.note?.workersSeen);
+    if (reading.rate === undefined) return;
+    const others = Math.max(reading.workers, this.workersHeardFrom(this.now()));
+    this.options.process.follow(reading.rate / (others + 1));
+  }
+
   /** Ticks until stopped; a tick that fails (Temporal unreachable) is reported and the next one tries again. */
   start(): { stop(): Promise<void> } {
     let stopped = false;

@@ -427,6 +427,26 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     );
   });
 
+  it('gives a worker that joins its share before it takes any work: the rate over the others and itself', async () => {
+    const [first, second] = [new Worker(queue, now), new Worker(queue, now)];
+    queue.rate = 18;
+    queue.note = { step: 'decrease', limitEstimate: 20, lastDecreaseAtMs: nowMs - 60_000 };
+    queue.updatedAtMs = nowMs - 60_000;
+    for (let round = 0; round < 2; round += 1) {
+      for (const worker of [first, second]) {
+        worker.admitted += 9;
+        later(100);
+        await worker.pacing.tick();
+      }
+    }
+    assert.deepEqual([first.share, second.share], [9, 9]);
+
+    // Idle until it polls: no tick reads anything for it, so it would send unpaced.
+    const joining = new Worker(queue, now);
+    await joining.pacing.join();
+    assert.equal(joining.share, 6);
+  });
+
   it('carries on from what another worker learned: a new worker reads the estimate in the limit’s metadata', async () => {
     const first = new Worker(queue, now);
     first.busySecond(20);
