@@ -5,9 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger, NativeConnection } from '@temporalio/worker';
 import type { AepClient } from '../aep';
-import { SharedPacing } from './shared-pacing';
+import { SharedPacing, sharedPacingTuning } from './shared-pacing';
 import { queueRateLimit } from './task-queue-rate-limit';
 import { activityPartitions, splitRateLimitWarning } from './task-queue-partitions';
 
@@ -81,10 +82,13 @@ export async function startSharedPacing(options: {
       logger.debug('could not list the task queue partitions', { taskQueue, error: message });
     },
   );
-  // Before the worker polls: a worker started mid-way takes work at its share of what the others learned.
-  await pacing.join().catch((error: unknown) => {
+  // Before the worker polls: a worker started mid-way takes work at its share of what the others learned, once
+  // they have had time to read that it shares the rate (each reads every tick while it sends).
+  const joined = await pacing.join().catch((error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     logger.warn('could not read or set the shared AEP call rate', { taskQueue, error: message });
+    return { stamped: false };
   });
+  if (joined.stamped) await sleep(2 * sharedPacingTuning.tickMs);
   return pacing.start();
 }

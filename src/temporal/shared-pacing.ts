@@ -124,12 +124,17 @@ export class SharedPacing {
    * count it. Without it, a worker started mid-way sends unpaced until its first tick, and takes as many tasks as it
    * has slots, none of them held back by a pace it does not know yet.
    */
-  async join(): Promise<void> {
-    const reading = await this.options.limit.read();
+  async join(): Promise<{ stamped: boolean }> {
+    const now = this.now();
+    let reading = await this.options.limit.read();
     this.hear(reading.note?.workersSeen);
-    if (reading.rate === undefined) return;
-    const others = Math.max(reading.workers, this.workersHeardFrom(this.now()));
-    this.options.process.follow(reading.rate / (others + 1));
+    if (reading.rate === undefined) return { stamped: false };
+    const others = Math.max(reading.workers, this.workersHeardFrom(now));
+    // Stamped now, the others count it at their next read: measured without, a decrease came 0.4 s after a start.
+    const stamped = reading.note !== undefined;
+    if (stamped) reading = await this.stamp(reading, now);
+    this.options.process.follow(reading.rate! / (others + 1));
+    return { stamped };
   }
 
   /** Ticks until stopped; a tick that fails (Temporal unreachable) is reported and the next one tries again. */

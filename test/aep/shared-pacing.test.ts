@@ -443,8 +443,16 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
 
     // Idle until it polls: no tick reads anything for it, so it would send unpaced.
     const joining = new Worker(queue, now);
+    later(100);
     await joining.pacing.join();
     assert.equal(joining.share, 6);
+    for (const worker of [first, second]) {
+      worker.admitted += 9;
+      later(100);
+      await worker.pacing.tick();
+    }
+    assert.deepEqual([first.share, second.share], [6, 6], 'it stamped the rate: the others count it at once');
+    assert.equal(queue.rate, 18);
   });
 
   it('carries on from what another worker learned: a new worker reads the estimate in the limit’s metadata', async () => {
