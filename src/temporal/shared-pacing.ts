@@ -54,8 +54,8 @@ export const sharedPacingTuning = {
   stampEveryMs: 3_000,
   /**
    * A worker not heard from for this long no longer shares the rate (it died, or has nothing to send): two stamps,
-   * and time for a late tick. Until then the others keep to their shares without its: at 10 s, one of three workers
-   * SIGKILLed cost 0.60 and 0.64 of the limit in the 5 s and 5 s after.
+   * and time for a late tick. Until then the others keep to their shares without its: at 10 s, with one of three
+   * workers SIGKILLed, the next two 5 s used 0.60 and 0.64 of the limit.
    */
   memberWindowMs: 6_000,
   /**
