@@ -126,14 +126,14 @@ export class SharedPacing {
    */
   async join(): Promise<{ stamped: boolean }> {
     const now = this.now();
-    let reading = await this.options.limit.read();
+    const reading = await this.options.limit.read();
     this.hear(reading.note?.workersSeen);
     if (reading.rate === undefined) return { stamped: false };
     const others = Math.max(reading.workers, this.workersHeardFrom(now));
     // Stamped now, the others count it at their next read: measured without, a decrease came 0.4 s after a start.
     const stamped = reading.note !== undefined;
-    if (stamped) reading = await this.stamp(reading, now);
-    this.options.process.follow(reading.rate! / (others + 1));
+    if (stamped) await this.stamp(reading, now);
+    this.options.process.follow(reading.rate / (others + 1));
     return { stamped };
   }
 
