@@ -7,7 +7,7 @@ temporal_cli="$(bash "$project_root/scripts/install-temporal.sh")"
 db_file="${TEMPORAL_DB_FILE:-$project_root/data/temporal.db}"
 mkdir -p "$(dirname "$db_file")"
 # The flags of src/temporal/dev-server-flags.ts (the tests' and benchmarks' dev servers), which says why: eager
-# activities, SQLite in WAL mode synced at checkpoints, and one partition per task queue.
+# activities, SQLite in WAL mode synced at checkpoints, one partition per task queue, and activity priorities.
 exec "$temporal_cli" server start-dev \
   --ip 127.0.0.1 \
   --port "${TEMPORAL_PORT:-7233}" \
@@ -18,4 +18,5 @@ exec "$temporal_cli" server start-dev \
   --sqlite-pragma synchronous=normal \
   --dynamic-config-value matching.numTaskqueueReadPartitions=1 \
   --dynamic-config-value matching.numTaskqueueWritePartitions=1 \
+  --dynamic-config-value matching.useNewMatcher=true \
   "$@"

@@ -10,6 +10,9 @@
  * - One partition per task queue: the server divides a queue's rate limit among its partitions, and shared pacing
  *   keeps the organisation's AEP call rate as the provisioning queue's limit (task-queue-partitions.ts). A laptop's
  *   queues need no more than one.
+ * - Priorities: a provisioning's later steps are scheduled with lower priority keys (provisioning-graph.ts), so a
+ *   backlogged queue finishes provisionings under way first. The server in the CLI (1.29) serves priority keys only
+ *   with its newer task matcher, which a 1.31 server uses by default.
  */
 export const devServerFlags: readonly string[] = [
   '--dynamic-config-value',
@@ -22,4 +25,6 @@ export const devServerFlags: readonly string[] = [
   'matching.numTaskqueueReadPartitions=1',
   '--dynamic-config-value',
   'matching.numTaskqueueWritePartitions=1',
+  '--dynamic-config-value',
+  'matching.useNewMatcher=true',
 ];

@@ -35,7 +35,13 @@ import {
   type StepState,
 } from '../contracts/provisioning-messages';
 import { renderDetails } from '../contracts/progress-details';
-import { provisioningGraph, type ProvisioningStep, type StepContext } from './provisioning/provisioning-graph';
+import {
+  provisioningGraph,
+  stepPriorityKey,
+  surveyPriorityKey,
+  type ProvisioningStep,
+  type StepContext,
+} from './provisioning/provisioning-graph';
 import { provisionInSeedOrder } from './provisioning/provision-in-seed-order';
 
 /** Provisionings that started on a release before the graph keep replaying the sequential code they ran. */
@@ -205,7 +211,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
   /** Looks for every resource the dataflow would create; what exists now is reused and never deleted by this run. */
   async function lookForExisting(): Promise<ExistingResources> {
     return activities.steps.findExistingResources.executeWithOptions(
-      { summary: 'look for resources this dataflow already has' },
+      { summary: 'look for resources this dataflow already has', priority: { priorityKey: surveyPriorityKey } },
       [{ dataflow, ...(shorterCriticalPath ? { withoutTargetSchema: true } : {}) }],
     );
   }
@@ -270,7 +276,10 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     publish();
     try {
       const outcome = await step.run(context, {
-        summary: `step ${stepNumber(step.key)}/${provisioningSteps.length}: ${stepTitle(step.key)} for ${input.name}`,
+        options: {
+          summary: `step ${stepNumber(step.key)}/${provisioningSteps.length}: ${stepTitle(step.key)} for ${input.name}`,
+          priority: { priorityKey: stepPriorityKey(step.key) },
+        },
         lookFirst: (step.surveyFoundAny ?? step.foundBefore)?.(existing) ?? true,
       });
       state.resources = outcome.resources;

@@ -142,6 +142,27 @@ describe('provisioning a dataflow', function () {
     }
   });
 
+  it('schedules each step with the steps left to the dataflow as its priority, so a backlog serves later steps first', async () => {
+    const { client } = await getTemporal();
+    const history = await client.workflow.getHandle(`provision:${scenario.sandbox}:${scenario.name}`).fetchHistory();
+    const priorityOf: Record<string, number> = {};
+    for (const event of history.events ?? []) {
+      const scheduled = event.activityTaskScheduledEventAttributes;
+      if (scheduled) priorityOf[scheduled.activityType?.name ?? ''] = scheduled.priority?.priorityKey ?? 0;
+    }
+    assert.deepEqual(priorityOf, {
+      findExistingResources: 4,
+      ensureTargetSchema: 4,
+      ensureBaseConnection: 3,
+      ensureDataset: 3,
+      checkExplorePreview: 2,
+      ensureSourceConnection: 2,
+      ensureTargetConnection: 2,
+      ensureMappingSet: 2,
+      ensureDataflow: 1,
+    });
+  });
+
   it('provisioning the same spec again finds everything and creates nothing', async () => {
     const before = await resourcesOf(scenario.sandbox);
     const second = await provision(scenario);

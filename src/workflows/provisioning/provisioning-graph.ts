@@ -18,6 +18,7 @@
 import type { DataflowRef, ExistingResources } from '../../contracts/provisioning-activities';
 import type { DataflowIds, DataflowSchedule } from '../../contracts/dataflow-types';
 import type { ProvisioningStepKey } from '../../contracts/provisioning-steps';
+import type { Priority } from '@temporalio/common';
 import type { provisioningActivities } from './activity-options';
 import { mappingDestinations } from './mapping-destinations';
 import type { ProvisionDataflowInput } from '../../contracts/provisioning-messages';
@@ -55,6 +56,12 @@ export interface StepOutcome {
   owner?: string;
 }
 
+/** What a step's activity is scheduled with: the checklist's summary, and its place in a backlogged queue. */
+export interface StepActivityOptions {
+  summary: string;
+  priority: Priority;
+}
+
 export interface ProvisioningStep {
   key: ProvisioningStepKey;
   /** Steps whose resources this one needs; it starts as soon as all of them are done. */
@@ -70,7 +77,7 @@ export interface ProvisioningStep {
   foundBefore?: (existing: ExistingResources) => boolean;
   /** The survey found something the create must look at first (default: foundBefore). */
   surveyFoundAny?: (existing: ExistingResources) => boolean;
-  run: (context: StepContext, call: { summary: string; lookFirst: boolean }) => Promise<StepOutcome>;
+  run: (context: StepContext, call: { options: StepActivityOptions; lookFirst: boolean }) => Promise<StepOutcome>;
   /** Deletes what the step may have made; registered before the step runs, since it may create and then fail. */
   undo?: (context: StepContext) => Promise<{ deleted: string[]; keptFor?: Record<string, string> }>;
 }
@@ -81,9 +88,9 @@ export const provisioningGraph: readonly ProvisioningStep[] = [
     key: 'base-connection',
     needs: [],
     foundBefore: (existing) => existing.baseConnectionId !== undefined,
-    async run(context, { summary, lookFirst }) {
+    async run(context, { options, lookFirst }) {
       const { dataflow, description, input, ids } = context;
-      const result = await context.activities.steps.ensureBaseConnection.executeWithOptions({ summary }, [
+      const result = await context.activities.steps.ensureBaseConnection.executeWithOptions(options, [
         {
           dataflow,
           token: input.oneTrust.token,
@@ -100,10 +107,10 @@ export const provisioningGraph: readonly ProvisioningStep[] = [
   {
     key: 'explore-preview',
     needs: ['base-connection'],
-    async run(context, { summary }) {
+    async run(context, { options }) {
       const { dataflow, input, ids } = context;
       const mappingSources = input.mapping.filter((rule) => rule.sourceType === 'ATTRIBUTE').map((rule) => rule.source);
-      const preview = await context.activities.steps.checkExplorePreview.executeWithOptions({ summary }, [
+      const preview = await context.activities.steps.checkExplorePreview.executeWithOptions(options, [
         {
           dataflow,
           baseConnectionId: ids.baseConnectionId!,
@@ -121,9 +128,9 @@ export const provisioningGraph: readonly ProvisioningStep[] = [
     needs: ['base-connection'],
     neededBeforeShorterPath: ['explore-preview'],
     foundBefore: (existing) => existing.sourceConnectionId !== undefined,
-    async run(context, { summary, lookFirst }) {
+    async run(context, { options, lookFirst }) {
       const { dataflow, description, ids } = context;
-      const result = await context.activities.steps.ensureSourceConnection.executeWithOptions({ summary }, [
+      const result = await context.activities.steps.ensureSourceConnection.executeWithOptions(options, [
         {
           dataflow,
           baseConnectionId: ids.baseConnectionId!,
@@ -143,10 +150,10 @@ export const provisioningGraph: readonly ProvisioningStep[] = [
     startsBeforeSurvey: true,
     foundBefore: (existing) => existing.schemaId !== undefined,
     surveyFoundAny: (existing) => existing.schemaId !== undefined || existing.fieldGroupId !== undefined,
-    async run(context, { summary, lookFirst }) {
+    async run(context, { options, lookFirst }) {
       const { dataflow, description, input, ids, built, shorterCriticalPath, runStartedAtMs } = context;
       const { tenantFields, classFields } = mappingDestinations(input.mapping);
-      const result = await context.activities.steps.ensureTargetSchema.executeWithOptions({ summary }, [
+      const result = await context.activities.steps.ensureTargetSchema.executeWithOptions(options, [
         {
           dataflow,
           description,
@@ -192,9 +199,9 @@ export const provisioningGraph: readonly ProvisioningStep[] = [
     key: 'dataset',
     needs: ['target-schema'],
     foundBefore: (existing) => existing.datasetId !== undefined,
-    async run(context, { summary, lookFirst }) {
+    async run(context, { options, lookFirst }) {
       const { dataflow, description, ids } = context;
-      const result = await context.activities.steps.ensureDataset.executeWithOptions({ summary }, [
+      const result = await context.activities.steps.ensureDataset.executeWithOptions(options, [
         {
           dataflow,
           schemaId: ids.schemaId!,
@@ -212,9 +219,9 @@ export const provisioningGraph: readonly ProvisioningStep[] = [
     key: 'target-connection',
     needs: ['dataset'],
     foundBefore: (existing) => existing.targetConnectionId !== undefined,
-    async run(context, { summary, lookFirst }) {
+    async run(context, { options, lookFirst }) {
       const { dataflow, description, ids } = context;
-      const result = await context.activities.steps.ensureTargetConnection.executeWithOptions({ summary }, [
+      const result = await context.activities.steps.ensureTargetConnection.executeWithOptions(options, [
         {
           dataflow,
           datasetId: ids.datasetId!,
@@ -232,9 +239,9 @@ export const provisioningGraph: readonly ProvisioningStep[] = [
     key: 'mapping-set',
     needs: ['target-schema'],
     foundBefore: (existing) => existing.mappingSetId !== undefined,
-    async run(context, { summary, lookFirst }) {
+    async run(context, { options, lookFirst }) {
       const { dataflow, description, input, ids, built } = context;
-      const result = await context.activities.steps.ensureMappingSet.executeWithOptions({ summary }, [
+      const result = await context.activities.steps.ensureMappingSet.executeWithOptions(options, [
         {
           dataflow,
           schemaId: ids.schemaId!,
@@ -257,9 +264,9 @@ export const provisioningGraph: readonly ProvisioningStep[] = [
     needs: ['explore-preview', 'source-connection', 'target-connection', 'mapping-set'],
     neededBeforeShorterPath: ['source-connection', 'target-connection', 'mapping-set'],
     foundBefore: (existing) => existing.flowId !== undefined,
-    async run(context, { summary, lookFirst }) {
+    async run(context, { options, lookFirst }) {
       const { dataflow, description, input, ids, built } = context;
-      const result = await context.activities.steps.ensureDataflow.executeWithOptions({ summary }, [
+      const result = await context.activities.steps.ensureDataflow.executeWithOptions(options, [
         {
           dataflow,
           description,
@@ -279,3 +286,17 @@ export const provisioningGraph: readonly ProvisioningStep[] = [
     undo: ({ activities, dataflow, ids }) => activities.rollbackSteps.deleteDataflow({ dataflow, flowId: ids.flowId }),
   },
 ];
+
+/**
+ * A step's priority key: how many steps are left, itself included, on the longest path from it to the dataflow.
+ * Temporal serves a backlogged queue's lower keys first (1 to 5 by default), so a provisioning well under way goes
+ * ahead of others' first steps: a step retried after its worker died, and every step after it, is no longer queued
+ * behind the whole backlog.
+ */
+export function stepPriorityKey(key: ProvisioningStepKey): number {
+  const next = provisioningGraph.filter((step) => step.needs.includes(key));
+  return 1 + Math.max(0, ...next.map((step) => stepPriorityKey(step.key)));
+}
+
+/** The survey comes before every step that waits for it (the base connection's branch). */
+export const surveyPriorityKey = 1 + stepPriorityKey('base-connection');
