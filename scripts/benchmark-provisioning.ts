@@ -10,7 +10,9 @@
  *     [--timeline] [--workers 1,3,6 [--pacing shared,off] [--admission on,off] [--kill-one] [--add-one]]
  *
  * --unpaced lists the bulk sizes also measured with pacing off (the baseline: retrying through 429s); --timeline
- * prints the history events and AEP calls of the last single provisioning, in milliseconds from its start.
+ * prints the history events and AEP calls of the last single provisioning, in milliseconds from its start, with the
+ * worker's side of each workflow task and activity start (the SDK's own logs: core's at DEBUG, which cost a little
+ * time in every single provisioning of the run).
  *
  * --workers runs each bulk size on W worker processes (the worker program, `src/worker.ts`) for each W listed,
  * instead of on the in-process worker (--unpaced then does not apply), all W on one fresh task queue; --pacing says
@@ -26,6 +28,7 @@
  * AEP client.
  */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +44,7 @@ import { simulatorDefaults } from '../src/simulator/defaults';
 import { registerSearchAttributes } from '../src/temporal/register-search-attributes';
 import { workerTuningFromEnv } from '../src/worker';
 import { provisionDataflow } from '../src/workflows/provision-dataflow';
+import { monitorWorkflowId } from '../src/contracts/workflow-ids';
 import { SimulatorAdmin } from '../test/harness/simulator-admin';
 import { freePort, startChild, startDevServer, waitForOutput } from './benchmark-fleet/processes';
 import {
@@ -51,6 +55,7 @@ import {
 } from './benchmark-provisioning/bulk-on-worker-processes';
 import { provisionInBulk, type BulkFigures } from './benchmark-provisioning/bulk-provisioning';
 import { seedCallsInSequence } from './benchmark-provisioning/seed-calls';
+import { WorkerSideLog, type WorkerSideLine } from './benchmark-provisioning/worker-side-log';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -63,6 +68,7 @@ const bulkSizes = option('bulk', '30,200').split(',').filter(Boolean).map(Number
 const rateLimit = Number(option('rate-limit', '20'));
 const unpacedSizes = option('unpaced', '30').split(',').filter(Boolean).map(Number);
 const showTimeline = process.argv.includes('--timeline');
+const workerSideLog = new WorkerSideLog();
 const workerCounts = option('workers', '').split(',').filter(Boolean).map(workerCount);
 const pacings = option('pacing', 'shared').split(',').filter(Boolean).map(queuePacing);
 const admissions = option('admission', 'on').split(',').filter(Boolean).map(activityAdmission);
@@ -103,7 +109,7 @@ interface Harness {
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  Runtime.install(showTimeline ? workerSideLog.runtimeOptions() : { logger: new DefaultLogger('ERROR') });
   const simulatorPort = await freePort();
   const simulator = startChild(
     process.execPath,
@@ -297,7 +303,14 @@ async function measureOneProvisioning(harness: Harness): Promise<SingleFigures> 
     await provision(`warm-${randomBytes(3).toString('hex')}`);
     for (let run = 0; run < runs; run += 1) {
       const viaTemporal = `t-${randomBytes(4).toString('hex')}`;
+      const timed = showTimeline && run === runs - 1;
+      if (timed) workerSideLog.record();
       const { waited, startToClose } = await provision(viaTemporal);
+      // Core's log lines come in batches: those of the provisioning's last moments arrive a little later.
+      if (timed) await delay(1_500);
+      const workerSide = timed
+        ? workerSideLog.stop([`provision:${viaTemporal}:consent`, monitorWorkflowId(viaTemporal, 'consent')])
+        : [];
       figures.temporalTimes.push(startToClose);
       figures.waitedTimes.push(waited);
       figures.temporalCalls.push(await provisioningCalls(harness.admin, viaTemporal));
@@ -307,17 +320,18 @@ async function measureOneProvisioning(harness: Harness): Promise<SingleFigures> 
       await seedCallsInSequence(aep, seed.sandbox, seed.oneTrust.accessToken.reveal(), seed.target);
       figures.seedTimes.push(performance.now() - started);
       figures.seedCalls.push(await provisioningCalls(harness.admin, seed.sandbox));
-      if (showTimeline && run === runs - 1) await printTimeline(harness, viaTemporal);
+      if (timed) await printTimeline(harness, viaTemporal, workerSide);
     }
   });
   return figures;
 }
 
 /**
- * Where the time of one provisioning went (`--timeline`): every history event and every AEP call, in milliseconds
- * from the workflow's start, so the critical path and the cost of each hop can be read off.
+ * Where the time of one provisioning went (`--timeline`): every history event, every AEP call and the worker's side
+ * of each workflow task and activity start, in milliseconds from the workflow's start, so the critical path and the
+ * cost of each hop can be read off.
  */
-async function printTimeline(harness: Harness, sandbox: string): Promise<void> {
+async function printTimeline(harness: Harness, sandbox: string, workerSide: WorkerSideLine[]): Promise<void> {
   const { events } = await harness.client.workflow.getHandle(`provision:${sandbox}:consent`).fetchHistory();
   const origin = eventMillis(events?.[0]);
   const lines: Array<{ at: number; text: string }> = [];
@@ -336,6 +350,7 @@ async function printTimeline(harness: Harness, sandbox: string): Promise<void> {
   for (const request of await harness.admin.requests(sandbox)) {
     lines.push({ at: Date.parse(request.time) - origin, text: `aep      ${request.method} ${request.path}` });
   }
+  for (const line of workerSide) lines.push({ at: line.atMs - origin, text: `worker   ${line.text}` });
   lines.sort((a, b) => a.at - b.at);
   console.log(`\nTimeline of provision:${sandbox}:consent (ms from the workflow's start):`);
   for (const line of lines) console.log(`${line.at.toFixed(0).padStart(6)}  ${line.text}`);

@@ -7,6 +7,9 @@ import assert from 'node:assert/strict';
 import { SharedPacing, sharedPacingTuning } from '../../src/temporal/shared-pacing';
 import type { PacingNote, QueueRateLimit, QueueRateReading } from '../../src/temporal/task-queue-rate-limit';
 
+/** A share of `calls` whole calls a second, as two or more workers keep it: spaced to fit a second with a margin. */
+const wholeCalls = (calls: number) => calls / (1 + sharedPacingTuning.wholeCallMargin);
+
 /** One task queue's limit, as the server keeps it for every worker. */
 class QueueLimitOnServer {
   rate: number | undefined;
@@ -201,7 +204,7 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     await workers[0]!.pacing.tick();
     assert.equal(queue.writes.at(-1)?.note.firstSamples, undefined);
     assert.equal(queue.rate, 18);
-    assert.equal(workers[0]!.share, 6);
+    assert.equal(workers[0]!.share, wholeCalls(6));
   });
 
   it('keeps every worker’s sample when two set the first rate at once (the last write would win)', async () => {
@@ -303,12 +306,13 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     await workers[2]!.pacing.tick();
     assert.equal(queue.writes.length, 1);
     assert.equal(queue.rate, Math.round(18.9 * sharedPacingTuning.decreaseFactor * 100) / 100);
-    assert.equal(workers[2]!.share, queue.rate / 3);
-    // The others follow at their next tick.
-    workers[0]!.admitted += 2;
-    later(250);
-    await workers[0]!.pacing.tick();
-    assert.equal(workers[0]!.share, queue.rate / 3);
+    // The others follow at their next tick: 17.01/s is 17 whole calls, 6 + 6 + 5.
+    for (const worker of workers.slice(0, 2)) {
+      worker.admitted += 2;
+      later(100);
+      await worker.pacing.tick();
+    }
+    assert.deepEqual(workers.map((worker) => worker.share).sort(), [wholeCalls(5), wholeCalls(6), wholeCalls(6)]);
   });
 
   it('raises the rate only while calls wait for their share, quickly back towards the last 429, then slowly', async () => {
@@ -383,13 +387,13 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     survivor.admitted += 6;
     later(250);
     await survivor.pacing.tick();
-    assert.equal(survivor.share, 6);
+    assert.equal(survivor.share, wholeCalls(6));
 
     queue.workers = 2; // the killed worker's last poll fell out of the window
     survivor.admitted += 6;
     later(250);
     await survivor.pacing.tick();
-    assert.equal(survivor.share, 9);
+    assert.equal(survivor.share, wholeCalls(9));
   });
 
   it('shares the rate among the workers heard from, when the server’s poller list counts fewer', async () => {
@@ -408,7 +412,7 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     }
     assert.deepEqual(
       workers.map((worker) => worker.share),
-      [6, 6, 6],
+      [wholeCalls(6), wholeCalls(6), wholeCalls(6)],
       'each stamps the rate’s metadata, and each reads the others’ stamps',
     );
     assert.equal(queue.rate, 18, 'stamps leave the rate as it was');
@@ -423,8 +427,48 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     }
     assert.deepEqual(
       workers.slice(0, 2).map((worker) => worker.share),
-      [9, 9],
+      [wholeCalls(9), wholeCalls(9)],
     );
+  });
+
+  it('shares the rate among six workers in whole calls a second that add up to it, so no second holds more', async () => {
+    // Six fractional shares of 19.5/s (3.25/s, a call every 308 ms) let each worker put 4 calls into some second: 24.
+    const workers = Array.from({ length: 6 }, () => new Worker(queue, now));
+    queue.rate = 19.5;
+    queue.note = { step: 'decrease', limitEstimate: 21, lastDecreaseAtMs: nowMs - 60_000 };
+    queue.updatedAtMs = nowMs - 60_000;
+    queue.workers = 6;
+    for (let round = 0; round < 2; round += 1) {
+      for (const worker of workers) {
+        worker.admitted += 3;
+        later(100);
+        await worker.pacing.tick();
+      }
+    }
+    const shares = workers.map((worker) => worker.share!);
+    assert.deepEqual(
+      [...shares].sort(),
+      [wholeCalls(3), wholeCalls(3), wholeCalls(3), wholeCalls(3), wholeCalls(3), wholeCalls(4)],
+      '19 whole calls: 3 each, and the one left over to the first worker by identity',
+    );
+    // Each worker's calls are at least 1.03 s / its share apart: never more than its share in any second.
+    // At one call every 1/share s, a second holds at most floor(share) + 1 of them.
+    const mostInAnySecond = shares.reduce((total, share) => total + Math.floor(share) + 1, 0);
+    assert.ok(mostInAnySecond <= 19, `at most ${mostInAnySecond} calls in a second`);
+  });
+
+  it('keeps fractional shares when a whole call is too coarse a step (under two calls a second a worker)', async () => {
+    const workers = Array.from({ length: 6 }, () => new Worker(queue, now));
+    queue.rate = 9;
+    queue.note = { step: 'decrease', limitEstimate: 10, lastDecreaseAtMs: nowMs - 60_000 };
+    queue.updatedAtMs = nowMs - 60_000;
+    queue.workers = 6;
+    for (const worker of workers) {
+      worker.admitted += 1;
+      later(100);
+      await worker.pacing.tick();
+    }
+    assert.equal(workers.at(-1)!.share, 1.5);
   });
 
   it('gives a worker that joins its share before it takes any work: the rate over the others and itself', async () => {
@@ -439,19 +483,23 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
         await worker.pacing.tick();
       }
     }
-    assert.deepEqual([first.share, second.share], [9, 9]);
+    assert.deepEqual([first.share, second.share], [wholeCalls(9), wholeCalls(9)]);
 
     // Idle until it polls: no tick reads anything for it, so it would send unpaced.
     const joining = new Worker(queue, now);
     later(100);
     await joining.pacing.join();
-    assert.equal(joining.share, 6);
+    assert.equal(joining.share, wholeCalls(6));
     for (const worker of [first, second]) {
       worker.admitted += 9;
       later(100);
       await worker.pacing.tick();
     }
-    assert.deepEqual([first.share, second.share], [6, 6], 'it stamped the rate: the others count it at once');
+    assert.deepEqual(
+      [first.share, second.share],
+      [wholeCalls(6), wholeCalls(6)],
+      'it stamped the rate: the others count it at once',
+    );
     assert.equal(queue.rate, 18);
   });
 
