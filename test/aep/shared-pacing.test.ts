@@ -129,6 +129,14 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     queue = new QueueLimitOnServer(now);
   });
 
+  /** A rate the workers learned a minute ago, last lowered from `limitEstimate`, with `workers` polling. */
+  const learnedAMinuteAgo = (rate: number, limitEstimate: number, workers: number) => {
+    queue.rate = rate;
+    queue.note = { step: 'decrease', limitEstimate, lastDecreaseAtMs: nowMs - 60_000 };
+    queue.updatedAtMs = nowMs - 60_000;
+    queue.workers = workers;
+  };
+
   it('sets no rate while AEP admits everything, and asks Temporal nothing while idle', async () => {
     const worker = new Worker(queue, now);
     for (let tick = 0; tick < 10; tick += 1) {
@@ -434,10 +442,7 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
   it('shares the rate among six workers in whole calls a second that add up to it, so no second holds more', async () => {
     // Six fractional shares of 19.5/s (3.25/s, a call every 308 ms) let each worker put 4 calls into some second: 24.
     const workers = Array.from({ length: 6 }, () => new Worker(queue, now));
-    queue.rate = 19.5;
-    queue.note = { step: 'decrease', limitEstimate: 21, lastDecreaseAtMs: nowMs - 60_000 };
-    queue.updatedAtMs = nowMs - 60_000;
-    queue.workers = 6;
+    learnedAMinuteAgo(19.5, 21, 6);
     for (let round = 0; round < 2; round += 1) {
       for (const worker of workers) {
         worker.admitted += 3;
@@ -459,10 +464,7 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
 
   it('keeps fractional shares when a whole call is too coarse a step (under two calls a second a worker)', async () => {
     const workers = Array.from({ length: 6 }, () => new Worker(queue, now));
-    queue.rate = 9;
-    queue.note = { step: 'decrease', limitEstimate: 10, lastDecreaseAtMs: nowMs - 60_000 };
-    queue.updatedAtMs = nowMs - 60_000;
-    queue.workers = 6;
+    learnedAMinuteAgo(9, 10, 6);
     for (const worker of workers) {
       worker.admitted += 1;
       later(100);
