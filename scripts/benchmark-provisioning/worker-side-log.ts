@@ -17,6 +17,7 @@ const hops = new Set([
   'Got activity task',
   'Activity started',
   'Activity completed',
+  'Adding eager activity tasks',
 ]);
 
 export interface WorkerSideLine {
@@ -58,8 +59,9 @@ export class WorkerSideLog {
       return;
     }
     if (!this.recording) return;
+    // Core says "Adding N activity tasks received from WFT complete".
     const message = entry.message.startsWith('Adding ') ? 'Adding eager activity tasks' : entry.message;
-    if (!hops.has(message) && message !== 'Adding eager activity tasks') return;
+    if (!hops.has(message)) return;
     const meta = entry.meta ?? {};
     const workflowId = typeof meta.workflowId === 'string' ? meta.workflowId : undefined;
     const about = [typeof meta.activityType === 'string' ? meta.activityType : undefined, workflowId].filter(Boolean);

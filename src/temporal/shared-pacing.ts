@@ -212,12 +212,7 @@ export class SharedPacing {
 
   /** This worker's place among the workers heard from lately, by identity: the same order at every worker. */
   private rankAmongHeardFrom(now: number): number | undefined {
-    const since = now - sharedPacingTuning.memberWindowMs;
-    const heard = Object.entries(this.workersSeen)
-      .filter(([, atMs]) => atMs >= since)
-      .map(([worker]) => worker)
-      .sort();
-    const rank = heard.indexOf(this.options.identity);
+    const rank = this.heardFromLately(now).sort().indexOf(this.options.identity);
     return rank >= 0 ? rank : undefined;
   }
 
@@ -241,8 +236,14 @@ export class SharedPacing {
   }
 
   private workersHeardFrom(now: number): number {
+    return this.heardFromLately(now).length;
+  }
+
+  private heardFromLately(now: number): string[] {
     const since = now - sharedPacingTuning.memberWindowMs;
-    return Object.values(this.workersSeen).filter((atMs) => atMs >= since).length;
+    return Object.entries(this.workersSeen)
+      .filter(([, atMs]) => atMs >= since)
+      .map(([worker]) => worker);
   }
 
   /** The workers heard from lately, this one stamped now: what every write carries. */
@@ -398,7 +399,7 @@ export class SharedPacing {
  * One worker's calls a second out of `rate` shared by `workers`: for two or more, whole calls (the rate's whole calls
  * divided, the first `remainder` ranks one more), slowed by the margin; fractional when the shares are small.
  */
-export function shareOfRate(rate: number, workers: number, rank?: number): number {
+function shareOfRate(rate: number, workers: number, rank?: number): number {
   if (workers < 2) return rate;
   const wholeRate = Math.floor(rate);
   const base = Math.floor(wholeRate / workers);
