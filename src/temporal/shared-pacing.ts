@@ -7,7 +7,8 @@
  * by whichever worker sees the evidence:
  * - the first 429 sets the rate at 0.9 × what drew it: the calls admitted in the trailing second by every worker,
  *   which each adds to the limit's metadata at its next read (its calls in the same second, before it was paced);
- *   until they are all in, each worker keeps to 0.9 × its own;
+ *   until they are all in, each worker keeps to 0.9 × its own; a write that dropped some (the config has no
+ *   compare-and-set) is repaired by any worker that read them, until the rate is next lowered;
  * - a later 429 at any worker lowers it by 10 %, unless the call it answered was sent before every worker had
  *   followed the last decrease (the same excess, seen by several workers);
  * - while a worker's calls wait for their share and no 429 came, it raises the rate: quickly back towards the rate
@@ -31,6 +32,12 @@ export const sharedPacingTuning = {
    * at their next read.
    */
   sameExcessMs: 1_500,
+  /**
+   * The same, longer, after a first rate set from samples: calls sent at the unpaced rate were still queued and in
+   * flight. Measured with three workers: in each of seven runs a 429 came 1.6–1.9 s after the first rate and made it a
+   * tested rate, which grows slowly: 15.5–51.5 s to reach the limit.
+   */
+  firstRateExcessMs: 3_000,
   /** The shortest time between two increases, and after this worker's last 429 before one. */
   increaseSpacingMs: 1_000,
   /** Per increase, as a share of the rate that drew the last 429: quick below the plateau, slow above it. */
@@ -63,6 +70,12 @@ export const sharedPacingTuning = {
    * after `sameExcessMs` ends it: calls sent at the summed rate were throttled, and the samples no longer matter.
    */
   firstSamplesMs: 2_000,
+  /**
+   * After that, for this long, a worker that knows of samples the first rate misses writes them back (while no worker
+   * has lowered it since). The config has no compare-and-set: measured with six workers, the samples' last write came
+   * from one that had read only some of them, 2.7/s where they summed to 18/s, and growing back took 55 s.
+   */
+  firstSamplesRepairMs: 30_000,
   /**
    * Two or more workers keep to whole calls a second, shares that add up to the whole rate (the remainder to the first
    * workers by identity), each spaced so that its calls fit a second with this much to spare for the way to the
@@ -117,6 +130,8 @@ export class SharedPacing {
    * so a write made from a read that missed another worker's sample does not drop one this worker had seen.
    */
   private firstSamples: Record<string, number> = {};
+  /** When the first rate those samples belong to was set (its `lastDecreaseAtMs`). */
+  private firstSamplesAtMs: number | undefined;
   /**
    * The workers heard from (the rate's `workersSeen`), merged from every read, newest stamp per worker: one write
    * made from a stale read may drop a stamp from the queue, not from here.
@@ -177,9 +192,12 @@ export class SharedPacing {
     if (!sending && !this.decreaseWanted) return;
     let reading = await this.options.limit.read();
     this.hear(reading.note?.workersSeen);
-    if (reading.note?.firstSamples === undefined) this.firstSamples = {};
+    this.learnFirstSamples(reading);
     if (this.missesFirstSamples(reading, now)) {
       this.decreaseWanted = false;
+      reading = await this.addFirstSample(reading);
+    } else if (this.firstRateMissesSamples(reading, now)) {
+      // A 429 still wanting a decrease is weighed at the next tick, against the rate restored.
       reading = await this.addFirstSample(reading);
     } else if (this.decreaseWanted) {
       this.decreaseWanted = false;
@@ -279,7 +297,8 @@ export class SharedPacing {
   private async decrease(reading: QueueRateReading, now: number): Promise<QueueRateReading> {
     const { note, updatedAtMs } = reading;
     const sentAt = this.seen.lastThrottledSentAtMs ?? now;
-    if (note !== undefined && sentAt < note.lastDecreaseAtMs + sharedPacingTuning.sameExcessMs) return reading;
+    const sameExcessMs = note?.sampledEstimate ? sharedPacingTuning.firstRateExcessMs : sharedPacingTuning.sameExcessMs;
+    if (note !== undefined && sentAt < note.lastDecreaseAtMs + sameExcessMs) return reading;
     // Set by hand (or by a worker option through the config API): the operator's, not ours to move.
     if (reading.rate !== undefined && note === undefined && updatedAtMs !== undefined) return reading;
     if (reading.rate === undefined) return this.setFirstRate(reading, now);
@@ -306,6 +325,7 @@ export class SharedPacing {
     const sample = this.options.process.admittedInSecondBefore(samplesUntilMs);
     if (sample * Math.max(1, reading.workers) < sharedPacingTuning.minimumSample) return reading;
     this.firstSamples = { [this.options.identity]: sample };
+    this.firstSamplesAtMs = now;
     return this.set(reading, sample * sharedPacingTuning.decreaseFactor, {
       step: 'decrease',
       limitEstimate: sample,
@@ -326,7 +346,6 @@ export class SharedPacing {
     const note = reading.note;
     if (note?.firstSamples === undefined || !samplesComingIn(note, now)) return false;
     const inNote = note.firstSamples;
-    Object.assign(this.firstSamples, inNote);
     // The same second as the first worker's sample, whenever this worker reads of it: later, its calls are paced.
     this.firstSamples[this.options.identity] ??= this.options.process.admittedInSecondBefore(
       note.firstSamplesUntilMs ?? note.lastDecreaseAtMs,
@@ -334,11 +353,49 @@ export class SharedPacing {
     return Object.keys(this.firstSamples).some((worker) => !(worker in inNote));
   }
 
+  /**
+   * Keeps the samples of the first rate as read, past the time for adding them too (a later write may drop some). A
+   * rate removed, or samples of a first rate set well after the one known, start afresh: two workers setting the first
+   * rate at once set it within the time for samples, and their samples are of the same second.
+   */
+  private learnFirstSamples(reading: QueueRateReading): void {
+    const note = reading.note;
+    if (reading.rate === undefined) {
+      this.firstSamples = {};
+      this.firstSamplesAtMs = undefined;
+      return;
+    }
+    if (note?.firstSamples === undefined) return;
+    const known = this.firstSamplesAtMs;
+    if (known === undefined || Math.abs(note.lastDecreaseAtMs - known) >= sharedPacingTuning.firstSamplesMs) {
+      this.firstSamples = {};
+      this.firstSamplesAtMs = note.lastDecreaseAtMs;
+    }
+    Object.assign(this.firstSamples, note.firstSamples);
+  }
+
+  /**
+   * Past the time for samples: the first rate, not lowered since, sums fewer calls than the samples this worker
+   * knows of (its last write came from a worker that had not read them all).
+   */
+  private firstRateMissesSamples(reading: QueueRateReading, now: number): boolean {
+    const note = reading.note;
+    const known = this.firstSamplesAtMs;
+    if (reading.rate === undefined || note?.sampledEstimate !== true || known === undefined) return false;
+    if (samplesComingIn(note, now) || now - note.lastDecreaseAtMs >= sharedPacingTuning.firstSamplesRepairMs) {
+      return false;
+    }
+    if (Math.abs(note.lastDecreaseAtMs - known) >= sharedPacingTuning.firstSamplesMs) return false;
+    return sumOf(this.firstSamples) > note.limitEstimate;
+  }
+
+  /** Writes the first rate back with every sample this worker knows of; never below the rate it read. */
   private async addFirstSample(reading: QueueRateReading): Promise<QueueRateReading> {
     const note = reading.note!;
     const firstSamples = { ...this.firstSamples };
-    const sum = Object.values(firstSamples).reduce((total, count) => total + count, 0);
-    return this.set(reading, sum * sharedPacingTuning.decreaseFactor, {
+    const sum = sumOf(firstSamples);
+    const rate = sum * sharedPacingTuning.decreaseFactor;
+    return this.set(reading, samplesComingIn(note, this.now()) ? rate : Math.max(rate, reading.rate!), {
       step: 'decrease',
       limitEstimate: sum,
       lastDecreaseAtMs: note.lastDecreaseAtMs,
@@ -406,6 +463,10 @@ function shareOfRate(rate: number, workers: number, rank?: number): number {
   if (base < sharedPacingTuning.wholeCallsAtLeast) return rate / workers;
   const extra = rank !== undefined && rank < wholeRate % workers ? 1 : 0;
   return (base + extra) / (1 + sharedPacingTuning.wholeCallMargin);
+}
+
+function sumOf(samples: Record<string, number>): number {
+  return Object.values(samples).reduce((total, count) => total + count, 0);
 }
 
 /** Whether the first rate's samples are still coming in: workers add theirs for `firstSamplesMs` after it was set. */

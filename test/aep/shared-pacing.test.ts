@@ -260,6 +260,45 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     assert.equal(queue.note?.limitEstimate, 20, 'B wrote back A’s sample with its own, and took C’s');
   });
 
+  it('repairs a first rate whose last write missed samples, once their time is over, unless lowered since', async () => {
+    const [a, b, c] = [new Worker(queue, now), new Worker(queue, now), new Worker(queue, now)];
+    queue.workers = 3;
+    a.busySecond(10);
+    b.busySecond(6);
+    c.busySecond(4);
+    a.throttledCall();
+    later(250);
+    await a.pacing.tick();
+    const readBeforeB = { rate: queue.rate!, note: queue.note!, updatedAtMs: nowMs, workers: 3 };
+    await b.pacing.tick();
+    assert.equal(queue.note?.limitEstimate, 16, 'A’s 10 and B’s 6');
+    // C's read was made before B's write landed: it writes A's sample and its own, the last write of the samples.
+    queue.staleReading = readBeforeB;
+    c.admitted += 1;
+    await c.pacing.tick();
+    queue.staleReading = undefined;
+    assert.equal(queue.note?.limitEstimate, 14, 'B’s sample is gone from the queue');
+
+    // The time for samples is over; B, which read A's and wrote its own, finds the rate short of them.
+    later(sharedPacingTuning.firstSamplesMs + 250);
+    b.admitted += 1;
+    await b.pacing.tick();
+    assert.equal(queue.note?.limitEstimate, 20, 'A’s, B’s and C’s samples: what the gateway admitted');
+    assert.equal(queue.rate, 18);
+
+    // A rate lowered since is a later sample of the limit: no worker writes the first one back over it.
+    later(sharedPacingTuning.firstRateExcessMs);
+    c.throttledCall();
+    c.admitted += 1;
+    later(250);
+    await c.pacing.tick();
+    assert.equal(queue.rate, 16.2);
+    b.admitted += 1;
+    later(250);
+    await b.pacing.tick();
+    assert.equal(queue.rate, 16.2);
+  });
+
   it('takes a late worker’s calls in the second of the first 429, not in the second it reads of it', async () => {
     const [first, late] = [new Worker(queue, now), new Worker(queue, now)];
     queue.workers = 2;
@@ -307,6 +346,12 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     workers[1]!.throttledCall(200);
     await workers[1]!.pacing.tick();
     assert.equal(queue.writes.length, 0);
+
+    // A first rate set from samples was drawn by calls sent unpaced: they are in flight for longer, its first 3 s.
+    later(1_000);
+    workers[2]!.throttledCall();
+    await workers[2]!.pacing.tick();
+    assert.equal(queue.writes.length, 0, 'sent 2.25 s after the first rate: still the same excess');
 
     // A call sent after it, with every worker following: a new excess, lowered again from the shared rate.
     later(1_000);
