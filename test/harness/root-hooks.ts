@@ -4,7 +4,7 @@
  * stops the shared services (Temporal dev server, simulator) once at the end of the run. Every temporary file a test
  * or a child process makes lands in one folder for the run (TMPDIR), removed at the end.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installTemporalRuntime } from '../../src/observability/runtime';
@@ -18,6 +18,8 @@ const { runtime } = installTemporalRuntime({
 
 // os.tmpdir() reads TMPDIR at each call, and child processes given process.env inherit it.
 const runTemporaryFolder = mkdtempSync(join(tmpdir(), 'dataflow-tests-'));
+// Others may enter it, not list it: the production server's PostgreSQL runs as its own user, its data dir in here.
+chmodSync(runTemporaryFolder, 0o711);
 process.env.TMPDIR = runTemporaryFolder;
 
 export const mochaHooks = {
