@@ -498,6 +498,11 @@ function printTable(single: SingleFigures, bulk: BulkRow[]): void {
           `${seconds(Math.abs(afterEndMs))} ${afterEndMs < 0 ? 'before' : 'after'} the last dataflow finished`,
       );
     }
+    if ('decreases' in figures && figures.decreasesPutBack > 0) {
+      console.log(
+        `${label}: ${figures.decreasesPutBack} decrease(s) put back after a write from an older read undid them`,
+      );
+    }
     if ('decreases' in figures && figures.pacingErrors > 0) {
       console.log(`${label}: ${figures.pacingErrors} warning(s) that the shared rate could not be read or set`);
     }

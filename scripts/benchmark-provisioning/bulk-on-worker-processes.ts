@@ -43,6 +43,8 @@ export interface WorkerProcessesFigures extends BulkFigures {
   /** "AEP answered 429" lines (the first rate, and each decrease) in all the workers' logs, and the lowest rate. */
   decreases: number;
   lowestRate?: number;
+  /** Decreases a worker put back after a write made from an older read had undone them. */
+  decreasesPutBack: number;
   /** Warnings that the limit could not be read or set. */
   pacingErrors: number;
   /**
@@ -107,6 +109,10 @@ export async function provisionOnWorkerProcesses(options: WorkerProcessesOptions
       ...(limit.note ? { finalLimitEstimate: limit.note.limitEstimate } : {}),
       decreases: decreases.length,
       ...(decreases.length > 0 ? { lowestRate: Math.min(...decreases) } : {}),
+      decreasesPutBack: workers.reduce(
+        (count, worker) => count + countLines(worker.log(), 'put back a decrease of the shared AEP call rate'),
+        0,
+      ),
       pacingErrors: workers.reduce(
         (count, worker) => count + countLines(worker.log(), 'could not read or set the shared AEP call rate'),
         0,

@@ -53,9 +53,11 @@ export async function startSharedPacing(options: {
       follow: (requestsPerSecond) => options.aep.followSharedRate(requestsPerSecond, options.orgId),
     },
     ...(options.ceiling !== undefined ? { ceiling: options.ceiling } : {}),
-    onChange: ({ from, to, note, workers }) => {
+    onChange: ({ from, to, note, workers, restored }) => {
       const meta = { taskQueue, from: from ?? 'none', to, limitEstimate: note.limitEstimate, workers };
-      if (note.firstSamples !== undefined) {
+      if (restored) {
+        logger.info('put back a decrease of the shared AEP call rate, undone by a write made from an older read', meta);
+      } else if (note.firstSamples !== undefined) {
         logger.info('AEP answered 429: set the shared AEP call rate from what the workers had sent', {
           ...meta,
           workersSampled: Object.keys(note.firstSamples).length,

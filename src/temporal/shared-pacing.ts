@@ -10,7 +10,8 @@
  *   until they are all in, each worker keeps to 0.9 × its own; a write that dropped some (the config has no
  *   compare-and-set) is repaired by any worker that read them, until the rate is next lowered;
  * - a later 429 at any worker lowers it by 10 %, unless the call it answered was sent before every worker had
- *   followed the last decrease (the same excess, seen by several workers);
+ *   followed the last decrease (the same excess, seen by several workers); a write made from a read older than a
+ *   decrease (a stamp, an increase) would undo it, and any worker that knows of the decrease writes it back;
  * - while a worker's calls wait for their share and no 429 came, it raises the rate: quickly back towards the rate
  *   that drew the last 429, then slowly past it; by 5 % a step from the first rate until a 429 tests it, and when no
  *   worker has lowered it for 10 s (the limit may have been raised); at most once a second, by any worker.
@@ -114,7 +115,14 @@ export interface SharedPacingOptions {
   ceiling?: number;
   now?: () => number;
   /** `workers`: how many workers share the rate, as the reading behind the change counted them. */
-  onChange?: (change: { from: number | undefined; to: number; note: PacingNote; workers: number }) => void;
+  onChange?: (change: {
+    from: number | undefined;
+    to: number;
+    note: PacingNote;
+    workers: number;
+    /** A decrease written back over a write made from an older read. */
+    restored?: boolean;
+  }) => void;
   onError?: (error: unknown) => void;
 }
 
@@ -137,6 +145,11 @@ export class SharedPacing {
    * made from a stale read may drop a stamp from the queue, not from here.
    */
   private workersSeen: Record<string, number> = {};
+  /**
+   * The newest rate this worker has read or written, by its last decrease: a reading with an older decrease was
+   * written from a read made before that one landed.
+   */
+  private newest: { rate: number; note: PacingNote } | undefined;
 
   constructor(private readonly options: SharedPacingOptions) {
     this.now = options.now ?? Date.now;
@@ -193,9 +206,13 @@ export class SharedPacing {
     let reading = await this.options.limit.read();
     this.hear(reading.note?.workersSeen);
     this.learnFirstSamples(reading);
+    this.learnNewest(reading);
     if (this.missesFirstSamples(reading, now)) {
       this.decreaseWanted = false;
       reading = await this.addFirstSample(reading);
+    } else if (this.undoesLaterDecrease(reading, now)) {
+      // As with the samples: a 429 still wanting a decrease is weighed at the next tick, against the rate restored.
+      reading = await this.restoreLaterDecrease(reading);
     } else if (this.firstRateMissesSamples(reading, now)) {
       // A 429 still wanting a decrease is weighed at the next tick, against the rate restored.
       reading = await this.addFirstSample(reading);
@@ -353,6 +370,41 @@ export class SharedPacing {
     return Object.keys(this.firstSamples).some((worker) => !(worker in inNote));
   }
 
+  private learnNewest(reading: QueueRateReading): void {
+    if (reading.rate === undefined) this.newest = undefined;
+    else if (reading.note === undefined) return;
+    else if (this.newest === undefined || reading.note.lastDecreaseAtMs >= this.newest.note.lastDecreaseAtMs)
+      this.newest = { rate: reading.rate, note: reading.note };
+  }
+
+  /**
+   * The rate read was written from a read made before a decrease this worker knows of: measured with six busy
+   * workers, a stamp or an increase made from such a read put the rate back up 11 times in one run, 1–2 s after the
+   * decrease. Not while a first rate's samples come in: several workers then set it at once, and their samples say
+   * which is whole.
+   */
+  private undoesLaterDecrease(reading: QueueRateReading, now: number): boolean {
+    const { newest } = this;
+    const note = reading.note;
+    if (newest === undefined || note === undefined || reading.rate === undefined) return false;
+    if (note.lastDecreaseAtMs >= newest.note.lastDecreaseAtMs) return false;
+    if (samplesComingIn(note, now) || samplesComingIn(newest.note, now)) return false;
+    // Two first rates set at once: which one the samples were added to is not a decrease lost.
+    const bothFirstRates = note.sampledEstimate === true && newest.note.sampledEstimate === true;
+    return !bothFirstRates || newest.note.lastDecreaseAtMs - note.lastDecreaseAtMs >= sharedPacingTuning.firstSamplesMs;
+  }
+
+  private async restoreLaterDecrease(reading: QueueRateReading): Promise<QueueRateReading> {
+    const { rate, note } = this.newest!;
+    const { step, limitEstimate, lastDecreaseAtMs, sampledEstimate } = note;
+    return this.set(
+      reading,
+      Math.min(reading.rate!, rate),
+      { step, limitEstimate, lastDecreaseAtMs, ...(sampledEstimate ? { sampledEstimate } : {}) },
+      { always: true, restored: true },
+    );
+  }
+
   /**
    * Keeps the samples of the first rate as read, past the time for adding them too (a later write may drop some). A
    * rate removed, or samples of a first rate set well after the one known, start afresh: two workers setting the first
@@ -433,7 +485,7 @@ export class SharedPacing {
     reading: QueueRateReading,
     rate: number,
     noteWithoutStamps: PacingNote,
-    options: { always?: boolean } = {},
+    options: { always?: boolean; restored?: boolean } = {},
   ): Promise<QueueRateReading> {
     const now = this.now();
     const note: PacingNote = { ...noteWithoutStamps, workersSeen: this.stamped(now) };
@@ -446,9 +498,18 @@ export class SharedPacing {
     if (rateSetAtMs !== undefined) note.rateSetAtMs = rateSetAtMs;
     await this.options.limit.set(rounded, note);
     if (rounded !== reading.rate || (note.firstSamples !== undefined && !options.always)) {
-      this.options.onChange?.({ from: reading.rate, to: rounded, note, workers: this.workersHeardFrom(now) });
+      const workers = this.workersHeardFrom(now);
+      this.options.onChange?.({
+        from: reading.rate,
+        to: rounded,
+        note,
+        workers,
+        ...(options.restored ? { restored: true } : {}),
+      });
     }
-    return { ...reading, rate: rounded, note, updatedAtMs: now };
+    const written = { ...reading, rate: rounded, note, updatedAtMs: now };
+    this.learnNewest(written);
+    return written;
   }
 }
 

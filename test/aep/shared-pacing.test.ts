@@ -368,6 +368,44 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     assert.deepEqual(workers.map((worker) => worker.share).sort(), [wholeCalls(5), wholeCalls(6), wholeCalls(6)]);
   });
 
+  it('puts back a decrease undone by a write made from a read older than it (no compare-and-set)', async () => {
+    learnedAMinuteAgo(20, 22, 3);
+    const [a, b, c] = [new Worker(queue, now), new Worker(queue, now), new Worker(queue, now)];
+    for (const worker of [a, b, c]) {
+      worker.admitted += 5;
+      await worker.pacing.tick();
+    }
+    const readBeforeTheDecrease = { rate: queue.rate!, note: queue.note!, updatedAtMs: nowMs, workers: 3 };
+
+    a.throttledCall();
+    later(250);
+    await a.pacing.tick();
+    assert.equal(queue.rate, 18);
+    // B's stamp was made from a read taken before A's decrease landed: it writes 20/s back.
+    queue.staleReading = readBeforeTheDecrease;
+    later(3_000);
+    b.admitted += 5;
+    await b.pacing.tick();
+    queue.staleReading = undefined;
+    assert.equal(queue.rate, 20, 'the stale stamp undid the decrease');
+
+    // C never read the decrease: 20/s is all it knows, and it leaves it. A knows better and puts 18/s back.
+    c.admitted += 5;
+    later(250);
+    await c.pacing.tick();
+    assert.equal(queue.rate, 20);
+    a.admitted += 5;
+    await a.pacing.tick();
+    assert.equal(queue.rate, 18);
+    assert.equal(queue.note?.lastDecreaseAtMs, readBeforeTheDecrease.updatedAtMs + 250, 'A’s decrease, as it wrote it');
+
+    // Once every worker has read it, the decrease stays: B's next stamp keeps it.
+    b.admitted += 5;
+    later(3_000);
+    await b.pacing.tick();
+    assert.equal(queue.rate, 18);
+  });
+
   it('raises the rate only while calls wait for their share, quickly back towards the last 429, then slowly', async () => {
     const worker = new Worker(queue, now);
     queue.rate = 18;
