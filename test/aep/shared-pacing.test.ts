@@ -429,7 +429,7 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     assert.deepEqual(rates, [18.6, 19.2, 19.4, 19.44, 19.48, 19.52, 19.56, 19.6]);
   });
 
-  it('grows from a first rate set from samples by 5 % a step, until a 429 tests it', async () => {
+  it('grows from a first rate set from samples by 10 % a step, until a 429 tests it', async () => {
     // The samples count answers as the workers saw them: never more than the gateway admitted, often fewer.
     const worker = new Worker(queue, now);
     worker.busySecond(16);
@@ -446,16 +446,17 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
       rates.push(queue.rate);
     }
     // The first second, the other workers' samples may still come in: no increase.
-    assert.deepEqual(rates, [14.4, 15.12, 15.88, 16.67]);
+    assert.deepEqual(rates, [14.4, 15.84, 17.42, 19.16]);
 
     worker.throttledCall();
     later(250);
     await worker.pacing.tick();
-    assert.equal(queue.rate, 15);
-    worker.busySecond(15);
+    assert.equal(queue.rate, 17.24, '19.16 × 0.9');
+    worker.busySecond(17);
     later(1_000);
     await worker.pacing.tick();
-    assert.equal(queue.rate, 15.5, 'after a 429, back towards it by 3 % of what drew it, no longer by 5 % a step');
+    // 17.24 + 3 % of 19.16.
+    assert.equal(queue.rate, 17.81, 'after a 429, back towards it by 3 % of what drew it, no longer by 10 % a step');
   });
 
   it('grows by 5 % a step once no worker has lowered it for 10 s (the limit may have been raised)', async () => {
@@ -600,9 +601,10 @@ describe('shared pacing: one organisation’s rate learned by all its workers, k
     later(11_000);
     await second.pacing.tick();
     assert.equal(queue.note?.limitEstimate, 20, 'the estimate the first worker learned');
-    // 11 s without a decrease: it grows by 5 % (18 × 1.05), all of it this worker's (the first one is not heard from).
-    assert.equal(queue.rate, 18.9);
-    assert.equal(second.share, 18.9);
+    // No 429 has tested that first rate: it grows by 10 % (18 × 1.1), all of it this worker's (the first one is not
+    // heard from).
+    assert.equal(queue.rate, 19.8);
+    assert.equal(second.share, 19.8);
   });
 
   it('never moves a rate set by hand, and never goes above the ceiling', async () => {
