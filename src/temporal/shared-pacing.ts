@@ -13,7 +13,7 @@
  *   followed the last decrease (the same excess, seen by several workers); a write made from a read older than a
  *   decrease (a stamp, an increase) would undo it, and any worker that knows of the decrease writes it back;
  * - while a worker's calls wait for their share and no 429 came, it raises the rate: quickly back towards the rate
- *   that drew the last 429, then slowly past it; by 5 % a step from the first rate until a 429 tests it, and when no
+ *   that drew the last 429, then slowly past it; by 10 % a step from the first rate until a 429 tests it, by 5 % when no
  *   worker has lowered it for 10 s (the limit may have been raised); at most once a second, by any worker.
  * A 429 also lowers the worker's own pace at once (src/aep/request-pacer.ts), until its next read brings the shared
  * rate. Calls, not activities, are paced: an activity makes one to several calls, and they overlap, so a limit on
