@@ -215,13 +215,13 @@ export class SharedPacing {
     this.learnNewest(reading);
     if (this.missesFirstSamples(reading, now)) {
       this.decreaseWanted = false;
-      reading = await this.addFirstSample(reading);
+      reading = await this.addFirstSample(reading, now);
     } else if (this.undoesLaterDecrease(reading, now)) {
       // As with the samples: a 429 still wanting a decrease is weighed at the next tick, against the rate restored.
       reading = await this.restoreLaterDecrease(reading);
     } else if (this.firstRateMissesSamples(reading, now)) {
       // A 429 still wanting a decrease is weighed at the next tick, against the rate restored.
-      reading = await this.addFirstSample(reading);
+      reading = await this.addFirstSample(reading, now);
     } else if (this.decreaseWanted) {
       this.decreaseWanted = false;
       this.increaseWanted = false;
@@ -397,7 +397,7 @@ export class SharedPacing {
     if (samplesComingIn(note, now) || samplesComingIn(newest.note, now)) return false;
     // Two first rates set at once: which one the samples were added to is not a decrease lost.
     const bothFirstRates = note.sampledEstimate === true && newest.note.sampledEstimate === true;
-    return !bothFirstRates || newest.note.lastDecreaseAtMs - note.lastDecreaseAtMs >= sharedPacingTuning.firstSamplesMs;
+    return !bothFirstRates || !setTogether(newest.note.lastDecreaseAtMs, note.lastDecreaseAtMs);
   }
 
   private async restoreLaterDecrease(reading: QueueRateReading): Promise<QueueRateReading> {
@@ -425,7 +425,7 @@ export class SharedPacing {
     }
     if (note?.firstSamples === undefined) return;
     const known = this.firstSamplesAtMs;
-    if (known === undefined || Math.abs(note.lastDecreaseAtMs - known) >= sharedPacingTuning.firstSamplesMs) {
+    if (known === undefined || !setTogether(note.lastDecreaseAtMs, known)) {
       this.firstSamples = {};
       this.firstSamplesAtMs = note.lastDecreaseAtMs;
     }
@@ -443,17 +443,17 @@ export class SharedPacing {
     if (samplesComingIn(note, now) || now - note.lastDecreaseAtMs >= sharedPacingTuning.firstSamplesRepairMs) {
       return false;
     }
-    if (Math.abs(note.lastDecreaseAtMs - known) >= sharedPacingTuning.firstSamplesMs) return false;
+    if (!setTogether(note.lastDecreaseAtMs, known)) return false;
     return sumOf(this.firstSamples) > note.limitEstimate;
   }
 
   /** Writes the first rate back with every sample this worker knows of; never below the rate it read. */
-  private async addFirstSample(reading: QueueRateReading): Promise<QueueRateReading> {
+  private async addFirstSample(reading: QueueRateReading, now: number): Promise<QueueRateReading> {
     const note = reading.note!;
     const firstSamples = { ...this.firstSamples };
     const sum = sumOf(firstSamples);
     const rate = sum * sharedPacingTuning.decreaseFactor;
-    return this.set(reading, samplesComingIn(note, this.now()) ? rate : Math.max(rate, reading.rate!), {
+    return this.set(reading, samplesComingIn(note, now) ? rate : Math.max(rate, reading.rate!), {
       step: 'decrease',
       limitEstimate: sum,
       lastDecreaseAtMs: note.lastDecreaseAtMs,
@@ -534,6 +534,11 @@ function shareOfRate(rate: number, workers: number, rank?: number): number {
 
 function sumOf(samples: Record<string, number>): number {
   return Object.values(samples).reduce((total, count) => total + count, 0);
+}
+
+/** Two first rates (their `lastDecreaseAtMs`) set at once, by workers that read no rate: samples of the same second. */
+function setTogether(aMs: number, bMs: number): boolean {
+  return Math.abs(aMs - bMs) < sharedPacingTuning.firstSamplesMs;
 }
 
 /** Whether the first rate's samples are still coming in: workers add theirs for `firstSamplesMs` after it was set. */
