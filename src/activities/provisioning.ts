@@ -5,6 +5,7 @@
 import type { ProvisioningActivities } from '../contracts/provisioning-activities';
 import { createCatalogActivities } from './catalog';
 import { createDataPrepActivities } from './data-prep';
+import { createDatasetAndTargetConnectionActivities } from './dataset-and-target-connection';
 import type { ActivityDependencies } from './dependencies';
 import { createExistingResourceActivities } from './existing-resources';
 import { createFlowServiceActivities } from './flow-service';
@@ -16,6 +17,7 @@ export function createProvisioningActivities(deps: ActivityDependencies): Provis
     ...createFlowServiceActivities(deps),
     ...createSchemaRegistryActivities(deps),
     ...createCatalogActivities(deps),
+    ...createDatasetAndTargetConnectionActivities(deps),
     ...createDataPrepActivities(deps),
   };
 }

@@ -15,6 +15,8 @@ export interface ProvisioningActivities {
   ensureTargetSchema(input: EnsureTargetSchemaInput): Promise<TargetSchemaResult>;
   ensureDataset(input: EnsureDatasetInput): Promise<{ datasetId: string; created: boolean }>;
   ensureTargetConnection(input: EnsureTargetConnectionInput): Promise<{ targetConnectionId: string; created: boolean }>;
+  /** The dataset, then the target connection that writes into it: one activity, one hop less on the critical path. */
+  ensureDatasetAndTargetConnection(input: EnsureDatasetAndTargetConnectionInput): Promise<DatasetAndTargetConnection>;
   ensureMappingSet(
     input: EnsureMappingSetInput,
   ): Promise<{ mappingSetId: string; mappingVersion: number; created: boolean }>;
@@ -119,6 +121,22 @@ export interface EnsureDatasetInput {
   schemaId: string;
   description: string;
   lookFirst?: boolean;
+}
+
+export interface EnsureDatasetAndTargetConnectionInput {
+  dataflow: DataflowRef;
+  schemaId: string;
+  description: string;
+  /** Each as its own step would be told: the survey found something by that name (or may have). */
+  datasetLookFirst: boolean;
+  targetConnectionLookFirst: boolean;
+}
+
+export interface DatasetAndTargetConnection {
+  datasetId: string;
+  datasetCreated: boolean;
+  targetConnectionId: string;
+  targetConnectionCreated: boolean;
 }
 
 export interface EnsureTargetConnectionInput {

@@ -48,10 +48,13 @@ import { provisionInSeedOrder } from './provisioning/provision-in-seed-order';
 export const dependencyGraphPatch = 'provisioning-as-dependency-graph';
 /** The schema branch beside the survey, the source connection beside the preview (provisioning-graph.ts). */
 export const shorterCriticalPathPatch = 'schema-beside-survey-source-beside-preview';
+/** The dataset and its target connection made by one activity (provisioning-graph.ts). */
+export const datasetWithTargetConnectionPatch = 'dataset-and-target-connection-in-one-activity';
 
 export async function provisionDataflow(input: ProvisionDataflowInput): Promise<ProvisionDataflowResult> {
   if (!wf.patched(dependencyGraphPatch)) return provisionInSeedOrder(input);
   const shorterCriticalPath = wf.patched(shorterCriticalPathPatch);
+  const datasetWithTargetConnection = shorterCriticalPath && wf.patched(datasetWithTargetConnectionPatch);
 
   const workflowId = wf.workflowInfo().workflowId;
   const dataflow: DataflowRef = {
@@ -109,6 +112,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
 
   const context: StepContext = {
     shorterCriticalPath,
+    datasetWithTargetConnection,
     runStartedAtMs: wf.workflowInfo().runStartTime.getTime(),
     input,
     dataflow,
@@ -139,7 +143,11 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
   const finished = new Map<ProvisioningStepKey, Promise<void>>();
   await buildScope.run(async () => {
     const surveyed = shorterCriticalPath ? surveyBesideTheBuild() : Promise.resolve();
-    for (const step of provisioningGraph) finished.set(step.key, startWhenReady(step, surveyed));
+    for (const step of provisioningGraph) {
+      // A step made by an earlier step's activity finishes with it.
+      const madeWith = datasetWithTargetConnection ? step.madeWith : undefined;
+      finished.set(step.key, madeWith ? finished.get(madeWith)! : startWhenReady(step, surveyed));
+    }
     await Promise.allSettled([surveyed, ...finished.values()]);
   });
 
@@ -269,15 +277,20 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     const tellsItself = shorterCriticalPath && step.startsBeforeSurvey === true;
     let foundBefore = tellsItself ? false : step.foundBefore?.(existing);
     if (step.undo && !foundBefore) compensations.unshift(step);
+    // What this step's activity makes for a later step is undone too, should it fail after making it.
+    const alsoMakes = datasetWithTargetConnection ? madeAlsoBy(step.key) : undefined;
+    if (alsoMakes?.undo && !alsoMakes.foundBefore?.(existing)) compensations.unshift(alsoMakes);
     running.add(step.key);
     moveStep(state, 'running');
     progress.phase = 'provisioning';
     if (!shorterCriticalPath) setStage(inSeedOrder(running).join('+'));
     publish();
     try {
+      const titles = [step, ...(alsoMakes ? [alsoMakes] : [])].map(({ key }) => stepTitle(key)).join(' and ');
+      const numbers = [step, ...(alsoMakes ? [alsoMakes] : [])].map(({ key }) => stepNumber(key)).join('–');
       const outcome = await step.run(context, {
         options: {
-          summary: `step ${stepNumber(step.key)}/${provisioningSteps.length}: ${stepTitle(step.key)} for ${input.name}`,
+          summary: `step ${numbers}/${provisioningSteps.length}: ${titles} for ${input.name}`,
           priority: { priorityKey: stepPriorityKey(step.key) },
         },
         lookFirst: (step.surveyFoundAny ?? step.foundBefore)?.(existing) ?? true,
@@ -294,10 +307,20 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
         moveStep(state, 'done');
         if (foundBefore === false) created.push(step.key);
       }
+      if (alsoMakes && outcome.alsoMade) showMadeWith(alsoMakes, outcome.alsoMade.resources);
     } catch (error) {
       if (wf.isCancellation(error)) {
         state.note = 'cancelled';
         moveStep(state, 'cancelled');
+      } else if (alsoMakes && failureDetails(error)?.step === alsoMakes.key) {
+        // This step's own part was done; the part it makes for the later step failed, and is that step's failure.
+        moveStep(state, foundBefore ? 'reused' : 'done');
+        const later = stepOf(alsoMakes.key);
+        firstFailure ??= { key: alsoMakes.key, error };
+        moveStep(later, 'running');
+        later.note = causeOf(error);
+        moveStep(later, 'failed');
+        buildScope.cancel();
       } else {
         firstFailure ??= { key: step.key, error };
         state.note = causeOf(error);
@@ -309,6 +332,21 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     } finally {
       running.delete(step.key);
       publish();
+    }
+  }
+
+  /** The step another step's activity made: it starts and ends now, and its undo becomes the newest. */
+  function showMadeWith(step: ProvisioningStep, resources: Record<string, string | number>): void {
+    const state = stepOf(step.key);
+    moveStep(state, 'running');
+    state.resources = resources;
+    if (compensations.includes(step)) compensations.unshift(...compensations.splice(compensations.indexOf(step), 1));
+    if (step.foundBefore?.(existing)) {
+      moveStep(state, 'reused');
+      reused.push(step.key);
+    } else {
+      moveStep(state, 'done');
+      created.push(step.key);
     }
   }
 
@@ -375,6 +413,8 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
           if (kept.length > 0) {
             failure.kept = [...(failure.kept ?? []), ...kept.map(([id, why]) => `${label} ${id} (${why})`)];
           }
+          // A step made by an earlier step's activity, which never got to it, stays as it was.
+          if (step.state === 'pending' && deleted.length === 0 && kept.length === 0) continue;
           // What survived the rollback says so, and whose it is, rather than "rolled back".
           if (step.state !== 'failed' && deleted.length === 0 && kept.length > 0) {
             step.note = [...new Set(kept.map(([, why]) => why))].join('; ');
@@ -418,6 +458,11 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     }
     return { workflowId: childId, alreadyRunning: false };
   }
+}
+
+/** The later step whose resource this step's activity makes too (the dataset's target connection). */
+function madeAlsoBy(key: ProvisioningStepKey): ProvisioningStep | undefined {
+  return provisioningGraph.find((step) => step.madeWith === key);
 }
 
 /** Step keys in the seed's order, whatever order they finished in. */

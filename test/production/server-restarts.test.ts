@@ -367,7 +367,7 @@ describe('production Temporal: SIGKILL and restart in the middle of an operation
         assert.deepEqual(await resourceCounts(scenario.sandbox), exactlyOneOfEach);
         const creates = await answeredCalls(admin, scenario.sandbox, 'POST', createDatasetPath, startedAt);
         // Seen once under CI load (2 creates): say when each came and how the dataset step's attempts went.
-        const attempts = creates.length === 1 ? '' : await stepTimeline(scenario, 'ensureDataset');
+        const attempts = creates.length === 1 ? '' : await stepTimeline(scenario, 'ensureDatasetAndTargetConnection');
         assert.equal(
           creates.length,
           1,

@@ -13,7 +13,8 @@
  * OneTrust refuses the token, the preview fails, the source connection's create is waited for and rolled back.
  *
  * Provisionings started before this shape (`shorterCriticalPath` false) replay the earlier one: the schema after
- * the survey, the source connection after the preview.
+ * the survey, the source connection after the preview. Since `datasetWithTargetConnection`, one activity makes the
+ * dataset and then its target connection: the checklist still shows two steps, the second done when the first is.
  */
 import type { DataflowRef, ExistingResources } from '../../contracts/provisioning-activities';
 import type { DataflowIds, DataflowSchedule } from '../../contracts/dataflow-types';
@@ -28,6 +29,8 @@ import { describeSchedule } from '../../contracts/progress-details';
 export interface StepContext {
   /** The graph above; false for provisionings started before it (they replay the earlier shape). */
   shorterCriticalPath: boolean;
+  /** The dataset step's activity makes the target connection too; false for provisionings started before. */
+  datasetWithTargetConnection: boolean;
   /** When the workflow run started (epoch ms): what AEP made since then, with this dataflow's mark, is this run's. */
   runStartedAtMs: number;
   input: ProvisionDataflowInput;
@@ -54,6 +57,8 @@ export interface StepOutcome {
   foundBefore?: boolean;
   /** Whose the resource it found is, when another dataflow's ("prod/consent"). */
   owner?: string;
+  /** What the step's activity made for the step made with it (`madeWith`). */
+  alsoMade?: { resources: Record<string, string | number> };
 }
 
 /** What a step's activity is scheduled with: the checklist's summary, and its place in a backlogged queue. */
@@ -70,6 +75,12 @@ export interface ProvisioningStep {
   neededBeforeShorterPath?: readonly ProvisioningStepKey[];
   /** Starts without waiting for the survey (on the shorter critical path): it tells what it found itself. */
   startsBeforeSurvey?: boolean;
+  /**
+   * The step whose activity makes this step's resource too, when `datasetWithTargetConnection`: this step has no
+   * activity of its own; its rollback is registered when that one starts, it shows done when that one's activity
+   * is, and a failure of that activity in this step's part is this step's failure.
+   */
+  madeWith?: ProvisioningStepKey;
   /**
    * The survey found this step's resource: it is reused, and neither created nor deleted by this run. Absent for
    * a step that builds nothing (the explore preview).
@@ -200,7 +211,24 @@ export const provisioningGraph: readonly ProvisioningStep[] = [
     needs: ['target-schema'],
     foundBefore: (existing) => existing.datasetId !== undefined,
     async run(context, { options, lookFirst }) {
-      const { dataflow, description, ids } = context;
+      const { dataflow, description, ids, existing } = context;
+      if (context.datasetWithTargetConnection) {
+        const made = await context.activities.steps.ensureDatasetAndTargetConnection.executeWithOptions(options, [
+          {
+            dataflow,
+            schemaId: ids.schemaId!,
+            description,
+            datasetLookFirst: lookFirst,
+            targetConnectionLookFirst: existing.targetConnectionId !== undefined,
+          },
+        ]);
+        ids.datasetId = made.datasetId;
+        ids.targetConnectionId = made.targetConnectionId;
+        return {
+          resources: { datasetId: made.datasetId },
+          alsoMade: { resources: { targetConnectionId: made.targetConnectionId } },
+        };
+      }
       const result = await context.activities.steps.ensureDataset.executeWithOptions(options, [
         {
           dataflow,
@@ -218,6 +246,7 @@ export const provisioningGraph: readonly ProvisioningStep[] = [
   {
     key: 'target-connection',
     needs: ['dataset'],
+    madeWith: 'dataset',
     foundBefore: (existing) => existing.targetConnectionId !== undefined,
     async run(context, { options, lookFirst }) {
       const { dataflow, description, ids } = context;
