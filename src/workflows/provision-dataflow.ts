@@ -48,13 +48,18 @@ import { provisionInSeedOrder } from './provisioning/provision-in-seed-order';
 export const dependencyGraphPatch = 'provisioning-as-dependency-graph';
 /** The schema branch beside the survey, the source connection beside the preview (provisioning-graph.ts). */
 export const shorterCriticalPathPatch = 'schema-beside-survey-source-beside-preview';
-/** The dataset and its target connection made by one activity (provisioning-graph.ts). */
-export const datasetWithTargetConnectionPatch = 'dataset-and-target-connection-in-one-activity';
+/**
+ * The target schema's activity scheduled before the survey's (the worker starts eager activities in that order), and
+ * the dataset and its target connection made by one activity (provisioning-graph.ts).
+ */
+export const datasetWithTargetConnectionPatch = 'schema-first-dataset-with-target-connection';
 
 export async function provisionDataflow(input: ProvisionDataflowInput): Promise<ProvisionDataflowResult> {
   if (!wf.patched(dependencyGraphPatch)) return provisionInSeedOrder(input);
   const shorterCriticalPath = wf.patched(shorterCriticalPathPatch);
   const datasetWithTargetConnection = shorterCriticalPath && wf.patched(datasetWithTargetConnectionPatch);
+  // Came with the same release.
+  const schemaFirst = datasetWithTargetConnection;
 
   const workflowId = wf.workflowInfo().workflowId;
   const dataflow: DataflowRef = {
@@ -142,8 +147,12 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
   const buildScope = new wf.CancellationScope();
   const finished = new Map<ProvisioningStepKey, Promise<void>>();
   await buildScope.run(async () => {
+    // A step that needs nothing, not even the survey (the target schema), is scheduled first: it starts first.
+    const startsAtOnce = (step: ProvisioningStep) => step.startsBeforeSurvey === true && step.needs.length === 0;
+    if (schemaFirst) for (const step of provisioningGraph.filter(startsAtOnce)) finished.set(step.key, runStep(step));
     const surveyed = shorterCriticalPath ? surveyBesideTheBuild() : Promise.resolve();
     for (const step of provisioningGraph) {
+      if (finished.has(step.key)) continue;
       // A step made by an earlier step's activity finishes with it.
       const madeWith = datasetWithTargetConnection ? step.madeWith : undefined;
       finished.set(step.key, madeWith ? finished.get(madeWith)! : startWhenReady(step, surveyed));
