@@ -289,6 +289,8 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     // What this step's activity makes for a later step is undone too, should it fail after making it.
     const alsoMakes = datasetWithTargetConnection ? madeAlsoBy(step.key) : undefined;
     if (alsoMakes?.undo && !alsoMakes.foundBefore?.(existing)) compensations.unshift(alsoMakes);
+    // The checklist says why that step stays pending while this one runs.
+    if (alsoMakes) stepOf(alsoMakes.key).note = `next, in the ${stepTitle(step.key).toLowerCase()}'s activity`;
     running.add(step.key);
     moveStep(state, 'running');
     progress.phase = 'provisioning';
@@ -326,6 +328,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
         moveStep(state, foundBefore ? 'reused' : 'done');
         const later = stepOf(alsoMakes.key);
         firstFailure ??= { key: alsoMakes.key, error };
+        delete later.note;
         moveStep(later, 'running');
         later.note = causeOf(error);
         moveStep(later, 'failed');
@@ -339,6 +342,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
       }
       throw error;
     } finally {
+      if (alsoMakes && stepOf(alsoMakes.key).state === 'pending') delete stepOf(alsoMakes.key).note;
       running.delete(step.key);
       publish();
     }
@@ -347,6 +351,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
   /** The step another step's activity made: it starts and ends now, and its undo becomes the newest. */
   function showMadeWith(step: ProvisioningStep, resources: Record<string, string | number>): void {
     const state = stepOf(step.key);
+    delete state.note;
     moveStep(state, 'running');
     state.resources = resources;
     if (compensations.includes(step)) compensations.unshift(...compensations.splice(compensations.indexOf(step), 1));

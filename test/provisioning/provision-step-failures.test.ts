@@ -62,6 +62,10 @@ describe('provisioning that fails for good at step k', function () {
     // What needs the failed step never started; what it needs was built and is undone; the other branch was
     // stopped wherever it had got to, and undone too. Only the explore preview (it builds nothing) stays done.
     for (const later of dependentsOf(step)) assert.equal(states[later], 'pending', later);
+    // A step left pending says nothing (not that the dataset's activity was about to make it).
+    for (const pending of progress.steps.filter((s) => s.state === 'pending')) {
+      assert.equal(pending.note, undefined, `${pending.key}: ${pending.note}`);
+    }
     for (const earlier of prerequisitesOf(step)) {
       assert.equal(states[earlier], earlier === 'explore-preview' ? 'done' : 'rolled-back', earlier);
     }

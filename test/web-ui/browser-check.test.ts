@@ -89,6 +89,11 @@ describe('the Temporal Web UI, in a browser', function () {
     assert.match(midFlight, /baseConnectionId/, 'finished steps show their resource ids');
     assert.match(midFlight, /Dataset[^\n]*running/i, 'the step in progress is marked as running');
     assert.match(midFlight, /Dataflow[^\n]*pending/i, 'steps not reached yet are marked pending');
+    assert.match(
+      midFlight,
+      /Target connection: pending · next, in the dataset[’']s activity/,
+      'the step made by the dataset’s activity says why it is pending',
+    );
     assert.ok(!midFlight.includes(scenario.token), 'the OneTrust token is not on the page');
     assert.ok(statSync(runningScreenshot).size > 10_000, 'the screenshot was written');
 
@@ -98,6 +103,7 @@ describe('the Temporal Web UI, in a browser', function () {
     await page.screenshot({ path: join(screenshotDirectory, 'provisioned.png'), fullPage: true });
     assert.match(finished, /flowId/, 'the finished checklist names the dataflow id');
     assert.doesNotMatch(finished, /\bpending\b/i, 'no step is left pending');
+    assert.doesNotMatch(finished, /next, in the/, 'the note goes once the target connection is made');
 
     // Provisioning started the sandbox's run feed: its page says what it has listed and handed on.
     const feedPage = `${temporal.uiUrl}/namespaces/default/workflows/${encodeURIComponent(runFeedWorkflowId(scenario.sandbox))}`;
