@@ -297,14 +297,15 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     if (!shorterCriticalPath) setStage(inSeedOrder(running).join('+'));
     publish();
     try {
-      const titles = [step, ...(alsoMakes ? [alsoMakes] : [])].map(({ key }) => stepTitle(key)).join(' and ');
-      const numbers = [step, ...(alsoMakes ? [alsoMakes] : [])].map(({ key }) => stepNumber(key)).join('–');
+      const keys = [step.key, ...(alsoMakes ? [alsoMakes.key] : [])];
+      const numbers = `${keys.map(stepNumber).join('–')}/${provisioningSteps.length}`;
       const outcome = await step.run(context, {
         options: {
-          summary: `step ${numbers}/${provisioningSteps.length}: ${titles} for ${input.name}`,
+          summary: `step ${numbers}: ${keys.map(stepTitle).join(' and ')} for ${input.name}`,
           priority: { priorityKey: stepPriorityKey(step.key) },
         },
-        lookFirst: (step.surveyFoundAny ?? step.foundBefore)?.(existing) ?? true,
+        lookFirst: mustLookFirst(step),
+        ...(alsoMakes ? { lookFirstForMadeWith: mustLookFirst(alsoMakes) } : {}),
       });
       state.resources = outcome.resources;
       if (outcome.note) state.note = outcome.note;
@@ -346,6 +347,11 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
       running.delete(step.key);
       publish();
     }
+  }
+
+  /** Whether the step's create looks for its resource first on a first attempt: the survey found (or may have). */
+  function mustLookFirst(step: ProvisioningStep): boolean {
+    return (step.surveyFoundAny ?? step.foundBefore)?.(existing) ?? true;
   }
 
   /** The step another step's activity made: it starts and ends now, and its undo becomes the newest. */

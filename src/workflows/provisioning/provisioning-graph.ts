@@ -88,7 +88,15 @@ export interface ProvisioningStep {
   foundBefore?: (existing: ExistingResources) => boolean;
   /** The survey found something the create must look at first (default: foundBefore). */
   surveyFoundAny?: (existing: ExistingResources) => boolean;
-  run: (context: StepContext, call: { options: StepActivityOptions; lookFirst: boolean }) => Promise<StepOutcome>;
+  run: (
+    context: StepContext,
+    call: {
+      options: StepActivityOptions;
+      lookFirst: boolean;
+      /** The same, for the step whose resource this step's activity makes too (`madeWith`). */
+      lookFirstForMadeWith?: boolean;
+    },
+  ) => Promise<StepOutcome>;
   /** Deletes what the step may have made; registered before the step runs, since it may create and then fail. */
   undo?: (context: StepContext) => Promise<{ deleted: string[]; keptFor?: Record<string, string> }>;
 }
@@ -210,8 +218,8 @@ export const provisioningGraph: readonly ProvisioningStep[] = [
     key: 'dataset',
     needs: ['target-schema'],
     foundBefore: (existing) => existing.datasetId !== undefined,
-    async run(context, { options, lookFirst }) {
-      const { dataflow, description, ids, existing } = context;
+    async run(context, { options, lookFirst, lookFirstForMadeWith }) {
+      const { dataflow, description, ids } = context;
       if (context.datasetWithTargetConnection) {
         const made = await context.activities.steps.ensureDatasetAndTargetConnection.executeWithOptions(options, [
           {
@@ -219,7 +227,7 @@ export const provisioningGraph: readonly ProvisioningStep[] = [
             schemaId: ids.schemaId!,
             description,
             datasetLookFirst: lookFirst,
-            targetConnectionLookFirst: existing.targetConnectionId !== undefined,
+            targetConnectionLookFirst: lookFirstForMadeWith ?? true,
           },
         ]);
         ids.datasetId = made.datasetId;
