@@ -2,7 +2,7 @@
  * How fast and how politely provisioning runs, in one table (issue 12):
  *  - one provisioning when every AEP and IMS call takes +50 ms, end to end through Temporal (workflow start to
  *    close, monitor start included), next to the seed's bare calls in sequence on the same simulator, with the AEP
- *    calls each makes;
+ *    calls each makes, and where its time goes along the critical path (benchmark-provisioning/critical-path.ts);
  *  - bulk: N dataflows started at once behind the simulator's per-organisation limit, with the worker's pacing on
  *    and, for comparison, off (retrying through 429s as before).
  *
@@ -55,6 +55,7 @@ import {
 } from './benchmark-provisioning/bulk-on-worker-processes';
 import { provisionInBulk, type BulkFigures } from './benchmark-provisioning/bulk-provisioning';
 import { seedCallsInSequence } from './benchmark-provisioning/seed-calls';
+import { criticalPathSegments, eventMillis, measureCriticalPath } from './benchmark-provisioning/critical-path';
 import { WorkerSideLog, type WorkerSideLine } from './benchmark-provisioning/worker-side-log';
 
 function option(name: string, fallback: string): string {
@@ -194,6 +195,7 @@ async function main(): Promise<void> {
     }
     await admin.setRateLimit(undefined);
     printTable(single, bulk);
+    printCriticalPath(single);
   } finally {
     await nativeConnection.close();
     await connection.close();
@@ -277,6 +279,8 @@ interface SingleFigures {
   seedTimes: number[];
   temporalCalls: number[];
   seedCalls: number[];
+  /** Each run's critical path, segment by segment. */
+  criticalPaths: Array<Record<string, number>>;
 }
 
 async function measureOneProvisioning(harness: Harness): Promise<SingleFigures> {
@@ -286,6 +290,7 @@ async function measureOneProvisioning(harness: Harness): Promise<SingleFigures> 
     seedTimes: [],
     temporalCalls: [],
     seedCalls: [],
+    criticalPaths: [],
   };
   await withWorker(harness, { paced: true }, async (taskQueue, aep) => {
     const provision = async (sandbox: string) => {
@@ -314,6 +319,9 @@ async function measureOneProvisioning(harness: Harness): Promise<SingleFigures> 
       figures.temporalTimes.push(startToClose);
       figures.waitedTimes.push(waited);
       figures.temporalCalls.push(await provisioningCalls(harness.admin, viaTemporal));
+      figures.criticalPaths.push(
+        await measureCriticalPath(harness.client, harness.admin, `provision:${viaTemporal}:consent`, viaTemporal),
+      );
 
       const seed = harness.spec(`s-${randomBytes(4).toString('hex')}`);
       const started = performance.now();
@@ -362,11 +370,6 @@ async function startToClose(client: Client, workflowId: string): Promise<number>
   return eventMillis(events?.at(-1)) - eventMillis(events?.[0]);
 }
 
-/** A history event's time in epoch milliseconds (the server's clock). */
-function eventMillis(event: temporal.api.history.v1.IHistoryEvent | undefined): number {
-  return Number(event?.eventTime?.seconds ?? 0) * 1000 + (event?.eventTime?.nanos ?? 0) / 1e6;
-}
-
 /** AEP calls into the sandbox that built it: the run feed's and monitor's run listings are not provisioning. */
 async function provisioningCalls(admin: SimulatorAdmin, sandbox: string): Promise<number> {
   return (await admin.requests(sandbox)).filter((entry) => !entry.path.includes('/flowservice/runs')).length;
@@ -402,6 +405,21 @@ async function withWorker<T>(
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+/** Where one provisioning's time went, segment by segment along its critical path (medians over the runs). */
+function printCriticalPath(single: SingleFigures): void {
+  const runs = single.criticalPaths.length;
+  if (runs === 0) return;
+  const rows = criticalPathSegments.map(({ key, label }) => [
+    label,
+    `${median(single.criticalPaths.map((path) => path[key]!)).toFixed(1)} ms`,
+  ]);
+  const width = Math.max(...rows.map(([label]) => label!.length));
+  console.log(`\nOne provisioning's critical path, segment by segment (median of ${runs}; medians do not add up):`);
+  console.log(`| ${'Segment'.padEnd(width)} | Time     |`);
+  console.log(`|${'-'.repeat(width + 2)}|----------|`);
+  for (const [label, time] of rows) console.log(`| ${label!.padEnd(width)} | ${time!.padEnd(8)} |`);
 }
 
 function printTable(single: SingleFigures, bulk: BulkRow[]): void {
