@@ -29,6 +29,9 @@ import { allOf, findDataflowFlow, firstOf, namesOf } from './dataflow-ref';
 import type { ActivityDependencies } from './dependencies';
 import { mustLookFirst } from './look-first';
 import { deleteOwned } from './owned-deletes';
+import { temporalClientOf } from './run-feed/temporal-client';
+import { tellMonitorItsDataflow } from './tell-monitor';
+import { Context } from '@temporalio/activity';
 
 /** When the spec gave no start time and the default is about to pass, start this long from now instead. */
 const defaultStartDelaySeconds = 60;
@@ -48,7 +51,9 @@ type FlowServiceActivities = Pick<
   | 'deleteBaseConnection'
 >;
 
-export function createFlowServiceActivities({ aep, secrets }: ActivityDependencies): FlowServiceActivities {
+export function createFlowServiceActivities(deps: ActivityDependencies): FlowServiceActivities {
+  const { aep, secrets } = deps;
+  const temporal = temporalClientOf(deps);
   const flowService = (dataflow: DataflowRef): SandboxClient['flowService'] =>
     aep.forSandbox(dataflow.sandbox).flowService;
 
@@ -157,8 +162,10 @@ export function createFlowServiceActivities({ aep, secrets }: ActivityDependenci
       });
     },
 
-    async ensureDataflow(input: EnsureDataflowInput): Promise<DataflowCreated & { created: boolean }> {
-      return asStep('dataflow', async () => {
+    async ensureDataflow(
+      input: EnsureDataflowInput,
+    ): Promise<DataflowCreated & { created: boolean; monitorTold?: boolean }> {
+      const made = await asStep('dataflow', async (): Promise<DataflowCreated & { created: boolean }> => {
         const api = flowService(input.dataflow);
         const name = namesOf(input.dataflow).flow;
         const existing = mustLookFirst(input.lookFirst)
@@ -197,6 +204,13 @@ export function createFlowServiceActivities({ aep, secrets }: ActivityDependenci
         });
         return { flowId: created.id, schedule, created: true };
       });
+      if (input.tellMonitor === undefined) return made;
+      const monitorTold = await tellMonitorItsDataflow(temporal(), input.tellMonitor, {
+        provisioningWorkflowId: Context.current().info.workflowExecution?.workflowId ?? '',
+        flowId: made.flowId,
+        schedule: made.schedule,
+      });
+      return { ...made, monitorTold };
     },
 
     // The deletes below remove only what carries this dataflow's mark, plus the recorded id (see owned-deletes.ts).

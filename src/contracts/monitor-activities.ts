@@ -2,7 +2,7 @@
  * The dataflow monitor's activities as the workflow sees them: src/activities/monitor implements this interface,
  * so the compiler checks both sides.
  */
-import type { DataflowDescriptor, DataflowIds, MappingRule } from './dataflow-types';
+import type { DataflowDescriptor, DataflowIds, DataflowSchedule, MappingRule } from './dataflow-types';
 import type { Alert, RunSummary, ScheduleChange } from './monitor-state';
 import type { SealedSecret } from './sealed-secret';
 
@@ -33,7 +33,15 @@ export interface MonitorActivities {
   compareDataflowWithSpec(input: CompareWithSpecInput): Promise<SpecComparison>;
   /** Whether two secrets (sealed or plain) hold the same value, compared on the worker that can open them. */
   sameSecret(input: { first?: string | SealedSecret; second?: string | SealedSecret }): Promise<boolean>;
+  /** How the provisioning that started a monitor before its flow existed went, as Temporal has it. */
+  provisioningOutcome(input: { provisioningWorkflowId: string }): Promise<ProvisioningOutcome>;
 }
+
+/** Still running; or it made the flow (its result's flow and schedule); or it ended without one. */
+export type ProvisioningOutcome =
+  | { status: 'running' }
+  | { status: 'succeeded'; flowId: string; schedule: DataflowSchedule }
+  | { status: 'ended'; how: string };
 
 export interface ListRecentRunsInput {
   sandbox: string;

@@ -6,7 +6,7 @@
 import type { Duration } from '@temporalio/common';
 import { query, signal, update } from './message-definitions';
 import type { OneTrustEndpoint } from './onetrust-endpoint-changes';
-import type { DataflowDescriptor } from './dataflow-types';
+import type { DataflowDescriptor, DataflowSchedule } from './dataflow-types';
 import type { MonitorStatus } from './monitor-status';
 import type {
   ActionOutcome,
@@ -42,6 +42,30 @@ export interface DataflowMonitorInput {
     retryTimeout?: Duration;
     startToCloseTimeout?: Duration;
   };
+  /**
+   * Set when provisioning starts the monitor beside the dataflow's create, before the flow exists: the id of that
+   * provisioning workflow. The monitor's dataflow then has no flow id yet (and the schedule the spec asked for);
+   * it waits for `dataflowMadeSignal` from the create's activity, or for `provisioningRolledBackSignal`.
+   */
+  awaitsDataflowFrom?: string;
+  /**
+   * How long the monitor waits for either before it asks Temporal how that provisioning went (default 15 min: the
+   * dataflow step's retry window and its cancel). Tests use seconds.
+   */
+  awaitDataflowLimitMs?: number;
+}
+
+/** From the activity that made (or found) the dataflow's flow: what the monitor started before it watches. */
+export interface DataflowMade {
+  provisioningWorkflowId: string;
+  flowId: string;
+  schedule: DataflowSchedule;
+}
+
+/** From the provisioning that started the monitor: it rolled back, so there is no dataflow to watch. */
+export interface ProvisioningRolledBack {
+  provisioningWorkflowId: string;
+  reason: string;
 }
 
 export interface DataflowMonitorResult {
@@ -67,6 +91,8 @@ export const updateDataflowSignal = signal<[UpdateDataflowRequest]>('updateDataf
 export const pauseSignal = signal('pause');
 export const resumeSignal = signal('resume');
 export const teardownSignal = signal<[TeardownRequest]>('teardown');
+export const dataflowMadeSignal = signal<[DataflowMade]>('dataflowMade');
+export const provisioningRolledBackSignal = signal<[ProvisioningRolledBack]>('provisioningRolledBack');
 
 export const rotateTokenUpdate = update<ActionOutcome, [RotateTokenRequest]>('rotateToken');
 export const updateDataflowUpdate = update<ActionOutcome, [UpdateDataflowRequest]>('updateDataflow');

@@ -20,7 +20,7 @@ export interface ProvisioningActivities {
   ensureMappingSet(
     input: EnsureMappingSetInput,
   ): Promise<{ mappingSetId: string; mappingVersion: number; created: boolean }>;
-  ensureDataflow(input: EnsureDataflowInput): Promise<DataflowCreated & { created: boolean }>;
+  ensureDataflow(input: EnsureDataflowInput): Promise<DataflowCreated & { created: boolean; monitorTold?: boolean }>;
   // The deletes remove only what this dataflow owns: its mark, or the recorded id when no other dataflow's mark is on it.
   deleteDataflow(input: { dataflow: DataflowRef; flowId?: string }): Promise<DeleteOutcome>;
   deleteTargetConnection(input: { dataflow: DataflowRef; targetConnectionId?: string }): Promise<DeleteOutcome>;
@@ -166,6 +166,8 @@ export interface EnsureDataflowInput {
   schedule: DataflowSchedule;
   startTimeIsDefault: boolean;
   lookFirst?: boolean;
+  /** The monitor started beside this create, waiting for the flow: told it once the flow exists. */
+  tellMonitor?: string;
 }
 
 export interface DataflowCreated {

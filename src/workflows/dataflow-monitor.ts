@@ -21,6 +21,8 @@ export function dataflowMonitor(input: DataflowMonitorInput): Promise<DataflowMo
   setHandler(message.statusQuery, () => monitor.status());
   setHandler(message.oneTrustEndpointQuery, () => monitor.oneTrustEndpoint());
   setHandler(message.runUpdatesSignal, (update) => monitor.receiveRuns(update));
+  setHandler(message.dataflowMadeSignal, (made) => monitor.receiveDataflowMade(made));
+  setHandler(message.provisioningRolledBackSignal, (word) => monitor.receiveProvisioningRolledBack(word));
 
   setHandler(message.rotateTokenSignal, (request) => monitor.rotateTokenSignal(request));
   setHandler(message.updateDataflowSignal, (request) => monitor.updateDataflowSignal(request));

@@ -5,14 +5,16 @@
  * side. Each step is one idempotent activity. A step's compensation is registered before it runs; on a failure that
  * retries cannot fix, the other branch is cancelled, its in-flight create is waited for, and the compensations run
  * newest first, shielded from cancellation and retried patiently; the workflow fails naming the step. A cancel does
- * the same and ends the workflow as cancelled. On success it starts the dataflow's monitor as an abandoned child.
+ * the same and ends the workflow as cancelled. The dataflow's monitor starts as an abandoned child beside the
+ * dataflow's create (provisioning/monitor-start.ts), told its flow by the create's activity and stood down if the
+ * build is rolled back.
  */
 import * as wf from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { DataflowRef, ExistingResources } from '../contracts/provisioning-activities';
-import type { DataflowDescriptor, DataflowIds } from '../contracts/dataflow-types';
+import type { DataflowIds } from '../contracts/dataflow-types';
+import { dataflowMadeSignal, provisioningRolledBackSignal } from '../contracts/monitor-messages';
 import { provisioningSteps, stepNumber, stepTitle, type ProvisioningStepKey } from '../contracts/provisioning-steps';
-import { DataflowName, DataflowSandbox, DataflowStage, DataflowState } from '../contracts/search-attributes';
+import { DataflowName, DataflowSandbox, DataflowStage } from '../contracts/search-attributes';
 import { resourceDescription } from '../contracts/ownership-mark';
 import { monitorWorkflowId } from '../contracts/workflow-ids';
 import { defaultStepRetryTimeout, provisioningActivities } from './provisioning/activity-options';
@@ -43,6 +45,7 @@ import {
   type StepContext,
 } from './provisioning/provisioning-graph';
 import { provisionInSeedOrder } from './provisioning/provision-in-seed-order';
+import { monitorDescriptor, startMonitor, type MonitorStart } from './provisioning/monitor-start';
 
 /** Provisionings that started on a release before the graph keep replaying the sequential code they ran. */
 export const dependencyGraphPatch = 'provisioning-as-dependency-graph';
@@ -53,6 +56,8 @@ export const shorterCriticalPathPatch = 'schema-beside-survey-source-beside-prev
  * the dataset and its target connection made by one activity (provisioning-graph.ts).
  */
 export const datasetWithTargetConnectionPatch = 'schema-first-dataset-with-target-connection';
+/** The monitor started beside the dataflow's create, told its flow by the create's activity (monitor-start.ts). */
+export const monitorBesideDataflowPatch = 'monitor-beside-the-dataflow-create';
 
 export async function provisionDataflow(input: ProvisionDataflowInput): Promise<ProvisionDataflowResult> {
   if (!wf.patched(dependencyGraphPatch)) return provisionInSeedOrder(input);
@@ -135,6 +140,8 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
   let firstFailure: { key: ProvisioningStepKey; error: unknown } | undefined;
   /** The survey's failure, on the shorter critical path (where the schema branch may have built already). */
   let failedSurvey: ProvisioningFailure | undefined;
+  /** The monitor's start beside the dataflow's create (monitor-start.ts), once asked for. */
+  let monitorStarting: Promise<MonitorStart> | undefined;
 
   // A cancel of the workflow names the steps that were running when it came (they may finish before it lands).
   const workflowScope = wf.CancellationScope.current();
@@ -168,6 +175,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
   }
   if (firstFailure || cancelled) {
     const failure = await rollBack(firstFailure, cancelled);
+    await standDownMonitor(failure.message);
     // A cancelled provisioning ends as cancelled (after its rollback), not as failed.
     if (cancelled) await workflowScope.cancelRequested;
     const cause = firstFailure?.error;
@@ -179,20 +187,24 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
   let monitorStartedNow = false;
   const warnings: string[] = [];
   if (input.startMonitor ?? true) {
-    progress.phase = 'starting-monitor';
-    publish();
+    if (!monitorStarting) {
+      progress.phase = 'starting-monitor';
+      publish();
+    }
     // Everything is built: a cancel now must not leave the dataflow running unwatched.
-    const monitor = await wf.CancellationScope.nonCancellable(() =>
-      startMonitor({
-        sandbox: input.sandbox,
-        name: input.name,
-        ids: completeIds,
-        schedule: context.built.schedule,
-        oneTrust: input.oneTrust,
-        ...(input.alerts ? { alerts: input.alerts } : {}),
-        ...(input.monitor ? { monitor: input.monitor } : {}),
-      }),
-    );
+    const monitor = await wf.CancellationScope.nonCancellable(async () => {
+      if (!monitorStarting) return startMonitor(input, monitorDescriptor(input, completeIds, context.built.schedule));
+      const started = await monitorStarting;
+      // The create's activity tells the monitor its flow; when it could not, the monitor hears it from here.
+      if (!started.alreadyRunning && context.built.monitorTold !== true) {
+        await wf.getExternalWorkflowHandle(started.workflowId).signal(dataflowMadeSignal, {
+          provisioningWorkflowId: workflowId,
+          flowId: completeIds.flowId,
+          schedule: context.built.schedule,
+        });
+      }
+      return started;
+    });
     monitorId = monitor.workflowId;
     monitorStartedNow = !monitor.alreadyRunning;
     progress.monitorWorkflowId = monitorId;
@@ -299,7 +311,13 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     try {
       const keys = [step.key, ...(alsoMakes ? [alsoMakes.key] : [])];
       const numbers = `${keys.map(stepNumber).join('–')}/${provisioningSteps.length}`;
-      const outcome = await step.run(context, {
+      const besideTheCreate =
+        step.key === 'dataflow' &&
+        (input.startMonitor ?? true) &&
+        datasetWithTargetConnection &&
+        wf.patched(monitorBesideDataflowPatch);
+      if (besideTheCreate) context.monitorToTell = monitorWorkflowId(input.sandbox, input.name);
+      const running = step.run(context, {
         options: {
           summary: `step ${numbers}: ${keys.map(stepTitle).join(' and ')} for ${input.name}`,
           priority: { priorityKey: stepPriorityKey(step.key) },
@@ -307,6 +325,15 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
         lookFirst: mustLookFirst(step),
         ...(alsoMakes ? { lookFirstForMadeWith: mustLookFirst(alsoMakes) } : {}),
       });
+      // Scheduled after the create (the worker starts them in that order), and shielded from the build's cancel:
+      // a monitor started here is stood down by the rollback instead.
+      if (besideTheCreate) {
+        const awaitingFlow = monitorDescriptor(input, { ...progress.ids, flowId: '' } as DataflowIds, input.schedule);
+        monitorStarting = wf.CancellationScope.nonCancellable(() => startMonitor(input, awaitingFlow, workflowId));
+        // Awaited after the build, whichever way it ends; a failed start is not a failed task meanwhile.
+        monitorStarting.catch(() => undefined);
+      }
+      const outcome = await running;
       state.resources = outcome.resources;
       if (outcome.note) state.note = outcome.note;
       if (outcome.owner) state.owner = outcome.owner;
@@ -380,6 +407,22 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     );
   }
 
+  /** A monitor started beside the dataflow's create has nothing to watch once the build is rolled back. */
+  async function standDownMonitor(reason: string): Promise<void> {
+    if (!monitorStarting) return;
+    const starting = monitorStarting;
+    await wf.CancellationScope.nonCancellable(async () => {
+      const monitor = await starting.catch((error: unknown) => {
+        wf.log.warn('the monitor did not start', { error: messageOf(error) });
+        return undefined;
+      });
+      if (!monitor || monitor.alreadyRunning) return;
+      await wf
+        .getExternalWorkflowHandle(monitor.workflowId)
+        .signal(provisioningRolledBackSignal, { provisioningWorkflowId: workflowId, reason });
+    });
+  }
+
   /** Names where the build stopped and runs every registered compensation, even if the workflow is being cancelled. */
   async function rollBack(
     failed: { key: ProvisioningStepKey; error: unknown } | undefined,
@@ -451,32 +494,6 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     progress.phase = cancelled ? 'cancelled' : 'failed';
     setStage(`${progress.phase}:${at}`);
     publish();
-  }
-
-  /** The sandbox's run feed is made sure of by the monitor's first start, so this only starts the monitor. */
-  async function startMonitor(
-    descriptor: DataflowDescriptor,
-  ): Promise<{ workflowId: string; alreadyRunning: boolean }> {
-    const childId = monitorWorkflowId(input.sandbox, input.name);
-    try {
-      await wf.startChild('dataflowMonitor', {
-        workflowId: childId,
-        ...(input.monitorTaskQueue ? { taskQueue: input.monitorTaskQueue } : {}),
-        args: [{ dataflow: descriptor }],
-        parentClosePolicy: wf.ParentClosePolicy.ABANDON,
-        typedSearchAttributes: [
-          { key: DataflowSandbox, value: input.sandbox },
-          { key: DataflowName, value: input.name },
-          { key: DataflowState, value: 'healthy' },
-        ],
-        staticSummary: `OneTrust dataflow ${input.name} in sandbox ${input.sandbox}`,
-      });
-    } catch (error) {
-      // Provisioning the same spec again: its monitor is already watching the dataflow.
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      return { workflowId: childId, alreadyRunning: true };
-    }
-    return { workflowId: childId, alreadyRunning: false };
   }
 }
 

@@ -9,7 +9,7 @@ import { getTemporal } from '../harness/temporal';
 import { startTestWorker, type TestWorker } from '../harness/test-worker';
 import { DataflowStage } from '../../src/contracts/search-attributes';
 import { progressQuery } from '../../src/contracts/provisioning-messages';
-import { updateDataflowUpdate } from '../../src/contracts/monitor-messages';
+import { statusQuery, updateDataflowUpdate } from '../../src/contracts/monitor-messages';
 import { monitorWorkflowId } from '../../src/contracts/workflow-ids';
 import { provisioningSteps } from '../../src/contracts/provisioning-steps';
 import {
@@ -19,6 +19,7 @@ import {
   provision,
   resourceCounts,
   resourcesOf,
+  simulatorAdmin,
   startProvisioning,
   type Scenario,
 } from './provisioning-fixtures';
@@ -95,8 +96,21 @@ describe('provisioning a dataflow', function () {
 
     const { client } = await getTemporal();
     assert.equal(result.monitorWorkflowId, `dataflow:${scenario.sandbox}:${scenario.name}`);
-    const monitor = await client.workflow.getHandle(result.monitorWorkflowId ?? '').describe();
+    const monitorHandle = client.workflow.getHandle(result.monitorWorkflowId ?? '');
+    const monitor = await monitorHandle.describe();
     assert.equal(monitor.status.name, 'RUNNING', 'the monitor outlives provisioning');
+    // Started beside the dataflow's create, before the flow existed: the create's activity told it the flow.
+    const flowCreate = (await (await simulatorAdmin()).requests(scenario.sandbox)).find(
+      (request) => request.method === 'POST' && request.path.endsWith('/flowservice/flows'),
+    );
+    assert.ok(flowCreate, "the dataflow's create reached AEP");
+    assert.ok(
+      monitor.startTime.getTime() < Date.parse(flowCreate.time),
+      `the monitor started (${monitor.startTime.toISOString()}) before the create arrived (${flowCreate.time})`,
+    );
+    const watching = await monitorHandle.query(statusQuery);
+    assert.deepEqual(watching.ids, result.ids, 'the monitor watches the flow provisioning made');
+    assert.deepEqual(watching.schedule, result.schedule);
     // The monitor makes sure of its sandbox's run feed when it first starts.
     const feed = await waitForFeed(`runs:${scenario.sandbox}`);
     assert.equal(feed.status.name, 'RUNNING', "the monitor started the sandbox's run feed");

@@ -3,7 +3,11 @@
  * error code and message, the other branch of the graph stops, and the compensations leave the sandbox empty.
  */
 import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { getTemporal } from '../harness/temporal';
+import { monitorWorkflowId } from '../../src/contracts/workflow-ids';
+import type { DataflowMonitorResult } from '../../src/contracts/monitor-messages';
 import { progressQuery } from '../../src/contracts/provisioning-messages';
 import { provisioningSteps, type ProvisioningStepKey } from '../../src/contracts/provisioning-steps';
 import { provisioningGraph } from '../../src/workflows/provisioning/provisioning-graph';
@@ -77,6 +81,21 @@ describe('provisioning that fails for good at step k', function () {
     const started = progress.transitions.filter((t) => t.state === 'running').map((t) => t.key);
     const undone = progress.transitions.filter((t) => t.state === 'rolled-back').map((t) => t.key);
     assert.deepEqual(undone, started.filter((key) => undone.includes(key)).reverse());
+
+    // No monitor is left watching what was rolled back: one is started beside the dataflow's create, and stands down.
+    const monitor = client.workflow.getHandle<() => Promise<DataflowMonitorResult>>(
+      monitorWorkflowId(scenario.sandbox, scenario.name),
+    );
+    if (step === 'dataflow') {
+      const ended = await Promise.race([
+        monitor.result(),
+        delay(15_000).then(() => assert.fail('the monitor started beside the create did not stand down within 15 s')),
+      ]);
+      assert.equal(ended.state, 'torn-down');
+      assert.equal(ended.teardown.summary, `nothing to watch: ${failure.message}`);
+    } else {
+      await assert.rejects(monitor.describe(), WorkflowNotFoundError, 'no monitor was started');
+    }
     return failure;
   }
 

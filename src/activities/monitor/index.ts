@@ -7,6 +7,7 @@ import type { ActivityDependencies } from '../dependencies';
 import { createAlertActivities } from './alerts';
 import { createDataflowChangeActivities } from './dataflow-changes';
 import { createInspectionActivities } from './inspect-dataflow';
+import { createProvisioningOutcomeActivities } from './provisioning-outcome';
 import { createRunListingActivities } from './list-runs';
 import { createResealActivities } from './reseal-secrets';
 import { createTeardownActivities } from './teardown';
@@ -21,5 +22,6 @@ export function createMonitorActivities(deps: ActivityDependencies): MonitorActi
     ...createAlertActivities(deps),
     ...createResealActivities(deps),
     ...createInspectionActivities(deps),
+    ...createProvisioningOutcomeActivities(deps),
   };
 }

@@ -28,8 +28,10 @@ import { applySpec } from './apply-spec';
 import { driftDetectionPatch, lookForDrift } from './drift';
 import {
   monitorActionFailedType,
+  type DataflowMade,
   type DataflowMonitorInput,
   type DataflowMonitorResult,
+  type ProvisioningRolledBack,
   type RunUpdate,
 } from '../../contracts/monitor-messages';
 import { activities } from './monitor-activities';
@@ -60,6 +62,7 @@ import { statusMarkdown } from './status-markdown';
 import { canRotateAutomatically, nextTokenEventAt, tokenWarningLeads } from '../../contracts/token-schedule';
 import { attendToToken } from './token-watch';
 import { WakeTimer } from './wake-timer';
+import { AwaitedDataflow } from './awaited-dataflow';
 
 /** Monitors started before re-sealing at continue-as-new replay without it. */
 export const resealAtContinueAsNewPatch = 'reseal-secrets-at-continue-as-new';
@@ -78,6 +81,8 @@ export class DataflowMonitor {
   private readonly runs: RunWatcher;
   private readonly wakeTimer = new WakeTimer();
   private readonly eventBudget: number;
+  /** The flow this monitor waits for, when provisioning started it before the flow existed (first run only). */
+  private readonly awaited: AwaitedDataflow | undefined;
   /** Sends an alert about this dataflow (webhook or log) and records it as the last alert. */
   private readonly raise: RaiseAlert = (draft) => raiseAlert(this.state, this.workflowId, draft);
 
@@ -92,6 +97,10 @@ export class DataflowMonitor {
       refreshTimeoutMs: input.refreshTimeoutMs,
     });
     this.eventBudget = input.continueAsNewAfterEvents ?? defaultEventBudget;
+    this.awaited =
+      this.firstStart && input.awaitsDataflowFrom !== undefined
+        ? new AwaitedDataflow(input.awaitsDataflowFrom, input.awaitDataflowLimitMs)
+        : undefined;
   }
 
   // -- Queries
@@ -112,6 +121,16 @@ export class DataflowMonitor {
   }
 
   // -- Signals
+
+  /** From the activity that made the flow: ignored unless this monitor waits for it. */
+  receiveDataflowMade(made: DataflowMade): void {
+    this.awaited?.receiveMade(made);
+  }
+
+  /** From the provisioning that started this monitor: it rolled back, there is nothing to watch. */
+  receiveProvisioningRolledBack(word: ProvisioningRolledBack): void {
+    this.awaited?.receiveRolledBack(word);
+  }
 
   /** From the sandbox's run feed: kept for the main loop, which folds the runs in (alerts need activities). */
   receiveRuns(update: RunUpdate): void {
@@ -221,13 +240,30 @@ export class DataflowMonitor {
         log.warn('could not start the run feed; the next reconcile tries again', { reason: failureMessage(error) });
       }
     }
+    if (this.awaited) {
+      // Started beside the dataflow's create: the run feed is made sure of meanwhile, and the flow comes next.
+      const outcome = await this.awaited.outcome();
+      if ('rolledBack' in outcome) return this.standDown(outcome.rolledBack);
+      state.dataflow = {
+        ...state.dataflow,
+        ids: { ...state.dataflow.ids, flowId: outcome.flowId },
+        schedule: outcome.schedule,
+      };
+    }
     this.publish();
 
     for (;;) {
       this.wakeTimer.arm(this.nextWakeAt());
       await condition(
-        () => this.wakeTimer.fired || runs.hasNews || state.queue.length > 0 || this.shouldContinueAsNew(),
+        () =>
+          this.wakeTimer.fired ||
+          runs.hasNews ||
+          state.queue.length > 0 ||
+          this.shouldContinueAsNew() ||
+          this.awaited?.rolledBack !== undefined,
       );
+      // Cancelled while its flow was being made: the provisioning deleted it again.
+      if (this.awaited?.rolledBack !== undefined) return this.standDown(this.awaited.rolledBack);
 
       await runs.takeNews();
       await this.drainQueue();
@@ -275,6 +311,25 @@ export class DataflowMonitor {
         details: {},
       },
     };
+  }
+
+  /** Ends without a dataflow: its provisioning rolled back. What was asked of it meanwhile is refused. */
+  private async standDown(reason: string): Promise<DataflowMonitorResult> {
+    this.state.tornDown = true;
+    const outcome: ActionOutcome = {
+      id: uuid4(),
+      kind: 'teardown',
+      source: 'monitor',
+      ok: true,
+      summary: `nothing to watch: ${reason}`,
+      finishedAt: isoNow(),
+      details: {},
+    };
+    this.recordOutcome(outcome);
+    await this.drainQueue();
+    this.publish();
+    await condition(allHandlersFinished);
+    return { workflowId: this.workflowId, state: 'torn-down', teardown: outcome };
   }
 
   /** Works through the queue, one item at a time, in arrival order. */

@@ -45,7 +45,11 @@ export interface StepContext {
     schedule: DataflowSchedule;
     /** What the target schema step made, as it said (the schema is not surveyed on the shorter path). */
     targetSchemaMade?: { schema: boolean; fieldGroup: boolean };
+    /** Whether the dataflow step's activity told the monitor started beside it its flow. */
+    monitorTold?: boolean;
   };
+  /** The monitor started beside the dataflow's create, which its activity tells the flow (monitor-start.ts). */
+  monitorToTell?: string;
   activities: ReturnType<typeof provisioningActivities>;
 }
 
@@ -314,10 +318,12 @@ export const provisioningGraph: readonly ProvisioningStep[] = [
           schedule: input.schedule,
           startTimeIsDefault: input.startTimeIsDefault ?? false,
           lookFirst,
+          ...(context.monitorToTell ? { tellMonitor: context.monitorToTell } : {}),
         },
       ]);
       ids.flowId = result.flowId;
       built.schedule = result.schedule;
+      if (result.monitorTold !== undefined) built.monitorTold = result.monitorTold;
       return { resources: { flowId: result.flowId }, note: describeSchedule(result.schedule) };
     },
     undo: ({ activities, dataflow, ids }) => activities.rollbackSteps.deleteDataflow({ dataflow, flowId: ids.flowId }),

@@ -108,6 +108,19 @@ describe(`recording golden histories into test/histories/${label}/`, function ()
     await provision(succeeded, workflowInput(succeeded, { startMonitor: false }));
     await saveAll('provisioning that succeeds', 'provisioning-succeeded', `provision:${succeeded.sandbox}:consent`);
 
+    const monitored = { ...(await newScenario()), taskQueue };
+    await provision(monitored);
+    await saveAll(
+      'provisioning that succeeds, its monitor started beside the dataflow’s create',
+      'provisioning-succeeded-with-monitor',
+      `provision:${monitored.sandbox}:consent`,
+    );
+    await saveAll(
+      'a monitor started beside its dataflow’s create and told the flow by the create’s activity',
+      'monitor-told-its-flow',
+      `dataflow:${monitored.sandbox}:consent`,
+    );
+
     const admin = await simulatorAdmin();
     const rolledBack = { ...(await newScenario()), taskQueue };
     await admin.addFault({ method: 'POST', path: '/data/foundation/flowservice/flows(\\?|$)', status: 400, times: 1 });
@@ -116,6 +129,13 @@ describe(`recording golden histories into test/histories/${label}/`, function ()
       'provisioning that fails at its last step and rolls back',
       'provisioning-rolled-back',
       `provision:${rolledBack.sandbox}:consent`,
+    );
+    const client = (await getTemporal()).client;
+    await ended(client.workflow.getHandle(`dataflow:${rolledBack.sandbox}:consent`));
+    await saveAll(
+      'a monitor started beside its dataflow’s create, stood down by the rollback',
+      'monitor-stood-down',
+      `dataflow:${rolledBack.sandbox}:consent`,
     );
 
     const cancelled = { ...(await newScenario()), taskQueue };
