@@ -205,9 +205,10 @@ export function createFlowServiceActivities(deps: ActivityDependencies): FlowSer
         return { flowId: created.id, schedule, created: true };
       });
       if (input.tellMonitor === undefined) return made;
-      const monitorTold = await tellMonitorItsDataflow(temporal(), input.tellMonitor, {
+      const monitorTold = await tellMonitorItsDataflow(temporal(), input.tellMonitor.workflowId, {
         provisioningWorkflowId: Context.current().info.workflowExecution?.workflowId ?? '',
         flowId: made.flowId,
+        ids: { ...input.tellMonitor.ids, flowId: made.flowId },
         schedule: made.schedule,
       });
       return { ...made, monitorTold };

@@ -40,7 +40,7 @@ export interface MonitorActivities {
 /** Still running; or it made the flow (its result's flow and schedule); or it ended without one. */
 export type ProvisioningOutcome =
   | { status: 'running' }
-  | { status: 'succeeded'; flowId: string; schedule: DataflowSchedule }
+  | { status: 'succeeded'; ids: DataflowIds; schedule: DataflowSchedule }
   | { status: 'ended'; how: string };
 
 export interface ListRecentRunsInput {

@@ -6,7 +6,7 @@
 import type { Duration } from '@temporalio/common';
 import { query, signal, update } from './message-definitions';
 import type { OneTrustEndpoint } from './onetrust-endpoint-changes';
-import type { DataflowDescriptor, DataflowSchedule } from './dataflow-types';
+import type { DataflowDescriptor, DataflowIds, DataflowSchedule } from './dataflow-types';
 import type { MonitorStatus } from './monitor-status';
 import type {
   ActionOutcome,
@@ -43,9 +43,9 @@ export interface DataflowMonitorInput {
     startToCloseTimeout?: Duration;
   };
   /**
-   * Set when provisioning starts the monitor beside the dataflow's create, before the flow exists: the id of that
-   * provisioning workflow. The monitor's dataflow then has no flow id yet (and the schedule the spec asked for);
-   * it waits for `dataflowMadeSignal` from the create's activity, or for `provisioningRolledBackSignal`.
+   * Set when provisioning starts the monitor before its flow exists: the id of that provisioning workflow. The
+   * monitor's dataflow then has only the ids built so far (and the schedule the spec asked for); it waits for
+   * `dataflowMadeSignal` from the dataflow step's activity, or for `provisioningRolledBackSignal`.
    */
   awaitsDataflowFrom?: string;
   /**
@@ -59,6 +59,8 @@ export interface DataflowMonitorInput {
 export interface DataflowMade {
   provisioningWorkflowId: string;
   flowId: string;
+  /** Every id of the dataflow (absent from the release that started the monitor beside the create: only the flow). */
+  ids?: DataflowIds;
   schedule: DataflowSchedule;
 }
 

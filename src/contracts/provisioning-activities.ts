@@ -2,7 +2,7 @@
  * Provisioning's activities as the workflow sees them (the survey, one idempotent step per resource, and the
  * deletes a rollback runs): src/activities implements this interface, so the compiler checks both sides.
  */
-import type { DataflowSchedule, MappingRule } from './dataflow-types';
+import type { DataflowIds, DataflowSchedule, MappingRule } from './dataflow-types';
 import type { SealedSecret } from './sealed-secret';
 
 export interface ProvisioningActivities {
@@ -166,8 +166,8 @@ export interface EnsureDataflowInput {
   schedule: DataflowSchedule;
   startTimeIsDefault: boolean;
   lookFirst?: boolean;
-  /** The monitor started beside this create, waiting for the flow: told it once the flow exists. */
-  tellMonitor?: string;
+  /** The monitor started before the flow, waiting for it: told every id once the flow exists. */
+  tellMonitor?: { workflowId: string; ids: Omit<DataflowIds, 'flowId'> };
 }
 
 export interface DataflowCreated {

@@ -45,7 +45,7 @@ import {
   type StepContext,
 } from './provisioning/provisioning-graph';
 import { provisionInSeedOrder } from './provisioning/provision-in-seed-order';
-import { monitorDescriptor, startMonitor, type MonitorStart } from './provisioning/monitor-start';
+import { idsSoFar, monitorDescriptor, startMonitor, type MonitorStart } from './provisioning/monitor-start';
 
 /** Provisionings that started on a release before the graph keep replaying the sequential code they ran. */
 export const dependencyGraphPatch = 'provisioning-as-dependency-graph';
@@ -56,8 +56,12 @@ export const shorterCriticalPathPatch = 'schema-beside-survey-source-beside-prev
  * the dataset and its target connection made by one activity (provisioning-graph.ts).
  */
 export const datasetWithTargetConnectionPatch = 'schema-first-dataset-with-target-connection';
-/** The monitor started beside the dataflow's create, told its flow by the create's activity (monitor-start.ts). */
+/**
+ * The monitor started before its flow exists, waiting to be told it by the dataflow's create (monitor-start.ts):
+ * once the survey ends, since `monitorAfterSurveyPatch`; beside the create itself in provisionings started before.
+ */
 export const monitorBesideDataflowPatch = 'monitor-beside-the-dataflow-create';
+export const monitorAfterSurveyPatch = 'monitor-started-when-the-survey-ends';
 
 export async function provisionDataflow(input: ProvisionDataflowInput): Promise<ProvisionDataflowResult> {
   if (!wf.patched(dependencyGraphPatch)) return provisionInSeedOrder(input);
@@ -67,6 +71,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
   const schemaFirst = datasetWithTargetConnection;
 
   const workflowId = wf.workflowInfo().workflowId;
+  const startsMonitor = input.startMonitor ?? true;
   const dataflow: DataflowRef = {
     sandbox: input.sandbox,
     name: input.name,
@@ -186,7 +191,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
   let monitorId: string | undefined;
   let monitorStartedNow = false;
   const warnings: string[] = [];
-  if (input.startMonitor ?? true) {
+  if (startsMonitor) {
     if (!monitorStarting) {
       progress.phase = 'starting-monitor';
       publish();
@@ -200,6 +205,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
         await wf.getExternalWorkflowHandle(started.workflowId).signal(dataflowMadeSignal, {
           provisioningWorkflowId: workflowId,
           flowId: completeIds.flowId,
+          ids: completeIds,
           schedule: context.built.schedule,
         });
       }
@@ -269,6 +275,10 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
   async function surveyBesideTheBuild(): Promise<void> {
     try {
       Object.assign(existing, await lookForExisting());
+      // Its start, first workflow task and run feed check fall in the build's AEP calls, not after the last one.
+      if (startsMonitor && datasetWithTargetConnection && wf.patched(monitorAfterSurveyPatch)) {
+        startMonitorBeforeTheFlow();
+      }
     } catch (error) {
       if (!wf.isCancellation(error)) {
         failedSurvey = surveyFailure(error);
@@ -313,10 +323,13 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
       const numbers = `${keys.map(stepNumber).join('–')}/${provisioningSteps.length}`;
       const besideTheCreate =
         step.key === 'dataflow' &&
-        (input.startMonitor ?? true) &&
+        !monitorStarting &&
+        startsMonitor &&
         datasetWithTargetConnection &&
         wf.patched(monitorBesideDataflowPatch);
-      if (besideTheCreate) context.monitorToTell = monitorWorkflowId(input.sandbox, input.name);
+      if (step.key === 'dataflow' && (monitorStarting || besideTheCreate)) {
+        context.monitorToTell = monitorWorkflowId(input.sandbox, input.name);
+      }
       const running = step.run(context, {
         options: {
           summary: `step ${numbers}: ${keys.map(stepTitle).join(' and ')} for ${input.name}`,
@@ -325,14 +338,8 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
         lookFirst: mustLookFirst(step),
         ...(alsoMakes ? { lookFirstForMadeWith: mustLookFirst(alsoMakes) } : {}),
       });
-      // Scheduled after the create (the worker starts them in that order), and shielded from the build's cancel:
-      // a monitor started here is stood down by the rollback instead.
-      if (besideTheCreate) {
-        const awaitingFlow = monitorDescriptor(input, { ...progress.ids, flowId: '' } as DataflowIds, input.schedule);
-        monitorStarting = wf.CancellationScope.nonCancellable(() => startMonitor(input, awaitingFlow, workflowId));
-        // Awaited after the build, whichever way it ends; a failed start is not a failed task meanwhile.
-        monitorStarting.catch(() => undefined);
-      }
+      // Scheduled after the create (the worker starts them in that order).
+      if (besideTheCreate) startMonitorBeforeTheFlow();
       const outcome = await running;
       state.resources = outcome.resources;
       if (outcome.note) state.note = outcome.note;
@@ -407,7 +414,18 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     );
   }
 
-  /** A monitor started beside the dataflow's create has nothing to watch once the build is rolled back. */
+  /**
+   * Starts the monitor before its flow exists; the dataflow step's activity tells it the flow. Shielded from the
+   * build's cancel: a monitor started here is stood down by the rollback instead.
+   */
+  function startMonitorBeforeTheFlow(): void {
+    const awaiting = monitorDescriptor(input, idsSoFar(progress.ids), input.schedule);
+    monitorStarting = wf.CancellationScope.nonCancellable(() => startMonitor(input, awaiting, workflowId));
+    // Awaited after the build, whichever way it ends; a failed start is not a failed task meanwhile.
+    monitorStarting.catch(() => undefined);
+  }
+
+  /** A monitor started before its flow has nothing to watch once the build is rolled back. */
   async function standDownMonitor(reason: string): Promise<void> {
     if (!monitorStarting) return;
     const starting = monitorStarting;

@@ -17,7 +17,7 @@ export function createProvisioningOutcomeActivities(deps: ActivityDependencies) 
       if (status.name === 'RUNNING') return { status: 'running' };
       if (status.name !== 'COMPLETED') return { status: 'ended', how: status.name.toLowerCase().replace(/_/g, ' ') };
       const result = (await handle.result()) as ProvisionDataflowResult;
-      return { status: 'succeeded', flowId: result.ids.flowId, schedule: result.schedule };
+      return { status: 'succeeded', ids: result.ids, schedule: result.schedule };
     },
   };
 }

@@ -1,18 +1,19 @@
 /**
- * The flow of a monitor that provisioning started beside the dataflow's create, before the flow existed (its start
- * is then off the provisioning's critical path). The create's activity tells it the flow; the provisioning tells it
+ * The flow of a monitor that provisioning started before the flow existed (its start is then off provisioning's
+ * critical path). The dataflow step's activity tells it the flow and every other id; the provisioning tells it
  * when it rolled back instead. A provisioning terminated in between tells neither, so after a while without word
  * the monitor asks Temporal how that provisioning went, and asks again while it is still running.
  */
 import { condition } from '@temporalio/workflow';
 import type { DataflowMade, ProvisioningRolledBack } from '../../contracts/monitor-messages';
-import type { DataflowSchedule } from '../../contracts/dataflow-types';
+import type { DataflowIds, DataflowSchedule } from '../../contracts/dataflow-types';
 import { activities } from './monitor-activities';
 
 /** Long enough for the dataflow step's retry window (10 minutes by default) and its rollback to begin. */
 const defaultLimitMs = 15 * 60_000;
 
-export type AwaitedOutcome = { flowId: string; schedule: DataflowSchedule } | { rolledBack: string };
+/** The flow's id, or every id of the dataflow; or why there is none. */
+export type AwaitedOutcome = { flowId: string; ids?: DataflowIds; schedule: DataflowSchedule } | { rolledBack: string };
 
 export class AwaitedDataflow {
   private made: DataflowMade | undefined;
@@ -42,12 +43,14 @@ export class AwaitedDataflow {
     for (;;) {
       await condition(() => this.made !== undefined || this.rolledBackFor !== undefined, this.limitMs);
       if (this.rolledBackFor !== undefined) return { rolledBack: this.rolledBackFor };
-      if (this.made) return { flowId: this.made.flowId, schedule: this.made.schedule };
+      if (this.made) return this.made;
       const outcome = await activities.provisioningOutcome.executeWithOptions(
         { startToCloseTimeout: '1m', summary: 'ask how the provisioning that started this monitor went' },
         [{ provisioningWorkflowId: this.provisioningWorkflowId }],
       );
-      if (outcome.status === 'succeeded') return { flowId: outcome.flowId, schedule: outcome.schedule };
+      if (outcome.status === 'succeeded') {
+        return { flowId: outcome.ids.flowId, ids: outcome.ids, schedule: outcome.schedule };
+      }
       if (outcome.status === 'ended')
         return { rolledBack: `provisioning ${this.provisioningWorkflowId} ${outcome.how}` };
     }

@@ -241,12 +241,12 @@ export class DataflowMonitor {
       }
     }
     if (this.awaited) {
-      // Started beside the dataflow's create: the run feed is made sure of meanwhile, and the flow comes next.
+      // Started before its flow existed: the run feed is made sure of meanwhile, and the flow comes next.
       const outcome = await this.awaited.outcome();
       if ('rolledBack' in outcome) return this.standDown(outcome.rolledBack);
       state.dataflow = {
         ...state.dataflow,
-        ids: { ...state.dataflow.ids, flowId: outcome.flowId },
+        ids: outcome.ids ?? { ...state.dataflow.ids, flowId: outcome.flowId },
         schedule: outcome.schedule,
       };
     }

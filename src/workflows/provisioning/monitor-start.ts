@@ -1,9 +1,10 @@
 /**
- * Starting the dataflow's monitor from provisioning, as an abandoned child on the same build. Since the
- * `monitor-beside-the-dataflow-create` patch it starts in the workflow task that schedules the dataflow's create,
- * waiting for its flow (monitor/awaited-dataflow.ts): its start, its first workflow task and the run feed's check are
- * done while AEP makes the flow, and the provisioning closes one workflow task after the create. Before, it started
- * once everything was built, on the critical path.
+ * Starting the dataflow's monitor from provisioning, as an abandoned child on the same build. It starts before its
+ * flow exists, once the survey has ended (`monitor-started-when-the-survey-ends`; in the workflow task that scheduled
+ * the dataflow's create, for provisionings started on the release before), and waits for its flow
+ * (monitor/awaited-dataflow.ts): its start, its first workflow task and the run feed's check fall in the build's AEP
+ * calls, and provisioning closes one workflow task after its last create. Before those, it started once everything
+ * was built, on the critical path.
  */
 import * as wf from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -18,6 +19,23 @@ export interface MonitorStart {
   workflowId: string;
   /** Provisioning the same spec again: its monitor was already watching the dataflow. */
   alreadyRunning: boolean;
+}
+
+/** The ids built so far; the rest are empty until the dataflow step's activity tells the monitor all of them. */
+export function idsSoFar(ids: Partial<DataflowIds>): DataflowIds {
+  return {
+    baseConnectionId: '',
+    sourceConnectionId: '',
+    fieldGroupId: '',
+    schemaId: '',
+    schemaAltId: '',
+    datasetId: '',
+    targetConnectionId: '',
+    mappingSetId: '',
+    mappingVersion: 0,
+    flowId: '',
+    ...ids,
+  };
 }
 
 /** What the monitor watches: everything provisioning built, with the schedule AEP holds. */

@@ -48,7 +48,7 @@ export interface StepContext {
     /** Whether the dataflow step's activity told the monitor started beside it its flow. */
     monitorTold?: boolean;
   };
-  /** The monitor started beside the dataflow's create, which its activity tells the flow (monitor-start.ts). */
+  /** The monitor started before the flow, which the dataflow step's activity tells every id (monitor-start.ts). */
   monitorToTell?: string;
   activities: ReturnType<typeof provisioningActivities>;
 }
@@ -318,7 +318,9 @@ export const provisioningGraph: readonly ProvisioningStep[] = [
           schedule: input.schedule,
           startTimeIsDefault: input.startTimeIsDefault ?? false,
           lookFirst,
-          ...(context.monitorToTell ? { tellMonitor: context.monitorToTell } : {}),
+          ...(context.monitorToTell
+            ? { tellMonitor: { workflowId: context.monitorToTell, ids: idsWithoutFlow(ids as DataflowIds) } }
+            : {}),
         },
       ]);
       ids.flowId = result.flowId;
@@ -329,6 +331,12 @@ export const provisioningGraph: readonly ProvisioningStep[] = [
     undo: ({ activities, dataflow, ids }) => activities.rollbackSteps.deleteDataflow({ dataflow, flowId: ids.flowId }),
   },
 ];
+
+/** Every id but the flow's, which the dataflow step's activity adds when it tells the monitor. */
+function idsWithoutFlow(ids: DataflowIds): Omit<DataflowIds, 'flowId'> {
+  const { flowId: _flowId, ...others } = ids;
+  return others;
+}
 
 /**
  * A step's priority key: how many steps are left, itself included, on the longest path from it to the dataflow.

@@ -1,8 +1,9 @@
 /**
- * The monitor starts beside the dataflow's create, before the flow exists, so its start is not on provisioning's
- * critical path. It is told its flow by the create's activity (or by provisioning, when the activity could not);
- * it stands down when provisioning rolls back, even once told; and when provisioning was stopped from outside and
- * tells it nothing, it asks Temporal how that provisioning went and stands down.
+ * The monitor starts before its flow exists (once provisioning's survey has ended), so its start is not on
+ * provisioning's critical path. It is told its flow and every other id by the dataflow step's activity (or by
+ * provisioning, when the activity could not); it stands down when provisioning rolls back, even once told; and when
+ * provisioning was stopped from outside and tells it nothing, it asks Temporal how that provisioning went and
+ * stands down.
  */
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -28,8 +29,8 @@ import {
 
 const createFlow = '/data/foundation/flowservice/flows(\\?|$)';
 
-describe('the monitor started beside the dataflow’s create', function () {
-  const { taskQueue } = useProvisioningWorker('monitor-beside-create');
+describe('the monitor started before its flow exists', function () {
+  const { taskQueue } = useProvisioningWorker('monitor-before-flow');
 
   it('stands down when provisioning is cancelled during the create, after it was told the flow', async function () {
     this.timeout(60_000);
@@ -73,7 +74,7 @@ describe('the monitor started beside the dataflow’s create', function () {
     );
   });
 
-  it('hears its flow from provisioning when the create’s activity could not tell it', async function () {
+  it('hears its flow from provisioning when the dataflow step’s activity could not tell it', async function () {
     this.timeout(60_000);
     // A worker whose dataflow step never tells the monitor (as when the signal cannot get through).
     const real = createActivities({ aep: createAepClient(await simulatorAepSettings()), secrets: testSecretBox() });
