@@ -21,7 +21,7 @@ export const criticalPathSegments: readonly CriticalPathSegment[] = [
   { key: 'dataset', label: 'Dataset and target connection activity: two creates, to its completion' },
   { key: 'secondHop', label: 'Its completion → the dataflow create leaves (one workflow task)' },
   { key: 'dataflow', label: 'Dataflow activity: its create, to its completion' },
-  { key: 'end', label: 'Its completion → workflow closed (the monitor child started, two workflow tasks)' },
+  { key: 'end', label: 'Its completion → workflow closed (one workflow task; two and the monitor’s start before)' },
 ];
 
 /** The segments of one provisioning, in milliseconds. */
