@@ -5,9 +5,9 @@
  * side. Each step is one idempotent activity. A step's compensation is registered before it runs; on a failure that
  * retries cannot fix, the other branch is cancelled, its in-flight create is waited for, and the compensations run
  * newest first, shielded from cancellation and retried patiently; the workflow fails naming the step. A cancel does
- * the same and ends the workflow as cancelled. The dataflow's monitor starts as an abandoned child beside the
- * dataflow's create (provisioning/monitor-start.ts), told its flow by the create's activity and stood down if the
- * build is rolled back.
+ * the same and ends the workflow as cancelled. The dataflow's monitor starts as an abandoned child once the survey
+ * has ended (provisioning/monitor-start.ts), is told every id by the dataflow step's activity, and is stood down if
+ * the build is rolled back.
  */
 import * as wf from '@temporalio/workflow';
 import type { DataflowRef, ExistingResources } from '../contracts/provisioning-activities';
@@ -145,7 +145,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
   let firstFailure: { key: ProvisioningStepKey; error: unknown } | undefined;
   /** The survey's failure, on the shorter critical path (where the schema branch may have built already). */
   let failedSurvey: ProvisioningFailure | undefined;
-  /** The monitor's start beside the dataflow's create (monitor-start.ts), once asked for. */
+  /** The monitor's start before its flow exists (monitor-start.ts), once asked for. */
   let monitorStarting: Promise<MonitorStart> | undefined;
 
   // A cancel of the workflow names the steps that were running when it came (they may finish before it lands).
@@ -200,7 +200,7 @@ export async function provisionDataflow(input: ProvisionDataflowInput): Promise<
     const monitor = await wf.CancellationScope.nonCancellable(async () => {
       if (!monitorStarting) return startMonitor(input, monitorDescriptor(input, completeIds, context.built.schedule));
       const started = await monitorStarting;
-      // The create's activity tells the monitor its flow; when it could not, the monitor hears it from here.
+      // The dataflow step's activity tells the monitor every id; when it could not, the monitor hears them from here.
       if (!started.alreadyRunning && context.built.monitorTold !== true) {
         await wf.getExternalWorkflowHandle(started.workflowId).signal(dataflowMadeSignal, {
           provisioningWorkflowId: workflowId,

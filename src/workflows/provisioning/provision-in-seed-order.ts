@@ -5,13 +5,11 @@
  * remove it with deprecatePatch once no such provisioning can still be running.
  */
 import * as wf from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { DataflowRef, ExistingResources } from '../../contracts/provisioning-activities';
 import type { DataflowDescriptor, DataflowIds } from '../../contracts/dataflow-types';
 import { provisioningSteps, stepNumber, stepTitle, type ProvisioningStepKey } from '../../contracts/provisioning-steps';
-import { DataflowName, DataflowSandbox, DataflowStage, DataflowState } from '../../contracts/search-attributes';
+import { DataflowName, DataflowSandbox, DataflowStage } from '../../contracts/search-attributes';
 import { resourceDescription } from '../../contracts/ownership-mark';
-import { monitorWorkflowId } from '../../contracts/workflow-ids';
 import { defaultStepRetryTimeout, provisioningActivities } from './activity-options';
 import {
   describeAepFailure,
@@ -22,6 +20,7 @@ import {
   usedUpRetryWindow,
 } from './failure-causes';
 import { mappingDestinations } from './mapping-destinations';
+import { monitorDescriptor, startMonitor, type MonitorStart } from './monitor-start';
 import {
   progressQuery,
   provisioningFailed,
@@ -315,15 +314,7 @@ export async function provisionInSeedOrder(input: ProvisionDataflowInput): Promi
     publish();
     // Everything is built: a cancel now must not leave the dataflow running unwatched.
     const monitor = await wf.CancellationScope.nonCancellable(() =>
-      startMonitor({
-        sandbox: input.sandbox,
-        name: input.name,
-        ids: completeIds,
-        schedule,
-        oneTrust: input.oneTrust,
-        ...(input.alerts ? { alerts: input.alerts } : {}),
-        ...(input.monitor ? { monitor: input.monitor } : {}),
-      }),
+      startMonitorAfterItsFeed(monitorDescriptor(input, completeIds, schedule)),
     );
     monitorId = monitor.workflowId;
     progress.monitorWorkflowId = monitorId;
@@ -408,34 +399,13 @@ export async function provisionInSeedOrder(input: ProvisionDataflowInput): Promi
     return failure;
   }
 
-  async function startMonitor(
-    descriptor: DataflowDescriptor,
-  ): Promise<{ workflowId: string; alreadyRunning: boolean }> {
-    const childId = monitorWorkflowId(input.sandbox, input.name);
+  async function startMonitorAfterItsFeed(descriptor: DataflowDescriptor): Promise<MonitorStart> {
     // The sandbox's run feed hands the monitor its runs: start it first (idempotent: one feed per sandbox).
     await activities.steps.ensureRunFeed.executeWithOptions(
       { startToCloseTimeout: '1m', retry: { maximumAttempts: 10 }, summary: 'make sure the run feed runs' },
       [{ sandbox: input.sandbox }],
     );
-    try {
-      await wf.startChild('dataflowMonitor', {
-        workflowId: childId,
-        ...(input.monitorTaskQueue ? { taskQueue: input.monitorTaskQueue } : {}),
-        args: [{ dataflow: descriptor }],
-        parentClosePolicy: wf.ParentClosePolicy.ABANDON,
-        typedSearchAttributes: [
-          { key: DataflowSandbox, value: input.sandbox },
-          { key: DataflowName, value: input.name },
-          { key: DataflowState, value: 'healthy' },
-        ],
-        staticSummary: `OneTrust dataflow ${input.name} in sandbox ${input.sandbox}`,
-      });
-    } catch (error) {
-      // Provisioning the same spec again: its monitor is already watching the dataflow.
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      return { workflowId: childId, alreadyRunning: true };
-    }
-    return { workflowId: childId, alreadyRunning: false };
+    return startMonitor(input, descriptor);
   }
 }
 
